@@ -1,0 +1,135 @@
+// pybind11 module netscope._core: numpy in, numpy out. Arrays arrive C-contiguous in their own
+// dtype (the Python layer converts, so nothing is copied here) and results leave as numpy arrays
+// that own the Eigen buffers they were computed in. Every heavy call releases the GIL: the core
+// touches no Python object, and the argument arrays stay referenced by the caller's frame.
+#include <netscope/gram.hpp>
+#include <netscope/linalg.hpp>
+#include <netscope/rsvd.hpp>
+
+#include <pybind11/eigen.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <tuple>
+
+namespace py = pybind11;
+using namespace netscope;
+
+namespace {
+
+template <class T>
+using CArray = py::array_t<T, py::array::c_style>;
+
+template <class T>
+void require_matrix(const CArray<T>& array, const char* name) {
+  if (array.ndim() != 2) {
+    throw std::invalid_argument(std::string(name) + " must be 2-D, got " +
+                                std::to_string(array.ndim()) + "-D");
+  }
+}
+
+template <class T>
+void update_gram(GramAccumulator& gram, const CArray<T>& rows) {
+  require_matrix(rows, "G");
+  if (rows.shape(1) != gram.dim()) {
+    throw std::invalid_argument("G must have " + std::to_string(gram.dim()) + " columns, got " +
+                                std::to_string(rows.shape(1)));
+  }
+  const T* data = rows.data();
+  const Index n = rows.shape(0);
+  py::gil_scoped_release release;
+  gram.update(data, n);
+}
+
+template <class T>
+py::tuple randomized_svd_binding(const CArray<T>& a, Index k, Index oversamples, Index depth,
+                                 std::uint64_t seed) {
+  require_matrix(a, "A");
+  SvdResult<T> result;
+  {
+    py::gil_scoped_release release;
+    result = randomized_svd(a.data(), a.shape(0), a.shape(1), k,
+                            KrylovOptions{oversamples, depth, seed});
+  }
+  return py::make_tuple(py::cast(std::move(result.u)), py::cast(std::move(result.s)),
+                        py::cast(std::move(result.vt)));
+}
+
+template <class T>
+py::tuple eigh_top_binding(const CArray<T>& c, Index k, Index oversamples, Index depth,
+                           std::uint64_t seed) {
+  require_matrix(c, "C");
+  if (c.shape(0) != c.shape(1)) throw std::invalid_argument("C must be square");
+  EigenResult<T> result;
+  {
+    py::gil_scoped_release release;
+    result = eigh_top(c.data(), c.shape(0), k, KrylovOptions{oversamples, depth, seed});
+  }
+  return py::make_tuple(py::cast(std::move(result.values)), py::cast(std::move(result.vectors)));
+}
+
+template <class T>
+Index first_nonfinite_row_binding(const CArray<T>& a) {
+  require_matrix(a, "array");
+  py::gil_scoped_release release;
+  return first_nonfinite_row(a.data(), a.shape(0), a.shape(1));
+}
+
+template <class T>
+double relative_asymmetry_binding(const CArray<T>& c) {
+  require_matrix(c, "C");
+  if (c.shape(0) != c.shape(1)) throw std::invalid_argument("C must be square");
+  py::gil_scoped_release release;
+  return relative_asymmetry(c.data(), c.shape(0));
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "netscope's C++ core (private: use the netscope package)";
+
+  py::enum_<GramPrecision>(m, "GramPrecision")
+      .value("float64", GramPrecision::Float64)
+      .value("mixed", GramPrecision::Mixed);
+
+  py::class_<GramAccumulator>(m, "GramAccumulator")
+      .def(py::init<Index, GramPrecision>(), py::arg("dim"), py::arg("precision"))
+      .def("update", &update_gram<double>, py::arg("G"))
+      .def("update", &update_gram<float>, py::arg("G"))
+      .def("merge", &GramAccumulator::merge, py::arg("other"),
+           py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("dim", &GramAccumulator::dim)
+      .def_property_readonly("count", &GramAccumulator::count)
+      .def_property_readonly("precision", &GramAccumulator::precision)
+      .def("mean",
+           [](const GramAccumulator& gram) {
+             Matrix<double> full;
+             {
+               py::gil_scoped_release release;
+               full = gram.mean();
+             }
+             return py::cast(std::move(full));
+           })
+      .def("save", &GramAccumulator::save, py::arg("path"),
+           py::call_guard<py::gil_scoped_release>())
+      .def_static("load", &GramAccumulator::load, py::arg("path"),
+                  py::call_guard<py::gil_scoped_release>());
+
+  m.def("randomized_svd", &randomized_svd_binding<double>, py::arg("A"), py::arg("k"),
+        py::arg("n_oversamples"), py::arg("n_power_iter"), py::arg("seed"));
+  m.def("randomized_svd", &randomized_svd_binding<float>, py::arg("A"), py::arg("k"),
+        py::arg("n_oversamples"), py::arg("n_power_iter"), py::arg("seed"));
+  m.def("eigh_top", &eigh_top_binding<double>, py::arg("C"), py::arg("k"),
+        py::arg("n_oversamples"), py::arg("n_power_iter"), py::arg("seed"));
+  m.def("eigh_top", &eigh_top_binding<float>, py::arg("C"), py::arg("k"),
+        py::arg("n_oversamples"), py::arg("n_power_iter"), py::arg("seed"));
+  m.def("first_nonfinite_row", &first_nonfinite_row_binding<double>, py::arg("array"));
+  m.def("first_nonfinite_row", &first_nonfinite_row_binding<float>, py::arg("array"));
+  m.def("relative_asymmetry", &relative_asymmetry_binding<double>, py::arg("C"));
+  m.def("relative_asymmetry", &relative_asymmetry_binding<float>, py::arg("C"));
+  m.def("blas_threads", &blas_threads);
+  m.def("set_blas_threads", &set_blas_threads, py::arg("n"));
+  m.attr("default_krylov_depth") = kDefaultKrylovDepth;
+}

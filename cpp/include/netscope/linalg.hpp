@@ -1,0 +1,54 @@
+// Dense linear-algebra kernels of the core: thin, typed wrappers over the linked BLAS/LAPACK
+// (scipy-openblas32) for the products and factorisations whose speed decides netscope's, plus the
+// input checks every entry point shares. Column-major throughout, like BLAS; a row-major (n, d)
+// numpy array is read in place as the column-major (d, n) matrix it already is.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cstdint>
+
+namespace netscope {
+
+using Index = std::ptrdiff_t;
+template <class T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+template <class T>
+using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+enum class Op : bool { None = false, Transpose = true };
+
+// C = alpha * op(A) * op(B) + beta * C, with C (m, n) and op(A) (m, k). O(m n k).
+template <class T>
+void gemm(Op op_a, Op op_b, Index m, Index n, Index k, T alpha, const T* a, Index lda,
+          const T* b, Index ldb, T beta, T* c, Index ldc);
+
+// Lower triangle of C (n, n) = alpha * A * A^T + beta * C for A (n, k), or alpha * A^T * A + beta
+// * C for A (k, n) when op is Transpose. The upper triangle is not touched. O(n^2 k).
+template <class T>
+void syrk_lower(Op op, Index n, Index k, T alpha, const T* a, Index lda, T beta, T* c, Index ldc);
+
+// Replaces the columns of y (m, b), m >= b, by an orthonormal basis of their span: the thin Q of
+// a Householder QR, y = Q R. When r is given it receives the upper-triangular R (b, b). O(m b^2).
+template <class T>
+void orthonormalize_columns(Matrix<T>& y, Matrix<T>* r = nullptr);
+
+// Thin SVD a = u * diag(s) * vt of a (m, n); a is overwritten. s descending. O(m n min(m, n)).
+template <class T>
+void thin_svd(Matrix<T>& a, Matrix<T>& u, Vector<T>& s, Matrix<T>& vt);
+
+// The top_k eigenpairs of the symmetric matrix whose lower triangle a holds (a is overwritten),
+// eigenvalues descending, eigenvectors as the columns of `vectors`. O(n^3) (tridiagonalisation).
+template <class T>
+void symmetric_eigen_top(Matrix<T>& a, Index top_k, Vector<T>& values, Matrix<T>& vectors);
+
+// Index of the first row of the row-major (rows, cols) array that holds a NaN or an infinity, or
+// -1 when all are finite. O(rows cols), both cores.
+template <class T>
+Index first_nonfinite_row(const T* data, Index rows, Index cols);
+
+// Threads the linked OpenBLAS uses; OpenMP loops of the core follow omp_set_num_threads.
+int blas_threads();
+void set_blas_threads(int n);
+
+}  // namespace netscope

@@ -1,0 +1,172 @@
+#include <netscope/linalg.hpp>
+
+#include <cblas.h>
+#include <lapacke.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace netscope {
+namespace {
+
+// LAPACK and this BLAS take 32-bit sizes.
+blasint as_blas_int(Index value) {
+  if (value < 0 || value > std::numeric_limits<blasint>::max()) {
+    throw std::length_error("matrix dimension " + std::to_string(value) +
+                            " exceeds the 32-bit range of the linked BLAS");
+  }
+  return static_cast<blasint>(value);
+}
+
+CBLAS_TRANSPOSE to_cblas(Op op) { return op == Op::Transpose ? CblasTrans : CblasNoTrans; }
+
+void check_lapack(lapack_int info, const char* routine) {
+  if (info != 0) {
+    throw std::runtime_error(std::string("LAPACK ") + routine + " failed with info=" +
+                             std::to_string(info));
+  }
+}
+
+// Typed dispatch to the single- and double-precision LAPACK routines.
+lapack_int geqrf(Index m, Index n, float* a, Index lda, float* tau) {
+  return scipy_LAPACKE_sgeqrf(LAPACK_COL_MAJOR, as_blas_int(m), as_blas_int(n), a,
+                              as_blas_int(lda), tau);
+}
+lapack_int geqrf(Index m, Index n, double* a, Index lda, double* tau) {
+  return scipy_LAPACKE_dgeqrf(LAPACK_COL_MAJOR, as_blas_int(m), as_blas_int(n), a,
+                              as_blas_int(lda), tau);
+}
+lapack_int orgqr(Index m, Index n, float* a, Index lda, const float* tau) {
+  return scipy_LAPACKE_sorgqr(LAPACK_COL_MAJOR, as_blas_int(m), as_blas_int(n), as_blas_int(n),
+                              a, as_blas_int(lda), tau);
+}
+lapack_int orgqr(Index m, Index n, double* a, Index lda, const double* tau) {
+  return scipy_LAPACKE_dorgqr(LAPACK_COL_MAJOR, as_blas_int(m), as_blas_int(n), as_blas_int(n),
+                              a, as_blas_int(lda), tau);
+}
+lapack_int gesdd(Index m, Index n, float* a, float* s, float* u, float* vt) {
+  const Index r = std::min(m, n);
+  return scipy_LAPACKE_sgesdd(LAPACK_COL_MAJOR, 'S', as_blas_int(m), as_blas_int(n), a,
+                              as_blas_int(m), s, u, as_blas_int(m), vt, as_blas_int(r));
+}
+lapack_int gesdd(Index m, Index n, double* a, double* s, double* u, double* vt) {
+  const Index r = std::min(m, n);
+  return scipy_LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', as_blas_int(m), as_blas_int(n), a,
+                              as_blas_int(m), s, u, as_blas_int(m), vt, as_blas_int(r));
+}
+lapack_int syevr(Index n, float* a, Index il, Index iu, lapack_int* found, float* w, float* z,
+                 lapack_int* support) {
+  return scipy_LAPACKE_ssyevr(LAPACK_COL_MAJOR, 'V', 'I', 'L', as_blas_int(n), a, as_blas_int(n),
+                              0.0f, 0.0f, as_blas_int(il), as_blas_int(iu), 0.0f, found, w, z,
+                              as_blas_int(n), support);
+}
+lapack_int syevr(Index n, double* a, Index il, Index iu, lapack_int* found, double* w, double* z,
+                 lapack_int* support) {
+  return scipy_LAPACKE_dsyevr(LAPACK_COL_MAJOR, 'V', 'I', 'L', as_blas_int(n), a, as_blas_int(n),
+                              0.0, 0.0, as_blas_int(il), as_blas_int(iu), 0.0, found, w, z,
+                              as_blas_int(n), support);
+}
+
+}  // namespace
+
+template <>
+void gemm<float>(Op op_a, Op op_b, Index m, Index n, Index k, float alpha, const float* a,
+                 Index lda, const float* b, Index ldb, float beta, float* c, Index ldc) {
+  scipy_cblas_sgemm(CblasColMajor, to_cblas(op_a), to_cblas(op_b), as_blas_int(m),
+                    as_blas_int(n), as_blas_int(k), alpha, a, as_blas_int(lda), b,
+                    as_blas_int(ldb), beta, c, as_blas_int(ldc));
+}
+template <>
+void gemm<double>(Op op_a, Op op_b, Index m, Index n, Index k, double alpha, const double* a,
+                  Index lda, const double* b, Index ldb, double beta, double* c, Index ldc) {
+  scipy_cblas_dgemm(CblasColMajor, to_cblas(op_a), to_cblas(op_b), as_blas_int(m),
+                    as_blas_int(n), as_blas_int(k), alpha, a, as_blas_int(lda), b,
+                    as_blas_int(ldb), beta, c, as_blas_int(ldc));
+}
+
+template <>
+void syrk_lower<float>(Op op, Index n, Index k, float alpha, const float* a, Index lda,
+                       float beta, float* c, Index ldc) {
+  scipy_cblas_ssyrk(CblasColMajor, CblasLower, to_cblas(op), as_blas_int(n), as_blas_int(k),
+                    alpha, a, as_blas_int(lda), beta, c, as_blas_int(ldc));
+}
+template <>
+void syrk_lower<double>(Op op, Index n, Index k, double alpha, const double* a, Index lda,
+                        double beta, double* c, Index ldc) {
+  scipy_cblas_dsyrk(CblasColMajor, CblasLower, to_cblas(op), as_blas_int(n), as_blas_int(k),
+                    alpha, a, as_blas_int(lda), beta, c, as_blas_int(ldc));
+}
+
+template <class T>
+void orthonormalize_columns(Matrix<T>& y, Matrix<T>* r) {
+  const Index m = y.rows(), b = y.cols();
+  if (m < b) throw std::invalid_argument("orthonormalize_columns needs rows >= columns");
+  if (b == 0) return;
+  Vector<T> tau(b);
+  check_lapack(geqrf(m, b, y.data(), m, tau.data()), "geqrf");
+  if (r != nullptr) *r = y.topRows(b).template triangularView<Eigen::Upper>();
+  check_lapack(orgqr(m, b, y.data(), m, tau.data()), "orgqr");
+}
+
+template <class T>
+void thin_svd(Matrix<T>& a, Matrix<T>& u, Vector<T>& s, Matrix<T>& vt) {
+  const Index m = a.rows(), n = a.cols(), r = std::min(m, n);
+  u.resize(m, r);
+  s.resize(r);
+  vt.resize(r, n);
+  check_lapack(gesdd(m, n, a.data(), s.data(), u.data(), vt.data()), "gesdd");
+}
+
+template <class T>
+void symmetric_eigen_top(Matrix<T>& a, Index top_k, Vector<T>& values, Matrix<T>& vectors) {
+  const Index n = a.rows();
+  if (a.cols() != n) throw std::invalid_argument("symmetric_eigen_top needs a square matrix");
+  if (top_k < 1 || top_k > n) throw std::invalid_argument("top_k must be in [1, n]");
+  Vector<T> ascending(n);
+  Matrix<T> z(n, top_k);
+  std::vector<lapack_int> support(static_cast<std::size_t>(2 * top_k));
+  lapack_int found = 0;
+  // LAPACK numbers eigenvalues in ascending order from 1: the top k are n-k+1 .. n.
+  check_lapack(syevr(n, a.data(), n - top_k + 1, n, &found, ascending.data(), z.data(),
+                     support.data()),
+               "syevr");
+  values = ascending.head(top_k).reverse();
+  vectors = z.rowwise().reverse();
+}
+
+template <class T>
+Index first_nonfinite_row(const T* data, Index rows, Index cols) {
+  Index first = rows;
+#pragma omp parallel for schedule(static) reduction(min : first)
+  for (Index i = 0; i < rows; ++i) {
+    if (i >= first) continue;
+    const T* row = data + i * cols;
+    bool finite = true;
+    for (Index j = 0; j < cols; ++j) finite &= std::isfinite(row[j]);
+    if (!finite) first = std::min(first, i);
+  }
+  return first == rows ? Index{-1} : first;
+}
+
+int blas_threads() { return scipy_openblas_get_num_threads(); }
+void set_blas_threads(int n) {
+  if (n < 1) throw std::invalid_argument("the number of BLAS threads must be >= 1");
+  scipy_openblas_set_num_threads(n);
+}
+
+template void orthonormalize_columns<float>(Matrix<float>&, Matrix<float>*);
+template void orthonormalize_columns<double>(Matrix<double>&, Matrix<double>*);
+template void thin_svd<float>(Matrix<float>&, Matrix<float>&, Vector<float>&, Matrix<float>&);
+template void thin_svd<double>(Matrix<double>&, Matrix<double>&, Vector<double>&,
+                               Matrix<double>&);
+template void symmetric_eigen_top<float>(Matrix<float>&, Index, Vector<float>&, Matrix<float>&);
+template void symmetric_eigen_top<double>(Matrix<double>&, Index, Vector<double>&,
+                                          Matrix<double>&);
+template Index first_nonfinite_row<float>(const float*, Index, Index);
+template Index first_nonfinite_row<double>(const double*, Index, Index);
+
+}  // namespace netscope

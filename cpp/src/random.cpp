@@ -1,0 +1,46 @@
+#include <netscope/random.hpp>
+
+#include <cmath>
+
+namespace netscope {
+namespace {
+
+// splitmix64: a counter-based generator whose every output depends only on (seed, counter).
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+double open_unit_interval(std::uint64_t bits) {
+  return (static_cast<double>(bits >> 11) + 0.5) * 0x1.0p-53;
+}
+
+}  // namespace
+
+template <class T>
+Matrix<T> gaussian_matrix(Index rows, Index cols, std::uint64_t seed) {
+  Matrix<T> out(rows, cols);
+  const std::uint64_t stream_base = splitmix64(seed);
+#pragma omp parallel for schedule(static)
+  for (Index j = 0; j < cols; ++j) {
+    std::uint64_t counter = splitmix64(stream_base ^ static_cast<std::uint64_t>(j));
+    T* column = out.col(j).data();
+    // Box-Muller: two independent normals from two uniforms.
+    for (Index i = 0; i < rows; i += 2) {
+      const double u1 = open_unit_interval(splitmix64(counter++));
+      const double u2 = open_unit_interval(splitmix64(counter++));
+      const double radius = std::sqrt(-2.0 * std::log(u1));
+      const double angle = 6.283185307179586 * u2;
+      column[i] = static_cast<T>(radius * std::cos(angle));
+      if (i + 1 < rows) column[i + 1] = static_cast<T>(radius * std::sin(angle));
+    }
+  }
+  return out;
+}
+
+template Matrix<float> gaussian_matrix<float>(Index, Index, std::uint64_t);
+template Matrix<double> gaussian_matrix<double>(Index, Index, std::uint64_t);
+
+}  // namespace netscope

@@ -1,0 +1,90 @@
+#include "check.hpp"
+
+#include <netscope/linalg.hpp>
+#include <netscope/random.hpp>
+
+#include <Eigen/Eigenvalues>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+using namespace netscope;
+
+static void test_gemm_and_syrk() {
+  const Matrix<double> a = Matrix<double>::Random(7, 5), b = Matrix<double>::Random(7, 4);
+  Matrix<double> c = Matrix<double>::Ones(5, 4);
+  gemm<double>(Op::Transpose, Op::None, 5, 4, 7, 2.0, a.data(), 7, b.data(), 7, 1.0, c.data(), 5);
+  const Matrix<double> expected = 2.0 * a.transpose() * b + Matrix<double>::Ones(5, 4);
+  CHECK((c - expected).norm() < 1e-12);
+
+  const Matrix<float> af = a.cast<float>();
+  Matrix<float> cf = Matrix<float>::Zero(5, 5);
+  syrk_lower<float>(Op::Transpose, 5, 7, 1.0f, af.data(), 7, 0.0f, cf.data(), 5);
+  const Matrix<float> gram = af.transpose() * af;
+  CHECK((cf.triangularView<Eigen::Lower>().toDenseMatrix() -
+         gram.triangularView<Eigen::Lower>().toDenseMatrix())
+            .norm() < 1e-5f);
+  CHECK(cf(0, 4) == 0.0f);  // the upper triangle is left alone
+}
+
+static void test_orthonormalize() {
+  Matrix<double> y = Matrix<double>::Random(40, 6);
+  const Matrix<double> original = y;
+  orthonormalize_columns(y);
+  CHECK((y.transpose() * y - Matrix<double>::Identity(6, 6)).norm() < 1e-12);
+  // Same span: projecting the original onto y loses nothing.
+  CHECK((original - y * (y.transpose() * original)).norm() < 1e-12);
+  Matrix<double> wide = Matrix<double>::Random(3, 5);
+  CHECK_THROWS(orthonormalize_columns(wide));
+}
+
+static void test_svd_and_eigen() {
+  Matrix<double> a = Matrix<double>::Random(9, 6);
+  const Matrix<double> original = a;
+  Matrix<double> u, vt;
+  Vector<double> s;
+  thin_svd(a, u, s, vt);
+  CHECK((u * s.asDiagonal() * vt - original).norm() < 1e-12);
+  CHECK(s(0) >= s(1) && s(4) >= s(5));
+
+  // A symmetric matrix with a known spectrum 6, 5, ..., 1.
+  const Matrix<double> q = check::random_orthonormal(6, 6, 3);
+  Vector<double> spectrum(6);
+  spectrum << 1, 2, 3, 4, 5, 6;
+  Matrix<double> sym = q * spectrum.asDiagonal() * q.transpose();
+  Vector<double> values;
+  Matrix<double> vectors;
+  symmetric_eigen_top(sym, 2, values, vectors);
+  CHECK(std::abs(values(0) - 6.0) < 1e-12 && std::abs(values(1) - 5.0) < 1e-12);
+  CHECK(std::abs(std::abs(vectors.col(0).dot(q.col(5))) - 1.0) < 1e-12);
+  CHECK(std::abs(std::abs(vectors.col(1).dot(q.col(4))) - 1.0) < 1e-12);
+}
+
+static void test_first_nonfinite_row() {
+  std::vector<float> data(30, 1.0f);
+  CHECK(first_nonfinite_row(data.data(), 10, 3) == -1);
+  data[3 * 7 + 2] = std::numeric_limits<float>::infinity();
+  data[3 * 8] = std::numeric_limits<float>::quiet_NaN();
+  CHECK(first_nonfinite_row(data.data(), 10, 3) == 7);
+}
+
+static void test_gaussian_matrix() {
+  const Matrix<double> g = gaussian_matrix<double>(2001, 50, 42);
+  CHECK(g.isApprox(gaussian_matrix<double>(2001, 50, 42)));
+  CHECK(!g.isApprox(gaussian_matrix<double>(2001, 50, 43)));
+  // 100 050 draws: the mean is within 5 standard errors of 0 and the variance near 1.
+  const double mean = g.mean();
+  const double variance = (g.array() - mean).square().mean();
+  CHECK(std::abs(mean) < 5.0 / std::sqrt(100050.0));
+  CHECK(std::abs(variance - 1.0) < 0.02);
+}
+
+int main() {
+  test_gemm_and_syrk();
+  test_orthonormalize();
+  test_svd_and_eigen();
+  test_first_nonfinite_row();
+  test_gaussian_matrix();
+  return check::finish();
+}
