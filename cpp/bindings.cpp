@@ -4,6 +4,7 @@
 // touches no Python object, and the argument arrays stay referenced by the caller's frame.
 #include <netscope/gram.hpp>
 #include <netscope/linalg.hpp>
+#include <netscope/parallel.hpp>
 #include <netscope/rsvd.hpp>
 
 #include <pybind11/eigen.h>
@@ -131,5 +132,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("relative_asymmetry", &relative_asymmetry_binding<float>, py::arg("C"));
   m.def("blas_threads", &blas_threads);
   m.def("set_blas_threads", &set_blas_threads, py::arg("n"));
-  m.attr("default_krylov_depth") = kDefaultKrylovDepth;
+  m.def("core_threads", &core_threads);
+  m.def("set_core_threads", &set_core_threads, py::arg("n"));
+  m.attr("default_svd_depth") = kDefaultSvdDepth;
+  m.attr("default_eigen_depth") = kDefaultEigenDepth;
 }

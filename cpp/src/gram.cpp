@@ -1,4 +1,5 @@
 #include <netscope/gram.hpp>
+#include <netscope/parallel.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -52,6 +53,15 @@ void check_finite(const T* rows, Index n, Index dim) {
   }
 }
 
+// Calls column(j) for every column j of a (dim, dim) lower triangle, in parallel; the columns
+// shrink from dim to 1 entries, so they are handed out in small chunks to balance.
+template <class Column>
+void for_each_triangle_column(Index dim, Column&& column) {
+  parallel_for(0, dim, 16, [&](Index first, Index last) {
+    for (Index j = first; j < last; ++j) column(j);
+  });
+}
+
 }  // namespace
 
 GramAccumulator::GramAccumulator(Index dim, GramPrecision precision)
@@ -76,10 +86,9 @@ void GramAccumulator::update(const float* rows, Index n) {
   if (precision_ == GramPrecision::Mixed) {
     if (chunk_product_.size() == 0) chunk_product_.resize(dim_, dim_);
     syrk_lower(Op::None, dim_, n, 1.0f, rows, dim_, 0.0f, chunk_product_.data(), dim_);
-#pragma omp parallel for schedule(dynamic, 16)
-    for (Index j = 0; j < dim_; ++j) {
+    for_each_triangle_column(dim_, [&](Index j) {
       sum_.col(j).tail(dim_ - j) += chunk_product_.col(j).tail(dim_ - j).cast<double>();
-    }
+    });
   } else {
     const Index block = std::min(n, kWidenRows);
     Matrix<double> widened(dim_, block);
@@ -99,10 +108,9 @@ void GramAccumulator::merge(const GramAccumulator& other) {
                                 std::to_string(other.dim_) + " into one of dim " +
                                 std::to_string(dim_));
   }
-#pragma omp parallel for schedule(dynamic, 16)
-  for (Index j = 0; j < dim_; ++j) {
+  for_each_triangle_column(dim_, [&](Index j) {
     sum_.col(j).tail(dim_ - j) += other.sum_.col(j).tail(dim_ - j);
-  }
+  });
   count_ += other.count_;
 }
 
@@ -110,14 +118,13 @@ Matrix<double> GramAccumulator::mean() const {
   if (count_ == 0) throw std::logic_error("the accumulator has seen no rows yet; call update first");
   Matrix<double> full(dim_, dim_);
   const double scale = 1.0 / static_cast<double>(count_);
-#pragma omp parallel for schedule(dynamic, 16)
-  for (Index j = 0; j < dim_; ++j) {
+  for_each_triangle_column(dim_, [&](Index j) {
     for (Index i = j; i < dim_; ++i) {
       const double value = sum_(i, j) * scale;
       full(i, j) = value;
       full(j, i) = value;
     }
-  }
+  });
   return full;
 }
 

@@ -1,9 +1,11 @@
 #include <netscope/linalg.hpp>
+#include <netscope/parallel.hpp>
 
 #include <cblas.h>
 #include <lapacke.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -134,22 +136,32 @@ void symmetric_eigen_top(Matrix<T>& a, Index top_k, Vector<T>& values, Matrix<T>
   check_lapack(syevr(n, a.data(), n - top_k + 1, n, &found, ascending.data(), z.data(),
                      support.data()),
                "syevr");
-  values = ascending.head(top_k).reverse();
-  vectors = z.rowwise().reverse();
+  values.resize(top_k);
+  vectors.resize(n, top_k);
+  for (Index i = 0; i < top_k; ++i) {
+    values(i) = ascending(top_k - 1 - i);
+    vectors.col(i) = z.col(top_k - 1 - i);
+  }
 }
 
 template <class T>
 Index first_nonfinite_row(const T* data, Index rows, Index cols) {
-  Index first = rows;
-#pragma omp parallel for schedule(static) reduction(min : first)
-  for (Index i = 0; i < rows; ++i) {
-    if (i >= first) continue;
-    const T* row = data + i * cols;
-    bool finite = true;
-    for (Index j = 0; j < cols; ++j) finite &= std::isfinite(row[j]);
-    if (!finite) first = std::min(first, i);
-  }
-  return first == rows ? Index{-1} : first;
+  std::atomic<Index> first{rows};
+  const Index grain = std::max<Index>(1, (Index{1} << 16) / std::max<Index>(cols, 1));
+  parallel_for(0, rows, grain, [&](Index begin, Index end) {
+    for (Index i = begin; i < end && i < first.load(); ++i) {
+      const T* row = data + i * cols;
+      bool finite = true;
+      for (Index j = 0; j < cols; ++j) finite &= std::isfinite(row[j]);
+      if (!finite) {
+        Index seen = first.load();
+        while (i < seen && !first.compare_exchange_weak(seen, i)) {
+        }
+        return;
+      }
+    }
+  });
+  return first == rows ? Index{-1} : first.load();
 }
 
 int blas_threads() { return scipy_openblas_get_num_threads(); }

@@ -1,3 +1,4 @@
+#include <netscope/parallel.hpp>
 #include <netscope/random.hpp>
 
 #include <cmath>
@@ -23,20 +24,21 @@ template <class T>
 Matrix<T> gaussian_matrix(Index rows, Index cols, std::uint64_t seed) {
   Matrix<T> out(rows, cols);
   const std::uint64_t stream_base = splitmix64(seed);
-#pragma omp parallel for schedule(static)
-  for (Index j = 0; j < cols; ++j) {
-    std::uint64_t counter = splitmix64(stream_base ^ static_cast<std::uint64_t>(j));
-    T* column = out.col(j).data();
-    // Box-Muller: two independent normals from two uniforms.
-    for (Index i = 0; i < rows; i += 2) {
-      const double u1 = open_unit_interval(splitmix64(counter++));
-      const double u2 = open_unit_interval(splitmix64(counter++));
-      const double radius = std::sqrt(-2.0 * std::log(u1));
-      const double angle = 6.283185307179586 * u2;
-      column[i] = static_cast<T>(radius * std::cos(angle));
-      if (i + 1 < rows) column[i + 1] = static_cast<T>(radius * std::sin(angle));
+  parallel_for(0, cols, 1, [&](Index first, Index last) {
+    for (Index j = first; j < last; ++j) {
+      std::uint64_t counter = splitmix64(stream_base ^ static_cast<std::uint64_t>(j));
+      T* column = out.col(j).data();
+      // Box-Muller: two independent normals from two uniforms.
+      for (Index i = 0; i < rows; i += 2) {
+        const double u1 = open_unit_interval(splitmix64(counter++));
+        const double u2 = open_unit_interval(splitmix64(counter++));
+        const double radius = std::sqrt(-2.0 * std::log(u1));
+        const double angle = 6.283185307179586 * u2;
+        column[i] = static_cast<T>(radius * std::cos(angle));
+        if (i + 1 < rows) column[i + 1] = static_cast<T>(radius * std::sin(angle));
+      }
     }
-  }
+  });
   return out;
 }
 

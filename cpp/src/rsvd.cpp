@@ -1,3 +1,4 @@
+#include <netscope/parallel.hpp>
 #include <netscope/random.hpp>
 #include <netscope/rsvd.hpp>
 
@@ -16,7 +17,8 @@ struct KrylovShape {
 };
 
 // Clamps the requested block and depth so that the basis never exceeds `rank_limit` columns.
-KrylovShape krylov_shape(Index k, Index rank_limit, const KrylovOptions& options) {
+KrylovShape krylov_shape(Index k, Index rank_limit, const KrylovOptions& options,
+                         Index default_depth) {
   if (k < 1 || k > rank_limit) {
     throw std::invalid_argument("k must be in [1, " + std::to_string(rank_limit) + "], got " +
                                 std::to_string(k));
@@ -24,39 +26,60 @@ KrylovShape krylov_shape(Index k, Index rank_limit, const KrylovOptions& options
   if (options.oversamples < 0) throw std::invalid_argument("n_oversamples must be >= 0");
   if (options.depth < -1) throw std::invalid_argument("n_power_iter must be >= 0");
   KrylovShape shape{std::min(k + options.oversamples, rank_limit),
-                    options.depth < 0 ? kDefaultKrylovDepth : options.depth};
+                    options.depth < 0 ? default_depth : options.depth};
   shape.depth = std::min(shape.depth, rank_limit / shape.block - 1);
   return shape;
+}
+
+// Appends `block` to the orthonormal columns basis[:, :used], orthogonalised against them by two
+// rounds of block Gram-Schmidt with a QR after each ("twice is enough"): the second round removes
+// what rounding left of the old directions even when the block had little new in it.
+template <class T>
+void append_to_basis(Matrix<T>& basis, Index used, Matrix<T>& block) {
+  const Index rows = basis.rows(), b = block.cols();
+  Matrix<T> overlap(used, b);
+  for (int round = 0; round < 2; ++round) {
+    if (used > 0) {
+      gemm<T>(Op::Transpose, Op::None, used, b, rows, T(1), basis.data(), rows, block.data(), rows,
+              T(0), overlap.data(), used);
+      gemm<T>(Op::None, Op::None, rows, b, used, T(-1), basis.data(), rows, overlap.data(), used,
+              T(1), block.data(), rows);
+    }
+    orthonormalize_columns(block);
+  }
+  basis.middleCols(used, b) = block;
 }
 
 }  // namespace
 
 template <class T>
 SvdResult<T> randomized_svd(const T* a, Index m, Index n, Index k, const KrylovOptions& options) {
-  const KrylovShape shape = krylov_shape(k, std::min(m, n), options);
-  const Index b = shape.block;
+  const KrylovShape shape = krylov_shape(k, std::min(m, n), options, kDefaultSvdDepth);
+  const Index b = shape.block, basis_size = shape.basis();
   // Row-major A (m, n) is the column-major matrix At (n, m): A x = At^T x, A^T y = At y.
-  Matrix<T> basis(m, shape.basis());
+  // The left basis K = [Y_0 .. Y_q] spans {A W, (A A^T) A W, ..., (A A^T)^q A W}. Each new block is
+  // orthogonalised against all earlier ones, so K is orthonormal as it grows and the products
+  // A^T Y_i, computed anyway to take the next step, are exactly the columns of A^T K: the final
+  // projection costs no extra pass over A.
+  Matrix<T> basis(m, basis_size);
+  Matrix<T> projected_t(n, basis_size);  // A^T K
   Matrix<T> left(m, b);
   Matrix<T> right = gaussian_matrix<T>(n, b, options.seed);
   for (Index step = 0; step <= shape.depth; ++step) {
-    if (step > 0) {
-      gemm<T>(Op::None, Op::None, n, b, m, T(1), a, n, left.data(), m, T(0), right.data(), n);
+    gemm<T>(Op::Transpose, Op::None, m, b, n, T(1), a, n, right.data(), n, T(0), left.data(), m);
+    append_to_basis(basis, step * b, left);
+    T* products = projected_t.col(step * b).data();
+    gemm<T>(Op::None, Op::None, n, b, m, T(1), a, n, left.data(), m, T(0), products, n);
+    if (step < shape.depth) {
+      right = projected_t.middleCols(step * b, b);
       orthonormalize_columns(right);
     }
-    gemm<T>(Op::Transpose, Op::None, m, b, n, T(1), a, n, right.data(), n, T(0), left.data(), m);
-    orthonormalize_columns(left);
-    basis.middleCols(step * b, b) = left;
   }
-  orthonormalize_columns(basis);
 
-  // Rayleigh-Ritz: the SVD of the projection B = basis^T A (L, n) gives the singular triplets.
+  // Rayleigh-Ritz: the SVD of the projection B = K^T A (L, n) gives the singular triplets.
   // B^T = Q R by Householder QR, so B = R^T Q^T and the SVD of the small R^T (L, L) = W S Z^T
   // gives B = W S (Q Z)^T. Cheaper than LAPACK's SVD of the wide B, and as stable.
-  const Index basis_size = basis.cols();
-  Matrix<T> projected_t(n, basis_size), r;
-  gemm<T>(Op::None, Op::None, n, basis_size, m, T(1), a, n, basis.data(), m, T(0),
-          projected_t.data(), n);
+  Matrix<T> r;
   orthonormalize_columns(projected_t, &r);
   Matrix<T> r_t = r.transpose();
   Matrix<T> small_u, small_vt;
@@ -67,39 +90,37 @@ SvdResult<T> randomized_svd(const T* a, Index m, Index n, Index k, const KrylovO
   result.u.resize(m, k);
   gemm<T>(Op::None, Op::None, m, k, basis_size, T(1), basis.data(), m, small_u.data(), basis_size,
           T(0), result.u.data(), m);
+  result.s = s.head(k);
   result.vt.resize(k, n);
   gemm<T>(Op::None, Op::Transpose, k, n, basis_size, T(1), small_vt.data(), basis_size,
           projected_t.data(), n, T(0), result.vt.data(), k);
-  result.s = s.head(k);
   return result;
 }
 
 template <class T>
 EigenResult<T> eigh_top(const T* c, Index n, Index k, const KrylovOptions& options) {
-  const KrylovShape shape = krylov_shape(k, n, options);
+  const KrylovShape shape = krylov_shape(k, n, options, kDefaultEigenDepth);
   EigenResult<T> result;
   if (shape.basis() >= n) {
     Matrix<T> dense = Eigen::Map<const Matrix<T>>(c, n, n);
     symmetric_eigen_top(dense, k, result.values, result.vectors);
     return result;
   }
-  const Index b = shape.block;
-  // C is symmetric, so its row-major storage is also its column-major storage.
-  Matrix<T> basis(n, shape.basis());
-  Matrix<T> block = gaussian_matrix<T>(n, b, options.seed);
-  Matrix<T> product(n, b);
-  for (Index step = 0; step <= shape.depth; ++step) {
-    gemm<T>(Op::None, Op::None, n, b, n, T(1), c, n, block.data(), n, T(0), product.data(), n);
-    orthonormalize_columns(product);
-    basis.middleCols(step * b, b) = product;
-    block.swap(product);
-  }
-  orthonormalize_columns(basis);
-
-  const Index basis_size = basis.cols();
+  const Index b = shape.block, basis_size = shape.basis();
+  // K = [Q_0 .. Q_q] spans {W, C W, ..., C^q W}, orthonormal as it grows (block Lanczos with full
+  // reorthogonalisation). C is symmetric, so its row-major storage is also its column-major one.
+  // The products C Q_i that take each step are kept: together they are C K, so the Rayleigh-Ritz
+  // matrix K^T C K costs no extra pass over C.
+  Matrix<T> basis(n, basis_size);
   Matrix<T> c_basis(n, basis_size);
-  gemm<T>(Op::None, Op::None, n, basis_size, n, T(1), c, n, basis.data(), n, T(0),
-          c_basis.data(), n);
+  Matrix<T> block = gaussian_matrix<T>(n, b, options.seed);
+  for (Index step = 0; step <= shape.depth; ++step) {
+    append_to_basis(basis, step * b, block);
+    T* products = c_basis.col(step * b).data();
+    gemm<T>(Op::None, Op::None, n, b, n, T(1), c, n, block.data(), n, T(0), products, n);
+    if (step < shape.depth) block = c_basis.middleCols(step * b, b);
+  }
+
   Matrix<T> projected(basis_size, basis_size);
   gemm<T>(Op::Transpose, Op::None, basis_size, basis_size, n, T(1), basis.data(), n,
           c_basis.data(), n, T(0), projected.data(), basis_size);
@@ -114,15 +135,21 @@ EigenResult<T> eigh_top(const T* c, Index n, Index k, const KrylovOptions& optio
 template <class T>
 double relative_asymmetry(const T* c, Index n) {
   double largest_entry = 0.0, largest_gap = 0.0;
-#pragma omp parallel for schedule(dynamic, 16) reduction(max : largest_entry, largest_gap)
-  for (Index i = 0; i < n; ++i) {
-    for (Index j = 0; j <= i; ++j) {
-      const double upper = static_cast<double>(c[j * n + i]);
-      const double lower = static_cast<double>(c[i * n + j]);
-      largest_entry = std::max(largest_entry, std::abs(lower));
-      largest_gap = std::max(largest_gap, std::abs(lower - upper));
+  std::mutex combine;
+  parallel_for(0, n, 16, [&](Index first, Index last) {
+    double entry = 0.0, gap = 0.0;
+    for (Index i = first; i < last; ++i) {
+      for (Index j = 0; j <= i; ++j) {
+        const double lower = static_cast<double>(c[i * n + j]);
+        const double upper = static_cast<double>(c[j * n + i]);
+        entry = std::max(entry, std::abs(lower));
+        gap = std::max(gap, std::abs(lower - upper));
+      }
     }
-  }
+    std::lock_guard<std::mutex> lock(combine);
+    largest_entry = std::max(largest_entry, entry);
+    largest_gap = std::max(largest_gap, gap);
+  });
   return largest_entry > 0.0 ? largest_gap / largest_entry : 0.0;
 }
 

@@ -1,11 +1,14 @@
 #include "check.hpp"
 
 #include <netscope/linalg.hpp>
+#include <netscope/parallel.hpp>
 #include <netscope/random.hpp>
 
 #include <Eigen/Eigenvalues>
 
+#include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <limits>
 #include <vector>
 
@@ -67,6 +70,23 @@ static void test_first_nonfinite_row() {
   data[3 * 7 + 2] = std::numeric_limits<float>::infinity();
   data[3 * 8] = std::numeric_limits<float>::quiet_NaN();
   CHECK(first_nonfinite_row(data.data(), 10, 3) == 7);
+  // Many rows, so that several threads scan: the earliest bad row wins, not the first found.
+  std::vector<double> many(200000 * 4, 0.5);
+  many[4 * 150000] = std::numeric_limits<double>::quiet_NaN();
+  many[4 * 70001 + 3] = -std::numeric_limits<double>::infinity();
+  CHECK(first_nonfinite_row(many.data(), 200000, 4) == 70001);
+}
+
+static void test_parallel_for() {
+  std::vector<int> visits(1000, 0);
+  parallel_for(0, 1000, 7, [&](Index first, Index last) {
+    for (Index i = first; i < last; ++i) visits[static_cast<std::size_t>(i)] += 1;
+  });
+  CHECK(std::all_of(visits.begin(), visits.end(), [](int v) { return v == 1; }));
+  CHECK_THROWS(parallel_for(0, 100, 1, [](Index first, Index) {
+    if (first == 42) throw std::runtime_error("chunk 42 fails");
+  }));
+  CHECK_THROWS(set_core_threads(0));
 }
 
 static void test_gaussian_matrix() {
@@ -86,5 +106,6 @@ int main() {
   test_svd_and_eigen();
   test_first_nonfinite_row();
   test_gaussian_matrix();
+  test_parallel_for();
   return check::finish();
 }

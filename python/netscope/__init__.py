@@ -6,10 +6,12 @@ Public API (everything else is private):
   serialisable.
 - :func:`randomized_svd` — top-k SVD by randomized block Krylov iteration.
 - :func:`eigh_top` — top-k eigenpairs of a symmetric PSD matrix.
+- :func:`set_num_threads`, :func:`get_num_threads` — threads of the core and its BLAS.
 """
 
 from .gram import GramAccumulator
 from .rsvd import eigh_top, randomized_svd
+from .threads import get_num_threads, set_num_threads
 
-__all__ = ["GramAccumulator", "eigh_top", "randomized_svd"]
+__all__ = ["GramAccumulator", "eigh_top", "get_num_threads", "randomized_svd", "set_num_threads"]
 __version__ = "0.1.0"

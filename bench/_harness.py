@@ -1,0 +1,68 @@
+"""Shared pieces of the benchmarks: timing, accuracy measures, and the results file."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.linalg
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def best_time(function, repeat: int = 3):
+    """Smallest wall time of ``repeat`` calls, and the last call's result."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def max_principal_angle_degrees(A, B) -> float:
+    """Largest principal angle between the column spans of A and B, in degrees."""
+    return float(np.degrees(np.max(scipy.linalg.subspace_angles(np.asarray(A, float), np.asarray(B, float)))))
+
+
+def random_orthonormal(rng, rows: int, cols: int) -> np.ndarray:
+    q, _ = np.linalg.qr(rng.standard_normal((rows, cols)))
+    return q
+
+
+def machine() -> dict:
+    import netscope
+    import scipy
+
+    return {
+        "cpu_count": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "netscope": netscope.__version__,
+    }
+
+
+def write_result(name: str, rows: list[dict], **extra) -> Path:
+    """Write ``bench/results/<name>.json`` and print the rows as a table."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"benchmark": name, "machine": machine(), **extra, "rows": rows}, indent=2))
+    columns = list(rows[0])
+    widths = [max(len(c), *(len(_format(row[c])) for row in rows)) for c in columns]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    for row in rows:
+        print("  ".join(_format(row[c]).ljust(w) for c, w in zip(columns, widths)))
+    print(f"wrote {path}")
+    return path
+
+
+def _format(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)

@@ -1,0 +1,36 @@
+"""Print bench/results/*.json as the Markdown tables the README shows.
+
+    python bench/report.py
+"""
+
+from __future__ import annotations
+
+import json
+
+from _harness import RESULTS, _format
+
+TITLES = {
+    "gram": "Gram matrix of N={n} float32 gradients of D={dim} parameters (chunks of {chunk}): `python bench/bench_gram.py`",
+    "rsvd": "Top-{k} SVD of a {m} × {n} float64 matrix with s_i = 1/i: `python bench/bench_rsvd.py`",
+    "eigh_top": "Top-{k} eigenpairs of a {n} × {n} symmetric PSD matrix with λ_i = 1/i: `python bench/bench_eigh_top.py`",
+}
+
+
+def main():
+    for name, title in TITLES.items():
+        path = RESULTS / f"{name}.json"
+        if not path.exists():
+            continue
+        result = json.loads(path.read_text())
+        rows = result["rows"]
+        columns = list(rows[0])
+        print(f"**{title.format(**result)}**\n")
+        print("| " + " | ".join(columns) + " |")
+        print("|" + "---|" * len(columns))
+        for row in rows:
+            print("| " + " | ".join(_format(row[c]) for c in columns) + " |")
+        print()
+
+
+if __name__ == "__main__":
+    main()
