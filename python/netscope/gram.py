@@ -97,7 +97,8 @@ class GramAccumulator:
             raise ValueError(f"other has dim {other.dim}, but this accumulator has dim {self.dim}")
         if other is self:
             raise ValueError("other must be a different accumulator (merging into itself double-counts)")
-        with self._lock, other._lock:
+        first, second = sorted((self, other), key=id)  # one lock order: a.merge(b) || b.merge(a) cannot deadlock
+        with first._lock, second._lock:
             self._core.merge(other._core)
         return self
 
