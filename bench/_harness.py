@@ -24,6 +24,23 @@ def best_time(function, repeat: int = 3):
     return best, result
 
 
+def compare(candidates: dict, score, *, baseline: str, repeat: int) -> list[dict]:
+    """Time every candidate on the same input and score its result.
+
+    ``candidates`` maps a method name to a zero-argument call; ``score(result)`` returns the
+    accuracy columns of a row. Each row also gets its speed-up over the ``baseline`` method.
+    """
+    rows = []
+    for name, run in candidates.items():
+        seconds, result = best_time(run, repeat)
+        rows.append({"method": name, "seconds": seconds, **score(result)})
+        print(rows[-1], flush=True)
+    baseline_seconds = next(row["seconds"] for row in rows if row["method"] == baseline)
+    for row in rows:
+        row[f"speed-up vs {baseline}"] = baseline_seconds / row["seconds"]
+    return rows
+
+
 def max_principal_angle_degrees(A, B) -> float:
     """Largest principal angle between the column spans of A and B, in degrees."""
     return float(np.degrees(np.max(scipy.linalg.subspace_angles(np.asarray(A, float), np.asarray(B, float)))))

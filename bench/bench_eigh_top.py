@@ -16,7 +16,7 @@ import scipy.linalg
 import scipy.sparse.linalg
 
 import netscope
-from _harness import best_time, max_principal_angle_degrees, random_orthonormal, write_result
+from _harness import compare, max_principal_angle_degrees, random_orthonormal, write_result
 
 
 def main():
@@ -42,19 +42,14 @@ def main():
         "numpy.linalg.eigh (all pairs)": lambda: descending(*np.linalg.eigh(C)),
         "scipy.sparse.linalg.eigsh (ARPACK)": lambda: descending(*scipy.sparse.linalg.eigsh(C, k=k, which="LA")),
     }
-    rows = []
-    for name, run in candidates.items():
-        seconds, (values, vectors) = best_time(run, args.repeat)
-        rows.append({
-            "method": name,
-            "seconds": seconds,
+    def score(result):
+        values, vectors = result
+        return {
             "max rel. error of λ_1..λ_k": float(np.max(np.abs(values[:k] / spectrum[:k] - 1))),
             "top-10 angle (deg)": max_principal_angle_degrees(vectors[:, :10], Q[:, :10]),
-        })
-        print(rows[-1], flush=True)
-    lapack_seconds = next(row["seconds"] for row in rows if row["method"].startswith("scipy.linalg.eigh"))
-    for row in rows:
-        row["speed-up vs scipy subset eigh"] = lapack_seconds / row["seconds"]
+        }
+
+    rows = compare(candidates, score, baseline="scipy.linalg.eigh(subset_by_index)", repeat=args.repeat)
     write_result("eigh_top", rows, n=n, k=k, spectrum="λ_i = 1/i", dtype="float64")
 
 

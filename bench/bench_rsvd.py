@@ -18,7 +18,7 @@ import torch
 from sklearn.utils.extmath import randomized_svd as sklearn_randomized_svd
 
 import netscope
-from _harness import best_time, max_principal_angle_degrees, random_orthonormal, write_result
+from _harness import compare, max_principal_angle_degrees, random_orthonormal, write_result
 
 
 def main():
@@ -46,21 +46,15 @@ def main():
         "torch.svd_lowrank(q=k+10, niter=4)": lambda: torch.svd_lowrank(A_torch, q=k + 10, niter=4),
         "torch.svd_lowrank(q=k+10, niter=12)": lambda: torch.svd_lowrank(A_torch, q=k + 10, niter=12),
     }
-    rows = []
-    for name, run in candidates.items():
-        torch.manual_seed(0)
-        seconds, (left, values, _) = best_time(run, args.repeat)
-        left, values = np.asarray(left, float), np.asarray(values, float)
-        rows.append({
-            "method": name,
-            "seconds": seconds,
+    def score(result):
+        left, values, _ = (np.asarray(x, float) for x in result)
+        return {
             "max rel. error of s_1..s_k": float(np.max(np.abs(values[:k] / singular_values[:k] - 1))),
             "top-10 angle (deg)": max_principal_angle_degrees(left[:, :10], U[:, :10]),
-        })
-        print(rows[-1], flush=True)
-    sklearn_seconds = next(row["seconds"] for row in rows if row["method"].startswith("sklearn randomized_svd (defaults)"))
-    for row in rows:
-        row["speed-up vs sklearn default"] = sklearn_seconds / row["seconds"]
+        }
+
+    torch.manual_seed(0)
+    rows = compare(candidates, score, baseline="sklearn randomized_svd (defaults)", repeat=args.repeat)
     write_result("rsvd", rows, m=m, n=n, k=k, spectrum="s_i = 1/i", dtype="float64")
 
 
