@@ -72,6 +72,15 @@ py::tuple eigh_top_binding(const CArray<T>& c, Index k, Index oversamples, Index
 }
 
 template <class T>
+Vector<T> symmetric_eigenvalues_binding(const CArray<T>& c) {
+  require_matrix(c, "C");
+  if (c.shape(0) != c.shape(1)) throw std::invalid_argument("C must be square");
+  py::gil_scoped_release release;
+  Matrix<T> copy = Eigen::Map<const Matrix<T>>(c.data(), c.shape(0), c.shape(1));
+  return symmetric_eigenvalues(copy);
+}
+
+template <class T>
 Index first_nonfinite_row_binding(const CArray<T>& a) {
   require_matrix(a, "array");
   py::gil_scoped_release release;
@@ -126,6 +135,8 @@ PYBIND11_MODULE(_core, m) {
         py::arg("n_oversamples"), py::arg("n_power_iter"), py::arg("seed"));
   m.def("eigh_top", &eigh_top_binding<float>, py::arg("C"), py::arg("k"),
         py::arg("n_oversamples"), py::arg("n_power_iter"), py::arg("seed"));
+  m.def("symmetric_eigenvalues", &symmetric_eigenvalues_binding<double>, py::arg("C"));
+  m.def("symmetric_eigenvalues", &symmetric_eigenvalues_binding<float>, py::arg("C"));
   m.def("first_nonfinite_row", &first_nonfinite_row_binding<double>, py::arg("array"));
   m.def("first_nonfinite_row", &first_nonfinite_row_binding<float>, py::arg("array"));
   m.def("relative_asymmetry", &relative_asymmetry_binding<double>, py::arg("C"));

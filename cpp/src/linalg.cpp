@@ -60,6 +60,12 @@ lapack_int gesdd(Index m, Index n, double* a, double* s, double* u, double* vt) 
   return scipy_LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', as_blas_int(m), as_blas_int(n), a,
                               as_blas_int(m), s, u, as_blas_int(m), vt, as_blas_int(r));
 }
+lapack_int syevd_values(Index n, float* a, float* w) {
+  return scipy_LAPACKE_ssyevd(LAPACK_COL_MAJOR, 'N', 'L', as_blas_int(n), a, as_blas_int(n), w);
+}
+lapack_int syevd_values(Index n, double* a, double* w) {
+  return scipy_LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', as_blas_int(n), a, as_blas_int(n), w);
+}
 lapack_int syevr(Index n, float* a, Index il, Index iu, lapack_int* found, float* w, float* z,
                  lapack_int* support) {
   return scipy_LAPACKE_ssyevr(LAPACK_COL_MAJOR, 'V', 'I', 'L', as_blas_int(n), a, as_blas_int(n),
@@ -145,6 +151,17 @@ void symmetric_eigen_top(Matrix<T>& a, Index top_k, Vector<T>& values, Matrix<T>
 }
 
 template <class T>
+Vector<T> symmetric_eigenvalues(Matrix<T>& a) {
+  const Index n = a.rows();
+  if (a.cols() != n) throw std::invalid_argument("symmetric_eigenvalues needs a square matrix");
+  Vector<T> ascending(n);
+  check_lapack(syevd_values(n, a.data(), ascending.data()), "syevd");
+  Vector<T> descending(n);
+  for (Index i = 0; i < n; ++i) descending(i) = ascending(n - 1 - i);
+  return descending;
+}
+
+template <class T>
 Index first_nonfinite_row(const T* data, Index rows, Index cols) {
   std::atomic<Index> first{rows};
   const Index grain = std::max<Index>(1, (Index{1} << 16) / std::max<Index>(cols, 1));
@@ -178,6 +195,8 @@ template void thin_svd<double>(Matrix<double>&, Matrix<double>&, Vector<double>&
 template void symmetric_eigen_top<float>(Matrix<float>&, Index, Vector<float>&, Matrix<float>&);
 template void symmetric_eigen_top<double>(Matrix<double>&, Index, Vector<double>&,
                                           Matrix<double>&);
+template Vector<float> symmetric_eigenvalues<float>(Matrix<float>&);
+template Vector<double> symmetric_eigenvalues<double>(Matrix<double>&);
 template Index first_nonfinite_row<float>(const float*, Index, Index);
 template Index first_nonfinite_row<double>(const double*, Index, Index);
 

@@ -58,6 +58,9 @@ static void test_svd_and_eigen() {
   Matrix<double> sym = q * spectrum.asDiagonal() * q.transpose();
   Vector<double> values;
   Matrix<double> vectors;
+  Matrix<double> copy = sym;
+  const Vector<double> all = symmetric_eigenvalues(copy);
+  CHECK(all.size() == 6 && std::abs(all(0) - 6.0) < 1e-12 && std::abs(all(5) - 1.0) < 1e-12);
   symmetric_eigen_top(sym, 2, values, vectors);
   CHECK(std::abs(values(0) - 6.0) < 1e-12 && std::abs(values(1) - 5.0) < 1e-12);
   CHECK(std::abs(std::abs(vectors.col(0).dot(q.col(5))) - 1.0) < 1e-12);

@@ -28,6 +28,35 @@ def _demo(args) -> int:
     return 0
 
 
+def _active_subspace(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .active_study import run_active_subspace_study
+
+    summary = run_active_subspace_study(
+        args.out, n_samples=args.samples, depth=args.depth, width=args.width, activation=args.activation,
+        method=args.method, seed=args.seed, n_boot=args.n_boot, k=args.k, n_vectors=args.vectors,
+    )
+    importance = summary["layer_importance"]["layers"]
+    eigenvalues = summary["eigenvalues"]
+    print(f"MLP 1-{args.depth}x{args.width}-1 ({args.activation}): D={summary['n_parameters']}, "
+          f"N={summary['n_samples']} prior samples, method={summary['method']}")
+    print(f"eigenvalues: λ1={eigenvalues[0]:.4g}, λ10={eigenvalues[min(9, len(eigenvalues) - 1)]:.4g}, "
+          f"λ_last={eigenvalues[-1]:.4g}; {summary['eigenvalues_for_90_percent_of_trace']} of "
+          f"{len(eigenvalues)} hold 90% of the trace")
+    print(f"share of the top-{summary['layer_importance']['k']} eigenvectors by layer "
+          "(share / share of parameters):")
+    for layer, entry in importance.items():
+        print(f"  {layer:>10}: {entry['share']:.3f}  ({entry['enrichment']:.2f}x)")
+    convergence = summary["convergence"]
+    print("subspace distance to the all-samples estimate: " + ", ".join(
+        f"n={n}: {d:.2f}" for n, d in zip(convergence["sizes"], convergence["distance"])))
+    print("timings (s): " + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in summary["timings_s"].items()))
+    print(f"wrote figures and summary.json to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="netscope", description="See inside neural networks.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -38,6 +67,25 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--k", type=int, default=10, help="leading eigenpairs to compare (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     demo.set_defaults(run=_demo)
+
+    study = commands.add_parser(
+        "active-subspace",
+        help="the seed experiment: active subspace of an MLP's loss under a standard-normal prior",
+    )
+    study.add_argument("--out", default="netscope-out/active-subspace", help="output folder (default: %(default)s)")
+    study.add_argument("--samples", type=int, default=10_000, help="prior samples N (default: %(default)s)")
+    study.add_argument("--depth", type=int, default=5, help="hidden layers (default: %(default)s)")
+    study.add_argument("--width", type=int, default=35, help="neurons per hidden layer (default: %(default)s)")
+    study.add_argument("--activation", default="tanh", choices=["tanh", "relu", "sigmoid", "gelu"],
+                       help="hidden activation (default: %(default)s)")
+    study.add_argument("--method", default="snapshot", choices=["snapshot", "gram", "randomized"],
+                       help="eigensolver route (default: %(default)s)")
+    study.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    study.add_argument("--n-boot", type=int, default=50, help="bootstrap replicates (default: %(default)s)")
+    study.add_argument("--k", type=int, default=10, help="subspace dimension for the diagnostics (default: %(default)s)")
+    study.add_argument("--vectors", type=int, default=100,
+                       help="leading eigenvectors to compute and draw (default: %(default)s); every eigenvalue is computed")
+    study.set_defaults(run=_active_subspace)
     return parser
 
 
@@ -45,7 +93,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, RuntimeError) as error:
         print(f"netscope {args.command}: error: {error}", file=sys.stderr)
         return 2
 

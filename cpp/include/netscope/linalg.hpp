@@ -42,6 +42,12 @@ void thin_svd(Matrix<T>& a, Matrix<T>& u, Vector<T>& s, Matrix<T>& vt);
 template <class T>
 void symmetric_eigen_top(Matrix<T>& a, Index top_k, Vector<T>& values, Matrix<T>& vectors);
 
+// Every eigenvalue of the symmetric matrix whose lower triangle a holds (a is overwritten),
+// descending, without eigenvectors: about half the time of symmetric_eigen_top for all pairs.
+// O(n^3).
+template <class T>
+Vector<T> symmetric_eigenvalues(Matrix<T>& a);
+
 // Index of the first row of the row-major (rows, cols) array that holds a NaN or an infinity, or
 // -1 when all are finite. O(rows cols), both cores.
 template <class T>

@@ -1,0 +1,429 @@
+"""Active subspaces of a network's parameter space: the estimator and its diagnostics."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from . import _core
+from ._validation import as_float_matrix, check_all_finite, check_int
+from .gradients import SAMPLE_BLOCK, data_gradients, prior_gradients, prior_samples
+from .gram import GramAccumulator
+from .layout import ParameterLayout
+from .rsvd import eigh_top, randomized_svd
+
+METHODS = ("snapshot", "gram", "randomized")
+SAMPLINGS = ("prior", "data")
+# Eigenpairs "randomized" computes when n_components is None: full spectra need a dense method.
+DEFAULT_RANDOMIZED_COMPONENTS = 100
+
+
+def _subspace_sines(reference: np.ndarray, estimate: np.ndarray) -> np.ndarray:
+    """Sine of the largest principal angle between the spans of the first r columns, r = 1..k.
+
+    Both arguments have orthonormal columns. This is the subspace distance
+    ‖W₁W₁ᵀ − Ŵ₁Ŵ₁ᵀ‖₂ of Constantine & Gleich for every candidate dimension r. O(D k² + k⁴).
+    """
+    k = reference.shape[1]
+    overlap = reference.T @ estimate
+    sines = np.empty(k)
+    for r in range(1, k + 1):
+        smallest_cosine = np.linalg.svd(overlap[:r, :r], compute_uv=False)[-1]
+        sines[r - 1] = np.sqrt(max(0.0, 1.0 - min(1.0, smallest_cosine) ** 2))
+    return sines
+
+
+# Krylov depth of the diagnostics' top-k solves. Active-subspace spectra are flat (λ10/λ11 ≈ 1.02
+# for the seed's network), so the default depth 3 leaves the 10th direction off by sin θ ≈ 0.6;
+# depth 6 reaches the float32 floor, sin θ ≈ 1e-3 (measured on the seed's gradients).
+DIAGNOSTIC_KRYLOV_DEPTH = 6
+
+
+def _top_right_singular(G: np.ndarray, k: int, seed: int):
+    """Top-k eigenpairs of GᵀG / n from the rows of G (n, D): eigenvalues, (D, k) vectors."""
+    _, s, Vt = randomized_svd(G, k, n_power_iter=DIAGNOSTIC_KRYLOV_DEPTH, seed=seed)
+    return s.astype(np.float64) ** 2 / G.shape[0], np.asarray(Vt, dtype=np.float64).T
+
+
+class ActiveSubspace:
+    """Estimate the active subspace of a loss over a network's parameters.
+
+    C = E[∇f ∇fᵀ] ≈ (1/N) Σ_j ∇f_j ∇f_jᵀ = Ŵ Λ̂ Ŵᵀ, from N per-sample gradients ∇f_j.
+
+    Parameters
+    ----------
+    method : {"snapshot", "gram", "randomized"}
+        How the eigenpairs are computed from the (N, D) gradient matrix G:
+
+        - ``"snapshot"`` (default): the method of snapshots. Diagonalise the smaller of
+          GᵀG/N (D × D) and GGᵀ/N (N × N); in the second case the eigenvectors are recovered as
+          Gᵀu/√(Nλ). Never a literal SVD of G. O(N D min(N, D)) for the product, then
+          O(min(N, D)³) for every eigenpair or O(min(N, D)² k) for the top k.
+        - ``"gram"``: stream the gradients into a :class:`GramAccumulator` (O(D²) memory, G need
+          not be kept), then the symmetric eigensolver. O(N D²) + O(D³) or O(D² k).
+        - ``"randomized"``: top-k SVD of G by randomized block Krylov: O(N D k), no D × D matrix.
+    n_components : int or None
+        Eigenvectors to keep (k). None keeps all of them (``"randomized"``: 100).
+    full_spectrum : bool
+        Also compute every eigenvalue (LAPACK, values only: about half the time of all
+        eigenpairs), so that ``eigenvalues_`` holds the whole spectrum while ``eigenvectors_``
+        holds only the top k. Not for ``"randomized"``.
+    keep_gradients : bool
+        Keep G (float32, N × D) after fitting: needed by :meth:`bootstrap` and
+        :meth:`convergence`. ``"snapshot"`` and ``"randomized"`` need it to fit anyway.
+    chunk_size : int or None
+        Samples per torch batch (default: 256 for prior, 1000 for data sampling).
+    progress : bool
+        Show tqdm progress bars.
+
+    Attributes (after fit)
+    ----------------------
+    eigenvalues_ : ndarray (k,) or, with full_spectrum, (min(N, D),); descending
+    eigenvectors_ : ndarray (D, k), orthonormal columns Ŵ
+    parameter_layout_ : ParameterLayout
+    n_samples_ : int
+    gradients_ : ndarray (N, D) float32 or None
+    losses_ : ndarray (N,) or None — the loss at each sample
+    timings_ : dict — wall seconds of each stage
+    """
+
+    def __init__(self, method: str = "snapshot", n_components: int | None = None, *,
+                 full_spectrum: bool = False, keep_gradients: bool = True, chunk_size: int | None = None,
+                 progress: bool = True):
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        if full_spectrum and method == "randomized":
+            raise ValueError("full_spectrum needs method='snapshot' or 'gram': 'randomized' computes only the top k")
+        if n_components is not None:
+            check_int(n_components, "n_components", minimum=1)
+        if chunk_size is not None:
+            check_int(chunk_size, "chunk_size", minimum=1)
+        self.method = method
+        self.n_components = n_components
+        self.full_spectrum = full_spectrum
+        self.keep_gradients = keep_gradients
+        self.chunk_size = chunk_size
+        self.progress = progress
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, model: torch.nn.Module, loss_fn, data, *, n_samples: int | None = None,
+            sampling: str = "prior", seed: int = 0, scale: float = 1.0, centered: bool = False):
+        """Sample gradients of ``loss_fn(model(inputs), targets)`` and estimate the subspace.
+
+        Parameters
+        ----------
+        model : torch.nn.Module — its trainable parameters span the space (D of them).
+        loss_fn : callable(predictions, targets) -> scalar tensor, e.g. ``torch.nn.MSELoss()``.
+        data : (inputs, targets) tensors with the same first dimension.
+        n_samples : int or None — N. Prior: None means D (the seed found N ≳ D is needed);
+            data: None means one gradient per example of ``data``, in order.
+        sampling : "prior" — parameters x_j ~ N(c, scale² I), the loss over all of ``data``
+            (c = 0, or the model's parameters if ``centered``); "data" — the model's current
+            parameters, one gradient per example (the empirical Fisher).
+        seed : int — the prior stream; equal seeds give identical results.
+
+        Returns ``self``. Cost: N forward/backward passes in torch, then as ``method`` says.
+        """
+        if sampling not in SAMPLINGS:
+            raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
+        layout = ParameterLayout.from_module(model)
+        seed = check_int(seed, "seed", minimum=0)
+        if sampling == "prior":
+            n = layout.n_parameters if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
+            chunks = prior_gradients(model, loss_fn, data, n_samples=n, seed=seed, scale=scale,
+                                     centered=centered, chunk_size=self.chunk_size or 4 * SAMPLE_BLOCK,
+                                     progress=self.progress)
+            self._prior = {"seed": seed, "scale": float(scale),
+                           "center": layout.flatten(model) if centered else None}
+        else:
+            chunks = data_gradients(model, loss_fn, data, n_samples=n_samples,
+                                    chunk_size=self.chunk_size or 1000, progress=self.progress)
+            self._prior = None
+        self.sampling_ = sampling
+        return self._fit_chunks(((g.numpy(), l.numpy()) for _, g, l in chunks), layout)
+
+    def fit_gradients(self, chunks, *, layout: ParameterLayout | None = None):
+        """Estimate the subspace from gradients you computed: an iterable of (n, D) arrays.
+
+        ``layout`` (optional) names the coordinates for :meth:`layer_importance` and the plots.
+        Returns ``self``.
+        """
+        if isinstance(chunks, np.ndarray):
+            chunks = [chunks]
+        self.sampling_ = "given"
+        self._prior = None
+        return self._fit_chunks(((chunk, None) for chunk in chunks), layout)
+
+    def _fit_chunks(self, chunks, layout):
+        timings = {}
+        start = time.perf_counter()
+        kept, losses, gram, dim = [], [], None, None
+        need_rows = self.keep_gradients or self.method != "gram"
+        for index, (chunk, chunk_losses) in enumerate(chunks):
+            chunk = as_float_matrix(chunk, f"gradient chunk {index}")
+            if dim is None:
+                dim = chunk.shape[1]
+                if layout is not None and layout.n_parameters != dim:
+                    raise ValueError(f"layout describes {layout.n_parameters} parameters but the gradients have {dim}")
+                if self.method == "gram":
+                    gram = GramAccumulator(dim)
+            elif chunk.shape[1] != dim:
+                raise ValueError(f"gradient chunk {index} has {chunk.shape[1]} columns, the first had {dim}")
+            check_all_finite(chunk, f"gradient chunk {index}")
+            if gram is not None:
+                gram.update(chunk)
+            if need_rows:
+                kept.append(chunk.astype(np.float32, copy=False))
+            if chunk_losses is not None:
+                losses.append(chunk_losses)
+        if dim is None:
+            raise ValueError("chunks: no gradients were given")
+        timings["gradients"] = time.perf_counter() - start
+        G = np.concatenate(kept) if need_rows else None
+        n = gram.count if gram is not None else len(G)
+
+        start = time.perf_counter()
+        k = self._components(n, dim)
+        if self.method == "randomized":
+            values, vectors = _top_right_singular(G, k, seed=0)
+        elif self.method == "gram":
+            values, vectors = self._eigenpairs(gram.matrix(), k)
+        else:
+            values, vectors = self._snapshot(G, k)
+        timings["eigendecomposition"] = time.perf_counter() - start
+
+        self.eigenvalues_ = np.maximum(np.asarray(values, dtype=np.float64), 0.0)
+        self.eigenvectors_ = np.asarray(vectors, dtype=np.float64)
+        self.parameter_layout_ = layout
+        self.n_samples_ = int(n)
+        self.n_parameters_ = int(dim)
+        self.gradients_ = G if self.keep_gradients else None
+        self.losses_ = np.concatenate(losses).astype(np.float64) if losses else None
+        self.timings_ = timings
+        return self
+
+    def _components(self, n: int, dim: int) -> int:
+        rank = min(n, dim)
+        if self.n_components is None:
+            return min(DEFAULT_RANDOMIZED_COMPONENTS, rank) if self.method == "randomized" else dim if n >= dim else rank
+        if self.n_components > rank:
+            raise ValueError(
+                f"n_components={self.n_components} exceeds min(n_samples, n_parameters) = {rank}; "
+                "ask for fewer components or draw more samples"
+            )
+        return self.n_components
+
+    def _eigenpairs(self, C: np.ndarray, k: int):
+        """Top-k eigenpairs of C; with full_spectrum, every eigenvalue in place of the top k."""
+        values, vectors = eigh_top(C, k)
+        if self.full_spectrum:
+            values = _core.symmetric_eigenvalues(C)
+        return values, vectors
+
+    def _snapshot(self, G: np.ndarray, k: int):
+        n, dim = G.shape
+        if n >= dim:
+            return self._eigenpairs(GramAccumulator(dim).update(G).matrix(), k)
+        # Method of snapshots: the N × N matrix G Gᵀ / N shares the nonzero eigenvalues of
+        # Gᵀ G / N, and its eigenvectors u map to Gᵀ u / √(N λ).
+        # The accumulator of the D rows of Gᵀ holds G Gᵀ / D; rescale to G Gᵀ / N.
+        small = GramAccumulator(n).update(np.ascontiguousarray(G.T)).matrix() * (dim / n)
+        values, u = self._eigenpairs(small, k)
+        vectors = G.T.astype(np.float64) @ u
+        norms = np.linalg.norm(vectors, axis=0)
+        return values, vectors / np.where(norms > 0, norms, 1.0)
+
+    # ------------------------------------------------------------------ results
+    def _check_fitted(self):
+        if not hasattr(self, "eigenvalues_"):
+            raise RuntimeError("this ActiveSubspace is not fitted yet: call fit() or fit_gradients() first")
+
+    def _check_k(self, k, name="k"):
+        self._check_fitted()
+        if k is None:
+            return min(10, self.eigenvectors_.shape[1])
+        return check_int(k, name, minimum=1, maximum=self.eigenvectors_.shape[1])
+
+    def _require_gradients(self, what: str) -> np.ndarray:
+        self._check_fitted()
+        if self.gradients_ is None:
+            raise RuntimeError(f"{what} needs the gradients: fit with keep_gradients=True")
+        return self.gradients_
+
+    def layer_importance(self, k: int | None = None) -> dict:
+        """How much of the top-k eigenvectors lies on each layer.
+
+        For each layer: ``share`` = Σ over its coordinates of the squared coefficients of the
+        first k eigenvectors, divided by k (the shares sum to 1); ``parameter_fraction`` = its
+        share of the D parameters; ``enrichment`` = share / parameter_fraction (> 1: the
+        leading directions load on this layer more than on an average parameter); and the
+        share of each parameter kind (``weight``, ``bias``, ...). Default k: min(10, fitted).
+        O(D k).
+        """
+        k = self._check_k(k)
+        layout = self.parameter_layout_
+        if layout is None:
+            raise RuntimeError("layer_importance needs a parameter layout: fit() a model, or pass layout= to fit_gradients()")
+        weights = (self.eigenvectors_[:, :k] ** 2).sum(axis=1) / k
+        result = {}
+        for layer, kind, offset, size in zip(layout.layers, layout.kinds, layout.offsets, layout.sizes):
+            entry = result.setdefault(layer, {"share": 0.0, "parameters": 0})
+            share = float(weights[offset:offset + size].sum())
+            entry["share"] += share
+            entry["parameters"] += int(size)
+            entry[kind] = entry.get(kind, 0.0) + share
+        for entry in result.values():
+            entry["parameter_fraction"] = entry["parameters"] / layout.n_parameters
+            entry["enrichment"] = entry["share"] / entry["parameter_fraction"]
+        return result
+
+    def transform(self, x) -> np.ndarray:
+        """Coordinates ``Ŵᵀ x`` of parameter vectors x ((D,) or (n, D)) in the fitted subspace."""
+        self._check_fitted()
+        x = np.asarray(x, dtype=np.float64)
+        single = x.ndim == 1
+        x = as_float_matrix(x[None, :] if single else x, "x")
+        if x.shape[1] != self.n_parameters_:
+            raise ValueError(f"x must have {self.n_parameters_} columns (one per parameter), got {x.shape[1]}")
+        y = x @ self.eigenvectors_
+        return y[0] if single else y
+
+    def sufficient_summary(self, n_active: int = 1):
+        """Data for a sufficient-summary plot: ``(active_variables (N, n_active), losses (N,))``.
+
+        The prior samples are regenerated from their seeds (nothing N × D was stored for them)
+        and projected on the first ``n_active`` eigenvectors. Only for ``sampling="prior"``.
+        O(N D n_active).
+        """
+        n_active = self._check_k(n_active, "n_active")
+        if self._prior is None or self.losses_ is None:
+            raise RuntimeError("sufficient_summary needs a fit with sampling='prior'")
+        layout, W = self.parameter_layout_, self.eigenvectors_[:, :n_active]
+        active = np.empty((self.n_samples_, n_active))
+        step = 16 * SAMPLE_BLOCK
+        for start in range(0, self.n_samples_, step):
+            stop = min(start + step, self.n_samples_)
+            samples = prior_samples(layout, start, stop, **self._prior).numpy()
+            active[start:stop] = samples @ W
+        return active, self.losses_
+
+    # ------------------------------------------------------------------ diagnostics
+    def bootstrap(self, n_boot: int = 100, k: int | None = None, *, confidence: float = 0.95, seed: int = 0) -> dict:
+        """Bootstrap intervals for the eigenvalues and the subspace distance.
+
+        Following Constantine & Gleich (2014): resample the N gradients with replacement
+        ``n_boot`` times; for each replicate compute the top-k eigenpairs (randomized block
+        Krylov on the resampled rows, never a full eigendecomposition) and, for every dimension
+        r = 1..k, the distance sin θ_max between the replicate's and the full estimate's top-r
+        subspaces. Returns a dict of arrays of length k: ``eigenvalues``, ``eigenvalues_low``,
+        ``eigenvalues_high`` (percentile interval), ``distance_mean``, ``distance_low``,
+        ``distance_high``. Cost: O(n_boot N D k).
+        """
+        G = self._require_gradients("bootstrap")
+        n_boot = check_int(n_boot, "n_boot", minimum=2)
+        k = self._check_k(k)
+        if not 0 < confidence < 1:
+            raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+        rng = np.random.default_rng(seed)
+        n = len(G)
+        values = np.empty((n_boot, k))
+        distances = np.empty((n_boot, k))
+        reference = self.eigenvectors_[:, :k]
+        for b in tqdm(range(n_boot), desc="bootstrap", unit="replicate", disable=not self.progress):
+            counts = rng.multinomial(n, np.full(n, 1.0 / n))
+            chosen = np.flatnonzero(counts)
+            # Σ_j c_j g_j g_jᵀ = Σ_j (√c_j g_j)(√c_j g_j)ᵀ: weight the distinct rows once.
+            rows = G[chosen]
+            rows *= np.sqrt(counts[chosen].astype(np.float32))[:, None]
+            s_values, vectors = _top_right_singular(rows, k, seed=b)
+            values[b] = s_values * len(rows) / n
+            distances[b] = _subspace_sines(reference, vectors)
+        tail = 100 * (1 - confidence) / 2
+        return {
+            "eigenvalues": self.eigenvalues_[:k].copy(),
+            "eigenvalues_low": np.percentile(values, tail, axis=0),
+            "eigenvalues_high": np.percentile(values, 100 - tail, axis=0),
+            "distance_mean": distances.mean(axis=0),
+            "distance_low": np.percentile(distances, tail, axis=0),
+            "distance_high": np.percentile(distances, 100 - tail, axis=0),
+            "n_boot": n_boot,
+            "confidence": confidence,
+        }
+
+    def convergence(self, sizes=None, k: int | None = None) -> dict:
+        """How the estimate from the first n samples approaches the one from all N.
+
+        For each n in ``sizes`` (default: a geometric grid from 2k to N): the top-k subspace
+        from the first n gradients (randomized block Krylov), its distance sin θ_max to the
+        full estimate's, and the largest relative error of its top-k eigenvalues. The seed's
+        claim is that reliable estimates need n ≳ D. Returns a dict of lists ``sizes``,
+        ``distance``, ``eigenvalue_error`` and the int ``n_parameters``. Cost: O(Σ n D k).
+        """
+        G = self._require_gradients("convergence")
+        k = self._check_k(k)
+        n = len(G)
+        if sizes is None:
+            sizes = np.unique(np.geomspace(min(2 * k, n), n, num=12).astype(int))
+        sizes = [check_int(int(size), "sizes", minimum=k, maximum=n) for size in sizes]
+        reference_vectors = self.eigenvectors_[:, :k]
+        reference_values = self.eigenvalues_[:k]
+        distance, error = [], []
+        for size in sizes:
+            values, vectors = _top_right_singular(G[:size], k, seed=0)
+            distance.append(float(_subspace_sines(reference_vectors, vectors)[-1]))
+            error.append(float(np.max(np.abs(values / reference_values - 1))))
+        return {"sizes": sizes, "distance": distance, "eigenvalue_error": error,
+                "k": k, "n_parameters": self.n_parameters_}
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path) -> None:
+        """Write the fitted result to an ``.npz`` file (no pickle; gradients are not saved)."""
+        self._check_fitted()
+        meta = {
+            "method": self.method, "n_components": self.n_components, "full_spectrum": self.full_spectrum,
+            "n_samples": self.n_samples_,
+            "n_parameters": self.n_parameters_, "sampling": self.sampling_, "timings": self.timings_,
+            "layout": None if self.parameter_layout_ is None else self.parameter_layout_.to_dict(),
+            "prior": None if self._prior is None else {k: v for k, v in self._prior.items() if k != "center"},
+        }
+        arrays = {"eigenvalues": self.eigenvalues_, "eigenvectors": self.eigenvectors_,
+                  "meta": np.array(json.dumps(meta))}
+        if self.losses_ is not None:
+            arrays["losses"] = self.losses_
+        if self._prior is not None and self._prior["center"] is not None:
+            arrays["prior_center"] = self._prior["center"]
+        with open(path, "wb") as handle:
+            np.savez(handle, **arrays)
+
+    @classmethod
+    def load(cls, path) -> "ActiveSubspace":
+        """Read a result written by :meth:`save`. Diagnostics that need gradients are unavailable."""
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                meta = json.loads(str(archive["meta"]))
+                result = cls(method=meta["method"], n_components=meta["n_components"],
+                             full_spectrum=meta["full_spectrum"], progress=False)
+                result.eigenvalues_ = archive["eigenvalues"]
+                result.eigenvectors_ = archive["eigenvectors"]
+                result.losses_ = archive["losses"] if "losses" in archive else None
+                center = archive["prior_center"] if "prior_center" in archive else None
+        except (KeyError, ValueError, OSError) as error:
+            if isinstance(error, FileNotFoundError):
+                raise
+            raise ValueError(f"path: {path} is not a saved ActiveSubspace ({error})") from None
+        result.n_samples_ = meta["n_samples"]
+        result.n_parameters_ = meta["n_parameters"]
+        result.sampling_ = meta["sampling"]
+        result.timings_ = meta["timings"]
+        result.parameter_layout_ = None if meta["layout"] is None else ParameterLayout.from_dict(meta["layout"])
+        result._prior = None if meta["prior"] is None else {**meta["prior"], "center": center}
+        result.gradients_ = None
+        return result
+
+    def __repr__(self) -> str:
+        fitted = f", fitted on {self.n_samples_} samples of D={self.n_parameters_}" if hasattr(self, "eigenvalues_") else ""
+        return f"ActiveSubspace(method={self.method!r}, n_components={self.n_components}{fitted})"

@@ -1,0 +1,112 @@
+"""Figures of an active-subspace study; each function draws one figure and returns it."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def _fitted(result):
+    result._check_fitted()
+    return result
+
+
+def plot_eigenvalues(result, *, ax=None):
+    """Eigenvalue decay on a log scale (seed figure 1), with the count that holds 90 % of the trace."""
+    eigenvalues = _fitted(result).eigenvalues_
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
+    index = np.arange(1, len(eigenvalues) + 1)
+    ax.semilogy(index, np.where(eigenvalues > 0, eigenvalues, np.nan), lw=1.2)
+    share = np.cumsum(eigenvalues) / eigenvalues.sum()
+    n90 = int(np.searchsorted(share, 0.9) + 1)
+    ax.axvline(n90, color="0.5", ls="--", lw=0.8, label=f"{n90} eigenvalues hold 90% of the trace")
+    ax.set_xlabel("index i")
+    ax.set_ylabel("eigenvalue λ_i")
+    ax.set_title(f"Active-subspace eigenvalues (D={result.n_parameters_}, N={result.n_samples_})")
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_eigenvectors(result, n_vectors: int | None = None, *, ax=None):
+    """log10 |eigenvector coefficients| (seed figure 2): x = eigenvector index, y = parameter index.
+
+    Layer boundaries are drawn as horizontal lines and labelled. ``n_vectors`` limits the
+    columns (default: all fitted).
+    """
+    W = _fitted(result).eigenvectors_
+    W = W[:, :n_vectors] if n_vectors else W
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7.5, 6.0))
+    image = np.log10(np.abs(W) + 1e-12)
+    vmin, vmax = np.percentile(image, [1, 99.9])
+    shown = ax.imshow(image, aspect="auto", interpolation="nearest", cmap="viridis", vmin=vmin, vmax=vmax,
+                      extent=(0.5, W.shape[1] + 0.5, W.shape[0] - 0.5, -0.5))
+    fig.colorbar(shown, ax=ax, label="log10 |coefficient|")
+    layout = result.parameter_layout_
+    if layout is not None:
+        for layer, (start, stop) in layout.layer_slices().items():
+            if start > 0:
+                ax.axhline(start - 0.5, color="white", lw=0.6)
+            ax.annotate(layer, xy=(1.0, (start + stop) / 2), xycoords=("axes fraction", "data"),
+                        xytext=(-3, 0), textcoords="offset points", ha="right", va="center",
+                        fontsize=7, color="white")
+    ax.set_xlabel("eigenvector index")
+    ax.set_ylabel("parameter index")
+    ax.set_title("Eigenvector coefficients by layer")
+    fig.tight_layout()
+    return fig
+
+
+def plot_layer_importance(result, k: int | None = None, *, ax=None):
+    """Share of the top-k eigenvectors' squared coefficients per layer, split by parameter kind,
+    beside each layer's share of the parameters."""
+    importance = _fitted(result).layer_importance(k)
+    k = k or min(10, result.eigenvectors_.shape[1])
+    layers = list(importance)
+    kinds = sorted({kind for entry in importance.values() for kind in entry
+                    if kind not in ("share", "parameters", "parameter_fraction", "enrichment")})
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
+    x = np.arange(len(layers))
+    bottom = np.zeros(len(layers))
+    for kind in kinds:
+        heights = np.array([importance[layer].get(kind, 0.0) for layer in layers])
+        ax.bar(x - 0.2, heights, width=0.4, bottom=bottom, label=f"top-{k} share: {kind}")
+        bottom += heights
+    ax.bar(x + 0.2, [importance[layer]["parameter_fraction"] for layer in layers], width=0.4,
+           color="0.75", label="share of parameters")
+    ax.set_xticks(x, layers, rotation=30, ha="right")
+    ax.set_ylabel("share")
+    ax.set_title(f"Where the leading {k} eigenvectors load")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_convergence(convergence: dict, *, ax=None):
+    """Subspace distance and eigenvalue error versus the number of samples, with the line n = D."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
+    ax.loglog(convergence["sizes"], convergence["distance"], "o-", label=f"top-{convergence['k']} subspace distance")
+    ax.loglog(convergence["sizes"], convergence["eigenvalue_error"], "s-", label=f"max rel. error of λ_1..λ_{convergence['k']}")
+    ax.axvline(convergence["n_parameters"], color="0.3", ls="--", lw=1, label=f"n = D = {convergence['n_parameters']}")
+    ax.set_xlabel("samples n")
+    ax.set_ylabel("distance to the all-samples estimate")
+    ax.set_title("Convergence of the estimate")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_sufficient_summary(result, *, ax=None):
+    """Loss versus the first active variable ŵ₁ᵀx over the prior samples (coloured by the second)."""
+    active, losses = _fitted(result).sufficient_summary(n_active=min(2, result.eigenvectors_.shape[1]))
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
+    colour = active[:, 1] if active.shape[1] > 1 else None
+    shown = ax.scatter(active[:, 0], losses, c=colour, s=4, cmap="coolwarm", alpha=0.6)
+    if colour is not None:
+        fig.colorbar(shown, ax=ax, label="ŵ₂ᵀx")
+    ax.set_yscale("log")
+    ax.set_xlabel("ŵ₁ᵀx (first active variable)")
+    ax.set_ylabel("loss f(x)")
+    ax.set_title("Sufficient summary plot")
+    fig.tight_layout()
+    return fig

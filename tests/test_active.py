@@ -1,0 +1,219 @@
+import json
+
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+
+import netscope
+from conftest import orthonormal
+from netscope.layout import ParameterLayout
+from netscope.models import mlp, regression_1d
+
+
+class Quadratic(torch.nn.Module):
+    """f(x) = ½ xᵀ A x over the parameter vector x; the inputs are ignored."""
+
+    def __init__(self, A):
+        super().__init__()
+        self.register_buffer("A", torch.as_tensor(A, dtype=torch.float32))
+        self.x = torch.nn.Parameter(torch.zeros(len(A)))
+
+    def forward(self, inputs):
+        return 0.5 * self.x @ self.A @ self.x + 0.0 * inputs.sum()
+
+
+def identity_loss(value, _targets):
+    return value
+
+
+def quadratic_problem(rng, spectrum):
+    Q = orthonormal(rng, len(spectrum), len(spectrum))
+    return Q, (Q * spectrum) @ Q.T
+
+
+def test_quadratic_loss_recovers_A_squared(rng):
+    # x ~ N(0, I) and ∇f = A x, so C = E[A x xᵀ A] = A²: eigenvectors of A, eigenvalues a_i².
+    spectrum = np.array([3.0, 2.0, 1.2, 0.6, 0.3, 0.1])
+    Q, A = quadratic_problem(rng, spectrum)
+    n = 20_000
+    dummy = (torch.zeros(4, 1), torch.zeros(4, 1))
+    for method in ("snapshot", "gram", "randomized"):
+        result = netscope.ActiveSubspace(method=method, n_components=3, progress=False).fit(
+            Quadratic(A), identity_loss, dummy, n_samples=n, seed=1)
+        # The estimate of λ_i = a_i² from N samples has relative standard error ≈ √(2/N) = 0.01
+        # (for Gaussian x); five standard errors bound it.
+        np.testing.assert_allclose(result.eigenvalues_, spectrum[:3] ** 2, rtol=5 * np.sqrt(2 / n))
+        # Eigenvector errors scale like √(1/N) divided by the relative eigenvalue gaps (≥ 0.4 here).
+        angles = scipy.linalg.subspace_angles(result.eigenvectors_, Q[:, :3])
+        assert np.max(angles) < 0.05, (method, angles)
+
+
+def test_per_sample_gradients_match_a_backward_loop():
+    torch.manual_seed(0)
+    model = mlp(2, 4, 2, 1)
+    inputs, targets = torch.randn(7, 2), torch.randn(7, 1)
+    loss_fn = torch.nn.MSELoss()
+    layout = ParameterLayout.from_module(model)
+
+    def loop_gradient(x, y):
+        model.zero_grad()
+        loss_fn(model(x), y).backward()
+        return torch.cat([p.grad.reshape(-1) for p in model.parameters()]).numpy().copy()
+
+    data = list(netscope.gradients.data_gradients(model, loss_fn, (inputs, targets), chunk_size=3, progress=False))
+    G = np.concatenate([g.numpy() for _, g, _ in data])
+    expected = np.stack([loop_gradient(inputs[i:i + 1], targets[i:i + 1]) for i in range(7)])
+    np.testing.assert_allclose(G, expected, rtol=1e-5, atol=1e-6)
+
+    # Prior mode: the loss over the whole dataset at each sampled parameter vector.
+    chunks = list(netscope.gradients.prior_gradients(model, loss_fn, (inputs, targets), n_samples=5,
+                                                      seed=3, chunk_size=2, progress=False))
+    G = np.concatenate([g.numpy() for _, g, _ in chunks])
+    samples = netscope.gradients.prior_samples(layout, 0, 5, seed=3, scale=1.0, center=None)
+    original = [p.detach().clone() for p in model.parameters()]
+    for row, sample in zip(G, samples):
+        with torch.no_grad():
+            for p, part in zip(model.parameters(), layout.unflatten_rows(sample[None]).values()):
+                p.copy_(part[0])
+        np.testing.assert_allclose(row, loop_gradient(inputs, targets), rtol=1e-4, atol=1e-5)
+    with torch.no_grad():
+        for p, value in zip(model.parameters(), original):
+            p.copy_(value)
+
+
+def test_prior_stream_does_not_depend_on_chunk_size():
+    torch.manual_seed(0)
+    model, data = mlp(1, 6, 2, 1), regression_1d(20)
+    a = np.concatenate([g.numpy() for _, g, _ in netscope.gradients.prior_gradients(
+        model, torch.nn.MSELoss(), data, n_samples=150, chunk_size=37, progress=False)])
+    b = np.concatenate([g.numpy() for _, g, _ in netscope.gradients.prior_gradients(
+        model, torch.nn.MSELoss(), data, n_samples=150, chunk_size=150, progress=False)])
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    torch.manual_seed(0)
+    model, data = mlp(1, 8, 3, 1), regression_1d(64)
+    result = netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), data, n_samples=600, seed=0)
+    return model, data, result
+
+
+def test_methods_agree_on_the_leading_eigenpairs(fitted):
+    model, data, snapshot = fitted
+    D = snapshot.n_parameters_
+    assert D == 1 * 8 + 8 + 2 * (8 * 8 + 8) + 8 + 1 and snapshot.eigenvalues_.shape == (D,)
+    assert np.all(np.diff(snapshot.eigenvalues_) <= 1e-9 * snapshot.eigenvalues_[0])
+    gram = netscope.ActiveSubspace(method="gram", n_components=5, progress=False).fit(
+        model, torch.nn.MSELoss(), data, n_samples=600, seed=0)
+    randomized = netscope.ActiveSubspace(method="randomized", n_components=5, progress=False).fit_gradients(
+        snapshot.gradients_)
+    for other in (gram, randomized):
+        np.testing.assert_allclose(other.eigenvalues_, snapshot.eigenvalues_[:5], rtol=1e-4)
+        assert np.max(scipy.linalg.subspace_angles(other.eigenvectors_[:, :3], snapshot.eigenvectors_[:, :3])) < 1e-3
+
+
+def test_snapshot_uses_the_small_gram_when_n_is_below_d(fitted):
+    _, _, full = fitted
+    G = full.gradients_[:40]  # N = 40 < D = 169
+    small = netscope.ActiveSubspace(n_components=10, full_spectrum=True, progress=False).fit_gradients(G)
+    reference = np.linalg.eigh(G.astype(float).T @ G.astype(float) / 40)
+    assert small.eigenvalues_.shape == (40,)
+    np.testing.assert_allclose(small.eigenvalues_[:10], reference[0][::-1][:10], rtol=1e-5)
+    assert np.max(scipy.linalg.subspace_angles(small.eigenvectors_[:, :5], reference[1][:, ::-1][:, :5])) < 1e-3
+
+
+def test_layer_importance_transform_and_summary(fitted):
+    _, _, result = fitted
+    importance = result.layer_importance(5)
+    assert list(importance) == ["layer1", "layer2", "layer3", "layer4"]
+    assert sum(entry["share"] for entry in importance.values()) == pytest.approx(1.0)
+    assert sum(entry["parameter_fraction"] for entry in importance.values()) == pytest.approx(1.0)
+    for entry in importance.values():
+        assert entry["weight"] + entry["bias"] == pytest.approx(entry["share"])
+    y = result.transform(np.ones(result.n_parameters_))
+    assert y.shape == (result.n_parameters_,)
+    active, losses = result.sufficient_summary(2)
+    assert active.shape == (600, 2) and losses.shape == (600,)
+    assert np.all(losses > 0)
+
+
+def test_bootstrap_and_convergence(fitted):
+    _, _, result = fitted
+    boot = result.bootstrap(n_boot=10, k=4)
+    assert np.all(boot["eigenvalues_low"] <= boot["eigenvalues_high"])
+    assert np.all((0 <= boot["distance_low"]) & (boot["distance_high"] <= 1))
+    convergence = result.convergence(sizes=[20, 100, 600], k=3)
+    assert convergence["sizes"] == [20, 100, 600]
+    # All 600 samples reproduce the full estimate; 20 samples do not.
+    assert convergence["distance"][-1] < 0.02 < convergence["distance"][0]
+
+
+def test_same_seed_same_result_and_save_load(fitted, tmp_path):
+    model, data, result = fitted
+    again = netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), data, n_samples=600, seed=0)
+    assert np.array_equal(again.eigenvalues_, result.eigenvalues_)
+    result.save(tmp_path / "result.npz")
+    loaded = netscope.ActiveSubspace.load(tmp_path / "result.npz")
+    assert np.array_equal(loaded.eigenvectors_, result.eigenvectors_)
+    assert loaded.parameter_layout_ == result.parameter_layout_
+    np.testing.assert_array_equal(loaded.sufficient_summary(1)[0], result.sufficient_summary(1)[0])
+    with pytest.raises(RuntimeError, match="keep_gradients"):
+        loaded.bootstrap()
+    (tmp_path / "other.npz").write_bytes(b"not an archive")
+    with pytest.raises(ValueError, match="not a saved ActiveSubspace"):
+        netscope.ActiveSubspace.load(tmp_path / "other.npz")
+
+
+def test_data_sampling_is_the_empirical_fisher():
+    torch.manual_seed(0)
+    model, (x, y) = mlp(1, 5, 2, 1), regression_1d(50)
+    result = netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), (x, y), sampling="data")
+    assert result.n_samples_ == 50
+    G = result.gradients_.astype(float)
+    np.testing.assert_allclose(result.eigenvalues_[:3], np.linalg.eigvalsh(G.T @ G / 50)[::-1][:3], rtol=1e-6)
+
+
+def test_bad_input_gives_clear_errors():
+    data = regression_1d(16)
+    frozen = mlp(1, 3, 1, 1).requires_grad_(False)
+    with pytest.raises(ValueError, match="no trainable parameters"):
+        netscope.ActiveSubspace().fit(frozen, torch.nn.MSELoss(), data, n_samples=4)
+    with pytest.raises(ValueError, match="loss_fn must return a scalar"):
+        netscope.ActiveSubspace(progress=False).fit(mlp(1, 3, 1, 1), torch.nn.MSELoss(reduction="none"), data, n_samples=4)
+    with pytest.raises(ValueError, match="n_samples must be >= 1"):
+        netscope.ActiveSubspace(progress=False).fit(mlp(1, 3, 1, 1), torch.nn.MSELoss(), data, n_samples=0)
+    with pytest.raises(ValueError, match="n_components=50 exceeds"):
+        netscope.ActiveSubspace(n_components=50, progress=False).fit(mlp(1, 3, 1, 1), torch.nn.MSELoss(), data, n_samples=20)
+    with pytest.raises(ValueError, match="method must be one of"):
+        netscope.ActiveSubspace(method="svd")
+    with pytest.raises(ValueError, match="sampling must be one of"):
+        netscope.ActiveSubspace().fit(mlp(1, 3, 1, 1), torch.nn.MSELoss(), data, sampling="posterior")
+    with pytest.raises(TypeError, match="data must be a pair"):
+        netscope.ActiveSubspace().fit(mlp(1, 3, 1, 1), torch.nn.MSELoss(), data[0])
+    with pytest.raises(RuntimeError, match="not fitted"):
+        netscope.ActiveSubspace().layer_importance()
+
+    model = mlp(1, 3, 1, 1)
+    x, y = data
+    y_bad = y.clone()
+    y_bad[5] = float("nan")
+    with pytest.raises(ValueError, match="example 5 holds NaN or inf"):
+        netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), (x, y_bad), sampling="data")
+
+
+def test_cli_active_subspace_writes_figures_and_summary(tmp_path):
+    from netscope.cli import main
+
+    out = tmp_path / "run"
+    assert main(["active-subspace", "--out", str(out), "--samples", "300", "--depth", "2", "--width", "6",
+                 "--n-boot", "3", "--k", "3", "--vectors", "20", "--activation", "relu"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    D = 2 * 6 + 7 * 6 + 7
+    assert summary["n_parameters"] == D and summary["n_samples"] == 300 and summary["method"] == "snapshot"
+    assert len(summary["eigenvalues"]) == D
+    for key in ("layer_importance", "convergence", "timings_s", "bootstrap"):
+        assert key in summary
+    for name in ("eigenvalues", "eigenvectors", "layer_importance", "convergence", "sufficient_summary"):
+        assert (out / f"{name}.png").stat().st_size > 1000
