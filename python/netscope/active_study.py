@@ -82,6 +82,8 @@ def run_active_subspace_study(out_dir, *, n_samples: int = 10_000, depth: int = 
         "eigenvalues_for_90_percent_of_trace": int(np.searchsorted(share, 0.9) + 1),
         "eigenvalues_for_50_percent_of_trace": int(np.searchsorted(share, 0.5) + 1),
         "layer_importance": {"k": k, "layers": importance},
+        "layer_importance_all_vectors": {"k": study.eigenvectors_.shape[1],
+                                         "layers": study.layer_importance(study.eigenvectors_.shape[1])},
         "bootstrap": {key: np.asarray(value).tolist() for key, value in bootstrap.items()},
         "convergence": convergence,
         "timings_s": timings,
