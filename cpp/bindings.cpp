@@ -3,6 +3,8 @@
 // that own the Eigen buffers they were computed in. Every heavy call releases the GIL: the core
 // touches no Python object, and the argument arrays stay referenced by the caller's frame.
 #include <netscope/gram.hpp>
+#include <netscope/knn.hpp>
+#include <netscope/layout.hpp>
 #include <netscope/linalg.hpp>
 #include <netscope/parallel.hpp>
 #include <netscope/rsvd.hpp>
@@ -95,6 +97,34 @@ double relative_asymmetry_binding(const CArray<T>& c) {
   return relative_asymmetry(c.data(), c.shape(0));
 }
 
+template <class T>
+py::tuple exact_knn_binding(const CArray<T>& points, Index k) {
+  require_matrix(points, "X");
+  KnnResult result;
+  {
+    py::gil_scoped_release release;
+    result = exact_knn(points.data(), points.shape(0), points.shape(1), k);
+  }
+  return py::make_tuple(py::cast(std::move(result.indices)), py::cast(std::move(result.distances)));
+}
+
+// Lays out the CSR graph from `positions` (n, 2), which is overwritten with the result.
+void force_layout_binding(const CArray<std::int64_t>& indptr, const CArray<std::int64_t>& indices,
+                          const CArray<double>& weights, CArray<double>& positions, Index n_iter,
+                          double theta, double gravity, std::uint64_t seed) {
+  const Index n = indptr.size() - 1;
+  if (n < 1 || positions.ndim() != 2 || positions.shape(0) != n || positions.shape(1) != 2) {
+    throw std::invalid_argument("positions must have shape (n, 2) for a graph of n nodes");
+  }
+  if (indices.size() != weights.size() || indices.size() != indptr.data()[n]) {
+    throw std::invalid_argument("graph: indices and weights must both hold indptr[-1] entries");
+  }
+  const CsrGraph graph{n, indptr.data(), indices.data(), weights.data()};
+  double* data = positions.mutable_data();
+  py::gil_scoped_release release;
+  force_layout(graph, data, ForceLayoutOptions{n_iter, theta, gravity, seed});
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -141,6 +171,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("first_nonfinite_row", &first_nonfinite_row_binding<float>, py::arg("array"));
   m.def("relative_asymmetry", &relative_asymmetry_binding<double>, py::arg("C"));
   m.def("relative_asymmetry", &relative_asymmetry_binding<float>, py::arg("C"));
+  m.def("exact_knn", &exact_knn_binding<double>, py::arg("X"), py::arg("k"));
+  m.def("exact_knn", &exact_knn_binding<float>, py::arg("X"), py::arg("k"));
+  m.def("force_layout", &force_layout_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"),
+        py::arg("positions"), py::arg("n_iter"), py::arg("theta"), py::arg("gravity"), py::arg("seed"));
   m.def("blas_threads", &blas_threads);
   m.def("set_blas_threads", &set_blas_threads, py::arg("n"));
   m.def("core_threads", &core_threads);

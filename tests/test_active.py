@@ -7,7 +7,7 @@ import torch
 
 import netscope
 from conftest import orthonormal
-from netscope.layout import ParameterLayout
+from netscope.parameters import ParameterLayout
 from netscope.models import mlp, regression_1d
 
 

@@ -9,15 +9,19 @@ Public API (everything else is private):
   serialisable.
 - :func:`randomized_svd` — top-k SVD by randomized block Krylov iteration.
 - :func:`eigh_top` — top-k eigenpairs of a symmetric PSD matrix.
+- :func:`knn_graph`, :func:`spectral_layout`, :func:`force_layout` — structural maps: kNN
+  similarity graphs, a spectral warm start and a Barnes–Hut force layout.
 - :func:`set_num_threads`, :func:`get_num_threads` — threads of the core and its BLAS.
 """
 
 from . import gradients
 from .active import ActiveSubspace
+from .graph_layout import force_layout, spectral_layout
 from .gram import GramAccumulator
-from .layout import ParameterLayout
+from .knn import knn_graph
+from .parameters import ParameterLayout
 from .rsvd import eigh_top, randomized_svd
 from .threads import get_num_threads, set_num_threads
 
-__all__ = ["ActiveSubspace", "GramAccumulator", "ParameterLayout", "eigh_top", "get_num_threads", "randomized_svd", "set_num_threads"]
+__all__ = ["ActiveSubspace", "GramAccumulator", "ParameterLayout", "force_layout", "knn_graph", "spectral_layout", "eigh_top", "get_num_threads", "randomized_svd", "set_num_threads"]
 __version__ = "0.1.0"

@@ -13,7 +13,7 @@ from . import _core
 from ._validation import as_float_matrix, check_all_finite, check_int
 from .gradients import SAMPLE_BLOCK, data_gradients, prior_gradients, prior_samples
 from .gram import GramAccumulator
-from .layout import ParameterLayout
+from .parameters import ParameterLayout
 from .rsvd import eigh_top, randomized_svd
 
 METHODS = ("snapshot", "gram", "randomized")

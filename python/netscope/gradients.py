@@ -21,7 +21,7 @@ from torch.func import functional_call, grad_and_value, vmap
 from tqdm.auto import tqdm
 
 from ._validation import check_int
-from .layout import ParameterLayout
+from .parameters import ParameterLayout
 
 SAMPLE_BLOCK = 64
 

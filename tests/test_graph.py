@@ -1,0 +1,137 @@
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse
+
+import netscope
+
+
+def brute_force_neighbours(X, k):
+    distances = np.linalg.norm(X[:, None, :] - X[None, :, :], axis=2)
+    np.fill_diagonal(distances, np.inf)
+    order = np.argsort(distances, axis=1, kind="stable")[:, :k]
+    return order, np.take_along_axis(distances, order, axis=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_knn_matches_brute_force(rng, dtype):
+    X = rng.standard_normal((250, 6)).astype(dtype)
+    indices, distances = netscope._core.exact_knn(X, 8)
+    expected_indices, expected_distances = brute_force_neighbours(X.astype(float), 8)
+    assert np.array_equal(indices, expected_indices)
+    np.testing.assert_allclose(distances, expected_distances, rtol=1e-4 if dtype == np.float32 else 1e-10)
+
+
+def test_knn_graph_weights_and_symmetry(rng):
+    X = rng.standard_normal((120, 4))
+    directed = netscope.knn_graph(X, 10, symmetrize=False)
+    assert np.all(np.diff(directed.indptr) == 10)
+    graph = netscope.knn_graph(X, 10)
+    assert isinstance(graph, scipy.sparse.csr_matrix)
+    assert abs(graph - graph.T).max() == 0
+    assert graph.diagonal().sum() == 0
+    assert 0 < graph.data.min() and graph.data.max() <= 1
+    # The kernel: w_ij = exp(-d² / (σ_i σ_j)), σ = distance to the 7th neighbour.
+    indices, distances = brute_force_neighbours(X, 10)
+    sigma = distances[:, 6]
+    i, slot = 3, 4
+    j = indices[i, slot]
+    expected = np.exp(-distances[i, slot] ** 2 / (sigma[i] * sigma[j]))
+    assert directed[i, j] == pytest.approx(expected, rel=1e-10)
+
+
+def test_knn_graph_cosine_and_duplicates(rng):
+    X = rng.standard_normal((50, 3))
+    scaled = X * rng.uniform(1, 5, size=(50, 1))  # cosine ignores the norm of each row
+    a = netscope.knn_graph(X, 5, metric="cosine")
+    b = netscope.knn_graph(scaled, 5, metric="cosine")
+    assert np.array_equal(a.indices, b.indices)
+    duplicates = np.vstack([np.ones((6, 3)), rng.standard_normal((20, 3))])
+    graph = netscope.knn_graph(duplicates, 3)
+    assert np.all(np.isfinite(graph.data))
+    assert graph[0, 1] == 1.0
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda X: netscope.knn_graph(X, 30), ValueError, "k must be <= 29"),
+        (lambda X: netscope.knn_graph(X, 0), ValueError, "k must be >= 1"),
+        (lambda X: netscope.knn_graph(X[:1], 1), ValueError, "at least 2 points"),
+        (lambda X: netscope.knn_graph(np.where(X > 1.5, np.nan, X), 3), ValueError, "X holds NaN"),
+        (lambda X: netscope.knn_graph(X, 3, metric="manhattan"), ValueError, "metric"),
+        (lambda X: netscope.knn_graph(np.zeros((4, 2)), 2, metric="cosine"), ValueError, "all-zero rows"),
+        (lambda X: netscope.force_layout(np.triu(np.ones((4, 4)), 1)), ValueError, "symmetric"),
+        (lambda X: netscope.force_layout(-np.ones((3, 3))), ValueError, "non-negative"),
+        (lambda X: netscope.force_layout(np.ones((3, 3)), init=np.zeros((2, 2))), ValueError, r"init must have shape \(3, 2\)"),
+        (lambda X: netscope.force_layout(np.ones((3, 3)), theta=-1), ValueError, "theta"),
+        (lambda X: netscope.spectral_layout(np.ones((2, 3))), ValueError, "square"),
+    ],
+)
+def test_bad_input(rng, call, error, match):
+    with pytest.raises(error, match=match):
+        call(rng.standard_normal((30, 4)))
+
+
+def test_spectral_layout_of_a_ring_is_a_circle():
+    # Every node of a ring has degree 2, so the eigenvectors of the normalised Laplacian are those
+    # of the cycle: cos and sin of 2πj/n, the smallest non-trivial pair. The layout is a circle
+    # traversed in order.
+    n = 40
+    positions = netscope.spectral_layout(nx.cycle_graph(n))
+    radius = np.linalg.norm(positions - positions.mean(axis=0), axis=1)
+    assert radius.std() / radius.mean() < 1e-6
+    angles = np.unwrap(np.arctan2(positions[:, 1], positions[:, 0]))
+    steps = np.diff(angles)
+    assert np.allclose(np.abs(steps), 2 * np.pi / n, rtol=1e-5)
+    assert np.all(np.sign(steps) == np.sign(steps[0]))
+
+
+def test_spectral_layout_of_a_path_is_monotone():
+    positions = netscope.spectral_layout(nx.path_graph(30), dim=1)
+    steps = np.diff(positions[:, 0])
+    assert np.all(steps > 0) or np.all(steps < 0)
+
+
+def test_spectral_layout_handles_disconnected_graphs():
+    graph = nx.disjoint_union(nx.complete_graph(8), nx.cycle_graph(12))
+    graph.add_node(20)  # isolated
+    positions = netscope.spectral_layout(graph)
+    assert positions.shape == (21, 2) and np.all(np.isfinite(positions))
+    # Components do not overlap: their x-ranges are disjoint.
+    parts = [positions[:8, 0], positions[8:20, 0], positions[20:, 0]]
+    ranges = sorted((p.min(), p.max()) for p in parts)
+    assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:]))
+
+
+def test_force_layout_separates_two_cliques_and_is_deterministic():
+    graph = nx.disjoint_union(nx.complete_graph(15), nx.complete_graph(15))
+    graph.add_edge(0, 15)
+    a = netscope.force_layout(graph, seed=3)
+    b = netscope.force_layout(graph, seed=3)
+    assert np.array_equal(a, b)
+    centroids = np.array([a[:15].mean(axis=0), a[15:].mean(axis=0)])
+    spread = max(np.linalg.norm(a[:15] - centroids[0], axis=1).max(), np.linalg.norm(a[15:] - centroids[1], axis=1).max())
+    assert np.linalg.norm(centroids[0] - centroids[1]) > 2 * spread
+
+
+def test_force_layout_exact_and_barnes_hut_take_the_same_first_steps():
+    graph = nx.random_geometric_graph(80, 0.25, seed=1)
+    init = netscope.spectral_layout(graph)
+    exact = netscope.force_layout(graph, init, n_iter=2, theta=0.0)
+    approximate = netscope.force_layout(graph, init, n_iter=2, theta=0.3)
+    # One step is the force itself; Barnes–Hut at θ = 0.3 must match it to 1 % of the layout size.
+    assert np.max(np.abs(exact - approximate)) < 0.01 * np.max(np.abs(exact))
+
+
+def test_force_layout_does_not_depend_on_threads():
+    graph = nx.random_geometric_graph(300, 0.1, seed=2)
+    before = netscope.get_num_threads()
+    try:
+        netscope.set_num_threads(1)
+        one = netscope.force_layout(graph, n_iter=50)
+        netscope.set_num_threads(2)
+        two = netscope.force_layout(graph, n_iter=50)
+    finally:
+        netscope.set_num_threads(before)
+    assert np.array_equal(one, two)
