@@ -57,6 +57,26 @@ def _active_subspace(args) -> int:
     return 0
 
 
+def _structure(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .structure_study import run_structure_study
+
+    metrics = run_structure_study(args.out, epochs=args.epochs, activation=args.activation, k=args.k, seed=args.seed)
+    final = metrics["accuracy"][-1]
+    print(f"MLP {'-'.join(map(str, metrics['model']['sizes']))} on the digits: {args.epochs} epochs, "
+          f"train accuracy {final['train']:.3f}, probe accuracy {final['probe']:.3f}")
+    print("inter/intra-class distance ratio, first -> last snapshot (activations | layout), trend:")
+    for layer, entry in metrics["claim_inter_grows_intra_shrinks"].items():
+        print(f"  {layer:>6}: {entry['activation_ratio_first']:.2f} -> {entry['activation_ratio_last']:.2f} | "
+              f"{entry['layout_ratio_first']:.2f} -> {entry['layout_ratio_last']:.2f}, "
+              f"rank trend {entry['activation_ratio_trend']:+.2f}; claim {'holds' if entry['holds'] else 'does not hold'}")
+    print("timings (s): " + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in metrics["timings_s"].items()))
+    print(f"wrote figures, animations, GraphML maps and metrics.json to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="netscope", description="See inside neural networks.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -86,6 +106,16 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--vectors", type=int, default=100,
                        help="leading eigenvectors to compute and draw (default: %(default)s); every eigenvalue is computed")
     study.set_defaults(run=_active_subspace)
+
+    structure = commands.add_parser(
+        "structure", help="the seed experiment: structural maps of an MLP's hidden layers while it learns the digits")
+    structure.add_argument("--out", default="netscope-out/structure", help="output folder (default: %(default)s)")
+    structure.add_argument("--epochs", type=int, default=30, help="training epochs (default: %(default)s)")
+    structure.add_argument("--activation", default="relu", choices=["tanh", "relu", "sigmoid", "gelu"],
+                           help="hidden activation (default: %(default)s)")
+    structure.add_argument("--k", type=int, default=15, help="neighbours in the kNN graphs (default: %(default)s)")
+    structure.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    structure.set_defaults(run=_structure)
     return parser
 
 

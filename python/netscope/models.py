@@ -14,23 +14,46 @@ ACTIVATIONS = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn
 def mlp(n_inputs: int, width: int, depth: int, n_outputs: int, activation: str = "tanh") -> torch.nn.Sequential:
     """A multi-layer perceptron with ``depth`` hidden layers of ``width`` neurons.
 
-    Linear layers are named ``layer1`` .. ``layer{depth+1}`` (activations ``act1`` ..), so the
-    parameter layout reads ``layer1.weight``, ``layer1.bias``, ... . Parameters:
-    (n_inputs + 1) width + (depth - 1)(width + 1) width + (width + 1) n_outputs.
+    Parameters: (n_inputs + 1) width + (depth - 1)(width + 1) width + (width + 1) n_outputs.
+    See :func:`mlp_from_sizes` for the layer names.
     """
-    n_inputs = check_int(n_inputs, "n_inputs", minimum=1)
     width = check_int(width, "width", minimum=1)
     depth = check_int(depth, "depth", minimum=1)
-    n_outputs = check_int(n_outputs, "n_outputs", minimum=1)
+    return mlp_from_sizes([n_inputs] + [width] * depth + [n_outputs], activation)
+
+
+def mlp_from_sizes(sizes, activation: str = "tanh") -> torch.nn.Sequential:
+    """An MLP through layers of the given ``sizes`` (inputs, hidden..., outputs).
+
+    Linear layers are named ``layer1`` .. ``layer{len(sizes)-1}`` and the activation after each
+    hidden one ``act1`` .., so parameters read ``layer1.weight``, ``layer1.bias``, ... and the
+    hidden layers' outputs are the ``act*`` modules.
+    """
+    sizes = [check_int(size, "sizes", minimum=1) for size in sizes]
+    if len(sizes) < 3:
+        raise ValueError(f"sizes must list inputs, at least one hidden layer and outputs, got {sizes}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     modules = OrderedDict()
-    sizes = [n_inputs] + [width] * depth
-    for i in range(depth):
+    for i in range(len(sizes) - 1):
         modules[f"layer{i + 1}"] = torch.nn.Linear(sizes[i], sizes[i + 1])
-        modules[f"act{i + 1}"] = ACTIVATIONS[activation]()
-    modules[f"layer{depth + 1}"] = torch.nn.Linear(width, n_outputs)
+        if i < len(sizes) - 2:
+            modules[f"act{i + 1}"] = ACTIVATIONS[activation]()
     return torch.nn.Sequential(modules)
+
+
+def digits(*, test_size: float = 0.2, seed: int = 0):
+    """scikit-learn's bundled 8×8 digits (1 797 real images, nothing downloaded), scaled to
+    [0, 1] and split stratified: ``(x_train, y_train, x_test, y_test)`` as float32/int64 tensors."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    images, labels = load_digits(return_X_y=True)
+    x_train, x_test, y_train, y_test = train_test_split(
+        images / 16.0, labels, test_size=test_size, stratify=labels, random_state=seed)
+    as_x = lambda a: torch.as_tensor(a, dtype=torch.float32)  # noqa: E731
+    as_y = lambda a: torch.as_tensor(a, dtype=torch.int64)  # noqa: E731
+    return as_x(x_train), as_y(y_train), as_x(x_test), as_y(y_test)
 
 
 def regression_1d(n_points: int = 256, *, noise: float = 0.05, seed: int = 0):

@@ -1,0 +1,113 @@
+"""The seed experiment of structural-visualization-nn.md for MLPs: ``netscope structure``."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from . import structure_plots
+from .graph_layout import force_layout
+from .models import digits, mlp_from_sizes
+from .structure import ActivationTracker, StructureMap, neuron_sample_graph
+
+DEFAULT_SIZES = (64, 128, 64, 32, 10)
+DEFAULT_SNAPSHOTS = (0, 1, 2, 3, 5, 8, 13, 20, 30)
+
+
+def _accuracy(model, x, y) -> float:
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        accuracy = float((model(x).argmax(dim=1) == y).float().mean())
+    model.train(was_training)
+    return accuracy
+
+
+def _trend(values) -> float:
+    """Spearman rank correlation of ``values`` with time (+1: rises at every snapshot)."""
+    ranks = np.argsort(np.argsort(values))
+    steps = np.arange(len(values))
+    return float(np.corrcoef(ranks, steps)[0, 1]) if len(values) > 2 else float(np.sign(values[-1] - values[0]))
+
+
+def run_structure_study(out_dir, *, epochs: int = 30, snapshots=DEFAULT_SNAPSHOTS, sizes=DEFAULT_SIZES,
+                        activation: str = "relu", k: int = 15, seed: int = 0, progress: bool = True) -> dict:
+    """Train an MLP on the digits, map every hidden layer at each snapshot epoch, write figures,
+    GIFs and ``metrics.json`` to ``out_dir``; return the metrics."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    snapshots = sorted({int(s) for s in snapshots if 0 <= int(s) <= epochs} | {epochs})
+    torch.manual_seed(seed)
+    x_train, y_train, x_probe, y_probe = digits(seed=seed)
+    model = mlp_from_sizes(sizes, activation)
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    tracker = ActivationTracker(model, x_probe, y_probe.numpy(), loss_fn=torch.nn.functional.cross_entropy)
+    timings, accuracy = {}, []
+    generator = torch.Generator().manual_seed(seed)
+
+    start = time.perf_counter()
+    for epoch in tqdm(range(epochs + 1), desc="training", unit="epoch", disable=not progress):
+        if epoch > 0:
+            model.train()
+            for batch in torch.randperm(len(x_train), generator=generator).split(64):
+                optimiser.zero_grad()
+                torch.nn.functional.cross_entropy(model(x_train[batch]), y_train[batch]).backward()
+                optimiser.step()
+        if epoch in snapshots:
+            tracker.snapshot(label=epoch)
+            accuracy.append({"epoch": epoch, "train": _accuracy(model, x_train, y_train),
+                             "probe": _accuracy(model, x_probe, y_probe)})
+    timings["training_and_tracking"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    maps = StructureMap(k=k, seed=seed).fit(tracker)
+    timings["maps"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    figures = {"small_multiples.png": structure_plots.plot_small_multiples(maps),
+               "sensitivity.png": structure_plots.plot_sensitivity(maps),
+               "metrics.png": structure_plots.plot_metrics(maps)}
+    last_layer = maps.layers_[-1]
+    activations = tracker.snapshots[-1]["activations"][last_layer]
+    bipartite = neuron_sample_graph(activations, top=3)
+    positions = force_layout(bipartite, seed=seed)
+    figures["neuron_sample.png"] = structure_plots.plot_neuron_sample_map(
+        positions, maps.labels_, len(activations), title=f"{last_layer}: samples and their 3 most active neurons")
+    for name, figure in figures.items():
+        figure.savefig(out_dir / name, dpi=110)
+        figure.clf()
+    for layer in maps.layers_:
+        structure_plots.animate_layer(maps, layer, out_dir / f"animation_{layer}.gif")
+        maps.write_graphml(out_dir / f"map_{layer}.graphml", layer)
+    timings["figures"] = time.perf_counter() - start
+
+    claim = {}
+    for layer in maps.layers_:
+        series = maps.metrics_[layer]
+        ratio = [m["activation"]["ratio"] for m in series]
+        layout_ratio = [m["layout"]["ratio"] for m in series]
+        claim[layer] = {
+            "activation_ratio_first": ratio[0], "activation_ratio_last": ratio[-1],
+            "activation_ratio_trend": _trend(ratio),
+            "layout_ratio_first": layout_ratio[0], "layout_ratio_last": layout_ratio[-1],
+            "layout_ratio_trend": _trend(layout_ratio),
+            "silhouette_first": series[0]["activation"]["silhouette"],
+            "silhouette_last": series[-1]["activation"]["silhouette"],
+            "holds": bool(ratio[-1] > ratio[0] and layout_ratio[-1] > layout_ratio[0]),
+        }
+    metrics = {
+        "dataset": {"name": "sklearn load_digits", "train": len(x_train), "probe": len(x_probe)},
+        "model": {"sizes": list(sizes), "activation": activation},
+        "snapshots": maps.snapshot_labels_,
+        "accuracy": accuracy,
+        "layers": {layer: maps.metrics_[layer] for layer in maps.layers_},
+        "claim_inter_grows_intra_shrinks": claim,
+        "timings_s": timings,
+    }
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    return metrics
