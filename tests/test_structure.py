@@ -1,0 +1,141 @@
+import json
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import silhouette_score
+
+from netscope.knn import knn_graph
+from netscope.models import mlp_from_sizes
+from netscope.structure import (ActivationTracker, StructureMap, class_separation, default_hidden_layers,
+                                knn_preservation, neuron_sample_graph, procrustes_align)
+
+
+@pytest.fixture
+def small_model():
+    torch.manual_seed(0)
+    return mlp_from_sizes([5, 8, 6, 3], "relu")
+
+
+@pytest.fixture
+def probe():
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(40, 5, generator=generator)
+    return x, np.arange(40) % 3
+
+
+def test_tracker_records_hidden_outputs_and_leaves_the_model_alone(small_model, probe):
+    x, labels = probe
+    model = small_model
+    model.train()
+    model.layer2.eval()  # a mixed state must come back as it was
+    for p in model.parameters():
+        p.grad = torch.full_like(p, 0.5)
+    before = [p.detach().clone() for p in model.parameters()]
+    tracker = ActivationTracker(model, x, labels)
+    assert tracker.layers == default_hidden_layers(model) == ["act1", "act2"]
+    record = tracker.snapshot()
+    with torch.no_grad():
+        expected = torch.relu(model.layer1(x))
+    np.testing.assert_allclose(record["activations"]["act1"], expected.double().numpy(), rtol=1e-6)
+    assert model.training and not model.layer2.training and model.layer1.training
+    for p, old in zip(model.parameters(), before):
+        assert torch.equal(p, old)
+        assert torch.equal(p.grad, torch.full_like(p, 0.5))
+
+
+def test_sensitivity_is_the_per_sample_gradient_norm(small_model, probe):
+    x, labels = probe
+    tracker = ActivationTracker(small_model, x, labels, loss_fn=torch.nn.functional.cross_entropy)
+    record = tracker.snapshot()
+    i = 7
+    hidden = torch.relu(small_model.layer1(x[i:i + 1])).detach().requires_grad_(True)
+    rest = small_model.layer3(torch.relu(small_model.layer2(hidden)))
+    loss = torch.nn.functional.cross_entropy(rest, torch.as_tensor(labels[i:i + 1]))
+    (gradient,) = torch.autograd.grad(loss, hidden)
+    assert record["sensitivity"]["act1"][i] == pytest.approx(float(gradient.norm()), rel=1e-5)
+
+
+def test_procrustes_recovers_a_similarity_transform(rng):
+    points = rng.standard_normal((30, 2))
+    angle = 1.1
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    moved = 3.0 * points @ rotation.T + np.array([5.0, -2.0])
+    np.testing.assert_allclose(procrustes_align(moved, points), points, atol=1e-10)
+
+
+def test_class_separation_against_sklearn(rng):
+    X = np.vstack([rng.normal(0, 1, (20, 3)), rng.normal(4, 1, (25, 3))])
+    labels = np.repeat([0, 1], [20, 25])
+    result = class_separation(X, labels)
+    # Distances come from |x|² + |y|² - 2x·y here, so they agree with sklearn to rounding of that form.
+    assert result["silhouette"] == pytest.approx(silhouette_score(X, labels), rel=1e-8)
+    distances = np.linalg.norm(X[:, None] - X[None], axis=2)
+    same = labels[:, None] == labels[None]
+    assert result["intra"] == pytest.approx(distances[same & ~np.eye(45, dtype=bool)].mean())
+    assert result["inter"] == pytest.approx(distances[~same].mean())
+    assert result["ratio"] > 2
+
+
+def test_knn_preservation_of_the_points_themselves_is_one(rng):
+    points = rng.standard_normal((60, 2))
+    assert knn_preservation(knn_graph(points, 5, symmetrize=False), points) == pytest.approx(1.0)
+    shuffled = rng.permutation(points)
+    assert knn_preservation(knn_graph(points, 5, symmetrize=False), shuffled) < 0.3
+
+
+def test_structure_map_and_export(small_model, probe, tmp_path):
+    x, labels = probe
+    tracker = ActivationTracker(small_model, x, labels)
+    tracker.snapshot(label="start")
+    with torch.no_grad():
+        for p in small_model.parameters():
+            p.mul_(1.5)
+    tracker.snapshot(label="later")
+    maps = StructureMap(k=5, n_iter=50, n_iter_warm=20).fit(tracker)
+    assert maps.snapshot_labels_ == ["start", "later"]
+    assert maps.positions_["act2"][1].shape == (40, 2)
+    metrics = maps.metrics_["act1"][0]
+    assert set(metrics) == {"layout", "activation", "knn_preservation"}
+    graph = maps.to_networkx("act1")
+    assert graph.number_of_nodes() == 40 and graph.nodes[3]["label"] == 0
+    maps.write_graphml(tmp_path / "map.graphml", "act2", 0)
+    assert nx.read_graphml(tmp_path / "map.graphml").number_of_nodes() == 40
+    with pytest.raises(ValueError, match="layer must be one of"):
+        maps.to_networkx("layer9")
+
+
+def test_neuron_sample_graph_is_bipartite_with_top_links(rng):
+    activations = rng.random((12, 5))
+    graph = neuron_sample_graph(activations, top=2)
+    assert graph.shape == (17, 17)
+    assert abs(graph - graph.T).max() == 0
+    assert graph[:12, :12].nnz == 0 and graph[12:, 12:].nnz == 0
+    for i in range(12):
+        linked = set(graph[i].indices - 12)
+        assert linked == set(np.argsort(-activations[i])[:2])
+
+
+def test_bad_input(small_model, probe):
+    x, labels = probe
+    with pytest.raises(ValueError, match="labels must be 1-D"):
+        ActivationTracker(small_model, x, labels[:-1])
+    with pytest.raises(ValueError, match="layers must name modules"):
+        ActivationTracker(small_model, x, labels, layers=["nope"])
+    with pytest.raises(ValueError, match="no snapshots"):
+        StructureMap().fit(ActivationTracker(small_model, x, labels))
+    with pytest.raises(ValueError, match="top must be <= 5"):
+        neuron_sample_graph(np.ones((3, 5)), top=6)
+
+
+def test_cli_structure_writes_figures_animation_and_metrics(tmp_path):
+    from netscope.cli import main
+
+    assert main(["structure", "--out", str(tmp_path), "--epochs", "2", "--k", "8"]) == 0
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["snapshots"] == [0, 1, 2]
+    assert set(metrics["layers"]) == {"act1", "act2", "act3"}
+    for name in ("small_multiples.png", "sensitivity.png", "metrics.png", "neuron_sample.png",
+                 "animation_act1.gif", "map_act3.graphml"):
+        assert (tmp_path / name).stat().st_size > 500
