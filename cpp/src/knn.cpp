@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -15,7 +16,7 @@ namespace {
 // matrix near 64 MB whatever n is.
 constexpr Index kBlockEntries = Index{1} << 23;
 
-using Candidate = std::pair<double, std::int64_t>;  // (squared distance, index): lexicographic order
+using Candidate = std::pair<double, std::int64_t>;  // (ranking key, index): lexicographic order
 
 }  // namespace
 
@@ -51,27 +52,29 @@ KnnResult exact_knn(const T* points, Index n, Index d, Index k) {
       for (Index q = first; q < last; ++q) {
         const Index self = start + q;
         const T* dots = products.col(q).data();
-        const double self_norm = static_cast<double>(norms(self));
+        // Rank by |y|^2 - 2 x.y (the query's own |x|^2 is common to all): one multiply-add and
+        // one compare per point, and the heap is touched only by the rare point that beats its
+        // current k-th best. Scanning in index order keeps the lower index among equal keys.
         heap.clear();
+        T threshold = std::numeric_limits<T>::infinity();
         for (Index i = 0; i < n; ++i) {
-          if (i == self) continue;
-          // Rounding can make the expansion slightly negative for (near-)duplicates.
-          const double distance =
-              std::max(0.0, self_norm + static_cast<double>(norms(i)) - 2.0 * static_cast<double>(dots[i]));
-          const Candidate candidate{distance, static_cast<std::int64_t>(i)};
-          if (static_cast<Index>(heap.size()) < k) {
-            heap.push_back(candidate);
-            std::push_heap(heap.begin(), heap.end());
-          } else if (candidate < heap.front()) {
+          const T key = norms(i) - T(2) * dots[i];
+          if (!(key < threshold) || i == self) continue;
+          if (static_cast<Index>(heap.size()) == k) {
             std::pop_heap(heap.begin(), heap.end());
-            heap.back() = candidate;
-            std::push_heap(heap.begin(), heap.end());
+            heap.pop_back();
           }
+          heap.push_back({static_cast<double>(key), static_cast<std::int64_t>(i)});
+          std::push_heap(heap.begin(), heap.end());
+          if (static_cast<Index>(heap.size()) == k) threshold = static_cast<T>(heap.front().first);
         }
         std::sort_heap(heap.begin(), heap.end());
+        const double self_norm = static_cast<double>(norms(self));
         for (Index j = 0; j < k; ++j) {
-          result.indices(self, j) = heap[static_cast<std::size_t>(j)].second;
-          result.distances(self, j) = std::sqrt(heap[static_cast<std::size_t>(j)].first);
+          const Candidate& best = heap[static_cast<std::size_t>(j)];
+          result.indices(self, j) = best.second;
+          // Rounding can make the expansion slightly negative for (near-)duplicates.
+          result.distances(self, j) = std::sqrt(std::max(0.0, self_norm + best.first));
         }
       }
     });

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -16,11 +15,17 @@ struct Point {
   double x, y;
 };
 
-// A quadtree over the current positions, rebuilt every iteration. Each node keeps its mass (the
-// number of points below it) and their sum of coordinates, so a far node acts as one body.
+// A quadtree over the current positions, rebuilt every iteration. Leaves hold up to
+// kLeafCapacity points, stored contiguously in `order_`; every cell keeps its mass (points below
+// it) and their coordinate sum, so a far cell acts as one body. Repulsion is computed per leaf:
+// one walk of the tree serves all the leaf's points (the opening test uses the leaf's bounding
+// circle), and each point still gets the exact direction to every accepted cell's centre of
+// mass. The walk, not the arithmetic, was the cost of the per-point version.
 class QuadTree {
  public:
-  QuadTree(const std::vector<Point>& points) : points_(points) {
+  explicit QuadTree(const std::vector<Point>& points) : points_(points) {
+    order_.resize(points.size());
+    for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<std::int32_t>(i);
     double min_x = points[0].x, max_x = min_x, min_y = points[0].y, max_y = min_y;
     for (const Point& p : points) {
       min_x = std::min(min_x, p.x);
@@ -29,112 +34,127 @@ class QuadTree {
       max_y = std::max(max_y, p.y);
     }
     const double half = 0.5 * std::max({max_x - min_x, max_y - min_y, 1e-9}) * (1.0 + 1e-9);
-    nodes_.reserve(2 * points.size());
-    nodes_.push_back(Node{0.5 * (min_x + max_x), 0.5 * (min_y + max_y), half});
-    for (std::size_t i = 0; i < points.size(); ++i) insert(static_cast<std::int32_t>(i));
+    cells_.reserve(points.size() / 2 + 16);
+    build(0.5 * (min_x + max_x), 0.5 * (min_y + max_y), half, 0, static_cast<std::int32_t>(points.size()), 0);
   }
 
-  // Repulsive force k^2 (p - q) / |p - q|^2 summed over all points q != self, with far groups
-  // approximated by their centre of mass when (node width / distance) < theta.
-  Point repulsion(std::int32_t self, double theta, double k2) const {
-    const Point p = points_[static_cast<std::size_t>(self)];
-    Point force{0.0, 0.0};
+  const std::vector<std::int32_t>& leaves() const { return leaves_; }
+
+  // Adds to force[i], for every point i of `leaf`, the repulsion k^2 (p_i - q) / |p_i - q|^2 of
+  // all other points q, far cells approximated by their centre of mass when
+  // width < theta * (distance from the leaf's centre - the leaf's radius).
+  void leaf_repulsion(std::int32_t leaf, double theta, double k2, std::vector<Point>& force) const {
+    const Cell& own = cells_[static_cast<std::size_t>(leaf)];
+    const double ox = own.sum_x / own.mass, oy = own.sum_y / own.mass;
     std::array<std::int32_t, 256> stack{};
     int top = 0;
     stack[top++] = 0;
     while (top > 0) {
-      const Node& node = nodes_[static_cast<std::size_t>(stack[--top])];
-      if (node.mass == 0) continue;
-      const double cx = node.sum_x / node.mass, cy = node.sum_y / node.mass;
-      const double dx = p.x - cx, dy = p.y - cy;
-      const double d2 = dx * dx + dy * dy;
-      const bool leaf = node.child[0] < 0 && node.child[1] < 0 && node.child[2] < 0 && node.child[3] < 0;
-      if (leaf) {
-        // Skip self; a leaf of coincident points that holds self (d2 = 0) has no direction.
-        if ((node.point == self && node.mass == 1) || d2 <= 1e-18) continue;
-        force.x += k2 * node.mass * dx / d2;
-        force.y += k2 * node.mass * dy / d2;
+      const std::int32_t index = stack[--top];
+      const Cell& cell = cells_[static_cast<std::size_t>(index)];
+      const bool contains_leaf = cell.begin <= own.begin && own.end <= cell.end;
+      if (!contains_leaf) {
+        const double cx = cell.sum_x / cell.mass, cy = cell.sum_y / cell.mass;
+        const double gap = std::sqrt((ox - cx) * (ox - cx) + (oy - cy) * (oy - cy)) - own.radius;
+        const double width = 2.0 * cell.half;
+        if (gap > 0 && width < theta * gap) {
+          for (std::int32_t slot = own.begin; slot < own.end; ++slot) {
+            const std::int32_t i = order_[static_cast<std::size_t>(slot)];
+            add_repulsion(force[static_cast<std::size_t>(i)], points_[static_cast<std::size_t>(i)], cx, cy,
+                          cell.mass, k2);
+          }
+          continue;
+        }
+      }
+      if (cell.leaf) {
+        for (std::int32_t slot = own.begin; slot < own.end; ++slot) {
+          const std::int32_t i = order_[static_cast<std::size_t>(slot)];
+          const Point p = points_[static_cast<std::size_t>(i)];
+          for (std::int32_t other = cell.begin; other < cell.end; ++other) {
+            const std::int32_t j = order_[static_cast<std::size_t>(other)];
+            if (j == i) continue;
+            const Point q = points_[static_cast<std::size_t>(j)];
+            add_repulsion(force[static_cast<std::size_t>(i)], p, q.x, q.y, 1.0, k2);
+          }
+        }
         continue;
       }
-      const double width = 2.0 * node.half;
-      if (width * width < theta * theta * d2) {
-        force.x += k2 * node.mass * dx / d2;
-        force.y += k2 * node.mass * dy / d2;
-        continue;
-      }
-      for (std::int32_t c : node.child) {
+      for (std::int32_t c : cell.child) {
         if (c >= 0 && top < static_cast<int>(stack.size())) stack[top++] = c;
       }
     }
-    return force;
   }
 
  private:
-  static constexpr int kMaxDepth = 48;  // below this, coincident points share one leaf
+  static constexpr std::int32_t kLeafCapacity = 8;
+  static constexpr int kMaxDepth = 48;  // below this, (nearly) coincident points share a leaf
 
-  struct Node {
+  struct Cell {
     double cx, cy, half;
-    double mass = 0, sum_x = 0, sum_y = 0;
+    double mass = 0, sum_x = 0, sum_y = 0, radius = 0;
     std::array<std::int32_t, 4> child{-1, -1, -1, -1};
-    std::int32_t point = -1;  // the point a one-point leaf holds
+    std::int32_t begin = 0, end = 0;  // the cell's points: order_[begin .. end)
+    bool leaf = true;
   };
 
-  int quadrant(const Node& node, const Point& p) const {
-    return (p.x >= node.cx ? 1 : 0) + (p.y >= node.cy ? 2 : 0);
-  }
-
-  std::int32_t make_child(std::size_t parent, int q) {
-    const Node& node = nodes_[parent];
-    const double h = 0.5 * node.half;
-    Node child{node.cx + ((q & 1) ? h : -h), node.cy + ((q & 2) ? h : -h), h};
-    nodes_.push_back(child);
-    const auto index = static_cast<std::int32_t>(nodes_.size() - 1);
-    nodes_[parent].child[static_cast<std::size_t>(q)] = index;
-    return index;
-  }
-
-  void insert(std::int32_t i) {
-    const Point p = points_[static_cast<std::size_t>(i)];
-    std::size_t current = 0;
-    for (int depth = 0;; ++depth) {
-      Node& node = nodes_[current];
-      const bool leaf = node.child[0] < 0 && node.child[1] < 0 && node.child[2] < 0 && node.child[3] < 0;
-      if (leaf && node.mass == 0) {
-        node.point = i;
-        add(node, p);
-        return;
-      }
-      if (leaf && depth >= kMaxDepth) {  // (nearly) coincident points: one leaf, summed mass
-        add(node, p);
-        return;
-      }
-      if (leaf) {  // split: push the stored point one level down, then keep descending with p
-        const std::int32_t stored = node.point;
-        const Point q = points_[static_cast<std::size_t>(stored)];
-        const int qq = quadrant(node, q);
-        node.point = -1;
-        const std::int32_t child = make_child(current, qq);
-        Node& moved = nodes_[static_cast<std::size_t>(child)];
-        moved.point = stored;
-        add(moved, q);
-      }
-      Node& parent = nodes_[current];
-      add(parent, p);
-      const int qp = quadrant(parent, p);
-      std::int32_t next = parent.child[static_cast<std::size_t>(qp)];
-      if (next < 0) next = make_child(current, qp);
-      current = static_cast<std::size_t>(next);
+  static void add_repulsion(Point& force, const Point& p, double qx, double qy, double mass, double k2) {
+    const double dx = p.x - qx, dy = p.y - qy;
+    const double d2 = dx * dx + dy * dy;
+    if (d2 > 1e-18) {  // coincident points have no direction to repel along
+      force.x += k2 * mass * dx / d2;
+      force.y += k2 * mass * dy / d2;
     }
   }
 
-  static void add(Node& node, const Point& p) {
-    node.mass += 1;
-    node.sum_x += p.x;
-    node.sum_y += p.y;
+  std::int32_t build(double cx, double cy, double half, std::int32_t begin, std::int32_t end, int depth) {
+    const auto index = static_cast<std::int32_t>(cells_.size());
+    cells_.push_back(Cell{cx, cy, half});
+    Cell cell{cx, cy, half};
+    cell.begin = begin;
+    cell.end = end;
+    for (std::int32_t slot = begin; slot < end; ++slot) {
+      const Point& p = points_[static_cast<std::size_t>(order_[static_cast<std::size_t>(slot)])];
+      cell.mass += 1;
+      cell.sum_x += p.x;
+      cell.sum_y += p.y;
+    }
+    if (end - begin <= kLeafCapacity || depth >= kMaxDepth) {
+      const double mx = cell.sum_x / cell.mass, my = cell.sum_y / cell.mass;
+      for (std::int32_t slot = begin; slot < end; ++slot) {
+        const Point& p = points_[static_cast<std::size_t>(order_[static_cast<std::size_t>(slot)])];
+        cell.radius = std::max(cell.radius, std::sqrt((p.x - mx) * (p.x - mx) + (p.y - my) * (p.y - my)));
+      }
+      cells_[static_cast<std::size_t>(index)] = cell;
+      leaves_.push_back(index);
+      return index;
+    }
+    cell.leaf = false;
+    // Partition the points into the four quadrants: below/above cy, then left/right of cx.
+    auto first = order_.begin() + begin, last = order_.begin() + end;
+    auto is_low = [&](std::int32_t i) { return points_[static_cast<std::size_t>(i)].y < cy; };
+    auto is_left = [&](std::int32_t i) { return points_[static_cast<std::size_t>(i)].x < cx; };
+    const auto middle = std::partition(first, last, is_low);
+    const auto low_split = std::partition(first, middle, is_left);
+    const auto high_split = std::partition(middle, last, is_left);
+    const std::array<std::int32_t, 5> bounds{begin, static_cast<std::int32_t>(low_split - order_.begin()),
+                                             static_cast<std::int32_t>(middle - order_.begin()),
+                                             static_cast<std::int32_t>(high_split - order_.begin()), end};
+    const double h = 0.5 * half;
+    for (int q = 0; q < 4; ++q) {  // quadrant q: bit 0 = right of cx, bit 1 = above cy
+      if (bounds[static_cast<std::size_t>(q + 1)] > bounds[static_cast<std::size_t>(q)]) {
+        cell.child[static_cast<std::size_t>(q)] =
+            build(cx + ((q & 1) ? h : -h), cy + ((q & 2) ? h : -h), h, bounds[static_cast<std::size_t>(q)],
+                  bounds[static_cast<std::size_t>(q + 1)], depth + 1);
+      }
+    }
+    cells_[static_cast<std::size_t>(index)] = cell;
+    return index;
   }
 
   const std::vector<Point>& points_;
-  std::vector<Node> nodes_;
+  std::vector<std::int32_t> order_;
+  std::vector<Cell> cells_;
+  std::vector<std::int32_t> leaves_;
 };
 
 std::uint64_t mix(std::uint64_t x) {
@@ -197,26 +217,36 @@ void force_layout(const CsrGraph& graph, double* positions, const ForceLayoutOpt
   for (Index iteration = 0; iteration < options.n_iter; ++iteration) {
     const double temperature =
         start_temperature * (1.0 - static_cast<double>(iteration) / static_cast<double>(options.n_iter));
-    std::unique_ptr<QuadTree> tree;
-    if (options.theta > 0) tree = std::make_unique<QuadTree>(points);
-    parallel_for(0, n, 256, [&](Index first, Index last) {
-      for (Index i = first; i < last; ++i) {
-        const Point p = points[static_cast<std::size_t>(i)];
-        Point force{0.0, 0.0};
-        if (tree) {
-          force = tree->repulsion(static_cast<std::int32_t>(i), options.theta, k2);
-        } else {
+    std::fill(displacement.begin(), displacement.end(), Point{0.0, 0.0});
+    if (options.theta > 0) {
+      const QuadTree tree(points);
+      const std::vector<std::int32_t>& leaves = tree.leaves();
+      parallel_for(0, static_cast<Index>(leaves.size()), 32, [&](Index first, Index last) {
+        for (Index l = first; l < last; ++l) {
+          tree.leaf_repulsion(leaves[static_cast<std::size_t>(l)], options.theta, k2, displacement);
+        }
+      });
+    } else {
+      parallel_for(0, n, 256, [&](Index first, Index last) {
+        for (Index i = first; i < last; ++i) {
+          const Point p = points[static_cast<std::size_t>(i)];
+          Point& force = displacement[static_cast<std::size_t>(i)];
           for (Index j = 0; j < n; ++j) {
-            if (j == i) continue;
             const double dx = p.x - points[static_cast<std::size_t>(j)].x;
             const double dy = p.y - points[static_cast<std::size_t>(j)].y;
             const double d2 = dx * dx + dy * dy;
-            if (d2 > 1e-18) {
+            if (j != i && d2 > 1e-18) {
               force.x += k2 * dx / d2;
               force.y += k2 * dy / d2;
             }
           }
         }
+      });
+    }
+    parallel_for(0, n, 256, [&](Index first, Index last) {
+      for (Index i = first; i < last; ++i) {
+        const Point p = points[static_cast<std::size_t>(i)];
+        Point& force = displacement[static_cast<std::size_t>(i)];
         for (std::int64_t e = graph.indptr[i]; e < graph.indptr[i + 1]; ++e) {
           const Point q = points[static_cast<std::size_t>(graph.indices[e])];
           const double dx = q.x - p.x, dy = q.y - p.y;
@@ -226,7 +256,6 @@ void force_layout(const CsrGraph& graph, double* positions, const ForceLayoutOpt
         }
         force.x -= options.gravity * p.x;
         force.y -= options.gravity * p.y;
-        displacement[static_cast<std::size_t>(i)] = force;
       }
     });
     for (std::size_t i = 0; i < points.size(); ++i) {
