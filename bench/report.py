@@ -11,6 +11,9 @@ from _harness import RESULTS, _format
 
 TITLES = {
     "active_subspace": "The seed's fit, D={n_parameters}, N={n_samples}, stage by stage: `python bench/bench_active_subspace.py`",
+    "layout": "Force layouts of k=15 kNN graphs, 500 iterations: `python bench/bench_layout.py --large`",
+    "knn_graph": "k=15 nearest neighbours (same run)",
+    "structure_pipeline": "netscope's whole map pipeline on make_blobs (50 dims, 10 centres), same run",
     "gram": "Gram matrix of N={n} float32 gradients of D={dim} parameters (chunks of {chunk}): `python bench/bench_gram.py`",
     "rsvd": "Top-{k} SVD of a {m} × {n} float64 matrix with s_i = 1/i: `python bench/bench_rsvd.py`",
     "eigh_top": "Top-{k} eigenpairs of a {n} × {n} symmetric PSD matrix with λ_i = 1/i: `python bench/bench_eigh_top.py`",

@@ -40,6 +40,17 @@ def test_knn_graph_weights_and_symmetry(rng):
     assert directed[i, j] == pytest.approx(expected, rel=1e-10)
 
 
+def test_knn_graph_mutual_is_the_intersection(rng):
+    X = rng.standard_normal((80, 3))
+    directed = netscope.knn_graph(X, 6, symmetrize=False).toarray() > 0
+    mutual = netscope.knn_graph(X, 6, symmetrize="mutual")
+    union = netscope.knn_graph(X, 6)
+    assert np.array_equal(mutual.toarray() > 0, directed & directed.T)
+    assert np.array_equal(union.toarray() > 0, directed | directed.T)
+    with pytest.raises(ValueError, match="symmetrize"):
+        netscope.knn_graph(X, 6, symmetrize="both")
+
+
 def test_knn_graph_cosine_and_duplicates(rng):
     X = rng.standard_normal((50, 3))
     scaled = X * rng.uniform(1, 5, size=(50, 1))  # cosine ignores the norm of each row

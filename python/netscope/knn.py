@@ -14,7 +14,10 @@ METRICS = ("euclidean", "cosine")
 BANDWIDTH_NEIGHBOUR = 7
 
 
-def knn_graph(X, k: int = 15, *, metric: str = "euclidean", symmetrize: bool = True) -> scipy.sparse.csr_matrix:
+SYMMETRIZE = (True, False, "mutual")
+
+
+def knn_graph(X, k: int = 15, *, metric: str = "euclidean", symmetrize=True) -> scipy.sparse.csr_matrix:
     """Exact k-nearest-neighbour graph of the rows of ``X`` with Gaussian similarity weights.
 
     Parameters
@@ -22,8 +25,10 @@ def knn_graph(X, k: int = 15, *, metric: str = "euclidean", symmetrize: bool = T
     X : array_like (n, d), float32 or float64 — one point per row; read in place when contiguous.
     k : int — neighbours per point, ``1 <= k < n``; a point is never its own neighbour.
     metric : "euclidean" or "cosine" (Euclidean distance between L2-normalised rows).
-    symmetrize : bool — keep an edge when either end lists the other (weight: the larger of
-        the two), so the graph is undirected; False returns the directed kNN relation.
+    symmetrize : True, "mutual" or False — True keeps an edge when either end lists the other
+        (the union), "mutual" only when both do (the intersection: fewer edges between classes,
+        maps with better-kept neighbourhoods, but points can end up isolated), False returns the
+        directed kNN relation. Weights are symmetric either way.
 
     Returns
     -------
@@ -40,6 +45,8 @@ def knn_graph(X, k: int = 15, *, metric: str = "euclidean", symmetrize: bool = T
     if n < 2:
         raise ValueError(f"X must hold at least 2 points, got {n}")
     k = check_int(k, "k", minimum=1, maximum=n - 1)
+    if not any(symmetrize is option or symmetrize == option for option in SYMMETRIZE):
+        raise ValueError(f"symmetrize must be True, False or 'mutual', got {symmetrize!r}")
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     check_all_finite(X, "X")
@@ -56,4 +63,9 @@ def knn_graph(X, k: int = 15, *, metric: str = "euclidean", symmetrize: bool = T
     weights = np.exp(-(distances**2) / (bandwidth[:, None] * bandwidth[indices]))
     rows = np.repeat(np.arange(n), k)
     graph = scipy.sparse.csr_matrix((weights.ravel(), (rows, indices.ravel())), shape=(n, n))
-    return graph.maximum(graph.T).tocsr() if symmetrize else graph
+    if symmetrize is False:
+        return graph
+    combined = graph.minimum(graph.T) if symmetrize == "mutual" else graph.maximum(graph.T)
+    combined = combined.tocsr()
+    combined.eliminate_zeros()
+    return combined

@@ -173,6 +173,9 @@ class StructureMap:
     ----------
     k : int — neighbours in the kNN graph of the activations.
     metric : "euclidean" or "cosine".
+    symmetrize : True or "mutual" — how the kNN relation becomes an undirected graph
+        (:func:`netscope.knn_graph`); "mutual" (default) kept neighbourhoods best on the digits
+        (bench/bench_layout.py).
     n_iter : int — force-layout iterations for the first snapshot (from the spectral layout);
         later snapshots start from the previous map and take ``n_iter_warm``.
     seed : int
@@ -183,10 +186,11 @@ class StructureMap:
     (``inter``, ``intra``, ``ratio``, ``silhouette``) and ``knn_preservation``.
     """
 
-    def __init__(self, k: int = 15, *, metric: str = "euclidean", n_iter: int = 500, n_iter_warm: int = 200,
-                 seed: int = 0):
+    def __init__(self, k: int = 15, *, metric: str = "euclidean", symmetrize="mutual", n_iter: int = 500,
+                 n_iter_warm: int = 200, seed: int = 0):
         self.k = check_int(k, "k", minimum=1)
         self.metric = metric
+        self.symmetrize = symmetrize
         self.n_iter = check_int(n_iter, "n_iter", minimum=0)
         self.n_iter_warm = check_int(n_iter_warm, "n_iter_warm", minimum=0)
         self.seed = check_int(seed, "seed", minimum=0)
@@ -204,7 +208,8 @@ class StructureMap:
             previous = None
             for snapshot in tracker.snapshots:
                 activations = snapshot["activations"][layer]
-                graph = knn_graph(activations, min(self.k, len(activations) - 1), metric=self.metric)
+                graph = knn_graph(activations, min(self.k, len(activations) - 1), metric=self.metric,
+                                  symmetrize=self.symmetrize)
                 if previous is None:
                     positions = force_layout(graph, spectral_layout(graph, seed=self.seed), n_iter=self.n_iter, seed=self.seed)
                 else:

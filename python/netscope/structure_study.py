@@ -75,9 +75,15 @@ def run_structure_study(out_dir, *, epochs: int = 30, snapshots=DEFAULT_SNAPSHOT
     last_layer = maps.layers_[-1]
     activations = tracker.snapshots[-1]["activations"][last_layer]
     bipartite = neuron_sample_graph(activations, top=3)
-    positions = force_layout(bipartite, seed=seed)
+    # Neurons that no sample ranks in its top 3 have no edge; leave them out of the map.
+    linked = np.flatnonzero(np.diff(bipartite.indptr) > 0)
+    positions = force_layout(bipartite[linked][:, linked], seed=seed)
+    n_samples = len(activations)
+    unused = bipartite.shape[0] - len(linked)
     figures["neuron_sample.png"] = structure_plots.plot_neuron_sample_map(
-        positions, maps.labels_, len(activations), title=f"{last_layer}: samples and their 3 most active neurons")
+        positions, maps.labels_, n_samples,
+        title=f"{last_layer}: samples and their 3 most active neurons\n"
+              f"({activations.shape[1] - unused} of {activations.shape[1]} neurons are some sample's top 3)")
     for name, figure in figures.items():
         figure.savefig(out_dir / name, dpi=110)
         figure.clf()
