@@ -20,7 +20,7 @@ struct Point {
 // it) and their coordinate sum, so a far cell acts as one body. Repulsion is computed per leaf:
 // one walk of the tree serves all the leaf's points (the opening test uses the leaf's bounding
 // circle), and each point still gets the exact direction to every accepted cell's centre of
-// mass. The walk, not the arithmetic, was the cost of the per-point version.
+// mass, in a loop over the gathered bodies that vectorises.
 class QuadTree {
  public:
   explicit QuadTree(const std::vector<Point>& points) : points_(points) {
@@ -40,48 +40,85 @@ class QuadTree {
 
   const std::vector<std::int32_t>& leaves() const { return leaves_; }
 
+  // The points of a leaf, as a range of indices.
+  struct Range {
+    const std::int32_t* first;
+    const std::int32_t* last;
+    const std::int32_t* begin() const { return first; }
+    const std::int32_t* end() const { return last; }
+  };
+  Range leaf_points(std::int32_t leaf) const {
+    const Cell& cell = cells_[static_cast<std::size_t>(leaf)];
+    return {order_.data() + cell.begin, order_.data() + cell.end};
+  }
+
+  // Bodies that repel the points of one leaf: far cells as their centre of mass, near points
+  // one by one. Gathered first, then summed in one branch-free loop the compiler vectorises.
+  struct Bodies {
+    std::vector<double> x, y, mass;
+    void clear() {
+      x.clear();
+      y.clear();
+      mass.clear();
+    }
+    void add(double bx, double by, double m) {
+      x.push_back(bx);
+      y.push_back(by);
+      mass.push_back(m);
+    }
+  };
+
   // Adds to force[i], for every point i of `leaf`, the repulsion k^2 (p_i - q) / |p_i - q|^2 of
   // all other points q, far cells approximated by their centre of mass when
-  // width < theta * (distance from the leaf's centre - the leaf's radius).
-  void leaf_repulsion(std::int32_t leaf, double theta, double k2, std::vector<Point>& force) const {
+  // width < theta * (distance from the leaf's centre - the leaf's radius). `bodies` is scratch.
+  void leaf_repulsion(std::int32_t leaf, double theta, double k2, std::vector<Point>& force, Bodies& bodies) const {
     const Cell& own = cells_[static_cast<std::size_t>(leaf)];
     const double ox = own.sum_x / own.mass, oy = own.sum_y / own.mass;
+    bodies.clear();
     std::array<std::int32_t, 256> stack{};
     int top = 0;
     stack[top++] = 0;
     while (top > 0) {
-      const std::int32_t index = stack[--top];
-      const Cell& cell = cells_[static_cast<std::size_t>(index)];
+      const Cell& cell = cells_[static_cast<std::size_t>(stack[--top])];
       const bool contains_leaf = cell.begin <= own.begin && own.end <= cell.end;
       if (!contains_leaf) {
         const double cx = cell.sum_x / cell.mass, cy = cell.sum_y / cell.mass;
         const double gap = std::sqrt((ox - cx) * (ox - cx) + (oy - cy) * (oy - cy)) - own.radius;
-        const double width = 2.0 * cell.half;
-        if (gap > 0 && width < theta * gap) {
-          for (std::int32_t slot = own.begin; slot < own.end; ++slot) {
-            const std::int32_t i = order_[static_cast<std::size_t>(slot)];
-            add_repulsion(force[static_cast<std::size_t>(i)], points_[static_cast<std::size_t>(i)], cx, cy,
-                          cell.mass, k2);
-          }
+        if (gap > 0 && 2.0 * cell.half < theta * gap) {
+          bodies.add(cx, cy, cell.mass);
           continue;
         }
       }
       if (cell.leaf) {
-        for (std::int32_t slot = own.begin; slot < own.end; ++slot) {
-          const std::int32_t i = order_[static_cast<std::size_t>(slot)];
-          const Point p = points_[static_cast<std::size_t>(i)];
-          for (std::int32_t other = cell.begin; other < cell.end; ++other) {
-            const std::int32_t j = order_[static_cast<std::size_t>(other)];
-            if (j == i) continue;
-            const Point q = points_[static_cast<std::size_t>(j)];
-            add_repulsion(force[static_cast<std::size_t>(i)], p, q.x, q.y, 1.0, k2);
-          }
+        // The own leaf's points come in too: a point at distance 0 (itself) adds nothing below.
+        for (std::int32_t slot = cell.begin; slot < cell.end; ++slot) {
+          const Point& q = points_[static_cast<std::size_t>(order_[static_cast<std::size_t>(slot)])];
+          bodies.add(q.x, q.y, 1.0);
         }
         continue;
       }
       for (std::int32_t c : cell.child) {
         if (c >= 0 && top < static_cast<int>(stack.size())) stack[top++] = c;
       }
+    }
+    const double* bx = bodies.x.data();
+    const double* by = bodies.y.data();
+    const double* bm = bodies.mass.data();
+    const std::size_t count = bodies.x.size();
+    for (std::int32_t slot = own.begin; slot < own.end; ++slot) {
+      const std::int32_t i = order_[static_cast<std::size_t>(slot)];
+      const Point p = points_[static_cast<std::size_t>(i)];
+      double fx = 0.0, fy = 0.0;
+      for (std::size_t b = 0; b < count; ++b) {
+        const double dx = p.x - bx[b], dy = p.y - by[b];
+        const double d2 = dx * dx + dy * dy;
+        // Coincident points (and the point itself) have no direction to repel along.
+        const double scale = d2 > 1e-18 ? bm[b] / d2 : 0.0;
+        fx += scale * dx;
+        fy += scale * dy;
+      }
+      force[static_cast<std::size_t>(i)].x += k2 * fx;
+      force[static_cast<std::size_t>(i)].y += k2 * fy;
     }
   }
 
@@ -96,15 +133,6 @@ class QuadTree {
     std::int32_t begin = 0, end = 0;  // the cell's points: order_[begin .. end)
     bool leaf = true;
   };
-
-  static void add_repulsion(Point& force, const Point& p, double qx, double qy, double mass, double k2) {
-    const double dx = p.x - qx, dy = p.y - qy;
-    const double d2 = dx * dx + dy * dy;
-    if (d2 > 1e-18) {  // coincident points have no direction to repel along
-      force.x += k2 * mass * dx / d2;
-      force.y += k2 * mass * dy / d2;
-    }
-  }
 
   std::int32_t build(double cx, double cy, double half, std::int32_t begin, std::int32_t end, int depth) {
     const auto index = static_cast<std::int32_t>(cells_.size());
@@ -218,12 +246,29 @@ void force_layout(const CsrGraph& graph, double* positions, const ForceLayoutOpt
     const double temperature =
         start_temperature * (1.0 - static_cast<double>(iteration) / static_cast<double>(options.n_iter));
     std::fill(displacement.begin(), displacement.end(), Point{0.0, 0.0});
+    // Springs along the edges and gravity, for node i: added after its repulsion, by the same task.
+    auto add_attraction = [&](Index i) {
+      const Point p = points[static_cast<std::size_t>(i)];
+      Point& force = displacement[static_cast<std::size_t>(i)];
+      for (std::int64_t e = graph.indptr[i]; e < graph.indptr[i + 1]; ++e) {
+        const Point q = points[static_cast<std::size_t>(graph.indices[e])];
+        const double dx = q.x - p.x, dy = q.y - p.y;
+        const double d = std::sqrt(dx * dx + dy * dy);
+        force.x += graph.weights[e] * d * dx / k;
+        force.y += graph.weights[e] * d * dy / k;
+      }
+      force.x -= options.gravity * p.x;
+      force.y -= options.gravity * p.y;
+    };
     if (options.theta > 0) {
       const QuadTree tree(points);
       const std::vector<std::int32_t>& leaves = tree.leaves();
       parallel_for(0, static_cast<Index>(leaves.size()), 32, [&](Index first, Index last) {
+        QuadTree::Bodies bodies;
         for (Index l = first; l < last; ++l) {
-          tree.leaf_repulsion(leaves[static_cast<std::size_t>(l)], options.theta, k2, displacement);
+          const std::int32_t leaf = leaves[static_cast<std::size_t>(l)];
+          tree.leaf_repulsion(leaf, options.theta, k2, displacement, bodies);
+          for (std::int32_t i : tree.leaf_points(leaf)) add_attraction(i);
         }
       });
     } else {
@@ -240,24 +285,10 @@ void force_layout(const CsrGraph& graph, double* positions, const ForceLayoutOpt
               force.y += k2 * dy / d2;
             }
           }
+          add_attraction(i);
         }
       });
     }
-    parallel_for(0, n, 256, [&](Index first, Index last) {
-      for (Index i = first; i < last; ++i) {
-        const Point p = points[static_cast<std::size_t>(i)];
-        Point& force = displacement[static_cast<std::size_t>(i)];
-        for (std::int64_t e = graph.indptr[i]; e < graph.indptr[i + 1]; ++e) {
-          const Point q = points[static_cast<std::size_t>(graph.indices[e])];
-          const double dx = q.x - p.x, dy = q.y - p.y;
-          const double d = std::sqrt(dx * dx + dy * dy);
-          force.x += graph.weights[e] * d * dx / k;
-          force.y += graph.weights[e] * d * dy / k;
-        }
-        force.x -= options.gravity * p.x;
-        force.y -= options.gravity * p.y;
-      }
-    });
     for (std::size_t i = 0; i < points.size(); ++i) {
       const Point f = displacement[i];
       const double length = std::sqrt(f.x * f.x + f.y * f.y);

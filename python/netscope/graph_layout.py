@@ -89,7 +89,7 @@ def _component_embedding(W: scipy.sparse.csr_matrix, dim: int, seed: int) -> np.
     return vectors * scale[:, None]
 
 
-def force_layout(graph, init=None, *, n_iter: int = 500, theta: float = 0.8, gravity: float = 0.02,
+def force_layout(graph, init=None, *, n_iter: int = 500, theta: float = 1.0, gravity: float = 0.02,
                  seed: int = 0) -> np.ndarray:
     """Fruchterman–Reingold layout of an undirected weighted graph, in the C++ core.
 
