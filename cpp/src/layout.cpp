@@ -140,13 +140,13 @@ class QuadTree {
     Cell cell{cx, cy, half};
     cell.begin = begin;
     cell.end = end;
-    for (std::int32_t slot = begin; slot < end; ++slot) {
-      const Point& p = points_[static_cast<std::size_t>(order_[static_cast<std::size_t>(slot)])];
-      cell.mass += 1;
-      cell.sum_x += p.x;
-      cell.sum_y += p.y;
-    }
     if (end - begin <= kLeafCapacity || depth >= kMaxDepth) {
+      for (std::int32_t slot = begin; slot < end; ++slot) {
+        const Point& p = points_[static_cast<std::size_t>(order_[static_cast<std::size_t>(slot)])];
+        cell.mass += 1;
+        cell.sum_x += p.x;
+        cell.sum_y += p.y;
+      }
       const double mx = cell.sum_x / cell.mass, my = cell.sum_y / cell.mass;
       for (std::int32_t slot = begin; slot < end; ++slot) {
         const Point& p = points_[static_cast<std::size_t>(order_[static_cast<std::size_t>(slot)])];
@@ -170,9 +170,14 @@ class QuadTree {
     const double h = 0.5 * half;
     for (int q = 0; q < 4; ++q) {  // quadrant q: bit 0 = right of cx, bit 1 = above cy
       if (bounds[static_cast<std::size_t>(q + 1)] > bounds[static_cast<std::size_t>(q)]) {
-        cell.child[static_cast<std::size_t>(q)] =
+        const std::int32_t child =
             build(cx + ((q & 1) ? h : -h), cy + ((q & 2) ? h : -h), h, bounds[static_cast<std::size_t>(q)],
                   bounds[static_cast<std::size_t>(q + 1)], depth + 1);
+        cell.child[static_cast<std::size_t>(q)] = child;
+        const Cell& built = cells_[static_cast<std::size_t>(child)];  // sums bottom-up: O(n) in all
+        cell.mass += built.mass;
+        cell.sum_x += built.sum_x;
+        cell.sum_y += built.sum_y;
       }
     }
     cells_[static_cast<std::size_t>(index)] = cell;
