@@ -77,6 +77,26 @@ def _structure(args) -> int:
     return 0
 
 
+def _vae(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .vae_study import run_vae_study
+
+    metrics = run_vae_study(args.out, betas=args.betas, latent_dim=args.latent, epochs=args.epochs,
+                            likelihood=args.likelihood, seed=args.seed)
+    print(f"β-VAE on the digits, {args.latent} latent dimensions, {args.likelihood} likelihood, {args.epochs} epochs")
+    print(f"{'beta':>6} {'recon':>8} {'KL':>7} {'active':>6} {'I(x;z)':>7} {'|cos|':>6}")
+    for run in metrics["runs"]:
+        orthogonality = "-" if run["orthogonality"] is None else f"{run['orthogonality']:.3f}"
+        print(f"{run['beta']:>6g} {run['reconstruction']:>8.2f} {run['kl_total']:>7.2f} {run['active_units']:>6d} "
+              f"{run['mutual_information']:>7.2f} {orthogonality:>6}")
+    collapsed = metrics["all_collapsed_from_beta"]
+    print("every latent unit collapsed from β = " + (f"{collapsed:g}" if collapsed is not None else "(never, in this sweep)"))
+    print(f"wrote figures and metrics.json to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="netscope", description="See inside neural networks.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -116,6 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
     structure.add_argument("--k", type=int, default=15, help="neighbours in the kNN graphs (default: %(default)s)")
     structure.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     structure.set_defaults(run=_structure)
+
+    vae = commands.add_parser("vae", help="β-VAE sweep on the digits: posterior collapse and PCA-like decoders")
+    vae.add_argument("--out", default="netscope-out/vae", help="output folder (default: %(default)s)")
+    vae.add_argument("--betas", type=float, nargs="+", default=[0.1, 0.5, 1, 2, 4, 8, 16, 32],
+                     help="β values (default: %(default)s)")
+    vae.add_argument("--latent", type=int, default=8, help="latent dimensions (default: %(default)s)")
+    vae.add_argument("--epochs", type=int, default=60, help="training epochs per β (default: %(default)s)")
+    vae.add_argument("--likelihood", default="bernoulli", choices=["bernoulli", "gaussian"],
+                     help="p(x|z) (default: %(default)s)")
+    vae.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    vae.set_defaults(run=_vae)
     return parser
 
 
