@@ -133,7 +133,7 @@ def evaluate_vae(model: BetaVAE, x: torch.Tensor, *, n_components: int | None = 
     x; 0 = orthogonal), ``orthogonality_random_baseline`` (E|cos| of two random directions in
     the input space, Γ(m/2) / (√π Γ((m+1)/2)) for m inputs) and ``principal_angles_deg`` between
     the span of those columns (mean Jacobian) and the data's top principal components, as many as
-    active units.
+    active units, beside ``principal_angles_random_baseline_deg`` for random subspaces.
     """
     with torch.no_grad():
         mean, log_variance = model.encode(x)
@@ -165,7 +165,13 @@ def evaluate_vae(model: BetaVAE, x: torch.Tensor, *, n_components: int | None = 
 
         angles = scipy.linalg.subspace_angles(J.mean(axis=0), components)
         result["principal_angles_deg"] = np.degrees(np.sort(angles)).tolist()
+        # The same angles for random k-dimensional subspaces of the input space (100 draws).
+        rng = np.random.default_rng(seed)
+        random_angles = [np.sort(scipy.linalg.subspace_angles(rng.standard_normal((x.shape[1], k)), components))
+                         for _ in range(100)]
+        result["principal_angles_random_baseline_deg"] = np.degrees(np.mean(random_angles, axis=0)).tolist()
     else:
         result["orthogonality"] = None
         result["principal_angles_deg"] = []
+        result["principal_angles_random_baseline_deg"] = []
     return result
