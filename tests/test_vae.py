@@ -89,9 +89,12 @@ def test_bad_input():
 def test_cli_vae_writes_metrics_and_figures(tmp_path):
     from netscope.cli import main
 
-    assert main(["vae", "--out", str(tmp_path), "--betas", "0.1", "50", "--epochs", "3", "--latent", "3"]) == 0
+    assert main(["vae", "--out", str(tmp_path), "--betas", "0.1", "200", "--epochs", "5", "--latent", "3"]) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert [run["beta"] for run in metrics["runs"]] == [0.1, 50.0]
+    assert [run["beta"] for run in metrics["runs"]] == [0.1, 200.0]
+    # The sweep's verdict: at the extreme β every unit has collapsed, at the small one not.
+    assert metrics["all_collapsed_from_beta"] == 200.0
+    assert metrics["runs"][1]["collapsed_dims"] == [0, 1, 2] and metrics["runs"][0]["active_units"] > 0
     for run in metrics["runs"]:
         assert {"beta", "active_units", "kl_per_dim", "reconstruction"} <= set(run)
         assert len(run["kl_per_dim"]) == 3
