@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import networkx
 import numpy as np
 import scipy.sparse
 import scipy.sparse.csgraph
@@ -19,13 +20,8 @@ def as_csr_graph(graph, name: str = "graph") -> scipy.sparse.csr_matrix:
 
     Raises ValueError for a non-square, negative, non-finite or asymmetric graph.
     """
-    try:
-        import networkx
-
-        if isinstance(graph, networkx.Graph):
-            graph = networkx.to_scipy_sparse_array(graph, weight="weight", format="csr")
-    except ImportError:  # networkx is a dependency; this only guards odd installs
-        pass
+    if isinstance(graph, networkx.Graph):
+        graph = networkx.to_scipy_sparse_array(graph, weight="weight", format="csr")
     matrix = scipy.sparse.csr_matrix(graph, dtype=np.float64)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
         raise ValueError(f"{name} must be a non-empty square adjacency matrix, got shape {matrix.shape}")

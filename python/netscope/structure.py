@@ -10,7 +10,9 @@ show (class separation, silhouette, kNN preservation).
 
 from __future__ import annotations
 
+import networkx as nx
 import numpy as np
+import scipy.sparse
 import torch
 
 from ._validation import check_int
@@ -229,8 +231,6 @@ class StructureMap:
     def to_networkx(self, layer: str, snapshot: int = -1):
         """The map of ``layer`` at ``snapshot`` as a networkx Graph: edge ``weight``, node
         ``label``, ``x``, ``y`` and ``sensitivity`` attributes (GraphML-ready, for Gephi)."""
-        import networkx as nx
-
         if layer not in getattr(self, "positions_", {}):
             raise ValueError(f"layer must be one of the mapped layers {getattr(self, 'layers_', [])}, got {layer!r}")
         graph = nx.from_scipy_sparse_array(self.graphs_[layer][snapshot])
@@ -243,8 +243,6 @@ class StructureMap:
 
     def write_graphml(self, path, layer: str, snapshot: int = -1) -> None:
         """Write :meth:`to_networkx` to a GraphML file."""
-        import networkx as nx
-
         nx.write_graphml(self.to_networkx(layer, snapshot), path)
 
 
@@ -255,8 +253,6 @@ def neuron_sample_graph(activations: np.ndarray, *, top: int = 3):
     most active neurons, with weight = activation / (the sample's largest activation). No
     sample-sample or neuron-neuron edges. Returns a symmetric CSR (n + m, n + m). O(n m).
     """
-    import scipy.sparse
-
     activations = np.asarray(activations, dtype=np.float64)
     if activations.ndim != 2:
         raise ValueError(f"activations must be 2-D (samples, neurons), got shape {activations.shape}")

@@ -6,7 +6,9 @@ import math
 from collections import OrderedDict
 
 import numpy as np
+import scipy.linalg
 import torch
+from torch.func import jacrev, vmap
 from tqdm.auto import tqdm
 
 from ._validation import check_int
@@ -118,8 +120,6 @@ def train_vae(x: torch.Tensor, beta: float, *, latent_dim: int = 8, hidden: int 
 
 def decoder_jacobians(model: BetaVAE, z: torch.Tensor) -> np.ndarray:
     """∂ decoder / ∂ z at each row of ``z``: (n, n_inputs, latent_dim), by torch.func."""
-    from torch.func import jacrev, vmap
-
     with torch.no_grad():
         return vmap(jacrev(lambda row: model.decode(row[None])[0]))(z).numpy()
 
@@ -161,8 +161,6 @@ def evaluate_vae(model: BetaVAE, x: torch.Tensor, *, n_components: int | None = 
         result["orthogonality"] = float(cosines[:, off_diagonal].mean()) if k > 1 else 0.0
         data = x.numpy() - x.numpy().mean(axis=0)
         components = np.linalg.svd(data, full_matrices=False)[2][:n_components or k].T
-        import scipy.linalg
-
         angles = scipy.linalg.subspace_angles(J.mean(axis=0), components)
         result["principal_angles_deg"] = np.degrees(np.sort(angles)).tolist()
         # The same angles for random k-dimensional subspaces of the input space (100 draws).
