@@ -8,6 +8,7 @@
 #include <netscope/linalg.hpp>
 #include <netscope/parallel.hpp>
 #include <netscope/rsvd.hpp>
+#include <netscope/sketch.hpp>
 
 #include <pybind11/eigen.h>
 #include <pybind11/numpy.h>
@@ -44,6 +45,19 @@ void update_gram(GramAccumulator& gram, const CArray<T>& rows) {
   const Index n = rows.shape(0);
   py::gil_scoped_release release;
   gram.update(data, n);
+}
+
+template <class T>
+void update_sketch(NystromSketch& sketch, const CArray<T>& rows) {
+  require_matrix(rows, "G");
+  if (rows.shape(1) != sketch.dim()) {
+    throw std::invalid_argument("G must have " + std::to_string(sketch.dim()) + " columns, got " +
+                                std::to_string(rows.shape(1)));
+  }
+  const T* data = rows.data();
+  const Index n = rows.shape(0);
+  py::gil_scoped_release release;
+  sketch.update(data, n);
 }
 
 template <class T>
@@ -156,6 +170,25 @@ PYBIND11_MODULE(_core, m) {
            py::call_guard<py::gil_scoped_release>())
       .def_static("load", &GramAccumulator::load, py::arg("path"),
                   py::call_guard<py::gil_scoped_release>());
+
+  py::class_<NystromSketch>(m, "NystromSketch")
+      .def(py::init<Index, Index, std::uint64_t>(), py::arg("dim"), py::arg("sketch_size"), py::arg("seed"))
+      .def("update", &update_sketch<double>, py::arg("G"))
+      .def("update", &update_sketch<float>, py::arg("G"))
+      .def("merge", &NystromSketch::merge, py::arg("other"), py::call_guard<py::gil_scoped_release>())
+      .def_property_readonly("dim", &NystromSketch::dim)
+      .def_property_readonly("sketch_size", &NystromSketch::sketch_size)
+      .def_property_readonly("seed", &NystromSketch::seed)
+      .def_property_readonly("count", &NystromSketch::count)
+      .def("eigenpairs", [](const NystromSketch& sketch, Index k) {
+        Vector<double> values;
+        Matrix<double> vectors;
+        {
+          py::gil_scoped_release release;
+          sketch.eigenpairs(k, values, vectors);
+        }
+        return py::make_tuple(py::cast(std::move(values)), py::cast(std::move(vectors)));
+      }, py::arg("k"));
 
   m.def("randomized_svd", &randomized_svd_binding<double>, py::arg("A"), py::arg("k"),
         py::arg("n_oversamples"), py::arg("n_power_iter"), py::arg("seed"));

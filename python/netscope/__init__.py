@@ -7,6 +7,7 @@ Public API (everything else is private):
 
 - :class:`GramAccumulator` — streaming float64 sum of gradient outer products, mergeable and
   serialisable.
+- :class:`NystromSketch` — streaming O(D·s) sketch of the same matrix, mergeable.
 - :func:`randomized_svd` — top-k SVD by randomized block Krylov iteration.
 - :func:`eigh_top` — top-k eigenpairs of a symmetric PSD matrix.
 - :func:`knn_graph`, :func:`spectral_layout`, :func:`force_layout` — structural maps: kNN
@@ -21,7 +22,8 @@ from .gram import GramAccumulator
 from .knn import knn_graph
 from .parameters import ParameterLayout
 from .rsvd import eigh_top, randomized_svd
+from .sketch import NystromSketch
 from .threads import get_num_threads, set_num_threads
 
-__all__ = ["ActiveSubspace", "GramAccumulator", "ParameterLayout", "force_layout", "knn_graph", "spectral_layout", "eigh_top", "get_num_threads", "randomized_svd", "set_num_threads"]
+__all__ = ["ActiveSubspace", "GramAccumulator", "NystromSketch", "ParameterLayout", "force_layout", "knn_graph", "spectral_layout", "eigh_top", "get_num_threads", "randomized_svd", "set_num_threads"]
 __version__ = "0.1.0"

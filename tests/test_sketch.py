@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+import netscope
+from conftest import orthonormal
+
+
+def test_low_rank_matrix_is_recovered_exactly(rng):
+    basis = orthonormal(rng, 60, 5)
+    G = (rng.standard_normal((400, 5)) * [5, 4, 3, 2, 1]) @ basis.T
+    sketch = netscope.NystromSketch(60, 12, seed=3)
+    for chunk in np.array_split(G, 7):
+        sketch.update(chunk.astype(np.float32))
+    values, vectors = sketch.eigenpairs(5)
+    exact = np.linalg.eigvalsh(G.astype(np.float32).astype(float).T @ G.astype(np.float32).astype(float) / 400)[::-1][:5]
+    np.testing.assert_allclose(values, exact, rtol=1e-8)
+    np.testing.assert_allclose(np.abs(np.linalg.svd(vectors.T @ basis, compute_uv=False)), 1.0, atol=1e-6)
+
+
+def test_trace_norm_error_within_the_tropp_bound(rng):
+    # C with eigenvalues 0.8^i: E‖C − Ĉ‖_* ≤ (1 + r/(s − r − 1)) ‖C − [C]_r‖_* (Tropp et al. 2017,
+    # Theorem 4.1), checked for the average over 20 seeds, r = 5, s = 20.
+    dim, s, r = 50, 20, 5
+    Q = orthonormal(rng, dim, dim)
+    spectrum = 0.8 ** np.arange(dim)
+    G = rng.standard_normal((3000, dim)) * np.sqrt(spectrum) @ Q.T
+    C = G.T @ G / len(G)
+    tail = np.sort(np.linalg.eigvalsh(C))[::-1][r:].sum()
+    errors = []
+    for seed in range(20):
+        sketch = netscope.NystromSketch(dim, s, seed=seed).update(G)
+        values, vectors = sketch.eigenpairs(s)
+        approximation = (vectors * values) @ vectors.T
+        errors.append(np.abs(np.linalg.eigvalsh(C - approximation)).sum())
+    assert np.mean(errors) <= (1 + r / (s - r - 1)) * tail
+
+
+def test_merge_and_bad_input(rng):
+    G = rng.standard_normal((90, 16))
+    whole = netscope.NystromSketch(16, 6, seed=1).update(G)
+    first = netscope.NystromSketch(16, 6, seed=1).update(G[:40])
+    first.merge(netscope.NystromSketch(16, 6, seed=1).update(G[40:]))
+    np.testing.assert_allclose(first.eigenpairs(3)[0], whole.eigenpairs(3)[0], rtol=1e-12)
+    with pytest.raises(ValueError, match="same dim, sketch_size and seed"):
+        first.merge(netscope.NystromSketch(16, 6, seed=2))
+    with pytest.raises(ValueError, match="sketch_size must be <= 16"):
+        netscope.NystromSketch(16, 17)
+    with pytest.raises(ValueError, match=r"G must have shape \(n, 16\)"):
+        whole.update(np.ones((2, 15)))
+    bad = G[:3].copy()
+    bad[1, 2] = np.nan
+    with pytest.raises(ValueError, match="row 1"):
+        whole.update(bad)
+    assert whole.count == 90
+    with pytest.raises(ValueError, match="empty"):
+        netscope.NystromSketch(16, 6).eigenpairs(2)
