@@ -38,7 +38,7 @@ def test_quadratic_loss_recovers_A_squared(rng):
     Q, A = quadratic_problem(rng, spectrum)
     n = 20_000
     dummy = (torch.zeros(4, 1), torch.zeros(4, 1))
-    for method in ("snapshot", "gram", "randomized"):
+    for method in ("snapshot", "gram", "randomized", "sketch"):
         result = netscope.ActiveSubspace(method=method, n_components=3, progress=False).fit(
             Quadratic(A), identity_loss, dummy, n_samples=n, seed=1)
         # The estimate of λ_i = a_i² from N samples has relative standard error ≈ √(2/N) = 0.01
@@ -112,6 +112,17 @@ def test_methods_agree_on_the_leading_eigenpairs(fitted):
     for other in (gram, randomized):
         np.testing.assert_allclose(other.eigenvalues_, snapshot.eigenvalues_[:5], rtol=1e-4)
         assert np.max(scipy.linalg.subspace_angles(other.eigenvectors_[:, :3], snapshot.eigenvectors_[:, :3])) < 1e-3
+
+
+def test_sketch_method_matches_the_snapshot_leading_eigenvalues(fitted):
+    model, data, snapshot = fitted
+    sketch = netscope.ActiveSubspace(method="sketch", n_components=3, sketch_size=120, keep_gradients=False,
+                                     progress=False).fit(model, torch.nn.MSELoss(), data, n_samples=600, seed=0)
+    assert sketch.gradients_ is None
+    # A Nyström sketch of 120 of the 169 columns: the leading eigenvalues to a few per cent.
+    np.testing.assert_allclose(sketch.eigenvalues_, snapshot.eigenvalues_[:3], rtol=0.05)
+    with pytest.raises(ValueError, match="needs n_components"):
+        netscope.ActiveSubspace(method="sketch")
 
 
 def test_snapshot_uses_the_small_gram_when_n_is_below_d(fitted):

@@ -15,8 +15,9 @@ from .gradients import SAMPLE_BLOCK, data_gradients, prior_gradients, prior_samp
 from .gram import GramAccumulator
 from .parameters import ParameterLayout
 from .rsvd import eigh_top, randomized_svd
+from .sketch import NystromSketch
 
-METHODS = ("snapshot", "gram", "randomized")
+METHODS = ("snapshot", "gram", "randomized", "sketch")
 SAMPLINGS = ("prior", "data")
 # Eigenpairs "randomized" computes when n_components is None: full spectra need a dense method.
 DEFAULT_RANDOMIZED_COMPONENTS = 100
@@ -66,8 +67,13 @@ class ActiveSubspace:
         - ``"gram"``: stream the gradients into a :class:`GramAccumulator` (O(D²) memory, G need
           not be kept), then the symmetric eigensolver. O(N D²) + O(D³) or O(D² k).
         - ``"randomized"``: top-k SVD of G by randomized block Krylov: O(N D k), no D × D matrix.
+        - ``"sketch"``: stream the gradients into a :class:`NystromSketch` of ``sketch_size``
+          columns (default 2k + 10): O(N D s) time, O(D s) memory, G need not be kept. Needs
+          ``n_components``.
     n_components : int or None
         Eigenvectors to keep (k). None keeps all of them (``"randomized"``: 100).
+    sketch_size : int or None
+        Columns of the Nyström sketch for ``method="sketch"`` (default 2 n_components + 10).
     full_spectrum : bool
         Also compute every eigenvalue (LAPACK, values only: about half the time of all
         eigenpairs), so that ``eigenvalues_`` holds the whole spectrum while ``eigenvectors_``
@@ -92,12 +98,17 @@ class ActiveSubspace:
     """
 
     def __init__(self, method: str = "snapshot", n_components: int | None = None, *,
-                 full_spectrum: bool = False, keep_gradients: bool = True, chunk_size: int | None = None,
-                 progress: bool = True):
+                 full_spectrum: bool = False, sketch_size: int | None = None, keep_gradients: bool = True,
+                 chunk_size: int | None = None, progress: bool = True):
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-        if full_spectrum and method == "randomized":
-            raise ValueError("full_spectrum needs method='snapshot' or 'gram': 'randomized' computes only the top k")
+        if full_spectrum and method in ("randomized", "sketch"):
+            raise ValueError(f"full_spectrum needs method='snapshot' or 'gram': {method!r} computes only the top k")
+        if method == "sketch" and n_components is None:
+            raise ValueError("method='sketch' needs n_components (the sketch holds only the leading directions)")
+        if sketch_size is not None:
+            check_int(sketch_size, "sketch_size", minimum=1)
+        self.sketch_size = sketch_size
         if n_components is not None:
             check_int(n_components, "n_components", minimum=1)
         if chunk_size is not None:
@@ -161,8 +172,8 @@ class ActiveSubspace:
     def _fit_chunks(self, chunks, layout):
         timings = {}
         start = time.perf_counter()
-        kept, losses, gram, dim = [], [], None, None
-        need_rows = self.keep_gradients or self.method != "gram"
+        kept, losses, accumulator, dim = [], [], None, None
+        need_rows = self.keep_gradients or self.method not in ("gram", "sketch")
         for index, (chunk, chunk_losses) in enumerate(chunks):
             chunk = as_float_matrix(chunk, f"gradient chunk {index}")
             if dim is None:
@@ -170,12 +181,15 @@ class ActiveSubspace:
                 if layout is not None and layout.n_parameters != dim:
                     raise ValueError(f"layout describes {layout.n_parameters} parameters but the gradients have {dim}")
                 if self.method == "gram":
-                    gram = GramAccumulator(dim)
+                    accumulator = GramAccumulator(dim)
+                elif self.method == "sketch":
+                    size = self.sketch_size or 2 * self.n_components + 10
+                    accumulator = NystromSketch(dim, min(size, dim))
             elif chunk.shape[1] != dim:
                 raise ValueError(f"gradient chunk {index} has {chunk.shape[1]} columns, the first had {dim}")
             check_all_finite(chunk, f"gradient chunk {index}")
-            if gram is not None:
-                gram.update(chunk)
+            if accumulator is not None:
+                accumulator.update(chunk)
             if need_rows:
                 kept.append(chunk.astype(np.float32, copy=False))
             if chunk_losses is not None:
@@ -184,14 +198,18 @@ class ActiveSubspace:
             raise ValueError("chunks: no gradients were given")
         timings["gradients"] = time.perf_counter() - start
         G = np.concatenate(kept) if need_rows else None
-        n = gram.count if gram is not None else len(G)
+        n = accumulator.count if accumulator is not None else len(G)
 
         start = time.perf_counter()
         k = self._components(n, dim)
         if self.method == "randomized":
             values, vectors = _top_right_singular(G, k, seed=0)
+        elif self.method == "sketch":
+            if k > accumulator.sketch_size:
+                raise ValueError(f"n_components={k} exceeds sketch_size={accumulator.sketch_size}")
+            values, vectors = accumulator.eigenpairs(k)
         elif self.method == "gram":
-            values, vectors = self._eigenpairs(gram.matrix(), k)
+            values, vectors = self._eigenpairs(accumulator.matrix(), k)
         else:
             values, vectors = self._snapshot(G, k)
         timings["eigendecomposition"] = time.perf_counter() - start
@@ -385,6 +403,7 @@ class ActiveSubspace:
         self._check_fitted()
         meta = {
             "method": self.method, "n_components": self.n_components, "full_spectrum": self.full_spectrum,
+            "sketch_size": self.sketch_size,
             "n_samples": self.n_samples_,
             "n_parameters": self.n_parameters_, "sampling": self.sampling_, "timings": self.timings_,
             "layout": None if self.parameter_layout_ is None else self.parameter_layout_.to_dict(),
@@ -406,7 +425,7 @@ class ActiveSubspace:
             with np.load(path, allow_pickle=False) as archive:
                 meta = json.loads(str(archive["meta"]))
                 result = cls(method=meta["method"], n_components=meta["n_components"],
-                             full_spectrum=meta["full_spectrum"], progress=False)
+                             full_spectrum=meta["full_spectrum"], sketch_size=meta["sketch_size"], progress=False)
                 result.eigenvalues_ = archive["eigenvalues"]
                 result.eigenvectors_ = archive["eigenvectors"]
                 result.losses_ = archive["losses"] if "losses" in archive else None
