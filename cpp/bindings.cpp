@@ -34,30 +34,18 @@ void require_matrix(const CArray<T>& array, const char* name) {
   }
 }
 
-template <class T>
-void update_gram(GramAccumulator& gram, const CArray<T>& rows) {
+// update() of a GramAccumulator or a NystromSketch: both take row-major (n, dim) chunks.
+template <class Accumulator, class T>
+void update_rows(Accumulator& accumulator, const CArray<T>& rows) {
   require_matrix(rows, "G");
-  if (rows.shape(1) != gram.dim()) {
-    throw std::invalid_argument("G must have " + std::to_string(gram.dim()) + " columns, got " +
+  if (rows.shape(1) != accumulator.dim()) {
+    throw std::invalid_argument("G must have " + std::to_string(accumulator.dim()) + " columns, got " +
                                 std::to_string(rows.shape(1)));
   }
   const T* data = rows.data();
   const Index n = rows.shape(0);
   py::gil_scoped_release release;
-  gram.update(data, n);
-}
-
-template <class T>
-void update_sketch(NystromSketch& sketch, const CArray<T>& rows) {
-  require_matrix(rows, "G");
-  if (rows.shape(1) != sketch.dim()) {
-    throw std::invalid_argument("G must have " + std::to_string(sketch.dim()) + " columns, got " +
-                                std::to_string(rows.shape(1)));
-  }
-  const T* data = rows.data();
-  const Index n = rows.shape(0);
-  py::gil_scoped_release release;
-  sketch.update(data, n);
+  accumulator.update(data, n);
 }
 
 template <class T>
@@ -150,8 +138,8 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<GramAccumulator>(m, "GramAccumulator")
       .def(py::init<Index, GramPrecision>(), py::arg("dim"), py::arg("precision"))
-      .def("update", &update_gram<double>, py::arg("G"))
-      .def("update", &update_gram<float>, py::arg("G"))
+      .def("update", &update_rows<GramAccumulator, double>, py::arg("G"))
+      .def("update", &update_rows<GramAccumulator, float>, py::arg("G"))
       .def("merge", &GramAccumulator::merge, py::arg("other"),
            py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("dim", &GramAccumulator::dim)
@@ -173,8 +161,8 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<NystromSketch>(m, "NystromSketch")
       .def(py::init<Index, Index, std::uint64_t>(), py::arg("dim"), py::arg("sketch_size"), py::arg("seed"))
-      .def("update", &update_sketch<double>, py::arg("G"))
-      .def("update", &update_sketch<float>, py::arg("G"))
+      .def("update", &update_rows<NystromSketch, double>, py::arg("G"))
+      .def("update", &update_rows<NystromSketch, float>, py::arg("G"))
       .def("merge", &NystromSketch::merge, py::arg("other"), py::call_guard<py::gil_scoped_release>())
       .def_property_readonly("dim", &NystromSketch::dim)
       .def_property_readonly("sketch_size", &NystromSketch::sketch_size)

@@ -130,7 +130,8 @@ def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_
     n_samples = len(inputs) if n_samples is None else check_int(
         n_samples, "n_samples", minimum=1, maximum=len(inputs))
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
-    params = {name: p.detach() for name, p in model.named_parameters() if name in set(layout.names)}
+    trainable = set(layout.names)
+    params = {name: p.detach() for name, p in model.named_parameters() if name in trainable}
 
     def loss_one(params, x, y):
         predictions = functional_call(model, params, (x.unsqueeze(0),), strict=False)

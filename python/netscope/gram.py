@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import os
-import threading
 
 import numpy as np
 
 from . import _core
-from ._validation import as_float_matrix, check_int
+from ._streaming import StreamingRows
+from ._validation import check_int
 
 _PRECISIONS = {"float64": _core.GramPrecision.float64, "mixed": _core.GramPrecision.mixed}
 
 
-class GramAccumulator:
+class GramAccumulator(StreamingRows):
     """Running sum of outer products ``sum_j g_j g_j^T`` of the rows fed to :meth:`update`.
 
     The sum lives in C++ as the lower triangle of a float64 ``(dim, dim)`` matrix, so memory is
@@ -31,6 +31,9 @@ class GramAccumulator:
         length, ~1e-7 to 1e-6) and still sums chunks in float64; float64 rows are always exact.
         Mixed keeps one extra float32 ``(dim, dim)`` scratch matrix.
 
+    Cost of :meth:`update` with n rows: O(n dim²) time on both cores (BLAS SYRK),
+    O(min(n, 512) dim) scratch; :meth:`merge`: O(dim²).
+
     Examples
     --------
     >>> import numpy as np, netscope
@@ -41,46 +44,18 @@ class GramAccumulator:
     True
     """
 
-    __slots__ = ("_core", "_lock")
+    __slots__ = ()
 
     def __init__(self, dim: int, *, precision: str = "float64"):
         dim = check_int(dim, "dim", minimum=1)
         if precision not in _PRECISIONS:
             raise ValueError(f"precision must be one of {sorted(_PRECISIONS)}, got {precision!r}")
-        self._core = _core.GramAccumulator(dim, _PRECISIONS[precision])
-        # The core releases the GIL while it works; the lock keeps two Python threads from
-        # updating the same sum at once.
-        self._lock = threading.Lock()
-
-    @property
-    def dim(self) -> int:
-        """Length of every row."""
-        return self._core.dim
-
-    @property
-    def count(self) -> int:
-        """Number of rows accumulated so far (including merged accumulators)."""
-        return self._core.count
+        super().__init__(_core.GramAccumulator(dim, _PRECISIONS[precision]))
 
     @property
     def precision(self) -> str:
         """``"float64"`` or ``"mixed"``."""
         return self._core.precision.name
-
-    def update(self, G) -> "GramAccumulator":
-        """Add ``G.T @ G`` for a chunk ``G`` of shape ``(n, dim)``, float32 or float64.
-
-        A C-contiguous float32/float64 chunk is read in place; other dtypes or layouts are
-        converted first. A chunk holding NaN or inf raises ValueError naming the row and leaves
-        the sum unchanged. Cost: O(n dim²) time on both cores (BLAS SYRK), O(min(n, 512) dim)
-        scratch. Returns ``self``.
-        """
-        G = as_float_matrix(G, "G")
-        if G.shape[1] != self.dim:
-            raise ValueError(f"G must have shape (n, {self.dim}), got {G.shape}")
-        with self._lock:
-            self._core.update(G)
-        return self
 
     def matrix(self) -> np.ndarray:
         """The full symmetric ``(1/count) Σ g gᵀ`` as a new float64 ``(dim, dim)`` array. O(dim²)."""
@@ -89,18 +64,9 @@ class GramAccumulator:
         with self._lock:
             return self._core.mean()
 
-    def merge(self, other: "GramAccumulator") -> "GramAccumulator":
-        """Add the rows that ``other`` has seen (same ``dim``). O(dim²). Returns ``self``."""
-        if not isinstance(other, GramAccumulator):
-            raise TypeError(f"other must be a GramAccumulator, got {type(other).__name__}")
+    def _check_mergeable(self, other: "GramAccumulator") -> None:
         if other.dim != self.dim:
             raise ValueError(f"other has dim {other.dim}, but this accumulator has dim {self.dim}")
-        if other is self:
-            raise ValueError("other must be a different accumulator (merging into itself double-counts)")
-        first, second = sorted((self, other), key=id)  # one lock order: a.merge(b) || b.merge(a) cannot deadlock
-        with first._lock, second._lock:
-            self._core.merge(other._core)
-        return self
 
     def save(self, path) -> None:
         """Write the state to ``path`` atomically (temporary file, then rename). O(dim²)."""
@@ -118,8 +84,7 @@ class GramAccumulator:
         if not os.path.isfile(path):
             raise FileNotFoundError(f"path: no such file {path!r}")
         accumulator = cls.__new__(cls)
-        accumulator._core = _core.GramAccumulator.load(path)
-        accumulator._lock = threading.Lock()
+        StreamingRows.__init__(accumulator, _core.GramAccumulator.load(path))
         return accumulator
 
     def __repr__(self) -> str:
