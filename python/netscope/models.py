@@ -51,9 +51,8 @@ def digits(*, test_size: float = 0.2, seed: int = 0):
     images, labels = load_digits(return_X_y=True)
     x_train, x_test, y_train, y_test = train_test_split(
         images / 16.0, labels, test_size=test_size, stratify=labels, random_state=seed)
-    as_x = lambda a: torch.as_tensor(a, dtype=torch.float32)  # noqa: E731
-    as_y = lambda a: torch.as_tensor(a, dtype=torch.int64)  # noqa: E731
-    return as_x(x_train), as_y(y_train), as_x(x_test), as_y(y_test)
+    return (torch.as_tensor(x_train, dtype=torch.float32), torch.as_tensor(y_train, dtype=torch.int64),
+            torch.as_tensor(x_test, dtype=torch.float32), torch.as_tensor(y_test, dtype=torch.int64))
 
 
 def regression_1d(n_points: int = 256, *, noise: float = 0.05, seed: int = 0):
