@@ -48,6 +48,15 @@ void update_rows(Accumulator& accumulator, const CArray<T>& rows) {
   accumulator.update(data, n);
 }
 
+// The accumulator's running sum as a flat, writable float64 array over its own buffer (kept alive
+// by `owner`), for collective reductions across processes to sum in place.
+template <class Accumulator, Matrix<double>& (Accumulator::*Sum)()>
+py::array state_buffer(py::object owner) {
+  Matrix<double>& sum = (owner.cast<Accumulator&>().*Sum)();
+  return py::array_t<double>({static_cast<py::ssize_t>(sum.size())}, {static_cast<py::ssize_t>(sizeof(double))},
+                             sum.data(), owner);
+}
+
 template <class T>
 py::tuple randomized_svd_binding(const CArray<T>& a, Index k, Index oversamples, Index depth,
                                  std::uint64_t seed) {
@@ -157,7 +166,9 @@ PYBIND11_MODULE(_core, m) {
       .def("save", &GramAccumulator::save, py::arg("path"),
            py::call_guard<py::gil_scoped_release>())
       .def_static("load", &GramAccumulator::load, py::arg("path"),
-                  py::call_guard<py::gil_scoped_release>());
+                  py::call_guard<py::gil_scoped_release>())
+      .def("state_buffer", &state_buffer<GramAccumulator, &GramAccumulator::mutable_sum>)
+      .def("set_count", &GramAccumulator::set_count, py::arg("count"));
 
   py::class_<NystromSketch>(m, "NystromSketch")
       .def(py::init<Index, Index, std::uint64_t>(), py::arg("dim"), py::arg("sketch_size"), py::arg("seed"))
@@ -176,7 +187,11 @@ PYBIND11_MODULE(_core, m) {
           sketch.eigenpairs(k, values, vectors);
         }
         return py::make_tuple(py::cast(std::move(values)), py::cast(std::move(vectors)));
-      }, py::arg("k"));
+      }, py::arg("k"))
+      .def("save", &NystromSketch::save, py::arg("path"), py::call_guard<py::gil_scoped_release>())
+      .def_static("load", &NystromSketch::load, py::arg("path"), py::call_guard<py::gil_scoped_release>())
+      .def("state_buffer", &state_buffer<NystromSketch, &NystromSketch::mutable_sketch>)
+      .def("set_count", &NystromSketch::set_count, py::arg("count"));
 
   m.def("randomized_svd", &randomized_svd_binding<double>, py::arg("A"), py::arg("k"),
         py::arg("n_oversamples"), py::arg("n_power_iter"), py::arg("seed"));

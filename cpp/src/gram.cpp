@@ -1,44 +1,20 @@
 #include <netscope/gram.hpp>
 #include <netscope/parallel.hpp>
+#include <netscope/state_file.hpp>
 
 #include <algorithm>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <stdexcept>
 #include <vector>
 
 namespace netscope {
 namespace {
 
-constexpr char kMagic[8] = {'N', 'E', 'T', 'S', 'C', 'O', 'P', 'E'};
-constexpr char kKind[4] = {'G', 'R', 'A', 'M'};
-constexpr std::uint32_t kFormatVersion = 1;
+constexpr char kKind[5] = "GRAM";
+// Version 2: the 48-byte StateHeader shared with NystromSketch.
+constexpr std::uint32_t kFormatVersion = 2;
 // float32 rows are widened to float64 this many at a time: enough for BLAS to run at full speed,
 // small enough that the scratch stays far below the dim^2 of the sum itself.
 constexpr Index kWidenRows = 512;
-
-struct FileHeader {
-  char magic[8];
-  char kind[4];
-  std::uint32_t version;
-  std::uint64_t dim;
-  std::int64_t count;
-  std::uint8_t precision;
-  std::uint8_t reserved[7];
-};
-static_assert(sizeof(FileHeader) == 40, "the file header has a fixed layout");
-
-// FNV-1a over the bytes: cheap, and enough to tell a damaged file from an intact one.
-std::uint64_t fnv1a(const void* data, std::size_t size, std::uint64_t hash) {
-  const auto* bytes = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < size; ++i) {
-    hash ^= bytes[i];
-    hash *= 0x100000001B3ULL;
-  }
-  return hash;
-}
-constexpr std::uint64_t kFnvOffset = 0xCBF29CE484222325ULL;
 
 void check_rows(Index n, const char* what) {
   if (n < 0) throw std::invalid_argument(std::string(what) + ": negative number of rows");
@@ -114,6 +90,11 @@ void GramAccumulator::merge(const GramAccumulator& other) {
   count_ += other.count_;
 }
 
+void GramAccumulator::set_count(std::int64_t count) {
+  if (count < 0) throw std::invalid_argument("count must be >= 0");
+  count_ = count;
+}
+
 Matrix<double> GramAccumulator::mean() const {
   if (count_ == 0) throw std::logic_error("the accumulator has seen no rows yet; call update first");
   Matrix<double> full(dim_, dim_);
@@ -129,89 +110,22 @@ Matrix<double> GramAccumulator::mean() const {
 }
 
 void GramAccumulator::save(const std::string& path) const {
-  FileHeader header{};
-  std::memcpy(header.magic, kMagic, sizeof kMagic);
-  std::memcpy(header.kind, kKind, sizeof kKind);
-  header.version = kFormatVersion;
-  header.dim = static_cast<std::uint64_t>(dim_);
-  header.count = count_;
-  header.precision = static_cast<std::uint8_t>(precision_);
-
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot open " + temporary + " for writing");
-    out.write(reinterpret_cast<const char*>(&header), sizeof header);
-    std::uint64_t checksum = fnv1a(&header, sizeof header, kFnvOffset);
-    for (Index j = 0; j < dim_; ++j) {
-      const double* column = sum_.col(j).data() + j;
-      const std::size_t bytes = static_cast<std::size_t>(dim_ - j) * sizeof(double);
-      out.write(reinterpret_cast<const char*>(column), static_cast<std::streamsize>(bytes));
-      checksum = fnv1a(column, bytes, checksum);
-    }
-    out.write(reinterpret_cast<const char*>(&checksum), sizeof checksum);
-    out.flush();
-    if (!out) {
-      std::remove(temporary.c_str());
-      throw std::runtime_error("writing " + temporary + " failed (disk full?)");
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw std::runtime_error("cannot rename " + temporary + " to " + path);
-  }
+  StateHeader header = make_state_header(kKind, kFormatVersion, dim_, count_);
+  header.options[0] = static_cast<std::uint64_t>(precision_);
+  StateFileWriter file(path, header);
+  for (Index j = 0; j < dim_; ++j) file.write(sum_.col(j).data() + j, dim_ - j);
+  file.commit();
 }
 
 GramAccumulator GramAccumulator::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path + " for reading");
-  const std::string not_ours = "path: " + path + " is not a netscope GramAccumulator file";
-  FileHeader header{};
-  if (!in.read(reinterpret_cast<char*>(&header), sizeof header) ||
-      std::memcmp(header.magic, kMagic, sizeof kMagic) != 0 ||
-      std::memcmp(header.kind, kKind, sizeof kKind) != 0) {
-    throw std::invalid_argument(not_ours);
-  }
-  if (header.version != kFormatVersion) {
-    throw std::invalid_argument("path: " + path + " has format version " +
-                                std::to_string(header.version) + "; this netscope reads version " +
-                                std::to_string(kFormatVersion));
-  }
-  if (header.dim == 0 || header.dim > (1ULL << 24) || header.count < 0 || header.precision > 1) {
-    throw std::invalid_argument("path: " + path + " has a corrupt header");
-  }
-  // Check the size before allocating dim^2 numbers on the word of a possibly damaged header.
-  const std::uint64_t expected_bytes = sizeof(FileHeader) +
-                                       header.dim * (header.dim + 1) / 2 * sizeof(double) +
-                                       sizeof(std::uint64_t);
-  in.seekg(0, std::ios::end);
-  const auto actual_bytes = static_cast<std::uint64_t>(in.tellg());
-  if (actual_bytes != expected_bytes) {
-    throw std::invalid_argument("path: " + path + " holds " + std::to_string(actual_bytes) +
-                                " bytes where its header promises " +
-                                std::to_string(expected_bytes) + " (truncated or corrupt)");
-  }
-  in.seekg(sizeof(FileHeader), std::ios::beg);
-  GramAccumulator result(static_cast<Index>(header.dim),
-                         static_cast<GramPrecision>(header.precision));
+  StateFileReader file(path, kKind, kFormatVersion, "GramAccumulator");
+  const StateHeader& header = file.header();
+  if (header.dim > (1ULL << 24) || header.options[0] > 1 || header.options[1] != 0) file.corrupt_header();
+  file.expect_payload(header.dim * (header.dim + 1) / 2);
+  GramAccumulator result(static_cast<Index>(header.dim), static_cast<GramPrecision>(header.options[0]));
   result.count_ = header.count;
-  std::uint64_t checksum = fnv1a(&header, sizeof header, kFnvOffset);
-  const Index dim = result.dim_;
-  for (Index j = 0; j < dim; ++j) {
-    double* column = result.sum_.col(j).data() + j;
-    const std::size_t bytes = static_cast<std::size_t>(dim - j) * sizeof(double);
-    if (!in.read(reinterpret_cast<char*>(column), static_cast<std::streamsize>(bytes))) {
-      throw std::invalid_argument("path: " + path + " is truncated");
-    }
-    checksum = fnv1a(column, bytes, checksum);
-  }
-  std::uint64_t stored = 0;
-  if (!in.read(reinterpret_cast<char*>(&stored), sizeof stored)) {
-    throw std::invalid_argument("path: " + path + " is truncated");
-  }
-  if (stored != checksum) {
-    throw std::invalid_argument("path: " + path + " is corrupt (checksum mismatch)");
-  }
+  for (Index j = 0; j < result.dim_; ++j) file.read(result.sum_.col(j).data() + j, result.dim_ - j);
+  file.finish();
   return result;
 }
 

@@ -150,15 +150,20 @@ void symmetric_eigen_top(Matrix<T>& a, Index top_k, Vector<T>& values, Matrix<T>
   }
 }
 
-void cholesky_right_solve(Matrix<double>& a, Matrix<double>& b) {
+void cholesky_upper(Matrix<double>& a) {
   const Index n = a.rows();
-  if (a.cols() != n || b.cols() != n) throw std::invalid_argument("cholesky_right_solve: shapes do not match");
+  if (a.cols() != n) throw std::invalid_argument("cholesky_upper needs a square matrix");
   check_lapack(scipy_LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', as_blas_int(n), a.data(), as_blas_int(n)), "potrf");
   for (Index j = 0; j < n; ++j) {
     for (Index i = j + 1; i < n; ++i) a(i, j) = 0.0;
   }
+}
+
+void right_solve_upper(const Matrix<double>& r, Matrix<double>& b) {
+  const Index n = r.rows();
+  if (r.cols() != n || b.cols() != n) throw std::invalid_argument("right_solve_upper: shapes do not match");
   scipy_cblas_dtrsm(CblasColMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit, as_blas_int(b.rows()),
-                    as_blas_int(n), 1.0, a.data(), as_blas_int(n), b.data(), as_blas_int(b.rows()));
+                    as_blas_int(n), 1.0, r.data(), as_blas_int(n), b.data(), as_blas_int(b.rows()));
 }
 
 template <class T>

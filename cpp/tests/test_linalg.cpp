@@ -101,6 +101,12 @@ static void test_gaussian_matrix() {
   const double variance = (g.array() - mean).square().mean();
   CHECK(std::abs(mean) < 5.0 / std::sqrt(100050.0));
   CHECK(std::abs(variance - 1.0) < 0.02);
+  // Any row block regenerates on its own, from an odd first row as well as an even one.
+  for (const Index first : {Index{0}, Index{7}, Index{1000}}) {
+    Matrix<double> rows(101, 50);
+    gaussian_rows(first, 101, 50, 42, rows.data(), 101);
+    CHECK(rows == g.middleRows(first, 101));
+  }
 }
 
 int main() {

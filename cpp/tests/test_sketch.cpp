@@ -5,6 +5,8 @@
 #include <Eigen/Eigenvalues>
 
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 
 using namespace netscope;
 
@@ -41,8 +43,57 @@ static void test_merge_equals_one_stream() {
   CHECK_THROWS(NystromSketch(20, 21, 0));
 }
 
+static void test_exact_across_row_blocks() {
+  // dim 20000 spans two blocks of regenerated test rows (and two TSQR factors); rank 3 < s - 1.
+  const Index dim = 20000;
+  const Matrix<double> basis = check::random_orthonormal(dim, 3, 5);
+  const RowMajor rows = (RowMajor::Random(40, 3) * 2.0) * basis.transpose();
+  NystromSketch sketch(dim, 6, 2);
+  sketch.update(rows.data(), 40);
+  Vector<double> values;
+  Matrix<double> vectors;
+  sketch.eigenpairs(3, values, vectors);
+  // The nonzero eigenvalues of G^T G / n are those of the small G G^T / n.
+  const Matrix<double> small = rows * rows.transpose() / 40.0;
+  Eigen::SelfAdjointEigenSolver<Matrix<double>> solver(small);
+  for (Index i = 0; i < 3; ++i) CHECK(std::abs(values(i) - solver.eigenvalues()(39 - i)) < 1e-8 * values(0));
+  CHECK(check::subspace_distance(vectors, basis) < 1e-6);
+  CHECK((vectors.transpose() * vectors - Matrix<double>::Identity(3, 3)).cwiseAbs().maxCoeff() < 1e-10);
+}
+
+static void test_float_rows_match_double_rows() {
+  const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows =
+      Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>::Random(30, 9000);
+  const RowMajor widened = rows.cast<double>();
+  NystromSketch from_float(9000, 5, 4), from_double(9000, 5, 4);
+  from_float.update(rows.data(), 30);
+  from_double.update(widened.data(), 30);
+  CHECK((from_float.sketch() - from_double.sketch()).cwiseAbs().maxCoeff() == 0.0);
+}
+
+static void test_save_load_round_trip() {
+  const RowMajor rows = RowMajor::Random(50, 30);
+  NystromSketch sketch(30, 7, 11);
+  sketch.update(rows.data(), 50);
+  const std::string path = "netscope_test_sketch.bin";
+  sketch.save(path);
+  const NystromSketch loaded = NystromSketch::load(path);
+  CHECK(loaded.count() == 50 && loaded.seed() == 11 && loaded.sketch_size() == 7);
+  CHECK((loaded.sketch() - sketch.sketch()).cwiseAbs().maxCoeff() == 0.0);
+  {
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(100);
+    file.put('\x7f');
+  }
+  CHECK_THROWS(NystromSketch::load(path));
+  std::remove(path.c_str());
+}
+
 int main() {
   test_exact_for_low_rank();
   test_merge_equals_one_stream();
+  test_exact_across_row_blocks();
+  test_float_rows_match_double_rows();
+  test_save_load_round_trip();
   return check::finish();
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 from ._validation import as_float_matrix
@@ -13,6 +14,7 @@ class StreamingRows:
     The lock keeps two Python threads from updating the same state at once."""
 
     __slots__ = ("_core", "_lock")
+    _core_class = None  # the _core class a subclass wraps: its load() reads saved files
 
     def __init__(self, core):
         self._core = core
@@ -56,3 +58,40 @@ class StreamingRows:
 
     def _check_mergeable(self, other) -> None:
         """Raise ValueError if ``other`` cannot be merged into ``self``."""
+
+    def save(self, path) -> None:
+        """Write the state to ``path`` atomically (a temporary file, then a rename), bit for bit,
+        in a versioned format with a checksum. O(size of the state)."""
+        with self._lock:
+            self._core.save(os.fspath(path))
+
+    @classmethod
+    def load(cls, path):
+        """Read a state written by :meth:`save`; the result is bit-for-bit the saved one.
+
+        Raises FileNotFoundError for a missing file and ValueError for a foreign, truncated or
+        corrupt one.
+        """
+        path = os.fspath(path)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"path: no such file {path!r}")
+        result = cls.__new__(cls)
+        StreamingRows.__init__(result, cls._core_class.load(path))
+        return result
+
+    def all_reduce(self, group=None):
+        """Sum the state over the processes of a ``torch.distributed`` group, in place.
+
+        Afterwards every rank holds what one process would hold after seeing every rank's rows
+        (the same sums, added in another order). Every rank of the group must call it. Returns
+        ``self``. Cost: one all-reduce of the state (dim² or dim·s float64 numbers).
+        """
+        import torch
+        import torch.distributed as dist
+
+        with self._lock:
+            dist.all_reduce(torch.from_numpy(self._core.state_buffer()), group=group)
+            count = torch.tensor([self._core.count], dtype=torch.int64)
+            dist.all_reduce(count, group=group)
+            self._core.set_count(int(count))
+        return self

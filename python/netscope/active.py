@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import _core
+from . import _core, _distributed
+from ._checkpoint import Checkpoint
 from ._validation import as_float_matrix, check_all_finite, check_int
-from .gradients import SAMPLE_BLOCK, data_gradients, prior_gradients, prior_samples
+from .gradients import SAMPLE_BLOCK, check_data, data_gradients, prior_gradients, prior_samples
 from .gram import GramAccumulator
 from .parameters import ParameterLayout
 from .rsvd import eigh_top, randomized_svd
@@ -122,7 +124,8 @@ class ActiveSubspace:
 
     # ------------------------------------------------------------------ fitting
     def fit(self, model: torch.nn.Module, loss_fn, data, *, n_samples: int | None = None,
-            sampling: str = "prior", seed: int = 0, scale: float = 1.0, centered: bool = False):
+            sampling: str = "prior", seed: int = 0, scale: float = 1.0, centered: bool = False,
+            checkpoint=None, checkpoint_every: int = 1000, resume: bool = False):
         """Sample gradients of ``loss_fn(model(inputs), targets)`` and estimate the subspace.
 
         Parameters
@@ -135,7 +138,19 @@ class ActiveSubspace:
         sampling : "prior" — parameters x_j ~ N(c, scale² I), the loss over all of ``data``
             (c = 0, or the model's parameters if ``centered``); "data" — the model's current
             parameters, one gradient per example (the empirical Fisher).
-        seed : int — the prior stream; equal seeds give identical results.
+        seed : int — the prior stream and the sketch's test matrix; equal seeds give identical
+            results.
+        checkpoint : path or None — for the streaming methods ("gram", "sketch") without kept
+            gradients: save the accumulator and the losses to this file (and ``<file>.json``)
+            every ``checkpoint_every`` samples and at the end, atomically.
+        resume : bool — go on from ``checkpoint`` if it exists (written by a run with the same
+            settings); the result equals an uninterrupted run's bit for bit.
+
+        Under ``torch.distributed`` (an initialised process group of several ranks, e.g. from
+        ``torchrun``) each rank computes the gradients of its share of whole chunks; the
+        accumulators are all-reduced (the gradients all-gathered for "snapshot" and
+        "randomized"), and every rank ends with the single-process result up to the order of
+        the sums. With a checkpoint, rank r writes ``<file>.rank<r>``.
 
         Returns ``self``. Cost: N forward/backward passes in torch, then as ``method`` says.
         """
@@ -143,19 +158,51 @@ class ActiveSubspace:
             raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
         layout = ParameterLayout.from_module(model)
         seed = check_int(seed, "seed", minimum=0)
+        rank, world = _distributed.rank_and_size()
         if sampling == "prior":
             n = layout.n_parameters if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
-            chunks = prior_gradients(model, loss_fn, data, n_samples=n, seed=seed, scale=scale,
-                                     centered=centered, chunk_size=self.chunk_size or 4 * SAMPLE_BLOCK,
-                                     progress=self.progress)
+            chunk_size = self.chunk_size or 4 * SAMPLE_BLOCK
             self._prior = {"seed": seed, "scale": float(scale),
                            "center": layout.flatten(model) if centered else None}
         else:
-            chunks = data_gradients(model, loss_fn, data, n_samples=n_samples,
-                                    chunk_size=self.chunk_size or 1000, progress=self.progress)
+            n = len(check_data(data)[0]) if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
+            chunk_size = self.chunk_size or 1000
             self._prior = None
+        first, stop = _distributed.sample_range(n, chunk_size, rank, world)
+
+        accumulator = self._new_accumulator(layout.n_parameters, seed)
+        losses = []
+        saver = None
+        if checkpoint is not None:
+            saver = self._checkpoint(checkpoint, checkpoint_every, rank, world, {
+                "method": self.method, "sketch_size": None if accumulator is None else getattr(accumulator, "sketch_size", None),
+                "n_parameters": layout.n_parameters, "n_samples": n, "sampling": sampling, "seed": seed,
+                "scale": float(scale), "centered": centered, "chunk_size": chunk_size,
+                "rank": rank, "world_size": world})
+            restored = saver.restore(type(accumulator)) if resume else None
+            if restored is not None:
+                accumulator, losses = restored
+                first += accumulator.count
+        progress = self.progress and rank == 0
+        if first >= stop:
+            chunks = iter(())
+        elif sampling == "prior":
+            chunks = prior_gradients(model, loss_fn, data, n_samples=stop, seed=seed, scale=scale,
+                                     centered=centered, chunk_size=chunk_size, start=first, progress=progress)
+        else:
+            chunks = data_gradients(model, loss_fn, data, n_samples=stop, chunk_size=chunk_size, start=first,
+                                    progress=progress)
         self.sampling_ = sampling
-        return self._fit_chunks(((g.numpy(), l.numpy()) for _, g, l in chunks), layout)
+        return self._fit_chunks(((g.numpy(), l.numpy()) for _, g, l in chunks), layout,
+                                accumulator=accumulator, losses=losses, checkpoint=saver, distributed=world > 1)
+
+    def _checkpoint(self, path, every, rank, world, settings):
+        if self.method not in ("gram", "sketch") or self.keep_gradients:
+            raise ValueError("checkpoint needs a streaming method (method='gram' or 'sketch') and "
+                             "keep_gradients=False: the gradients themselves are not checkpointed")
+        every = check_int(every, "checkpoint_every", minimum=1)
+        path = os.fspath(path) if world == 1 else f"{os.fspath(path)}.rank{rank}"
+        return Checkpoint(path, every, settings)
 
     def fit_gradients(self, chunks, *, layout: ParameterLayout | None = None):
         """Estimate the subspace from gradients you computed: an iterable of (n, D) arrays.
@@ -169,24 +216,29 @@ class ActiveSubspace:
         self._prior = None
         return self._fit_chunks(((chunk, None) for chunk in chunks), layout)
 
-    def _fit_chunks(self, chunks, layout):
+    def _new_accumulator(self, dim: int, seed: int = 0):
+        """The streaming state of "gram" and "sketch" (None for the methods that keep G)."""
+        if self.method == "gram":
+            return GramAccumulator(dim)
+        if self.method == "sketch":
+            return NystromSketch(dim, min(self.sketch_size or 2 * self.n_components + 10, dim), seed=seed)
+        return None
+
+    def _fit_chunks(self, chunks, layout, *, accumulator=None, losses=(), checkpoint=None, distributed=False):
         timings = {}
         start = time.perf_counter()
-        kept, losses, accumulator, dim = [], [], None, None
+        kept, losses = [], list(losses)
+        dim = layout.n_parameters if layout is not None else None
         need_rows = self.keep_gradients or self.method not in ("gram", "sketch")
         for index, (chunk, chunk_losses) in enumerate(chunks):
             chunk = as_float_matrix(chunk, f"gradient chunk {index}")
             if dim is None:
                 dim = chunk.shape[1]
-                if layout is not None and layout.n_parameters != dim:
-                    raise ValueError(f"layout describes {layout.n_parameters} parameters but the gradients have {dim}")
-                if self.method == "gram":
-                    accumulator = GramAccumulator(dim)
-                elif self.method == "sketch":
-                    size = self.sketch_size or 2 * self.n_components + 10
-                    accumulator = NystromSketch(dim, min(size, dim))
-            elif chunk.shape[1] != dim:
-                raise ValueError(f"gradient chunk {index} has {chunk.shape[1]} columns, the first had {dim}")
+            if chunk.shape[1] != dim:
+                raise ValueError(f"gradient chunk {index} has {chunk.shape[1]} columns, expected {dim}"
+                                 + (" (the layout's parameter count)" if layout is not None else " (as the first)"))
+            if accumulator is None:
+                accumulator = self._new_accumulator(dim)
             check_all_finite(chunk, f"gradient chunk {index}")
             if accumulator is not None:
                 accumulator.update(chunk)
@@ -194,10 +246,22 @@ class ActiveSubspace:
                 kept.append(chunk.astype(np.float32, copy=False))
             if chunk_losses is not None:
                 losses.append(chunk_losses)
+            if checkpoint is not None:
+                checkpoint.after_chunk(accumulator, losses)
         if dim is None:
             raise ValueError("chunks: no gradients were given")
+        if checkpoint is not None:
+            checkpoint.save(accumulator, losses)
+        G = (np.concatenate(kept) if kept else np.empty((0, dim), np.float32)) if need_rows else None
+        losses = np.concatenate(losses).astype(np.float64) if losses else None
+        if distributed:
+            if accumulator is not None:
+                accumulator.all_reduce()
+            if G is not None:
+                G = _distributed.gather_rows(G)
+            if losses is not None:
+                losses = _distributed.gather_rows(losses)
         timings["gradients"] = time.perf_counter() - start
-        G = np.concatenate(kept) if need_rows else None
         n = accumulator.count if accumulator is not None else len(G)
 
         start = time.perf_counter()
@@ -220,7 +284,7 @@ class ActiveSubspace:
         self.n_samples_ = int(n)
         self.n_parameters_ = int(dim)
         self.gradients_ = G if self.keep_gradients else None
-        self.losses_ = np.concatenate(losses).astype(np.float64) if losses else None
+        self.losses_ = losses
         self.timings_ = timings
         return self
 

@@ -83,8 +83,10 @@ def prior_samples(layout: ParameterLayout, start: int, stop: int, *, seed: int, 
 
 
 def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scale: float = 1.0,
-                    centered: bool = False, chunk_size: int = 4 * SAMPLE_BLOCK, progress: bool = True):
-    """Yield ``(start, gradients, losses)`` for prior samples, chunk by chunk.
+                    centered: bool = False, chunk_size: int = 4 * SAMPLE_BLOCK, start: int = 0,
+                    progress: bool = True):
+    """Yield ``(start, gradients, losses)`` for prior samples ``start`` .. ``n_samples - 1``, chunk
+    by chunk (chunks begin at ``start`` + multiples of ``chunk_size``).
 
     ``gradients`` is a float32 ``(n, D)`` tensor: row i is ∇f at sample ``start + i``, where
     f(x) = ``loss_fn(model_x(inputs), targets)`` over the whole dataset; ``losses`` holds f.
@@ -95,6 +97,7 @@ def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scal
     inputs, targets = check_data(data)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    first = check_int(start, "start", minimum=0, maximum=n_samples)
     if not (np.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number, got {scale}")
     center = layout.flatten(model) if centered else None
@@ -106,8 +109,8 @@ def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scal
     with torch.no_grad():
         loss_at(dict(model.named_parameters()))  # fail early on a non-scalar loss
     batched = vmap(grad_and_value(loss_at))
-    with tqdm(total=n_samples, desc="prior gradients", unit="sample", disable=not progress) as bar:
-        for start in range(0, n_samples, chunk_size):
+    with tqdm(total=n_samples, initial=first, desc="prior gradients", unit="sample", disable=not progress) as bar:
+        for start in range(first, n_samples, chunk_size):
             stop = min(start + chunk_size, n_samples)
             samples = prior_samples(layout, start, stop, seed=seed, scale=scale, center=center)
             gradient_parts, losses = batched(layout.unflatten_rows(samples))
@@ -118,11 +121,12 @@ def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scal
 
 
 def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_size: int = 1000,
-                   progress: bool = True):
+                   start: int = 0, progress: bool = True):
     """Yield ``(start, gradients, losses)``: one gradient per example, at the current parameters.
 
     Row i of the float32 ``(n, D)`` ``gradients`` is ∇ of ``loss_fn(model(x), y)`` for example
-    ``start + i`` of ``data`` alone (examples in order; ``n_samples`` = None takes them all).
+    ``start + i`` of ``data`` alone (examples ``start`` .. ``n_samples - 1`` in order;
+    ``n_samples`` = None takes them all).
     Cost: O(n_samples × one per-example forward and backward pass); memory O(chunk_size × D).
     """
     layout = ParameterLayout.from_module(model)
@@ -130,6 +134,7 @@ def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_
     n_samples = len(inputs) if n_samples is None else check_int(
         n_samples, "n_samples", minimum=1, maximum=len(inputs))
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+    first = check_int(start, "start", minimum=0, maximum=n_samples)
     trainable = set(layout.names)
     params = {name: p.detach() for name, p in model.named_parameters() if name in trainable}
 
@@ -140,8 +145,9 @@ def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_
     with torch.no_grad():
         loss_one(params, inputs[0], targets[0])  # fail early on a non-scalar loss
     batched = vmap(grad_and_value(loss_one), in_dims=(None, 0, 0))
-    with tqdm(total=n_samples, desc="per-example gradients", unit="example", disable=not progress) as bar:
-        for start in range(0, n_samples, chunk_size):
+    with tqdm(total=n_samples, initial=first, desc="per-example gradients", unit="example",
+              disable=not progress) as bar:
+        for start in range(first, n_samples, chunk_size):
             stop = min(start + chunk_size, n_samples)
             gradient_parts, losses = batched(params, inputs[start:stop], targets[start:stop])
             gradients = layout.concatenate_rows(gradient_parts)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from . import _core
@@ -45,6 +43,7 @@ class GramAccumulator(StreamingRows):
     """
 
     __slots__ = ()
+    _core_class = _core.GramAccumulator
 
     def __init__(self, dim: int, *, precision: str = "float64"):
         dim = check_int(dim, "dim", minimum=1)
@@ -67,25 +66,6 @@ class GramAccumulator(StreamingRows):
     def _check_mergeable(self, other: "GramAccumulator") -> None:
         if other.dim != self.dim:
             raise ValueError(f"other has dim {other.dim}, but this accumulator has dim {self.dim}")
-
-    def save(self, path) -> None:
-        """Write the state to ``path`` atomically (temporary file, then rename). O(dim²)."""
-        with self._lock:
-            self._core.save(os.fspath(path))
-
-    @classmethod
-    def load(cls, path) -> "GramAccumulator":
-        """Read an accumulator written by :meth:`save`; the result is bit-for-bit the saved one.
-
-        Raises FileNotFoundError for a missing file and ValueError for a foreign, truncated or
-        corrupt one.
-        """
-        path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"path: no such file {path!r}")
-        accumulator = cls.__new__(cls)
-        StreamingRows.__init__(accumulator, _core.GramAccumulator.load(path))
-        return accumulator
 
     def __repr__(self) -> str:
         return f"GramAccumulator(dim={self.dim}, count={self.count}, precision={self.precision!r})"

@@ -35,8 +35,12 @@ class GramAccumulator {
   std::int64_t count() const { return count_; }
   GramPrecision precision() const { return precision_; }
 
-  // The running sum; only its lower triangle is meaningful.
+  // The running sum; only its lower triangle is meaningful (the upper one stays zero). The
+  // mutable form is for collective reductions across processes, which sum every rank's buffer in
+  // place; follow them with set_count(total rows).
   const Matrix<double>& lower_sum() const { return sum_; }
+  Matrix<double>& mutable_sum() { return sum_; }
+  void set_count(std::int64_t count);
 
   // The full symmetric (1 / count) * sum. O(dim^2). Throws std::logic_error when count is 0.
   Matrix<double> mean() const;

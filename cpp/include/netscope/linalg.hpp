@@ -42,10 +42,13 @@ void thin_svd(Matrix<T>& a, Matrix<T>& u, Vector<T>& s, Matrix<T>& vt);
 template <class T>
 void symmetric_eigen_top(Matrix<T>& a, Index top_k, Vector<T>& values, Matrix<T>& vectors);
 
-// Replaces `a` (n, n), symmetric positive definite, by the factor R of its Cholesky
-// factorisation a = R^T R (upper triangle; the strict lower one is zeroed), then overwrites
-// `b` (m, n) with b R^-1. Throws std::runtime_error if `a` is not positive definite. O(n^3 + m n^2).
-void cholesky_right_solve(Matrix<double>& a, Matrix<double>& b);
+// Replaces `a` (n, n), symmetric positive definite, by the upper-triangular factor R of its
+// Cholesky factorisation a = R^T R (the strict lower triangle is zeroed). Throws
+// std::runtime_error if `a` is not positive definite. O(n^3).
+void cholesky_upper(Matrix<double>& a);
+
+// Overwrites b (m, n) with b R^-1 for an upper-triangular r (n, n). O(m n^2).
+void right_solve_upper(const Matrix<double>& r, Matrix<double>& b);
 
 // Every eigenvalue of the symmetric matrix whose lower triangle a holds (a is overwritten),
 // descending, without eigenvectors: about half the time of symmetric_eigen_top for all pairs.

@@ -1,12 +1,15 @@
 // Single-pass, fixed-memory randomized sketch of a PSD matrix C = sum_j g_j g_j^T streamed as
 // rows g_j: the Nystrom sketch Y = C W for a seeded Gaussian test matrix W (dim, s) of Tropp,
 // Yurtsever, Udell & Cevher, "Fixed-rank approximation of a positive-semidefinite matrix from
-// streaming data" (NeurIPS 2017). Memory O(dim s), never O(dim^2); mergeable like GramAccumulator.
+// streaming data" (NeurIPS 2017). Only Y is stored: W is regenerated from the seed block by block
+// of rows whenever it is needed, so memory is dim s float64 numbers plus O(block s) scratch, for
+// a dim of millions. Mergeable and serialisable like GramAccumulator.
 #pragma once
 
 #include <netscope/linalg.hpp>
 
 #include <cstdint>
+#include <string>
 
 namespace netscope {
 
@@ -15,7 +18,8 @@ class NystromSketch {
   NystromSketch(Index dim, Index sketch_size, std::uint64_t seed);
 
   // Adds rows^T (rows W) for a row-major (n, dim) block. Throws std::invalid_argument, leaving
-  // the sketch unchanged, when a row holds NaN or inf. O(n dim s) time, O(n s) scratch.
+  // the sketch unchanged, when a row holds NaN or inf. O(n dim s) time (BLAS) plus regenerating
+  // W, O(dim s); O(n s + block (n + s)) scratch.
   void update(const double* rows, Index n);
   void update(const float* rows, Index n);
 
@@ -23,23 +27,39 @@ class NystromSketch {
   void merge(const NystromSketch& other);
 
   // Top-k eigenpairs of the approximation of C / count (Tropp et al., Algorithm 3, with the
-  // stabilising shift nu = sqrt(dim) eps |Y|_F). Values descending. O(dim s^2).
+  // stabilising shift nu = sqrt(dim) eps |Y|_F), values descending, vectors (dim, k). The SVD of
+  // Y_nu R^-1 goes through a blocked (TSQR) factorisation, so besides the result only
+  // O(block s + dim/block s^2) scratch is used. O(dim s^2).
   void eigenpairs(Index k, Vector<double>& values, Matrix<double>& vectors) const;
 
   Index dim() const { return dim_; }
   Index sketch_size() const { return size_; }
   std::uint64_t seed() const { return seed_; }
   std::int64_t count() const { return count_; }
+  // Y (dim, s). The mutable form is for collective reductions across processes, which sum every
+  // rank's buffer in place; follow them with set_count(total rows).
   const Matrix<double>& sketch() const { return sketch_; }
+  Matrix<double>& mutable_sketch() { return sketch_; }
+  void set_count(std::int64_t count);
+
+  // Writes the state atomically in the format of state_file.hpp; W is not stored. O(dim s).
+  void save(const std::string& path) const;
+  // Reads a file written by save(); throws std::invalid_argument for a foreign, truncated or
+  // corrupt file and std::runtime_error when it cannot be opened.
+  static NystromSketch load(const std::string& path);
 
  private:
   template <class T>
   void update_rows(const T* rows, Index n);
+  // Calls body(first_row, rows) for the consecutive row blocks of W, each of at least s rows.
+  template <class Body>
+  void for_each_row_block(Body&& body) const;
+  // Rows [first_row, first_row + rows) of Y + shift W, into `out` (rows, s); `test` is scratch.
+  void shifted_rows(Index first_row, Index rows, double shift, Matrix<double>& test, Matrix<double>& out) const;
 
   Index dim_, size_;
   std::uint64_t seed_;
   std::int64_t count_ = 0;
-  Matrix<double> test_;    // W (dim, s), regenerated from the seed
   Matrix<double> sketch_;  // Y = C W (dim, s)
 };
 
