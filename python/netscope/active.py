@@ -158,6 +158,8 @@ class ActiveSubspace:
             raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
         layout = ParameterLayout.from_module(model)
         seed = check_int(seed, "seed", minimum=0)
+        if resume and checkpoint is None:
+            raise ValueError("resume=True needs checkpoint= (the file to resume from)")
         rank, world = _distributed.rank_and_size()
         if sampling == "prior":
             n = layout.n_parameters if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
@@ -350,11 +352,12 @@ class ActiveSubspace:
         layout = self.parameter_layout_
         if layout is None:
             raise RuntimeError("layer_importance needs a parameter layout: fit() a model, or pass layout= to fit_gradients()")
-        weights = (self.eigenvectors_[:, :k] ** 2).sum(axis=1) / k
+        W = self.eigenvectors_[:, :k]
         result = {}
         for layer, kind, offset, size in zip(layout.layers, layout.kinds, layout.offsets, layout.sizes):
             entry = result.setdefault(layer, {"share": 0.0, "parameters": 0})
-            share = float(weights[offset:offset + size].sum())
+            block = W[offset:offset + size]
+            share = float(np.einsum("ij,ij->", block, block)) / k  # no (D, k) temporary
             entry["share"] += share
             entry["parameters"] += int(size)
             entry[kind] = entry.get(kind, 0.0) + share
@@ -386,7 +389,8 @@ class ActiveSubspace:
             raise RuntimeError("sufficient_summary needs a fit with sampling='prior'")
         layout, W = self.parameter_layout_, self.eigenvectors_[:, :n_active]
         active = np.empty((self.n_samples_, n_active))
-        step = 16 * SAMPLE_BLOCK
+        # Whole blocks of samples, about 64 MB of them at a time.
+        step = SAMPLE_BLOCK * max(1, 2**24 // (SAMPLE_BLOCK * self.n_parameters_))
         for start in range(0, self.n_samples_, step):
             stop = min(start + step, self.n_samples_)
             samples = prior_samples(layout, start, stop, **self._prior).numpy()

@@ -3,46 +3,102 @@
 from __future__ import annotations
 
 import json
+import resource
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from . import active_plots
+from . import _distributed, active_plots
 from .active import ActiveSubspace
-from .models import mlp, regression_1d
+from .models import digits, mlp, mlp_from_sizes, regression_1d
+
+# What each preset fixes; the study's keyword arguments left at None take these values.
+PRESETS = {
+    # The seed: an MLP 1 → 5 × 35 → 1 (5 146 parameters) on a 1-D regression, every eigenvalue.
+    "seed": {"n_samples": 10_000, "method": "snapshot", "n_vectors": 100, "chunk_size": None,
+             "sketch_size": None},
+    # Beyond D²: an MLP 64 → 1024 → 1024 → 10 (1 126 410 parameters) on the digits, top 50 by the
+    # Nyström sketch. Its float64 sketch is D × 80 × 8 B = 0.72 GB; 32-sample chunks keep the
+    # gradients of one chunk at 144 MB.
+    "large": {"n_samples": 2048, "method": "sketch", "n_vectors": 50, "chunk_size": 32, "sketch_size": 80},
+}
+LARGE_SIZES = [64, 1024, 1024, 10]
+# The large preset's loss is over this many digits images per prior sample.
+LARGE_DATA_POINTS = 256
+# Kept gradients (for the bootstrap and the convergence study) are capped at this many bytes.
+KEPT_GRADIENT_BYTES = 2**30
 
 
-def mlp_parameter_count(n_inputs: int, width: int, depth: int, n_outputs: int) -> int:
-    return (n_inputs + 1) * width + (depth - 1) * (width + 1) * width + (width + 1) * n_outputs
+def mlp_parameter_count(sizes) -> int:
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
 
 
-def run_active_subspace_study(out_dir, *, n_samples: int = 10_000, depth: int = 5, width: int = 35,
-                              activation: str = "tanh", method: str = "snapshot", seed: int = 0,
-                              n_boot: int = 50, k: int = 10, n_vectors: int = 100,
-                              progress: bool = True) -> dict:
+def _problem(preset: str, depth: int, width: int, activation: str, seed: int):
+    """``(model, loss, data, description)`` of a preset."""
+    torch.manual_seed(seed)
+    if preset == "seed":
+        sizes = [1] + [width] * depth + [1]
+        model, loss, data = mlp(1, width, depth, 1, activation), torch.nn.MSELoss(), regression_1d(256, seed=seed)
+    else:
+        sizes = LARGE_SIZES
+        x_train, y_train, _, _ = digits(seed=seed)
+        model, loss = mlp_from_sizes(sizes, activation), torch.nn.CrossEntropyLoss()
+        data = (x_train[:LARGE_DATA_POINTS], y_train[:LARGE_DATA_POINTS])
+    n_parameters = sum(p.numel() for p in model.parameters())
+    assert n_parameters == mlp_parameter_count(sizes), f"the MLP has {n_parameters} parameters"
+    return model, loss, data, {"sizes": sizes, "activation": activation, "data_points": len(data[0])}
+
+
+def _peak_memory_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_active_subspace_study(out_dir, *, preset: str = "seed", n_samples: int | None = None, depth: int = 5,
+                              width: int = 35, activation: str = "tanh", method: str | None = None,
+                              sketch_size: int | None = None, seed: int = 0, n_boot: int = 50, k: int = 10,
+                              n_vectors: int | None = None, chunk_size: int | None = None, checkpoint=None,
+                              checkpoint_every: int = 1000, resume: bool = False, progress: bool = True):
     """Reproduce the seed: the active subspace of an MLP's loss under a standard-normal prior.
 
-    An MLP 1 → ``depth`` × ``width`` → 1 (5 146 parameters by default) on a generated 1-D
-    regression set of 256 points; ``n_samples`` prior samples; every eigenvalue and the leading
-    ``n_vectors`` eigenvectors; layer importance, bootstrap and convergence of the top-``k``
-    subspace; five figures and ``summary.json`` in ``out_dir``. Returns the summary.
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    timings = {}
-    torch.manual_seed(seed)
-    model = mlp(1, width, depth, 1, activation)
-    data = regression_1d(256, seed=seed)
-    n_parameters = sum(p.numel() for p in model.parameters())
-    expected = mlp_parameter_count(1, width, depth, 1)
-    assert n_parameters == expected, f"the MLP has {n_parameters} parameters, expected {expected}"
+    ``preset="seed"``: an MLP 1 → ``depth`` × ``width`` → 1 (5 146 parameters by default) on a
+    generated 1-D regression set of 256 points, ``n_samples`` = 10 000 prior samples, every
+    eigenvalue and the leading ``n_vectors`` = 100 eigenvectors. ``preset="large"``: an MLP
+    64 → 1024 → 1024 → 10 (1 126 410 parameters) under a cross-entropy loss on 256 digits,
+    2 048 samples, the top 50 by a Nyström sketch. Arguments left at None take the preset's value.
 
-    full_spectrum = method != "randomized"
+    Writes figures and ``summary.json`` to ``out_dir`` and returns the summary. The bootstrap
+    and convergence diagnostics need the gradients, which are kept only when they fit in 1 GiB
+    and no checkpoint is asked for; otherwise they are skipped (null in the summary). Under
+    ``torch.distributed`` every rank fits its share, and rank 0 alone runs the diagnostics and
+    writes the files; the other ranks return None.
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
+    defaults = PRESETS[preset]
+    n_samples = defaults["n_samples"] if n_samples is None else n_samples
+    method = method or defaults["method"]
+    n_vectors = n_vectors or defaults["n_vectors"]
+    chunk_size = chunk_size or defaults["chunk_size"]
+    sketch_size = sketch_size or defaults["sketch_size"]
+    out_dir = Path(out_dir)
+    timings = {}
+    model, loss, data, description = _problem(preset, depth, width, activation, seed)
+    n_parameters = sum(p.numel() for p in model.parameters())
+
+    keep_gradients = method in ("snapshot", "randomized") or (
+        checkpoint is None and n_samples * n_parameters * 4 <= KEPT_GRADIENT_BYTES)
+    full_spectrum = method in ("snapshot", "gram")
     study = ActiveSubspace(method=method, n_components=min(n_vectors, n_samples, n_parameters),
-                           full_spectrum=full_spectrum, progress=progress)
-    study.fit(model, torch.nn.MSELoss(), data, n_samples=n_samples, sampling="prior", seed=seed)
+                           full_spectrum=full_spectrum, sketch_size=sketch_size, keep_gradients=keep_gradients,
+                           chunk_size=chunk_size, progress=progress)
+    study.fit(model, loss, data, n_samples=n_samples, sampling="prior", seed=seed,
+              checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
+    if _distributed.rank_and_size()[0] != 0:
+        return None
+    out_dir.mkdir(parents=True, exist_ok=True)
     timings["gradients"] = study.timings_["gradients"]
     timings["eigendecomposition"] = study.timings_["eigendecomposition"]
 
@@ -50,21 +106,24 @@ def run_active_subspace_study(out_dir, *, n_samples: int = 10_000, depth: int = 
     start = time.perf_counter()
     importance = study.layer_importance(k)
     timings["layer_importance"] = time.perf_counter() - start
-    start = time.perf_counter()
-    bootstrap = study.bootstrap(n_boot=n_boot, k=k, seed=seed)
-    timings["bootstrap"] = time.perf_counter() - start
-    start = time.perf_counter()
-    convergence = study.convergence(k=k)
-    timings["convergence"] = time.perf_counter() - start
+    bootstrap = convergence = None
+    if keep_gradients:
+        start = time.perf_counter()
+        bootstrap = study.bootstrap(n_boot=n_boot, k=k, seed=seed)
+        timings["bootstrap"] = time.perf_counter() - start
+        start = time.perf_counter()
+        convergence = study.convergence(k=k)
+        timings["convergence"] = time.perf_counter() - start
 
     start = time.perf_counter()
     figures = {
         "eigenvalues.png": active_plots.plot_eigenvalues(study),
         "eigenvectors.png": active_plots.plot_eigenvectors(study),
         "layer_importance.png": active_plots.plot_layer_importance(study, k),
-        "convergence.png": active_plots.plot_convergence(convergence),
         "sufficient_summary.png": active_plots.plot_sufficient_summary(study),
     }
+    if convergence is not None:
+        figures["convergence.png"] = active_plots.plot_convergence(convergence)
     for name, figure in figures.items():
         figure.savefig(out_dir / name, dpi=110)
         figure.clf()
@@ -74,19 +133,24 @@ def run_active_subspace_study(out_dir, *, n_samples: int = 10_000, depth: int = 
     eigenvalues = study.eigenvalues_
     share = np.cumsum(eigenvalues) / eigenvalues.sum()
     summary = {
+        "preset": preset,
         "n_parameters": n_parameters,
         "n_samples": study.n_samples_,
         "method": method,
-        "model": {"depth": depth, "width": width, "activation": activation},
+        "sketch_size": sketch_size if method == "sketch" else None,
+        "model": description,
         "eigenvalues": eigenvalues.tolist(),
-        "eigenvalues_for_90_percent_of_trace": int(np.searchsorted(share, 0.9) + 1),
-        "eigenvalues_for_50_percent_of_trace": int(np.searchsorted(share, 0.5) + 1),
+        # Shares of the trace need every eigenvalue: only the dense methods compute them.
+        "eigenvalues_for_90_percent_of_trace": int(np.searchsorted(share, 0.9) + 1) if full_spectrum else None,
+        "eigenvalues_for_50_percent_of_trace": int(np.searchsorted(share, 0.5) + 1) if full_spectrum else None,
         "layer_importance": {"k": k, "layers": importance},
         "layer_importance_all_vectors": {"k": study.eigenvectors_.shape[1],
                                          "layers": study.layer_importance(study.eigenvectors_.shape[1])},
-        "bootstrap": {key: np.asarray(value).tolist() for key, value in bootstrap.items()},
+        "bootstrap": None if bootstrap is None else {key: np.asarray(value).tolist()
+                                                     for key, value in bootstrap.items()},
         "convergence": convergence,
         "timings_s": timings,
+        "peak_memory_mb": _peak_memory_mb(),
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary

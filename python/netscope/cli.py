@@ -29,30 +29,52 @@ def _demo(args) -> int:
 
 
 def _active_subspace(args) -> int:
+    import os
+
     import matplotlib
 
     matplotlib.use("Agg")
+    import torch.distributed as dist
+
     from .active_study import run_active_subspace_study
 
-    summary = run_active_subspace_study(
-        args.out, n_samples=args.samples, depth=args.depth, width=args.width, activation=args.activation,
-        method=args.method, seed=args.seed, n_boot=args.n_boot, k=args.k, n_vectors=args.vectors,
-    )
+    # Under torchrun (WORLD_SIZE > 1) the ranks join one gloo group and split the samples.
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized()
+    if distributed:
+        dist.init_process_group("gloo")
+    try:
+        summary = run_active_subspace_study(
+            args.out, preset=args.preset, n_samples=args.samples, depth=args.depth, width=args.width,
+            activation=args.activation, method=args.method, sketch_size=args.sketch_size, seed=args.seed,
+            n_boot=args.n_boot, k=args.k, n_vectors=args.vectors, chunk_size=args.chunk_size,
+            checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume,
+        )
+    finally:
+        if distributed:
+            dist.destroy_process_group()
+    if summary is None:  # not rank 0
+        return 0
     importance = summary["layer_importance"]["layers"]
     eigenvalues = summary["eigenvalues"]
-    print(f"MLP 1-{args.depth}x{args.width}-1 ({args.activation}): D={summary['n_parameters']}, "
+    sizes = "-".join(map(str, summary["model"]["sizes"]))
+    print(f"MLP {sizes} ({args.activation}): D={summary['n_parameters']}, "
           f"N={summary['n_samples']} prior samples, method={summary['method']}")
+    held = summary["eigenvalues_for_90_percent_of_trace"]
     print(f"eigenvalues: λ1={eigenvalues[0]:.4g}, λ10={eigenvalues[min(9, len(eigenvalues) - 1)]:.4g}, "
-          f"λ_last={eigenvalues[-1]:.4g}; {summary['eigenvalues_for_90_percent_of_trace']} of "
-          f"{len(eigenvalues)} hold 90% of the trace")
+          f"λ_last={eigenvalues[-1]:.4g}" + (f"; {held} of {len(eigenvalues)} hold 90% of the trace" if held else
+                                            f" (the top {len(eigenvalues)})"))
     print(f"share of the top-{summary['layer_importance']['k']} eigenvectors by layer "
           "(share / share of parameters):")
     for layer, entry in importance.items():
         print(f"  {layer:>10}: {entry['share']:.3f}  ({entry['enrichment']:.2f}x)")
     convergence = summary["convergence"]
-    print("subspace distance to the all-samples estimate: " + ", ".join(
-        f"n={n}: {d:.2f}" for n, d in zip(convergence["sizes"], convergence["distance"])))
-    print("timings (s): " + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in summary["timings_s"].items()))
+    if convergence is None:
+        print("bootstrap and convergence skipped: they need the gradients, which this run does not keep")
+    else:
+        print("subspace distance to the all-samples estimate: " + ", ".join(
+            f"n={n}: {d:.2f}" for n, d in zip(convergence["sizes"], convergence["distance"])))
+    print("timings (s): " + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in summary["timings_s"].items())
+          + f"; peak memory {summary['peak_memory_mb']:.0f} MB")
     print(f"wrote figures and summary.json to {args.out}")
     return 0
 
@@ -113,18 +135,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="the seed experiment: active subspace of an MLP's loss under a standard-normal prior",
     )
     study.add_argument("--out", default="netscope-out/active-subspace", help="output folder (default: %(default)s)")
-    study.add_argument("--samples", type=int, default=10_000, help="prior samples N (default: %(default)s)")
-    study.add_argument("--depth", type=int, default=5, help="hidden layers (default: %(default)s)")
-    study.add_argument("--width", type=int, default=35, help="neurons per hidden layer (default: %(default)s)")
+    study.add_argument("--preset", default="seed", choices=["seed", "large"],
+                       help="seed: the seed's 5 146-parameter MLP; large: a 1 126 410-parameter MLP on the digits, "
+                            "top 50 by the Nyström sketch (default: %(default)s)")
+    study.add_argument("--samples", type=int, help="prior samples N (default: 10 000 seed, 2 048 large)")
+    study.add_argument("--depth", type=int, default=5, help="hidden layers, seed preset (default: %(default)s)")
+    study.add_argument("--width", type=int, default=35,
+                       help="neurons per hidden layer, seed preset (default: %(default)s)")
     study.add_argument("--activation", default="tanh", choices=["tanh", "relu", "sigmoid", "gelu"],
                        help="hidden activation (default: %(default)s)")
-    study.add_argument("--method", default="snapshot", choices=["snapshot", "gram", "randomized"],
-                       help="eigensolver route (default: %(default)s)")
+    study.add_argument("--method", choices=["snapshot", "gram", "randomized", "sketch"],
+                       help="eigensolver route (default: snapshot seed, sketch large)")
+    study.add_argument("--sketch-size", type=int,
+                       help="columns of the Nyström sketch (default: 2 × vectors + 10; 80 for large)")
     study.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     study.add_argument("--n-boot", type=int, default=50, help="bootstrap replicates (default: %(default)s)")
     study.add_argument("--k", type=int, default=10, help="subspace dimension for the diagnostics (default: %(default)s)")
-    study.add_argument("--vectors", type=int, default=100,
-                       help="leading eigenvectors to compute and draw (default: %(default)s); every eigenvalue is computed")
+    study.add_argument("--vectors", type=int,
+                       help="leading eigenvectors to compute and draw (default: 100 seed, 50 large); "
+                            "snapshot and gram also compute every eigenvalue")
+    study.add_argument("--chunk-size", type=int, help="prior samples per torch batch (default: 256; 32 large)")
+    study.add_argument("--checkpoint", metavar="FILE",
+                       help="save the accumulator to FILE (and FILE.json) every --checkpoint-every samples; "
+                            "needs --method gram or sketch")
+    study.add_argument("--checkpoint-every", type=int, default=1000, metavar="M",
+                       help="samples between checkpoints (default: %(default)s)")
+    study.add_argument("--resume", action="store_true",
+                       help="go on from --checkpoint FILE if it exists; the result equals an uninterrupted run's")
     study.set_defaults(run=_active_subspace)
 
     structure = commands.add_parser(

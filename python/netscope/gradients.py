@@ -67,15 +67,19 @@ def prior_samples(layout: ParameterLayout, start: int, stop: int, *, seed: int, 
                   center: np.ndarray | None) -> torch.Tensor:
     """Parameter vectors start..stop-1 of the prior stream as a float32 ``(stop-start, D)`` tensor.
 
-    Cost O((stop - start + 2 SAMPLE_BLOCK) D): whole blocks are drawn, so aligned ranges waste none.
+    Draws go straight into the result; the rows of a block before ``start`` are drawn one at a
+    time into an O(D) scratch and dropped (numpy's stream is the same however it is split).
+    Cost O((stop - start + SAMPLE_BLOCK) D) time, O((stop - start) D) memory.
     """
     rows = np.empty((stop - start, layout.n_parameters), dtype=np.float32)
+    skipped = np.empty(layout.n_parameters, dtype=np.float32)
     for block in range(start // SAMPLE_BLOCK, (stop - 1) // SAMPLE_BLOCK + 1):
         first = block * SAMPLE_BLOCK
-        draws = np.random.default_rng([seed, block]).standard_normal(
-            (SAMPLE_BLOCK, layout.n_parameters), dtype=np.float32)
+        generator = np.random.default_rng([seed, block])
         low, high = max(start, first), min(stop, first + SAMPLE_BLOCK)
-        rows[low - start:high - start] = draws[low - first:high - first]
+        for _ in range(low - first):
+            generator.standard_normal(out=skipped, dtype=np.float32)
+        generator.standard_normal(out=rows[low - start:high - start], dtype=np.float32)
     rows *= np.float32(scale)
     if center is not None:
         rows += center

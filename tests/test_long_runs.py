@@ -1,0 +1,112 @@
+"""Runs beyond one process and one sitting: checkpoints, kill -9 and resume, torch.distributed."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+import netscope
+from netscope.models import mlp, regression_1d
+
+SMALL = ["--depth", "2", "--width", "20", "--n-boot", "5", "--k", "3", "--vectors", "10"]
+
+
+def netscope_command(*arguments):
+    return [sys.executable, "-m", "netscope", "active-subspace", *arguments]
+
+
+def saved_result(folder):
+    with np.load(folder / "active_subspace.npz") as archive:
+        return archive["eigenvalues"], archive["eigenvectors"], archive["losses"]
+
+
+class InterruptedLoss(torch.nn.MSELoss):
+    """MSE that raises KeyboardInterrupt on its ``calls``-th evaluation (one per chunk, plus one
+    up-front check): a run stopped part-way."""
+
+    def __init__(self, calls):
+        super().__init__()
+        self.calls_left = calls
+
+    def forward(self, predictions, targets):
+        self.calls_left -= 1
+        if self.calls_left == 0:
+            raise KeyboardInterrupt
+        return super().forward(predictions, targets)
+
+
+def test_checkpoints_resume_to_the_uninterrupted_result_in_process(tmp_path):
+    torch.manual_seed(0)
+    model, data = mlp(1, 8, 2, 1), regression_1d(32)
+    path = tmp_path / "state.bin"
+
+    def fit(loss, **options):
+        estimator = netscope.ActiveSubspace(method="sketch", n_components=4, keep_gradients=False, chunk_size=50,
+                                            progress=False)
+        return estimator.fit(model, loss, data, n_samples=400, seed=3, **options)
+
+    whole = fit(torch.nn.MSELoss())
+    with pytest.raises(KeyboardInterrupt):  # stopped in chunk 4 of 8: the last checkpoint holds 100
+        fit(InterruptedLoss(5), checkpoint=path, checkpoint_every=100)
+    assert netscope.NystromSketch.load(path).count == 100
+    assert len(json.loads((tmp_path / "state.bin.json").read_text())["losses"]) == 100
+    resumed = fit(torch.nn.MSELoss(), checkpoint=path, checkpoint_every=100, resume=True)
+    np.testing.assert_array_equal(resumed.eigenvalues_, whole.eigenvalues_)
+    np.testing.assert_array_equal(resumed.eigenvectors_, whole.eigenvectors_)
+    np.testing.assert_array_equal(resumed.losses_, whole.losses_)
+    assert netscope.NystromSketch.load(path).count == 400  # the finished run's state
+
+    with pytest.raises(ValueError, match="other settings.*seed"):
+        netscope.ActiveSubspace(method="sketch", n_components=4, keep_gradients=False, chunk_size=50,
+                                progress=False).fit(model, torch.nn.MSELoss(), data, n_samples=400, seed=4,
+                                                    checkpoint=path, resume=True)
+    with pytest.raises(ValueError, match="streaming method"):
+        netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), data, n_samples=10, checkpoint=path)
+    with pytest.raises(ValueError, match="resume=True needs checkpoint"):
+        fit(torch.nn.MSELoss(), resume=True)
+
+
+def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):
+    arguments = ["--method", "gram", "--samples", "6000", "--chunk-size", "100", *SMALL]
+    subprocess.run(netscope_command(*arguments, "--out", str(tmp_path / "whole")), check=True, capture_output=True)
+
+    checkpoint = tmp_path / "run.ckpt"
+    resumable = [*arguments, "--out", str(tmp_path / "resumed"), "--checkpoint", str(checkpoint),
+                 "--checkpoint-every", "200"]
+    process = subprocess.Popen(netscope_command(*resumable), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not checkpoint.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    killed_at = netscope.GramAccumulator.load(checkpoint).count
+    assert 0 < killed_at < 6000, "the run must be killed part-way"
+
+    result = subprocess.run(netscope_command(*resumable, "--resume"), capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    for whole, resumed in zip(saved_result(tmp_path / "whole"), saved_result(tmp_path / "resumed")):
+        np.testing.assert_array_equal(resumed, whole)
+
+
+@pytest.mark.parametrize("method", ["snapshot", "sketch"])
+def test_torchrun_on_two_processes_matches_one(tmp_path, method):
+    arguments = ["--method", method, "--samples", "700", "--chunk-size", "64", *SMALL]
+    subprocess.run(netscope_command(*arguments, "--out", str(tmp_path / "one")), check=True, capture_output=True)
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    result = subprocess.run([*launcher, "-m", "netscope", "active-subspace", *arguments, "--out",
+                             str(tmp_path / "two")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    one = json.loads((tmp_path / "one" / "summary.json").read_text())
+    two = json.loads((tmp_path / "two" / "summary.json").read_text())
+    assert two["n_samples"] == one["n_samples"] == 700
+    # The same gradients, summed in another order: equal to rounding.
+    np.testing.assert_allclose(two["eigenvalues"], one["eigenvalues"], rtol=1e-10)
+    for a, b in zip(saved_result(tmp_path / "one")[1:], saved_result(tmp_path / "two")[1:]):
+        np.testing.assert_allclose(np.abs(b), np.abs(a), rtol=1e-6, atol=1e-9)
