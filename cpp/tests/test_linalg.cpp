@@ -92,6 +92,26 @@ static void test_parallel_for() {
   CHECK_THROWS(set_core_threads(0));
 }
 
+// Kolmogorov-Smirnov distance between 200 000 draws and the N(0, 1) distribution function
+// (from std::erfc, independent of the generator), and the share of draws beyond 3 and 4 sigma.
+static void test_gaussian_distribution() {
+  const Matrix<double> g = gaussian_matrix<double>(20000, 10, 7);
+  std::vector<double> draws(g.data(), g.data() + g.size());
+  std::sort(draws.begin(), draws.end());
+  const double n = static_cast<double>(draws.size());
+  double distance = 0.0;
+  for (std::size_t i = 0; i < draws.size(); ++i) {
+    const double cdf = 0.5 * std::erfc(-draws[i] / std::sqrt(2.0));
+    distance = std::max({distance, std::abs(cdf - i / n), std::abs(cdf - (i + 1) / n)});
+  }
+  CHECK(distance < 1.63 / std::sqrt(n));  // the 1 % critical value
+  const auto beyond = [&](double z) {
+    return std::count_if(draws.begin(), draws.end(), [z](double x) { return std::abs(x) > z; }) / n;
+  };
+  CHECK(std::abs(beyond(3.0) - 0.0026998) < 5 * std::sqrt(0.0027 / n));
+  CHECK(std::abs(beyond(4.0) - 6.334e-5) < 5 * std::sqrt(6.3e-5 / n));
+}
+
 static void test_gaussian_matrix() {
   const Matrix<double> g = gaussian_matrix<double>(2001, 50, 42);
   CHECK(g.isApprox(gaussian_matrix<double>(2001, 50, 42)));
@@ -101,7 +121,7 @@ static void test_gaussian_matrix() {
   const double variance = (g.array() - mean).square().mean();
   CHECK(std::abs(mean) < 5.0 / std::sqrt(100050.0));
   CHECK(std::abs(variance - 1.0) < 0.02);
-  // Any row block regenerates on its own, from an odd first row as well as an even one.
+  // Any row block regenerates on its own.
   for (const Index first : {Index{0}, Index{7}, Index{1000}}) {
     Matrix<double> rows(101, 50);
     gaussian_rows(first, 101, 50, 42, rows.data(), 101);
@@ -115,6 +135,7 @@ int main() {
   test_svd_and_eigen();
   test_first_nonfinite_row();
   test_gaussian_matrix();
+  test_gaussian_distribution();
   test_parallel_for();
   return check::finish();
 }
