@@ -6,18 +6,17 @@ netscope's exact route (GramAccumulator + eigh_top), the route a user would writ
 GᵀG + scipy's subset eigh), and the sketch for several sketch sizes s and subspace sizes k.
 
 Part 2, scaling: D from 10⁴ to 10⁶ (each in its own process, for its peak memory), N = 256
-synthetic gradients in chunks of 32 whose covariance has 20 strong directions and an isotropic
-floor; top 50 from a sketch of s = 110. The exact top eigenvalues of the same rows come from
+synthetic gradients in chunks of 32 whose covariance decays as 1/i² over 200 directions above a
+faint isotropic floor; top 50 from a sketch of s = 110. The exact top eigenvalues of the same rows come from
 the method of snapshots (the N × N Gram), computed after the sketch's peak memory is read.
 
-    python bench/bench_sketch.py [--n 10000] [--dims 10000 100000 1000000]
+    python bench/bench_sketch.py [--part {all,seed,scaling}] [--n 10000] [--dims 10000 100000 1000000]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -83,16 +82,25 @@ def seed_size(n: int, chunk: int, repeat: int) -> list[dict]:
 
 
 def synthetic_chunk(dim: int, chunk: int, index: int) -> np.ndarray:
-    """Rows with 20 strong directions (the first coordinates, scales 10 .. 1) over an N(0, I) floor."""
+    """Rows whose covariance has eigenvalues 1/i² on the first 200 coordinates over an isotropic
+    floor of total variance 0.01, the same decay whatever D is."""
     rng = np.random.default_rng([7, index])
     rows = rng.standard_normal((chunk, dim), dtype=np.float32)
-    rows[:, :20] *= np.linspace(10, 1, 20, dtype=np.float32)
+    rows *= np.float32(0.1 / np.sqrt(dim))
+    rows[:, :200] += rng.standard_normal((chunk, 200), dtype=np.float32) / np.arange(1, 201, dtype=np.float32)
     return rows
+
+
+def peak_resident_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited across exec)."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 
 
 def scaling_point(dim: int, n: int, chunk: int, sketch_size: int, k: int) -> dict:
     """One D of part 2, in this process: time, peak memory and accuracy of the sketch."""
-    baseline_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    baseline_mb = peak_resident_mb()
     update_seconds = 0.0
     sketch = netscope.NystromSketch(dim, sketch_size)
     for index in range(n // chunk):
@@ -103,7 +111,7 @@ def scaling_point(dim: int, n: int, chunk: int, sketch_size: int, k: int) -> dic
     tick = time.perf_counter()
     values, vectors = sketch.eigenpairs(k)
     eigen_seconds = time.perf_counter() - tick
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_resident_mb()
     del vectors
     G = np.concatenate([synthetic_chunk(dim, chunk, index) for index in range(n // chunk)]).astype(np.float64)
     exact = np.linalg.eigvalsh(G @ G.T / n)[::-1][:k]
@@ -125,12 +133,16 @@ def main():
     parser.add_argument("--chunk", type=int, default=1_000)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--dims", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--part", choices=["all", "seed", "scaling"], default="all")
     parser.add_argument("--point", type=int, help=argparse.SUPPRESS)  # one scaling D, in a child process
     args = parser.parse_args()
     if args.point:
         print(json.dumps(scaling_point(args.point, n=256, chunk=32, sketch_size=110, k=50)))
         return
-    write_result("sketch", seed_size(args.n, args.chunk, args.repeat), n=args.n, dim=5146, chunk=args.chunk)
+    if args.part in ("all", "seed"):
+        write_result("sketch", seed_size(args.n, args.chunk, args.repeat), n=args.n, dim=5146, chunk=args.chunk)
+    if args.part == "seed":
+        return
     scaling = []
     for dim in args.dims:
         child = subprocess.run([sys.executable, __file__, "--point", str(dim)], capture_output=True, text=True,
