@@ -95,7 +95,7 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):
         np.testing.assert_array_equal(resumed, whole)
 
 
-@pytest.mark.parametrize("method", ["snapshot", "sketch"])
+@pytest.mark.parametrize("method", ["snapshot", "gram", "sketch"])
 def test_torchrun_on_two_processes_matches_one(tmp_path, method):
     arguments = ["--method", method, "--samples", "700", "--chunk-size", "64", *SMALL]
     subprocess.run(netscope_command(*arguments, "--out", str(tmp_path / "one")), check=True, capture_output=True)

@@ -54,3 +54,29 @@ def test_merge_and_bad_input(rng):
     assert whole.count == 90
     with pytest.raises(ValueError, match="empty"):
         netscope.NystromSketch(16, 6).eigenpairs(2)
+
+
+def test_save_load_round_trip_and_bad_files(rng, tmp_path):
+    sketch = netscope.NystromSketch(40, 9, seed=5).update(rng.standard_normal((70, 40)))
+    sketch.save(tmp_path / "sketch.bin")
+    loaded = netscope.NystromSketch.load(tmp_path / "sketch.bin")
+    assert (loaded.dim, loaded.sketch_size, loaded.seed, loaded.count) == (40, 9, 5, 70)
+    for a, b in zip(loaded.eigenpairs(4), sketch.eigenpairs(4)):
+        np.testing.assert_array_equal(a, b)
+    # Loaded and live sketches merge: the test matrix is regenerated from the saved seed.
+    loaded.merge(netscope.NystromSketch(40, 9, seed=5).update(rng.standard_normal((30, 40))))
+    assert loaded.count == 100
+    with pytest.raises(FileNotFoundError):
+        netscope.NystromSketch.load(tmp_path / "missing.bin")
+    netscope.GramAccumulator(40).update(np.eye(40)).save(tmp_path / "gram.bin")
+    with pytest.raises(ValueError, match="not a netscope NystromSketch file"):
+        netscope.NystromSketch.load(tmp_path / "gram.bin")
+    data = (tmp_path / "sketch.bin").read_bytes()
+    (tmp_path / "truncated.bin").write_bytes(data[:-20])
+    with pytest.raises(ValueError, match="truncated"):
+        netscope.NystromSketch.load(tmp_path / "truncated.bin")
+    flipped = bytearray(data)
+    flipped[200] ^= 1
+    (tmp_path / "corrupt.bin").write_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match="corrupt"):
+        netscope.NystromSketch.load(tmp_path / "corrupt.bin")

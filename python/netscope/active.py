@@ -59,7 +59,7 @@ class ActiveSubspace:
 
     Parameters
     ----------
-    method : {"snapshot", "gram", "randomized"}
+    method : {"snapshot", "gram", "randomized", "sketch"}
         How the eigenpairs are computed from the (N, D) gradient matrix G:
 
         - ``"snapshot"`` (default): the method of snapshots. Diagonalise the smaller of
@@ -177,7 +177,7 @@ class ActiveSubspace:
         saver = None
         if checkpoint is not None:
             saver = self._checkpoint(checkpoint, checkpoint_every, rank, world, {
-                "method": self.method, "sketch_size": None if accumulator is None else getattr(accumulator, "sketch_size", None),
+                "method": self.method, "sketch_size": getattr(accumulator, "sketch_size", None),
                 "n_parameters": layout.n_parameters, "n_samples": n, "sampling": sampling, "seed": seed,
                 "scale": float(scale), "centered": centered, "chunk_size": chunk_size,
                 "rank": rank, "world_size": world})
@@ -239,7 +239,7 @@ class ActiveSubspace:
             if chunk.shape[1] != dim:
                 raise ValueError(f"gradient chunk {index} has {chunk.shape[1]} columns, expected {dim}"
                                  + (" (the layout's parameter count)" if layout is not None else " (as the first)"))
-            if accumulator is None:
+            if index == 0 and accumulator is None:
                 accumulator = self._new_accumulator(dim)
             check_all_finite(chunk, f"gradient chunk {index}")
             if accumulator is not None:
