@@ -123,6 +123,8 @@ def test_sketch_method_matches_the_snapshot_leading_eigenvalues(fitted):
     np.testing.assert_allclose(sketch.eigenvalues_, snapshot.eigenvalues_[:3], rtol=0.05)
     with pytest.raises(ValueError, match="needs n_components"):
         netscope.ActiveSubspace(method="sketch")
+    with pytest.raises(ValueError, match="n_components=30 exceeds sketch_size=20"):
+        netscope.ActiveSubspace(method="sketch", n_components=30, sketch_size=20)
 
 
 def test_snapshot_uses_the_small_gram_when_n_is_below_d(fitted):

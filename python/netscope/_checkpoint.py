@@ -30,7 +30,7 @@ class Checkpoint:
         self.sidecar = Path(f"{self.path}.json")
         self.every = every
         self.settings = settings
-        self._saved_count = None
+        self._saved_count = 0
 
     def restore(self, accumulator_class):
         """``(accumulator, losses)`` from the files, or None when there is no checkpoint yet."""
@@ -57,7 +57,7 @@ class Checkpoint:
 
     def after_chunk(self, accumulator, losses) -> None:
         """Save if ``every`` samples went by since the last save (checkpoints fall on chunk ends)."""
-        if accumulator.count - (self._saved_count or 0) >= self.every:
+        if accumulator.count - self._saved_count >= self.every:
             self.save(accumulator, losses)
 
     def save(self, accumulator, losses) -> None:

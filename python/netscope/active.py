@@ -110,6 +110,9 @@ class ActiveSubspace:
             raise ValueError("method='sketch' needs n_components (the sketch holds only the leading directions)")
         if sketch_size is not None:
             check_int(sketch_size, "sketch_size", minimum=1)
+            if method == "sketch" and n_components is not None and n_components > sketch_size:
+                raise ValueError(f"n_components={n_components} exceeds sketch_size={sketch_size}: "
+                                 "a sketch of s columns yields at most s eigenpairs")
         self.sketch_size = sketch_size
         if n_components is not None:
             check_int(n_components, "n_components", minimum=1)
