@@ -52,6 +52,14 @@ def _top_right_singular(G: np.ndarray, k: int, seed: int):
     return s.astype(np.float64) ** 2 / G.shape[0], np.asarray(Vt, dtype=np.float64).T
 
 
+def _as_arrays(chunks):
+    """``(gradients, losses)`` numpy views of the gradient generators' chunks. Each chunk is
+    released before the next is computed, so that only one chunk × D block is alive at a time."""
+    for chunk in chunks:
+        yield chunk[1].numpy(), chunk[2].numpy()
+        del chunk
+
+
 class ActiveSubspace:
     """Estimate the active subspace of a loss over a network's parameters.
 
@@ -198,8 +206,8 @@ class ActiveSubspace:
             chunks = data_gradients(model, loss_fn, data, n_samples=stop, chunk_size=chunk_size, start=first,
                                     progress=progress)
         self.sampling_ = sampling
-        return self._fit_chunks(((g.numpy(), l.numpy()) for _, g, l in chunks), layout,
-                                accumulator=accumulator, losses=losses, checkpoint=saver, distributed=world > 1)
+        return self._fit_chunks(_as_arrays(chunks), layout, accumulator=accumulator, losses=losses,
+                                checkpoint=saver, distributed=world > 1)
 
     def _checkpoint(self, path, every, rank, world, settings):
         if self.method not in ("gram", "sketch") or self.keep_gradients:
@@ -253,6 +261,7 @@ class ActiveSubspace:
                 losses.append(chunk_losses)
             if checkpoint is not None:
                 checkpoint.after_chunk(accumulator, losses)
+            del chunk  # not needed while the next chunk is computed
         if dim is None:
             raise ValueError("chunks: no gradients were given")
         if checkpoint is not None:
@@ -392,12 +401,16 @@ class ActiveSubspace:
             raise RuntimeError("sufficient_summary needs a fit with sampling='prior'")
         layout, W = self.parameter_layout_, self.eigenvectors_[:, :n_active]
         active = np.empty((self.n_samples_, n_active))
-        # Whole blocks of samples, about 64 MB of them at a time.
+        # Whole blocks of float32 samples, about 64 MB of them at a time, widened to float64 a
+        # few rows at a time for the product.
         step = SAMPLE_BLOCK * max(1, 2**24 // (SAMPLE_BLOCK * self.n_parameters_))
+        rows = max(1, 2**23 // self.n_parameters_)
         for start in range(0, self.n_samples_, step):
             stop = min(start + step, self.n_samples_)
             samples = prior_samples(layout, start, stop, **self._prior).numpy()
-            active[start:stop] = samples @ W
+            for first in range(0, stop - start, rows):
+                last = min(first + rows, stop - start)
+                active[start + first:start + last] = samples[first:last].astype(np.float64) @ W
         return active, self.losses_
 
     # ------------------------------------------------------------------ diagnostics

@@ -118,10 +118,13 @@ def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scal
             stop = min(start + chunk_size, n_samples)
             samples = prior_samples(layout, start, stop, seed=seed, scale=scale, center=center)
             gradient_parts, losses = batched(layout.unflatten_rows(samples))
+            del samples  # each of these is chunk_size × D: free them before the next chunk's
             gradients = layout.concatenate_rows(gradient_parts)
+            del gradient_parts
             _raise_on_nonfinite(gradients, start, "prior sample")
             bar.update(stop - start)
             yield start, gradients.detach(), losses.detach()
+            del gradients
 
 
 def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_size: int = 1000,
@@ -155,6 +158,8 @@ def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_
             stop = min(start + chunk_size, n_samples)
             gradient_parts, losses = batched(params, inputs[start:stop], targets[start:stop])
             gradients = layout.concatenate_rows(gradient_parts)
+            del gradient_parts
             _raise_on_nonfinite(gradients, start, "example")
             bar.update(stop - start)
             yield start, gradients.detach(), losses.detach()
+            del gradients
