@@ -110,3 +110,34 @@ def test_torchrun_on_two_processes_matches_one(tmp_path, method):
     np.testing.assert_allclose(two["eigenvalues"], one["eigenvalues"], rtol=1e-10)
     for a, b in zip(saved_result(tmp_path / "one")[1:], saved_result(tmp_path / "two")[1:]):
         np.testing.assert_allclose(np.abs(b), np.abs(a), rtol=1e-6, atol=1e-9)
+
+
+def test_torchrun_checkpoints_per_rank_and_resumes(tmp_path):
+    checkpoint = tmp_path / "run.ckpt"
+    arguments = ["--method", "sketch", "--samples", "700", "--chunk-size", "64", *SMALL,
+                 "--checkpoint", str(checkpoint), "--checkpoint-every", "128", "--out", str(tmp_path / "run")]
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                "-m", "netscope", "active-subspace", *arguments]
+    first = subprocess.run(launcher, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    # 11 chunks of 64: rank 0 takes chunks 0-4 (320 samples), rank 1 chunks 5-10 (380).
+    counts = [netscope.NystromSketch.load(f"{checkpoint}.rank{rank}").count for rank in (0, 1)]
+    assert counts == [320, 380]
+    before = saved_result(tmp_path / "run")
+    resumed = subprocess.run([*launcher, "--resume"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    for a, b in zip(before, saved_result(tmp_path / "run")):
+        np.testing.assert_array_equal(b, a)
+
+
+def test_large_preset_runs_end_to_end_on_a_few_samples(tmp_path):
+    from netscope.cli import main
+
+    out = tmp_path / "large"
+    assert main(["active-subspace", "--preset", "large", "--samples", "64", "--n-boot", "2", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_parameters"] == 1_126_410 and summary["method"] == "sketch" and summary["sketch_size"] == 80
+    assert len(summary["eigenvalues"]) == 50 and np.all(np.diff(summary["eigenvalues"]) <= 0)
+    assert set(summary["layer_importance"]["layers"]) == {"layer1", "layer2", "layer3"}
+    for name in ("eigenvalues", "eigenvectors", "layer_importance", "sufficient_summary"):
+        assert (out / f"{name}.png").stat().st_size > 1000
