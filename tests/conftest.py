@@ -11,3 +11,17 @@ def orthonormal(rng, rows, cols):
     """A random (rows, cols) matrix with orthonormal columns, from numpy's QR."""
     q, _ = np.linalg.qr(rng.standard_normal((rows, cols)))
     return q
+
+
+def assert_damaged_copies_refused(load, path, tmp_path):
+    """``load`` refuses a truncated copy of the saved file at ``path`` and a copy with one bit of
+    its payload flipped, each with a ValueError that says which."""
+    data = path.read_bytes()
+    (tmp_path / "truncated.bin").write_bytes(data[:-9])
+    with pytest.raises(ValueError, match="truncated"):
+        load(tmp_path / "truncated.bin")
+    flipped = bytearray(data)
+    flipped[60] ^= 0x01  # past the 48-byte header
+    (tmp_path / "corrupt.bin").write_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match="corrupt"):
+        load(tmp_path / "corrupt.bin")
