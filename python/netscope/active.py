@@ -405,7 +405,8 @@ class ActiveSubspace:
         # few rows at a time for the product.
         step = SAMPLE_BLOCK * max(1, 2**24 // (SAMPLE_BLOCK * self.n_parameters_))
         rows = max(1, 2**23 // self.n_parameters_)
-        for start in range(0, self.n_samples_, step):
+        starts = range(0, self.n_samples_, step)
+        for start in tqdm(starts, desc="sufficient summary", unit="block", disable=not self.progress or len(starts) < 4):
             stop = min(start + step, self.n_samples_)
             samples = prior_samples(layout, start, stop, **self._prior).numpy()
             for first in range(0, stop - start, rows):
