@@ -72,6 +72,25 @@ def test_checkpoints_resume_to_the_uninterrupted_result_in_process(tmp_path):
         fit(torch.nn.MSELoss(), resume=True)
 
 
+def test_stream_convergence_records_the_estimate_along_the_stream():
+    torch.manual_seed(0)
+    model, data = mlp(1, 8, 2, 1), regression_1d(32)
+
+    def fit(n_samples, **options):
+        estimator = netscope.ActiveSubspace(method="sketch", n_components=4, keep_gradients=False, chunk_size=50,
+                                            progress=False)
+        return estimator.fit(model, torch.nn.MSELoss(), data, n_samples=n_samples, seed=3, **options)
+
+    stream = fit(400, stream_sizes=[100, 180, 300]).stream_convergence_
+    assert stream["sizes"] == [100, 200, 300, 400] and stream["k"] == 4  # 180 is taken at the chunk end 200
+    # The record at 200 samples is the estimate of a run that stops there: same chunks, same sketch.
+    np.testing.assert_array_equal(stream["eigenvalues"][1], fit(200).eigenvalues_)
+    assert stream["eigenvalue_error"][-1] == 0 and stream["distance_to_previous"][0] is None
+    assert all(0 <= distance <= 1 for distance in stream["distance_to_previous"][1:])
+    with pytest.raises(ValueError, match="stream_sizes needs a streaming method"):
+        netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), data, n_samples=10, stream_sizes=[5])
+
+
 def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):
     arguments = ["--method", "gram", "--samples", "6000", "--chunk-size", "100", *SMALL]
     subprocess.run(netscope_command(*arguments, "--out", str(tmp_path / "whole")), check=True, capture_output=True)

@@ -52,6 +52,41 @@ def _top_right_singular(G: np.ndarray, k: int, seed: int):
     return s.astype(np.float64) ** 2 / G.shape[0], np.asarray(Vt, dtype=np.float64).T
 
 
+class _StreamMonitor:
+    """The top-k eigenpairs of a streaming fit's estimate at chosen sample counts: how the
+    estimate settles as samples arrive, without keeping the gradients. Each record costs one
+    top-k solve of the accumulator (sketch: O(D s²); Gram: O(D² k)) and keeps one (D, k) array."""
+
+    def __init__(self, sizes, k: int, solve):
+        self.pending = sorted({check_int(int(size), "stream_sizes", minimum=1) for size in sizes})
+        self.k, self.solve = k, solve
+        self.sizes, self.eigenvalues, self.distance_to_previous = [], [], []
+        self.previous = None
+
+    def after_chunk(self, count: int) -> None:
+        """Record the estimate if ``count`` reached the next size (records fall on chunk ends)."""
+        if self.pending and count >= self.pending[0]:
+            self.pending = [size for size in self.pending if size > count]
+            self.record(count, *self.solve(self.k))
+
+    def record(self, count: int, values, vectors) -> None:
+        vectors = np.asarray(vectors, dtype=np.float64)[:, :self.k]
+        self.distance_to_previous.append(
+            None if self.previous is None else float(_subspace_sines(self.previous, vectors)[-1]))
+        self.sizes.append(int(count))
+        self.eigenvalues.append(np.asarray(values, dtype=np.float64)[:self.k].tolist())
+        self.previous = vectors
+
+    def result(self, values, vectors, count: int, n_parameters: int) -> dict:
+        """Close with the final estimate; the relative eigenvalue errors are against it."""
+        if not self.sizes or self.sizes[-1] != count:
+            self.record(count, values, vectors)
+        final = np.asarray(self.eigenvalues[-1])
+        error = [float(np.max(np.abs(np.asarray(row) / final - 1))) for row in self.eigenvalues]
+        return {"sizes": self.sizes, "eigenvalues": self.eigenvalues, "eigenvalue_error": error,
+                "distance_to_previous": self.distance_to_previous, "k": self.k, "n_parameters": n_parameters}
+
+
 def _as_arrays(chunks):
     """``(gradients, losses)`` numpy views of the gradient generators' chunks. Each chunk is
     released before the next is computed, so that only one chunk × D block is alive at a time."""
@@ -104,6 +139,7 @@ class ActiveSubspace:
     n_samples_ : int
     gradients_ : ndarray (N, D) float32 or None
     losses_ : ndarray (N,) or None — the loss at each sample
+    stream_convergence_ : dict or None — with ``fit(stream_sizes=...)``, the estimate along the stream
     timings_ : dict — wall seconds of each stage
     """
 
@@ -136,7 +172,7 @@ class ActiveSubspace:
     # ------------------------------------------------------------------ fitting
     def fit(self, model: torch.nn.Module, loss_fn, data, *, n_samples: int | None = None,
             sampling: str = "prior", seed: int = 0, scale: float = 1.0, centered: bool = False,
-            checkpoint=None, checkpoint_every: int = 1000, resume: bool = False):
+            checkpoint=None, checkpoint_every: int = 1000, resume: bool = False, stream_sizes=None):
         """Sample gradients of ``loss_fn(model(inputs), targets)`` and estimate the subspace.
 
         Parameters
@@ -156,6 +192,14 @@ class ActiveSubspace:
             every ``checkpoint_every`` samples and at the end, atomically.
         resume : bool — go on from ``checkpoint`` if it exists (written by a run with the same
             settings); the result equals an uninterrupted run's bit for bit.
+        stream_sizes : sequence of int or None — for the streaming methods in one process: at
+            these sample counts (taken at the first chunk end that reaches each), record the top
+            min(10, k) eigenpairs of the estimate so far. ``stream_convergence_`` then holds the
+            lists ``sizes``, ``eigenvalues``, ``eigenvalue_error`` (largest relative error of
+            the top k against the final estimate) and ``distance_to_previous`` (sin θ_max
+            between the top-k subspaces of consecutive sizes): how the estimate settled,
+            without keeping the gradients. Each record costs one top-k solve. A resumed run
+            records from where it resumed.
 
         Under ``torch.distributed`` (an initialised process group of several ranks, e.g. from
         ``torchrun``) each rank computes the gradients of its share of whole chunks; the
@@ -206,8 +250,20 @@ class ActiveSubspace:
             chunks = data_gradients(model, loss_fn, data, n_samples=stop, chunk_size=chunk_size, start=first,
                                     progress=progress)
         self.sampling_ = sampling
+        monitor = None
+        if stream_sizes is not None:
+            if self.method not in ("gram", "sketch") or world > 1:
+                raise ValueError("stream_sizes needs a streaming method (method='gram' or 'sketch') in one process")
+            monitor = _StreamMonitor(stream_sizes, min(10, self.n_components or 10), self._streaming_solver(accumulator))
         return self._fit_chunks(_as_arrays(chunks), layout, accumulator=accumulator, losses=losses,
-                                checkpoint=saver, distributed=world > 1)
+                                checkpoint=saver, monitor=monitor, distributed=world > 1)
+
+    @staticmethod
+    def _streaming_solver(accumulator):
+        """Top-k eigenpairs of a streaming accumulator's current estimate."""
+        if isinstance(accumulator, NystromSketch):
+            return accumulator.eigenpairs
+        return lambda k: eigh_top(accumulator.matrix(), k)
 
     def _checkpoint(self, path, every, rank, world, settings):
         if self.method not in ("gram", "sketch") or self.keep_gradients:
@@ -237,7 +293,8 @@ class ActiveSubspace:
             return NystromSketch(dim, min(self.sketch_size or 2 * self.n_components + 10, dim), seed=seed)
         return None
 
-    def _fit_chunks(self, chunks, layout, *, accumulator=None, losses=(), checkpoint=None, distributed=False):
+    def _fit_chunks(self, chunks, layout, *, accumulator=None, losses=(), checkpoint=None, monitor=None,
+                    distributed=False):
         timings = {}
         start = time.perf_counter()
         kept, losses = [], list(losses)
@@ -261,6 +318,8 @@ class ActiveSubspace:
                 losses.append(chunk_losses)
             if checkpoint is not None:
                 checkpoint.after_chunk(accumulator, losses)
+            if monitor is not None:
+                monitor.after_chunk(accumulator.count)
             del chunk  # not needed while the next chunk is computed
         if dim is None:
             raise ValueError("chunks: no gradients were given")
@@ -299,6 +358,8 @@ class ActiveSubspace:
         self.n_parameters_ = int(dim)
         self.gradients_ = G if self.keep_gradients else None
         self.losses_ = losses
+        self.stream_convergence_ = None if monitor is None else monitor.result(
+            self.eigenvalues_, self.eigenvectors_, self.n_samples_, self.n_parameters_)
         self.timings_ = timings
         return self
 
@@ -526,6 +587,7 @@ class ActiveSubspace:
         result.parameter_layout_ = None if meta["layout"] is None else ParameterLayout.from_dict(meta["layout"])
         result._prior = None if meta["prior"] is None else {**meta["prior"], "center": center}
         result.gradients_ = None
+        result.stream_convergence_ = None
         return result
 
     def __repr__(self) -> str:

@@ -101,6 +101,24 @@ def plot_convergence(convergence: dict, *, ax=None):
     return fig
 
 
+def plot_stream_convergence(stream: dict, *, ax=None):
+    """How a streaming fit's estimate settled (``ActiveSubspace.stream_convergence_``): the
+    relative error of its top-k eigenvalues against the final ones, and the distance between the
+    top-k subspaces of consecutive sample counts, versus the samples so far."""
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
+    sizes, k = stream["sizes"], stream["k"]
+    ax.loglog(sizes[:-1], stream["eigenvalue_error"][:-1], "s-", label=f"max rel. error of λ_1..λ_{k} against the final")
+    ax.loglog(sizes[1:], stream["distance_to_previous"][1:], "o-", label=f"top-{k} subspace distance to the previous size")
+    if stream["n_parameters"] <= 10 * sizes[-1]:
+        ax.axvline(stream["n_parameters"], color="0.3", ls="--", lw=1, label=f"n = D = {stream['n_parameters']}")
+    ax.set_xlabel("samples n")
+    ax.set_ylabel("change of the estimate")
+    ax.set_title("Convergence along the stream")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
 def plot_sufficient_summary(result, *, ax=None):
     """Loss versus the first active variable ŵ₁ᵀx over the prior samples (coloured by the second)."""
     active, losses = _fitted(result).sufficient_summary(n_active=min(2, result.eigenvectors_.shape[1]))

@@ -71,7 +71,9 @@ def run_active_subspace_study(out_dir, *, preset: str = "seed", n_samples: int |
 
     Writes figures and ``summary.json`` to ``out_dir`` and returns the summary. The bootstrap
     and convergence diagnostics need the gradients, which are kept only when they fit in 1 GiB
-    and no checkpoint is asked for; otherwise they are skipped (null in the summary). Under
+    and no checkpoint is asked for; otherwise they are skipped (null in the summary) and, in one
+    process, the estimate is followed along the stream instead (``stream_convergence``: six
+    sample counts from N/32 to N). Under
     ``torch.distributed`` every rank fits its share, and rank 0 alone runs the diagnostics and
     writes the files; the other ranks return None.
     """
@@ -94,9 +96,14 @@ def run_active_subspace_study(out_dir, *, preset: str = "seed", n_samples: int |
     study = ActiveSubspace(method=method, n_components=min(n_vectors, n_samples, n_parameters),
                            full_spectrum=full_spectrum, sketch_size=sketch_size, keep_gradients=keep_gradients,
                            chunk_size=chunk_size, progress=progress)
+    rank, world = _distributed.rank_and_size()
+    # Without the gradients, how the estimate settles is followed along the stream instead.
+    stream_sizes = None
+    if not keep_gradients and world == 1:
+        stream_sizes = np.unique(np.geomspace(max(1, n_samples // 32), n_samples, 6).astype(int))[:-1]
     study.fit(model, loss, data, n_samples=n_samples, sampling="prior", seed=seed,
-              checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
-    if _distributed.rank_and_size()[0] != 0:
+              checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume, stream_sizes=stream_sizes)
+    if rank != 0:
         return None
     out_dir.mkdir(parents=True, exist_ok=True)
     timings["gradients"] = study.timings_["gradients"]
@@ -124,6 +131,8 @@ def run_active_subspace_study(out_dir, *, preset: str = "seed", n_samples: int |
     }
     if convergence is not None:
         figures["convergence.png"] = active_plots.plot_convergence(convergence)
+    elif study.stream_convergence_ is not None:
+        figures["convergence.png"] = active_plots.plot_stream_convergence(study.stream_convergence_)
     for name, figure in figures.items():
         figure.savefig(out_dir / name, dpi=110)
         figure.clf()
@@ -149,6 +158,7 @@ def run_active_subspace_study(out_dir, *, preset: str = "seed", n_samples: int |
         "bootstrap": None if bootstrap is None else {key: np.asarray(value).tolist()
                                                      for key, value in bootstrap.items()},
         "convergence": convergence,
+        "stream_convergence": study.stream_convergence_,
         "timings_s": timings,
         "peak_memory_mb": _peak_memory_mb(),
     }

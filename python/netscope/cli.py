@@ -67,12 +67,16 @@ def _active_subspace(args) -> int:
           "(share / share of parameters):")
     for layer, entry in importance.items():
         print(f"  {layer:>10}: {entry['share']:.3f}  ({entry['enrichment']:.2f}x)")
-    convergence = summary["convergence"]
-    if convergence is None:
-        print("bootstrap and convergence skipped: they need the gradients, which this run does not keep")
-    else:
+    convergence, stream = summary["convergence"], summary["stream_convergence"]
+    if stream is not None:
+        print("bootstrap skipped (it needs the gradients, which this run does not keep); along the stream, "
+              f"max rel. change of λ1..λ{stream['k']} against the final estimate: " + ", ".join(
+                  f"n={n}: {e:.2f}" for n, e in zip(stream["sizes"][:-1], stream["eigenvalue_error"][:-1])))
+    elif convergence is not None:
         print("subspace distance to the all-samples estimate: " + ", ".join(
             f"n={n}: {d:.2f}" for n, d in zip(convergence["sizes"], convergence["distance"])))
+    else:
+        print("bootstrap and convergence skipped: they need the gradients, which this run does not keep")
     print("timings (s): " + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in summary["timings_s"].items())
           + f"; peak memory {summary['peak_memory_mb']:.0f} MB")
     print(f"wrote figures and summary.json to {args.out}")
