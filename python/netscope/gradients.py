@@ -63,6 +63,26 @@ def _raise_on_nonfinite(gradients: torch.Tensor, first_index: int, what: str) ->
         )
 
 
+def _chunks(layout: ParameterLayout, chunk_gradients, first: int, stop: int, chunk_size: int, *, what: str,
+            desc: str, unit: str, progress: bool):
+    """Yield ``(start, gradients, losses)`` for the chunks of ``first`` .. ``stop - 1``, where
+    ``chunk_gradients(start, stop)`` returns torch.func's per-parameter gradients and the losses.
+
+    Each chunk's arrays (chunk_size × D) are dropped before the next chunk is computed, so only
+    one chunk is alive at a time; NaN or inf raises ValueError naming the ``what`` and its index.
+    """
+    with tqdm(total=stop, initial=first, desc=desc, unit=unit, disable=not progress) as bar:
+        for start in range(first, stop, chunk_size):
+            end = min(start + chunk_size, stop)
+            gradient_parts, losses = chunk_gradients(start, end)
+            gradients = layout.concatenate_rows(gradient_parts)
+            del gradient_parts
+            _raise_on_nonfinite(gradients, start, what)
+            bar.update(end - start)
+            yield start, gradients.detach(), losses.detach()
+            del gradients
+
+
 def prior_samples(layout: ParameterLayout, start: int, stop: int, *, seed: int, scale: float,
                   center: np.ndarray | None) -> torch.Tensor:
     """Parameter vectors start..stop-1 of the prior stream as a float32 ``(stop-start, D)`` tensor.
@@ -113,18 +133,13 @@ def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scal
     with torch.no_grad():
         loss_at(dict(model.named_parameters()))  # fail early on a non-scalar loss
     batched = vmap(grad_and_value(loss_at))
-    with tqdm(total=n_samples, initial=first, desc="prior gradients", unit="sample", disable=not progress) as bar:
-        for start in range(first, n_samples, chunk_size):
-            stop = min(start + chunk_size, n_samples)
-            samples = prior_samples(layout, start, stop, seed=seed, scale=scale, center=center)
-            gradient_parts, losses = batched(layout.unflatten_rows(samples))
-            del samples  # each of these is chunk_size × D: free them before the next chunk's
-            gradients = layout.concatenate_rows(gradient_parts)
-            del gradient_parts
-            _raise_on_nonfinite(gradients, start, "prior sample")
-            bar.update(stop - start)
-            yield start, gradients.detach(), losses.detach()
-            del gradients
+
+    def chunk_gradients(start, stop):
+        return batched(layout.unflatten_rows(prior_samples(layout, start, stop, seed=seed, scale=scale,
+                                                           center=center)))
+
+    yield from _chunks(layout, chunk_gradients, first, n_samples, chunk_size, what="prior sample",
+                       desc="prior gradients", unit="sample", progress=progress)
 
 
 def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_size: int = 1000,
@@ -152,14 +167,6 @@ def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_
     with torch.no_grad():
         loss_one(params, inputs[0], targets[0])  # fail early on a non-scalar loss
     batched = vmap(grad_and_value(loss_one), in_dims=(None, 0, 0))
-    with tqdm(total=n_samples, initial=first, desc="per-example gradients", unit="example",
-              disable=not progress) as bar:
-        for start in range(first, n_samples, chunk_size):
-            stop = min(start + chunk_size, n_samples)
-            gradient_parts, losses = batched(params, inputs[start:stop], targets[start:stop])
-            gradients = layout.concatenate_rows(gradient_parts)
-            del gradient_parts
-            _raise_on_nonfinite(gradients, start, "example")
-            bar.update(stop - start)
-            yield start, gradients.detach(), losses.detach()
-            del gradients
+    yield from _chunks(layout, lambda start, stop: batched(params, inputs[start:stop], targets[start:stop]),
+                       first, n_samples, chunk_size, what="example", desc="per-example gradients", unit="example",
+                       progress=progress)
