@@ -16,19 +16,6 @@ constexpr std::uint32_t kFormatVersion = 2;
 // small enough that the scratch stays far below the dim^2 of the sum itself.
 constexpr Index kWidenRows = 512;
 
-void check_rows(Index n, const char* what) {
-  if (n < 0) throw std::invalid_argument(std::string(what) + ": negative number of rows");
-}
-
-template <class T>
-void check_finite(const T* rows, Index n, Index dim) {
-  const Index bad = first_nonfinite_row(rows, n, dim);
-  if (bad >= 0) {
-    throw std::invalid_argument("G: row " + std::to_string(bad) +
-                                " holds NaN or inf; the accumulator was left unchanged");
-  }
-}
-
 // Calls column(j) for every column j of a (dim, dim) lower triangle, in parallel; the columns
 // shrink from dim to 1 entries, so they are handed out in small chunks to balance.
 template <class Column>
@@ -47,18 +34,16 @@ GramAccumulator::GramAccumulator(Index dim, GramPrecision precision)
 }
 
 void GramAccumulator::update(const double* rows, Index n) {
-  check_rows(n, "update");
+  require_finite_rows(rows, n, dim_, "accumulator");
   if (n == 0) return;
-  check_finite(rows, n, dim_);
   // The row-major (n, dim) block is the column-major (dim, n) matrix A; the sum grows by A A^T.
   syrk_lower(Op::None, dim_, n, 1.0, rows, dim_, 1.0, sum_.data(), dim_);
   count_ += n;
 }
 
 void GramAccumulator::update(const float* rows, Index n) {
-  check_rows(n, "update");
+  require_finite_rows(rows, n, dim_, "accumulator");
   if (n == 0) return;
-  check_finite(rows, n, dim_);
   if (precision_ == GramPrecision::Mixed) {
     if (chunk_product_.size() == 0) chunk_product_.resize(dim_, dim_);
     syrk_lower(Op::None, dim_, n, 1.0f, rows, dim_, 0.0f, chunk_product_.data(), dim_);

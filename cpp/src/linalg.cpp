@@ -197,6 +197,16 @@ Index first_nonfinite_row(const T* data, Index rows, Index cols) {
   return first == rows ? Index{-1} : first.load();
 }
 
+template <class T>
+void require_finite_rows(const T* rows, Index n, Index dim, const char* state) {
+  if (n < 0) throw std::invalid_argument("update: negative number of rows");
+  const Index bad = first_nonfinite_row(rows, n, dim);
+  if (bad >= 0) {
+    throw std::invalid_argument("G: row " + std::to_string(bad) + " holds NaN or inf; the " + state +
+                                " was left unchanged");
+  }
+}
+
 int blas_threads() { return scipy_openblas_get_num_threads(); }
 void set_blas_threads(int n) {
   if (n < 1) throw std::invalid_argument("the number of BLAS threads must be >= 1");
@@ -214,6 +224,8 @@ template void symmetric_eigen_top<double>(Matrix<double>&, Index, Vector<double>
 template Vector<float> symmetric_eigenvalues<float>(Matrix<float>&);
 template Vector<double> symmetric_eigenvalues<double>(Matrix<double>&);
 template Index first_nonfinite_row<float>(const float*, Index, Index);
+template void require_finite_rows<float>(const float*, Index, Index, const char*);
+template void require_finite_rows<double>(const double*, Index, Index, const char*);
 template Index first_nonfinite_row<double>(const double*, Index, Index);
 
 }  // namespace netscope

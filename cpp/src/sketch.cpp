@@ -42,12 +42,8 @@ void NystromSketch::for_each_row_block(Body&& body) const {
 
 template <class T>
 void NystromSketch::update_rows(const T* rows, Index n) {
-  if (n < 0) throw std::invalid_argument("update: negative number of rows");
+  require_finite_rows(rows, n, dim_, "sketch");
   if (n == 0) return;
-  const Index bad = first_nonfinite_row(rows, n, dim_);
-  if (bad >= 0) {
-    throw std::invalid_argument("G: row " + std::to_string(bad) + " holds NaN or inf; the sketch was left unchanged");
-  }
   // `rows` is the column-major (dim, n) matrix G^T. A block of its rows is read in place when it
   // is float64 and widened to float64 otherwise, so that the sums stay exact to double rounding.
   Matrix<double> widened;

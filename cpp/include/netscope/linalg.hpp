@@ -61,6 +61,12 @@ Vector<T> symmetric_eigenvalues(Matrix<T>& a);
 template <class T>
 Index first_nonfinite_row(const T* data, Index rows, Index cols);
 
+// The check every streaming update makes before it touches its state: throws
+// std::invalid_argument for a negative n, or naming the first row of the row-major (n, dim)
+// block G that holds NaN or inf ("... the <state> was left unchanged"). O(n dim), both cores.
+template <class T>
+void require_finite_rows(const T* rows, Index n, Index dim, const char* state);
+
 // Threads the linked OpenBLAS uses; OpenMP loops of the core follow omp_set_num_threads.
 int blas_threads();
 void set_blas_threads(int n);
