@@ -41,6 +41,13 @@ def compare(candidates: dict, score, *, baseline: str, repeat: int) -> list[dict
     return rows
 
 
+def stream(state, rows, chunk: int):
+    """Feed ``rows`` to a GramAccumulator or NystromSketch ``state`` in chunks; return the state."""
+    for start in range(0, len(rows), chunk):
+        state.update(rows[start:start + chunk])
+    return state
+
+
 def max_principal_angle_degrees(A, B) -> float:
     """Largest principal angle between the column spans of A and B, in degrees."""
     return float(np.degrees(np.max(scipy.linalg.subspace_angles(np.asarray(A, float), np.asarray(B, float)))))

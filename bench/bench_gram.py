@@ -15,14 +15,7 @@ import numpy as np
 from scipy.linalg.blas import dsyrk
 
 import netscope
-from _harness import best_time, write_result
-
-
-def stream(G, chunk, precision):
-    gram = netscope.GramAccumulator(G.shape[1], precision=precision)
-    for start in range(0, len(G), chunk):
-        gram.update(G[start:start + chunk])
-    return gram
+from _harness import best_time, stream, write_result
 
 
 def main():
@@ -58,7 +51,8 @@ def main():
     add("scipy dsyrk (float64, one call)", dsyrk_time)
     add("numpy G.T @ G (float64, one call)", numpy_time)
     for precision in ("float64", "mixed"):
-        seconds, gram = best_time(lambda: stream(G, args.chunk, precision), args.repeat)
+        seconds, gram = best_time(
+            lambda: stream(netscope.GramAccumulator(dim, precision=precision), G, args.chunk), args.repeat)
         add(f"netscope update, {precision}, chunks of {args.chunk}", seconds, gram.matrix())
     write_result("gram", rows, n=n, dim=dim, chunk=args.chunk, input_dtype="float32")
 

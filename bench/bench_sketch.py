@@ -26,7 +26,7 @@ import scipy.linalg
 import torch
 
 import netscope
-from _harness import best_time, max_principal_angle_degrees, write_result
+from _harness import best_time, max_principal_angle_degrees, stream, write_result
 from netscope.gradients import prior_gradients
 from netscope.models import mlp, regression_1d
 
@@ -36,12 +36,6 @@ def seed_gradients(n: int) -> np.ndarray:
     chunks = prior_gradients(mlp(1, 35, 5, 1), torch.nn.MSELoss(), regression_1d(256), n_samples=n,
                              progress=False)
     return np.concatenate([g.numpy() for _, g, _ in chunks])
-
-
-def stream(state, G, chunk):
-    for start in range(0, len(G), chunk):
-        state.update(G[start:start + chunk])
-    return state
 
 
 def seed_size(n: int, chunk: int, repeat: int) -> list[dict]:
