@@ -70,6 +70,8 @@ def test_checkpoints_resume_to_the_uninterrupted_result_in_process(tmp_path):
         netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), data, n_samples=10, checkpoint=path)
     with pytest.raises(ValueError, match="resume=True needs checkpoint"):
         fit(torch.nn.MSELoss(), resume=True)
+    with pytest.raises(ValueError, match="checkpoint_every must be >= 1"):
+        fit(torch.nn.MSELoss(), checkpoint=path, checkpoint_every=0)
 
 
 def test_stream_convergence_records_the_estimate_along_the_stream():
@@ -87,6 +89,8 @@ def test_stream_convergence_records_the_estimate_along_the_stream():
     np.testing.assert_array_equal(stream["eigenvalues"][1], fit(200).eigenvalues_)
     assert stream["eigenvalue_error"][-1] == 0 and stream["distance_to_previous"][0] is None
     assert all(0 <= distance <= 1 for distance in stream["distance_to_previous"][1:])
+    with pytest.raises(ValueError, match="stream_sizes must be >= 1"):
+        fit(400, stream_sizes=[0, 100])
     with pytest.raises(ValueError, match="stream_sizes needs a streaming method"):
         netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), data, n_samples=10, stream_sizes=[5])
 
