@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,8 +28,8 @@ def saved_result(folder):
 
 
 class InterruptedLoss(torch.nn.MSELoss):
-    """MSE that raises KeyboardInterrupt on its ``calls``-th evaluation (one per chunk, plus one
-    up-front check): a run stopped part-way."""
+    """MSE that raises KeyboardInterrupt on its ``calls``-th evaluation (one per chunk): a run
+    stopped part-way."""
 
     def __init__(self, calls):
         super().__init__()
@@ -41,33 +42,49 @@ class InterruptedLoss(torch.nn.MSELoss):
         return super().forward(predictions, targets)
 
 
-def test_checkpoints_resume_to_the_uninterrupted_result_in_process(tmp_path):
+def saved_count(path):
+    return json.loads(Path(f"{path}.json").read_text())["count"]
+
+
+@pytest.mark.parametrize("method", ["sketch", "snapshot"])
+def test_checkpoints_resume_to_the_uninterrupted_result_in_process(tmp_path, method):
     torch.manual_seed(0)
     model, data = mlp(1, 8, 2, 1), regression_1d(32)
     path = tmp_path / "state.bin"
 
     def fit(loss, **options):
-        estimator = netscope.ActiveSubspace(method="sketch", n_components=4, keep_gradients=False, chunk_size=50,
-                                            progress=False)
+        estimator = netscope.ActiveSubspace(method=method, n_components=4, keep_gradients=method == "snapshot",
+                                            chunk_size=50, progress=False)
         return estimator.fit(model, loss, data, n_samples=400, seed=3, **options)
 
     whole = fit(torch.nn.MSELoss())
     with pytest.raises(KeyboardInterrupt):  # stopped in chunk 4 of 8: the last checkpoint holds 100
-        fit(InterruptedLoss(5), checkpoint=path, checkpoint_every=100)
-    assert netscope.NystromSketch.load(path).count == 100
+        fit(InterruptedLoss(4), checkpoint=path, checkpoint_every=100)
+    assert saved_count(path) == 100
     assert len(json.loads((tmp_path / "state.bin.json").read_text())["losses"]) == 100
+    if method == "sketch":
+        assert netscope.NystromSketch.load(path).count == 100
+    else:  # the kept gradients live beside the checkpoint, 100 rows of them written
+        assert not path.exists() and np.load(f"{path}.gradients.npy").shape == (400, whole.n_parameters_)
     resumed = fit(torch.nn.MSELoss(), checkpoint=path, checkpoint_every=100, resume=True)
     np.testing.assert_array_equal(resumed.eigenvalues_, whole.eigenvalues_)
     np.testing.assert_array_equal(resumed.eigenvectors_, whole.eigenvectors_)
     np.testing.assert_array_equal(resumed.losses_, whole.losses_)
-    assert netscope.NystromSketch.load(path).count == 400  # the finished run's state
+    assert saved_count(path) == 400  # the finished run's state
+    if method == "snapshot":
+        np.testing.assert_array_equal(resumed.gradients_, whole.gradients_)
+        # A flipped bit in the kept rows is caught by their checksums.
+        rows = np.load(f"{path}.gradients.npy", mmap_mode="r+")
+        rows[7, 3] = np.nextafter(rows[7, 3], np.float32(np.inf))
+        rows.flush()
+        del rows
+        with pytest.raises(ValueError, match="corrupt .rows 0..49 fail their checksum"):
+            fit(torch.nn.MSELoss(), checkpoint=path, checkpoint_every=100, resume=True)
 
     with pytest.raises(ValueError, match="other settings.*seed"):
-        netscope.ActiveSubspace(method="sketch", n_components=4, keep_gradients=False, chunk_size=50,
+        netscope.ActiveSubspace(method=method, n_components=4, keep_gradients=method == "snapshot", chunk_size=50,
                                 progress=False).fit(model, torch.nn.MSELoss(), data, n_samples=400, seed=4,
                                                     checkpoint=path, resume=True)
-    with pytest.raises(ValueError, match="streaming method"):
-        netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), data, n_samples=10, checkpoint=path)
     with pytest.raises(ValueError, match="resume=True needs checkpoint"):
         fit(torch.nn.MSELoss(), resume=True)
     with pytest.raises(ValueError, match="checkpoint_every must be >= 1"):

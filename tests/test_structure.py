@@ -33,7 +33,7 @@ def test_tracker_records_hidden_outputs_and_leaves_the_model_alone(small_model, 
     for p in model.parameters():
         p.grad = torch.full_like(p, 0.5)
     before = [p.detach().clone() for p in model.parameters()]
-    tracker = ActivationTracker(model, x, labels)
+    tracker = ActivationTracker(model, (x, labels))
     assert tracker.layers == default_hidden_layers(model) == ["act1", "act2"]
     record = tracker.snapshot()
     with torch.no_grad():
@@ -47,7 +47,7 @@ def test_tracker_records_hidden_outputs_and_leaves_the_model_alone(small_model, 
 
 def test_sensitivity_is_the_per_sample_gradient_norm(small_model, probe):
     x, labels = probe
-    tracker = ActivationTracker(small_model, x, labels, loss_fn=torch.nn.functional.cross_entropy)
+    tracker = ActivationTracker(small_model, (x, labels), loss_fn=torch.nn.functional.cross_entropy)
     record = tracker.snapshot()
     i = 7
     hidden = torch.relu(small_model.layer1(x[i:i + 1])).detach().requires_grad_(True)
@@ -87,7 +87,7 @@ def test_knn_preservation_of_the_points_themselves_is_one(rng):
 
 def test_structure_map_and_export(small_model, probe, tmp_path):
     x, labels = probe
-    tracker = ActivationTracker(small_model, x, labels)
+    tracker = ActivationTracker(small_model, (x, labels))
     tracker.snapshot(label="start")
     with torch.no_grad():
         for p in small_model.parameters():
@@ -119,12 +119,14 @@ def test_neuron_sample_graph_is_bipartite_with_top_links(rng):
 
 def test_bad_input(small_model, probe):
     x, labels = probe
+    with pytest.raises(ValueError, match=r"data: inputs hold \[40\] examples .* but targets hold 39"):
+        ActivationTracker(small_model, (x, labels[:-1]))
     with pytest.raises(ValueError, match="labels must be 1-D"):
-        ActivationTracker(small_model, x, labels[:-1])
+        ActivationTracker(small_model, (x, np.zeros((40, 2))))
     with pytest.raises(ValueError, match="layers must name modules"):
-        ActivationTracker(small_model, x, labels, layers=["nope"])
+        ActivationTracker(small_model, (x, labels), layers=["nope"])
     with pytest.raises(ValueError, match="no snapshots"):
-        StructureMap().fit(ActivationTracker(small_model, x, labels))
+        StructureMap().fit(ActivationTracker(small_model, (x, labels)))
     with pytest.raises(ValueError, match="top must be <= 5"):
         neuron_sample_graph(np.ones((3, 5)), top=6)
 

@@ -1,10 +1,14 @@
-"""Checkpoints of a streaming fit, so that a killed run resumes where it stopped.
+"""Checkpoints of a fit, so that a killed run resumes where it stopped.
 
-A checkpoint is two files, each written atomically (a temporary file, then a rename): the
-accumulator's own state at ``path`` and, at ``path + ".json"``, the run's settings and the losses
-seen so far. The sidecar is written first, so it always covers at least the samples the state
-holds; on resume the state's count says where to go on, and the chunks after it are the ones an
-uninterrupted run computes, so the result is the same bit for bit.
+A checkpoint of ``path`` is up to three files: at ``path + ".json"`` the run's settings, the
+sample count and the losses so far; at ``path`` the streaming accumulator's own state (methods
+"gram" and "sketch"); at ``path + ".gradients.npy"`` the kept gradient rows (methods "snapshot"
+and "randomized", or any method that keeps its gradients), memory-mapped and checksummed chunk by
+chunk (:class:`netscope._rows.DiskRows`). The rows are flushed first, then the sidecar and the
+state are each written atomically (a temporary file, then a rename), the sidecar first, so it
+always covers at least the samples the state holds. On resume the count says where to go on,
+and the chunks after it are the ones an uninterrupted run computes, so the result is the same
+bit for bit.
 """
 
 from __future__ import annotations
@@ -15,30 +19,42 @@ from pathlib import Path
 
 import numpy as np
 
+from ._rows import DiskRows
+
 
 class Checkpoint:
-    """Save ``(accumulator, losses)`` every ``every`` samples to ``path``; restore them on resume.
-
-    ``losses`` is the fit's list of per-chunk loss arrays.
+    """Save a fit's state every ``every`` samples to ``path``; restore it on resume.
 
     ``settings`` (a JSON-able dict) identifies the run: a checkpoint written with other settings is
-    refused, since resuming from it would mix two different sample streams.
+    refused, since resuming from it would mix two different sample streams. ``rows`` (a
+    :class:`DiskRows`, or None) receives the kept gradients; the caller appends to it.
     """
 
-    def __init__(self, path, every: int, settings: dict):
+    def __init__(self, path, every: int, settings: dict, rows: DiskRows | None = None):
         self.path = Path(path)
         self.sidecar = Path(f"{self.path}.json")
         self.every = every
         self.settings = settings
+        self.rows = rows
         self._saved_count = 0
 
-    def restore(self, accumulator_class):
-        """``(accumulator, losses)`` from the files, or None when there is no checkpoint yet."""
-        if not self.path.exists():
+    @staticmethod
+    def rows_path(path) -> Path:
+        return Path(f"{path}.gradients.npy")
+
+    def begin(self, accumulator_class=None, *, resume: bool):
+        """With ``resume``, ``(accumulator or None, losses, count)`` from the files; None when not
+        resuming or when there is no checkpoint yet (then the row file, if any, is created afresh)."""
+        if not resume:
+            if self.rows is not None:
+                self.rows.open()
             return None
-        if not self.sidecar.exists():
+        if accumulator_class is not None and self.path.exists() and not self.sidecar.exists():
             raise ValueError(f"checkpoint: {self.sidecar} is missing; delete {self.path} to start afresh")
-        accumulator = accumulator_class.load(self.path)
+        if not self.sidecar.exists() or (accumulator_class is not None and not self.path.exists()):
+            if self.rows is not None:
+                self.rows.open()
+            return None
         try:
             saved = json.loads(self.sidecar.read_text())
         except json.JSONDecodeError as error:
@@ -49,23 +65,31 @@ class Checkpoint:
             changes = ", ".join(f"{key}: {old!r} then, {new!r} now" for key, (old, new) in different.items())
             raise ValueError(f"checkpoint: {self.path} was written by a run with other settings ({changes}); "
                              "run with those settings, or delete the checkpoint to start afresh")
+        accumulator = None if accumulator_class is None else accumulator_class.load(self.path)
+        count = saved["count"] if accumulator is None else accumulator.count
         losses = saved["losses"]
-        if len(losses) < accumulator.count:
-            raise ValueError(f"checkpoint: {self.sidecar} holds {len(losses)} losses for {accumulator.count} samples")
-        self._saved_count = accumulator.count
-        return accumulator, [np.asarray(losses[:accumulator.count], dtype=np.float64)]
+        if len(losses) < count:
+            raise ValueError(f"checkpoint: {self.sidecar} holds {len(losses)} losses for {count} samples")
+        if self.rows is not None:
+            self.rows.open(count, saved.get("rows", []))
+        self._saved_count = count
+        return accumulator, [np.asarray(losses[:count], dtype=np.float64)], count
 
-    def after_chunk(self, accumulator, losses) -> None:
+    def after_chunk(self, count: int, accumulator, losses) -> None:
         """Save if ``every`` samples went by since the last save (checkpoints fall on chunk ends)."""
-        if accumulator.count - self._saved_count >= self.every:
-            self.save(accumulator, losses)
+        if count - self._saved_count >= self.every:
+            self.save(count, accumulator, losses)
 
-    def save(self, accumulator, losses) -> None:
-        """Write the sidecar, then the state. O(size of the state)."""
+    def save(self, count: int, accumulator, losses) -> None:
+        """Flush the rows, write the sidecar, then the state. O(size of the state)."""
+        if self.rows is not None:
+            self.rows.flush()
         flat = np.concatenate(losses).astype(np.float64).tolist() if losses else []
-        payload = {"settings": self.settings, "count": accumulator.count, "losses": flat}
+        payload = {"settings": self.settings, "count": count, "losses": flat,
+                   "rows": None if self.rows is None else self.rows.checksums}
         temporary = Path(f"{self.sidecar}.tmp")
         temporary.write_text(json.dumps(payload))
         os.replace(temporary, self.sidecar)
-        accumulator.save(self.path)
-        self._saved_count = accumulator.count
+        if accumulator is not None:
+            accumulator.save(self.path)
+        self._saved_count = count

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -12,10 +13,13 @@ from tqdm.auto import tqdm
 
 from . import _core, _distributed
 from ._checkpoint import Checkpoint
+from ._rows import DiskRows, MemoryRows
 from ._validation import as_float_matrix, check_all_finite, check_int
-from .gradients import SAMPLE_BLOCK, check_data, data_gradients, prior_gradients, prior_samples
+from .data import as_batches
+from .gradients import SAMPLE_BLOCK, data_gradients, prior_gradients, prior_samples
 from .gram import GramAccumulator
 from .parameters import ParameterLayout
+from .per_sample import BACKENDS
 from .rsvd import eigh_top, randomized_svd
 from .sketch import NystromSketch
 
@@ -125,9 +129,15 @@ class ActiveSubspace:
         holds only the top k. Not for ``"randomized"``.
     keep_gradients : bool
         Keep G (float32, N × D) after fitting: needed by :meth:`bootstrap` and
-        :meth:`convergence`. ``"snapshot"`` and ``"randomized"`` need it to fit anyway.
+        :meth:`convergence`. ``"snapshot"`` and ``"randomized"`` need it to fit anyway. With a
+        checkpoint, G lives in a memory-mapped file beside it.
     chunk_size : int or None
-        Samples per torch batch (default: 256 for prior, 1000 for data sampling).
+        Samples per torch batch (default: 256 for prior, 1000 for data sampling; with a loader,
+        data sampling also cuts at its batches).
+    backend : {"auto", "vmap", "loop"}
+        How per-sample gradients are batched: ``"vmap"`` (torch.func, one batched pass per
+        chunk), ``"loop"`` (one autograd pass per sample: any layer, slower), ``"auto"`` (vmap,
+        and the loop with one warning naming the layer where vmap cannot batch it).
     progress : bool
         Show tqdm progress bars.
 
@@ -145,7 +155,7 @@ class ActiveSubspace:
 
     def __init__(self, method: str = "snapshot", n_components: int | None = None, *,
                  full_spectrum: bool = False, sketch_size: int | None = None, keep_gradients: bool = True,
-                 chunk_size: int | None = None, progress: bool = True):
+                 chunk_size: int | None = None, backend: str = "auto", progress: bool = True):
         if method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {method!r}")
         if full_spectrum and method in ("randomized", "sketch"):
@@ -166,30 +176,49 @@ class ActiveSubspace:
         self.n_components = n_components
         self.full_spectrum = full_spectrum
         self.keep_gradients = keep_gradients
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         self.chunk_size = chunk_size
+        self.backend = backend
         self.progress = progress
 
     # ------------------------------------------------------------------ fitting
     def fit(self, model: torch.nn.Module, loss_fn, data, *, n_samples: int | None = None,
             sampling: str = "prior", seed: int = 0, scale: float = 1.0, centered: bool = False,
-            checkpoint=None, checkpoint_every: int = 1000, resume: bool = False, stream_sizes=None):
+            prior_batches: int | None = None, device=None, mode: str = "eval", checkpoint=None,
+            checkpoint_every: int = 1000, resume: bool = False, stream_sizes=None):
         """Sample gradients of ``loss_fn(model(inputs), targets)`` and estimate the subspace.
 
         Parameters
         ----------
-        model : torch.nn.Module — its trainable parameters span the space (D of them).
+        model : torch.nn.Module — its trainable parameters span the space (D of them). Any
+            module: layers torch.func cannot batch fall back to a per-sample loop (``backend``).
         loss_fn : callable(predictions, targets) -> scalar tensor, e.g. ``torch.nn.MSELoss()``.
-        data : (inputs, targets) tensors with the same first dimension.
+        data : a pair ``(inputs, targets)`` of tensors, or a re-iterable of such batches (a
+            ``DataLoader``, a list); ``inputs`` a tensor, a tuple/list (``model(*inputs)``) or a
+            dict (``model(**inputs)``) of tensors (see :mod:`netscope.data`). Read batch by
+            batch: the dataset is never held whole.
         n_samples : int or None — N. Prior: None means D (the seed found N ≳ D is needed);
             data: None means one gradient per example of ``data``, in order.
-        sampling : "prior" — parameters x_j ~ N(c, scale² I), the loss over all of ``data``
-            (c = 0, or the model's parameters if ``centered``); "data" — the model's current
-            parameters, one gradient per example (the empirical Fisher).
-        seed : int — the prior stream and the sketch's test matrix; equal seeds give identical
-            results.
-        checkpoint : path or None — for the streaming methods ("gram", "sketch") without kept
-            gradients: save the accumulator and the losses to this file (and ``<file>.json``)
-            every ``checkpoint_every`` samples and at the end, atomically.
+        sampling : "prior" — parameters x_j ~ N(c, scale² I), the mean loss over all of ``data``
+            (summed batch by batch; c = 0, or the model's parameters if ``centered``); "data" —
+            the model's current parameters, one gradient per example (the empirical Fisher).
+        seed : int — the prior stream, dropout masks in ``mode="dropout"`` and the sketch's test
+            matrix; equal seeds give identical results.
+        prior_batches : int or None — prior sampling over the first m batches only, a fixed
+            subset: m/B of the cost, but C is then that subset's (biased against the dataset's
+            C by the spread of subset gradients; see :func:`netscope.gradients.prior_gradients`).
+        device : None or a torch device — where the gradients are computed: the device of the
+            model's parameters (None), which an explicit value must equal. Batches move there
+            one at a time; each chunk of gradients crosses to the host once.
+        mode : "eval" (default) — every layer in eval mode: dropout off, BatchNorm on running
+            statistics, each example's gradient its own; "dropout" — eval, but dropout on, with
+            per-sample masks seeded by ``seed`` (reproducible for a given backend and chunk
+            size); "train" — every layer in train mode (refused with BatchNorm, whose batch
+            statistics couple the examples). Every module's mode is restored afterwards.
+        checkpoint : path or None — save the fit's state to this file (and ``<file>.json``;
+            kept gradients to ``<file>.gradients.npy``, chunk by chunk) every
+            ``checkpoint_every`` samples and at the end, atomically and checksummed.
         resume : bool — go on from ``checkpoint`` if it exists (written by a run with the same
             settings); the result equals an uninterrupted run's bit for bit.
         stream_sizes : sequence of int or None — for the streaming methods in one process: at
@@ -207,7 +236,8 @@ class ActiveSubspace:
         "randomized"), and every rank ends with the single-process result up to the order of
         the sums. With a checkpoint, rank r writes ``<file>.rank<r>``.
 
-        Returns ``self``. Cost: N forward/backward passes in torch, then as ``method`` says.
+        The estimator's fitted state changes only when the fit succeeds. Returns ``self``.
+        Cost: N forward/backward passes in torch, then as ``method`` says.
         """
         if sampling not in SAMPLINGS:
             raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
@@ -215,48 +245,64 @@ class ActiveSubspace:
         seed = check_int(seed, "seed", minimum=0)
         if resume and checkpoint is None:
             raise ValueError("resume=True needs checkpoint= (the file to resume from)")
+        batches = as_batches(data)
         rank, world = _distributed.rank_and_size()
         if sampling == "prior":
             n = layout.n_parameters if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
             chunk_size = self.chunk_size or 4 * SAMPLE_BLOCK
-            self._prior = {"seed": seed, "scale": float(scale),
-                           "center": layout.flatten(model) if centered else None}
+            prior = {"seed": seed, "scale": float(scale), "center": layout.flatten(model) if centered else None}
         else:
-            n = len(check_data(data)[0]) if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
+            n = batches.n_examples if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
             chunk_size = self.chunk_size or 1000
-            self._prior = None
+            prior = None
+            if checkpoint is not None and batches.shuffles:
+                raise ValueError("checkpoint: the loader shuffles, so a resumed run would meet other examples; "
+                                 "use shuffle=False with sampling='data' and a checkpoint")
         first, stop = _distributed.sample_range(n, chunk_size, rank, world)
 
         accumulator = self._new_accumulator(layout.n_parameters, seed)
+        rows = MemoryRows(layout.n_parameters)
         losses = []
         saver = None
         if checkpoint is not None:
-            saver = self._checkpoint(checkpoint, checkpoint_every, rank, world, {
+            every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
+            path = os.fspath(checkpoint) if world == 1 else f"{os.fspath(checkpoint)}.rank{rank}"
+            disk = DiskRows(Checkpoint.rows_path(path), stop - first, layout.n_parameters) if self._keeps_rows else None
+            saver = Checkpoint(path, every, {
                 "method": self.method, "sketch_size": getattr(accumulator, "sketch_size", None),
-                "n_parameters": layout.n_parameters, "n_samples": n, "sampling": sampling, "seed": seed,
-                "scale": float(scale), "centered": centered, "chunk_size": chunk_size,
-                "rank": rank, "world_size": world})
-            restored = saver.restore(type(accumulator)) if resume else None
+                "keep_gradients": self._keeps_rows, "n_parameters": layout.n_parameters, "n_samples": n,
+                "sampling": sampling, "seed": seed, "scale": float(scale), "centered": centered,
+                "prior_batches": prior_batches, "mode": mode, "backend": self.backend, "chunk_size": chunk_size,
+                "rank": rank, "world_size": world}, rows=disk)
+            restored = saver.begin(None if accumulator is None else type(accumulator), resume=resume)
             if restored is not None:
-                accumulator, losses = restored
-                first += accumulator.count
+                accumulator, losses, count = restored
+                first += count
+            rows = disk or rows
         progress = self.progress and rank == 0
+        options = {"chunk_size": chunk_size, "start": first, "device": device, "mode": mode,
+                   "backend": self.backend, "progress": progress}
         if first >= stop:
             chunks = iter(())
         elif sampling == "prior":
-            chunks = prior_gradients(model, loss_fn, data, n_samples=stop, seed=seed, scale=scale,
-                                     centered=centered, chunk_size=chunk_size, start=first, progress=progress)
+            chunks = prior_gradients(model, loss_fn, batches, n_samples=stop, seed=seed, scale=scale,
+                                     centered=centered, prior_batches=prior_batches, **options)
         else:
-            chunks = data_gradients(model, loss_fn, data, n_samples=stop, chunk_size=chunk_size, start=first,
-                                    progress=progress)
-        self.sampling_ = sampling
+            chunks = data_gradients(model, loss_fn, batches, n_samples=stop, seed=seed, **options)
         monitor = None
         if stream_sizes is not None:
             if self.method not in ("gram", "sketch") or world > 1:
                 raise ValueError("stream_sizes needs a streaming method (method='gram' or 'sketch') in one process")
             monitor = _StreamMonitor(stream_sizes, min(10, self.n_components or 10), self._streaming_solver(accumulator))
-        return self._fit_chunks(_as_arrays(chunks), layout, accumulator=accumulator, losses=losses,
-                                checkpoint=saver, monitor=monitor, distributed=world > 1)
+        with contextlib.closing(chunks) if hasattr(chunks, "close") else contextlib.nullcontext():
+            return self._fit_chunks(_as_arrays(chunks), layout, accumulator=accumulator, rows=rows, losses=losses,
+                                    checkpoint=saver, monitor=monitor, distributed=world > 1,
+                                    sampling=sampling, prior=prior)
+
+    @property
+    def _keeps_rows(self) -> bool:
+        """Whether a fit keeps G: asked to, or needed by the method."""
+        return self.keep_gradients or self.method not in ("gram", "sketch")
 
     @staticmethod
     def _streaming_solver(accumulator):
@@ -264,14 +310,6 @@ class ActiveSubspace:
         if isinstance(accumulator, NystromSketch):
             return accumulator.eigenpairs
         return lambda k: eigh_top(accumulator.matrix(), k)
-
-    def _checkpoint(self, path, every, rank, world, settings):
-        if self.method not in ("gram", "sketch") or self.keep_gradients:
-            raise ValueError("checkpoint needs a streaming method (method='gram' or 'sketch') and "
-                             "keep_gradients=False: the gradients themselves are not checkpointed")
-        every = check_int(every, "checkpoint_every", minimum=1)
-        path = os.fspath(path) if world == 1 else f"{os.fspath(path)}.rank{rank}"
-        return Checkpoint(path, every, settings)
 
     def fit_gradients(self, chunks, *, layout: ParameterLayout | None = None):
         """Estimate the subspace from gradients you computed: an iterable of (n, D) arrays.
@@ -281,9 +319,7 @@ class ActiveSubspace:
         """
         if isinstance(chunks, np.ndarray):
             chunks = [chunks]
-        self.sampling_ = "given"
-        self._prior = None
-        return self._fit_chunks(((chunk, None) for chunk in chunks), layout)
+        return self._fit_chunks(((chunk, None) for chunk in chunks), layout, sampling="given", prior=None)
 
     def _new_accumulator(self, dim: int, seed: int = 0):
         """The streaming state of "gram" and "sketch" (None for the methods that keep G)."""
@@ -293,17 +329,18 @@ class ActiveSubspace:
             return NystromSketch(dim, min(self.sketch_size or 2 * self.n_components + 10, dim), seed=seed)
         return None
 
-    def _fit_chunks(self, chunks, layout, *, accumulator=None, losses=(), checkpoint=None, monitor=None,
-                    distributed=False):
+    def _fit_chunks(self, chunks, layout, *, sampling, prior, accumulator=None, rows=None, losses=(),
+                    checkpoint=None, monitor=None, distributed=False):
         timings = {}
         start = time.perf_counter()
-        kept, losses = [], list(losses)
+        losses = list(losses)
         dim = layout.n_parameters if layout is not None else None
-        need_rows = self.keep_gradients or self.method not in ("gram", "sketch")
+        rows = rows if rows is not None else MemoryRows(dim)
+        count = accumulator.count if accumulator is not None else rows.count
         for index, (chunk, chunk_losses) in enumerate(chunks):
             chunk = as_float_matrix(chunk, f"gradient chunk {index}")
             if dim is None:
-                dim = chunk.shape[1]
+                dim = rows.dim = chunk.shape[1]
             if chunk.shape[1] != dim:
                 raise ValueError(f"gradient chunk {index} has {chunk.shape[1]} columns, expected {dim}"
                                  + (" (the layout's parameter count)" if layout is not None else " (as the first)"))
@@ -312,20 +349,21 @@ class ActiveSubspace:
             check_all_finite(chunk, f"gradient chunk {index}")
             if accumulator is not None:
                 accumulator.update(chunk)
-            if need_rows:
-                kept.append(chunk.astype(np.float32, copy=False))
+            if self._keeps_rows:
+                rows.append(chunk)
+            count += len(chunk)
             if chunk_losses is not None:
                 losses.append(chunk_losses)
             if checkpoint is not None:
-                checkpoint.after_chunk(accumulator, losses)
+                checkpoint.after_chunk(count, accumulator, losses)
             if monitor is not None:
                 monitor.after_chunk(accumulator.count)
             del chunk  # not needed while the next chunk is computed
         if dim is None:
             raise ValueError("chunks: no gradients were given")
         if checkpoint is not None:
-            checkpoint.save(accumulator, losses)
-        G = (np.concatenate(kept) if kept else np.empty((0, dim), np.float32)) if need_rows else None
+            checkpoint.save(count, accumulator, losses)
+        G = rows.stacked() if self._keeps_rows else None
         losses = np.concatenate(losses).astype(np.float64) if losses else None
         if distributed:
             if accumulator is not None:
@@ -354,6 +392,8 @@ class ActiveSubspace:
         self.eigenvalues_ = np.maximum(np.asarray(values, dtype=np.float64), 0.0)
         self.eigenvectors_ = np.asarray(vectors, dtype=np.float64)
         self.parameter_layout_ = layout
+        self.sampling_ = sampling
+        self._prior = prior
         self.n_samples_ = int(n)
         self.n_parameters_ = int(dim)
         self.gradients_ = G if self.keep_gradients else None

@@ -8,38 +8,33 @@ Two sampling modes (see ../shared/DESIGN.md):
   Fisher).
 
 Both batch over samples with ``torch.func.vmap(grad(...))`` on ``functional_call``, chunk by
-chunk, so N × D is never needed in memory at once. The prior stream comes in blocks of
-``SAMPLE_BLOCK`` samples, block b drawn from the seed ``(seed, b)``: the stream is the same
-whatever the chunk size, and any sample can be recomputed from its index alone.
+chunk, so N × D is never needed in memory at once; where vmap cannot batch a layer, a per-sample
+autograd loop takes over (:mod:`netscope.per_sample`). ``data`` is a tensor pair or a re-iterable
+of batches (:mod:`netscope.data`), read batch by batch. Work happens on the model's device; each
+chunk of gradients crosses to host memory once, as it leaves. The network is in eval mode while
+its gradients are taken (``mode``, :mod:`netscope.modes`), and every module's mode is restored.
+
+The prior stream comes in blocks of ``SAMPLE_BLOCK`` samples, block b drawn on the host from the
+seed ``(seed, b)`` and then moved to the device: the stream is the same whatever the chunk size
+and the device, and any sample can be recomputed from its index alone.
 """
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import torch
-from torch.func import functional_call, grad_and_value, vmap
+from torch.func import functional_call
 from tqdm.auto import tqdm
 
 from ._validation import check_int
+from .data import as_batches, call_arguments, map_tensors, model_device
+from .modes import check_mode, modes
 from .parameters import ParameterLayout
+from .per_sample import PerSampleGradients
 
 SAMPLE_BLOCK = 64
-
-
-def check_data(data):
-    """Return ``(inputs, targets)`` from ``data``, checked: two tensors with one first dimension."""
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise TypeError("data must be a pair (inputs, targets) of tensors")
-    inputs, targets = data
-    for name, tensor in (("inputs", inputs), ("targets", targets)):
-        if not isinstance(tensor, torch.Tensor):
-            raise TypeError(f"data: {name} must be a torch.Tensor, got {type(tensor).__name__}")
-    if len(inputs) == 0 or len(inputs) != len(targets):
-        raise ValueError(
-            f"data: inputs and targets must hold the same, non-zero number of examples, "
-            f"got {len(inputs)} and {len(targets)}"
-        )
-    return inputs, targets
 
 
 def _checked_loss(loss_fn, predictions, targets):
@@ -63,24 +58,36 @@ def _raise_on_nonfinite(gradients: torch.Tensor, first_index: int, what: str) ->
         )
 
 
-def _chunks(layout: ParameterLayout, chunk_gradients, first: int, stop: int, chunk_size: int, *, what: str,
-            desc: str, unit: str, progress: bool):
-    """Yield ``(start, gradients, losses)`` for the chunks of ``first`` .. ``stop - 1``, where
-    ``chunk_gradients(start, stop)`` returns torch.func's per-parameter gradients and the losses.
+def _to_host(pieces, first: int, stop: int, *, what: str, desc: str, unit: str, progress: bool):
+    """Yield ``(start, gradients, losses)`` on the host for the device pieces ``(start, gradients,
+    losses)`` of samples ``first`` .. ``stop - 1``.
 
-    Each chunk's arrays (chunk_size × D) are dropped before the next chunk is computed, so only
-    one chunk is alive at a time; NaN or inf raises ValueError naming the ``what`` and its index.
+    Each piece is checked on its device (NaN or inf raises ValueError naming the ``what`` and
+    its index), crosses to host memory once, and is dropped before the next is computed, so only
+    one chunk × D block is alive at a time.
     """
     with tqdm(total=stop, initial=first, desc=desc, unit=unit, disable=not progress) as bar:
-        for start in range(first, stop, chunk_size):
-            end = min(start + chunk_size, stop)
-            gradient_parts, losses = chunk_gradients(start, end)
-            gradients = layout.concatenate_rows(gradient_parts)
-            del gradient_parts
+        for start, gradients, losses in pieces:
             _raise_on_nonfinite(gradients, start, what)
-            bar.update(end - start)
-            yield start, gradients.detach(), losses.detach()
+            dtype = gradients.dtype if gradients.dtype in (torch.float32, torch.float64) else torch.float32
+            host = gradients.detach().to("cpu", dtype)
             del gradients
+            bar.update(len(host))
+            yield start, host, losses.detach().to("cpu", torch.float64)
+            del host
+
+
+def _stream_setup(model, data, device, mode, name="data"):
+    """``(layout, batches, device)`` of a gradient stream, every argument checked."""
+    layout = ParameterLayout.from_module(model)
+    batches = as_batches(data, name)
+    device = model_device(model, device)
+    check_mode(model, mode)
+    return layout, batches, device
+
+
+def _on(device: torch.device, inputs, targets):
+    return map_tensors(lambda t: t.to(device), inputs), targets.to(device)
 
 
 def prior_samples(layout: ParameterLayout, start: int, stop: int, *, seed: int, scale: float,
@@ -108,65 +115,112 @@ def prior_samples(layout: ParameterLayout, start: int, stop: int, *, seed: int, 
 
 def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scale: float = 1.0,
                     centered: bool = False, chunk_size: int = 4 * SAMPLE_BLOCK, start: int = 0,
+                    prior_batches: int | None = None, device=None, mode: str = "eval", backend: str = "auto",
                     progress: bool = True):
     """Yield ``(start, gradients, losses)`` for prior samples ``start`` .. ``n_samples - 1``, chunk
     by chunk (chunks begin at ``start`` + multiples of ``chunk_size``).
 
-    ``gradients`` is a float32 ``(n, D)`` tensor: row i is ∇f at sample ``start + i``, where
-    f(x) = ``loss_fn(model_x(inputs), targets)`` over the whole dataset; ``losses`` holds f.
-    Cost: O(n_samples × cost of one forward and backward pass over ``data``); memory
-    O(chunk_size × (D + activations of the dataset)).
+    ``gradients`` is a host ``(n, D)`` tensor (float32, or float64 for a float64 model): row i is
+    ∇f at sample ``start + i``, where f(x) is the mean loss of ``model_x`` over the whole
+    dataset; ``losses`` holds f. Over batches, f = Σ_b (n_b / N) ``loss_fn(model_x(inputs_b),
+    targets_b)``, exact for a loss that averages over its batch (torch's default); a loss with
+    ``reduction="sum"`` is summed unweighted. ``prior_batches`` = m takes the first m batches
+    as a fixed subset: faster, but then C is that subset's, not the dataset's (biased: E over
+    subsets of ∇f_S ∇f_Sᵀ exceeds ∇f ∇fᵀ by the subsets' covariance), and the loader must not
+    shuffle. ``device``, ``mode`` and ``backend`` as for :class:`netscope.ActiveSubspace`.
+    Cost: O(n_samples × one forward and backward pass over the (used) data), the data read
+    once per chunk; memory O(chunk_size × (D + activations of one batch)).
     """
-    layout = ParameterLayout.from_module(model)
-    inputs, targets = check_data(data)
+    layout, batches, device = _stream_setup(model, data, device, mode)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
     first = check_int(start, "start", minimum=0, maximum=n_samples)
     if not (np.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a positive number, got {scale}")
     center = layout.flatten(model) if centered else None
+    dtype = next(p.dtype for p in model.parameters() if p.requires_grad)
+    if prior_batches is not None:
+        prior_batches = check_int(prior_batches, "prior_batches", minimum=1)
+        if batches.shuffles:
+            raise ValueError("prior_batches: the loader shuffles, so its first batches differ on every pass; "
+                             "use shuffle=False for a fixed subset")
+        fixed = list(itertools.islice(((inputs, targets) for _, inputs, targets in batches), prior_batches))
+    elif batches.is_pair:
+        fixed = [(inputs, targets) for _, inputs, targets in batches]
+    else:
+        fixed = None  # the loader is read afresh for every chunk
+    if fixed is not None:
+        fixed = [_on(device, *batch) for batch in fixed]  # moved to the device once
+    n_used = sum(len(targets) for _, targets in fixed) if fixed is not None else batches.n_examples
+    summed = getattr(loss_fn, "reduction", "mean") == "sum"
 
-    def loss_at(params):
-        predictions = functional_call(model, params, (inputs,), strict=False)
-        return _checked_loss(loss_fn, predictions, targets)
+    def loss_at(params, inputs, targets):
+        args, kwargs = call_arguments(inputs)
+        return _checked_loss(loss_fn, functional_call(model, params, args, kwargs, strict=False), targets)
 
-    with torch.no_grad():
-        loss_at(dict(model.named_parameters()))  # fail early on a non-scalar loss
-    batched = vmap(grad_and_value(loss_at))
+    per_sample = PerSampleGradients(loss_at, (0, None, None), model=model, device=device, backend=backend,
+                                    randomness=None if mode == "eval" else (seed,), what="parameter sample")
 
-    def chunk_gradients(start, stop):
-        return batched(layout.unflatten_rows(prior_samples(layout, start, stop, seed=seed, scale=scale,
-                                                           center=center)))
+    def chunk(start, stop):
+        samples = prior_samples(layout, start, stop, seed=seed, scale=scale, center=center).to(device, dtype)
+        params = layout.unflatten_rows(samples)
+        total = losses = None
+        stream = fixed if fixed is not None else (_on(device, inputs, targets) for _, inputs, targets in batches)
+        for index, (inputs, targets) in enumerate(stream):
+            parts, batch_losses = per_sample(start, params, inputs, targets, key=(index,))
+            weight = 1.0 if summed else len(targets) / n_used
+            rows = layout.concatenate_rows(parts)
+            del parts
+            total = rows.mul_(weight) if total is None else total.add_(rows, alpha=weight)
+            losses = batch_losses * weight if losses is None else losses.add_(batch_losses, alpha=weight)
+            del rows
+        return total, losses
 
-    yield from _chunks(layout, chunk_gradients, first, n_samples, chunk_size, what="prior sample",
-                       desc="prior gradients", unit="sample", progress=progress)
+    def pieces():
+        for begin in range(first, n_samples, chunk_size):
+            yield (begin, *chunk(begin, min(begin + chunk_size, n_samples)))
+
+    with modes(model, mode):
+        yield from _to_host(pieces(), first, n_samples, what="prior sample", desc="prior gradients",
+                            unit="sample", progress=progress)
 
 
 def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_size: int = 1000,
-                   start: int = 0, progress: bool = True):
+                   start: int = 0, device=None, mode: str = "eval", backend: str = "auto", seed: int = 0,
+                   progress: bool = True):
     """Yield ``(start, gradients, losses)``: one gradient per example, at the current parameters.
 
-    Row i of the float32 ``(n, D)`` ``gradients`` is ∇ of ``loss_fn(model(x), y)`` for example
-    ``start + i`` of ``data`` alone (examples ``start`` .. ``n_samples - 1`` in order;
-    ``n_samples`` = None takes them all).
+    Row i of the host ``(n, D)`` ``gradients`` (float32, or float64 for a float64 model) is ∇ of
+    ``loss_fn(model(x), y)`` for example ``start + i`` of ``data`` alone (examples ``start`` ..
+    ``n_samples - 1`` in the order ``data`` gives them; ``n_samples`` = None takes them all).
+    Pieces are cut at each batch's start + multiples of ``chunk_size``. ``device``, ``mode``,
+    ``backend`` as for :class:`netscope.ActiveSubspace`; ``seed`` seeds dropout in
+    ``mode="dropout"``.
     Cost: O(n_samples × one per-example forward and backward pass); memory O(chunk_size × D).
     """
-    layout = ParameterLayout.from_module(model)
-    inputs, targets = check_data(data)
-    n_samples = len(inputs) if n_samples is None else check_int(
-        n_samples, "n_samples", minimum=1, maximum=len(inputs))
+    layout, batches, device = _stream_setup(model, data, device, mode)
+    n_samples = batches.n_examples if n_samples is None else check_int(
+        n_samples, "n_samples", minimum=1, maximum=batches.n_examples)
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
     first = check_int(start, "start", minimum=0, maximum=n_samples)
     trainable = set(layout.names)
     params = {name: p.detach() for name, p in model.named_parameters() if name in trainable}
 
-    def loss_one(params, x, y):
-        predictions = functional_call(model, params, (x.unsqueeze(0),), strict=False)
-        return _checked_loss(loss_fn, predictions, y.unsqueeze(0))
+    def loss_one(params, inputs, target):
+        args, kwargs = call_arguments(map_tensors(lambda t: t.unsqueeze(0), inputs))
+        return _checked_loss(loss_fn, functional_call(model, params, args, kwargs, strict=False), target.unsqueeze(0))
 
-    with torch.no_grad():
-        loss_one(params, inputs[0], targets[0])  # fail early on a non-scalar loss
-    batched = vmap(grad_and_value(loss_one), in_dims=(None, 0, 0))
-    yield from _chunks(layout, lambda start, stop: batched(params, inputs[start:stop], targets[start:stop]),
-                       first, n_samples, chunk_size, what="example", desc="per-example gradients", unit="example",
-                       progress=progress)
+    per_sample = PerSampleGradients(loss_one, (None, 0, 0), model=model, device=device, backend=backend,
+                                    randomness=None if mode == "eval" else (seed,), what="example")
+
+    def gradients(begin, inputs, targets):
+        parts, losses = per_sample(begin, params, *_on(device, inputs, targets))
+        return layout.concatenate_rows(parts), losses
+
+    def pieces():
+        for begin, inputs, targets in batches.pieces(chunk_size, first, n_samples):
+            yield (begin, *gradients(begin, inputs, targets))
+
+    with modes(model, mode):
+        yield from _to_host(pieces(), first, n_samples, what="example", desc="per-example gradients",
+                            unit="example", progress=progress)

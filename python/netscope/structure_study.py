@@ -46,7 +46,7 @@ def run_structure_study(out_dir, *, epochs: int = 30, snapshots=DEFAULT_SNAPSHOT
     x_train, y_train, x_probe, y_probe = digits(seed=seed)
     model = mlp_from_sizes(sizes, activation)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-    tracker = ActivationTracker(model, x_probe, y_probe.numpy(), loss_fn=torch.nn.functional.cross_entropy)
+    tracker = ActivationTracker(model, (x_probe, y_probe), loss_fn=torch.nn.functional.cross_entropy)
     timings, accuracy = {}, []
     generator = torch.Generator().manual_seed(seed)
 
