@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import numpy as np
+import torch
 
 from netscope.cli import main
 
@@ -27,3 +28,99 @@ def test_cli_reports_bad_arguments_without_a_traceback(tmp_path):
     assert result.returncode == 2
     assert "dim must be >= 1" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+USER_CODE = '''
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+from netscope.models import digits
+
+NOT_CALLABLE = 3
+
+
+def make_cnn():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(
+        torch.nn.Unflatten(1, (1, 8, 8)), torch.nn.Conv2d(1, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+        torch.nn.Flatten(), torch.nn.Dropout(0.2), torch.nn.Linear(4 * 6 * 6, 10))
+
+
+def make_other():
+    return torch.nn.Linear(64, 10)
+
+
+def loader():
+    x, y, _, _ = digits()
+    return DataLoader(TensorDataset(x[:120], y[:120]), batch_size=32)
+
+
+def probe():
+    _, _, x, y = digits()
+    return x[:90], y[:90]
+'''
+
+
+def user_folder(tmp_path, name):
+    """A folder with the user's module ``name`` (a CNN, a DataLoader of digits, a probe set) and
+    saved weights ckpt/epoch_{1,2,10}.pt, as a researcher would have them."""
+    (tmp_path / f"{name}.py").write_text(USER_CODE)
+    (tmp_path / "ckpt").mkdir()
+    sys.path.insert(0, str(tmp_path))
+    try:
+        module = __import__(name)
+    finally:
+        sys.path.remove(str(tmp_path))
+    model = module.make_cnn()
+    for epoch in (10, 1, 2):
+        with torch.no_grad():
+            model[-1].weight.mul_(1.5)
+        torch.save({"epoch": epoch, "model_state_dict": model.state_dict()}, tmp_path / "ckpt" / f"epoch_{epoch}.pt")
+    torch.save(module.make_other().state_dict(), tmp_path / "other.pt")
+    return module
+
+
+def test_both_commands_run_on_a_users_own_model_data_and_checkpoints(tmp_path):
+    user_folder(tmp_path, "mynet")
+    command = [sys.executable, "-m", "netscope"]
+    result = subprocess.run([*command, "active-subspace", "--model", "mynet:make_cnn", "--data", "mynet:loader",
+                             "--loss", "cross_entropy", "--sampling", "data", "--n-boot", "4", "--k", "3",
+                             "--out", "as"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "as" / "summary.json").read_text())
+    assert summary["n_samples"] == 120 and summary["sampling"] == "data" and summary["method"] == "snapshot"
+    assert summary["n_parameters"] == 4 * 9 + 4 + 2 * 4 + 144 * 10 + 10
+    assert summary["model"]["name"] == "Sequential from mynet:make_cnn" and summary["bootstrap"] is not None
+    assert (tmp_path / "as" / "eigenvectors.png").exists() and not (tmp_path / "as" / "sufficient_summary.png").exists()
+
+    result = subprocess.run([*command, "structure", "--model", "mynet:make_cnn", "--checkpoints", "ckpt/epoch_*.pt",
+                             "--probe", "mynet:probe", "--k", "5", "--out", "maps"], cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "maps" / "metrics.json").read_text())
+    assert metrics["snapshots"] == ["epoch_1", "epoch_2", "epoch_10"]  # natural order
+    assert metrics["dataset"]["probe"] == 90 and list(metrics["layers"]) == ["3"]  # the ReLU's output
+    assert (tmp_path / "maps" / "small_multiples.png").exists()
+
+
+def test_user_code_errors_name_the_flag(tmp_path, capsys, monkeypatch):
+    user_folder(tmp_path, "mynet_errors")
+    monkeypatch.chdir(tmp_path)
+    base = ["active-subspace", "--data", "mynet_errors:loader", "--loss", "cross_entropy", "--out", "x"]
+    cases = [
+        (["--model", "no_such_module:make"], "--model: cannot import module 'no_such_module'"),
+        (["--model", "mynet_errors:absent"], "--model: module 'mynet_errors' has no attribute 'absent'"),
+        (["--model", "mynet_errors:NOT_CALLABLE"], "--model: 'mynet_errors:NOT_CALLABLE' is not callable (its type is int)"),
+        (["--model", "mynet_errors"], "--model: 'mynet_errors' must look like 'package.module:name'"),
+    ]
+    for arguments, message in cases:
+        assert main([*base, *arguments]) == 2
+        assert message in capsys.readouterr().err
+    assert main(["active-subspace", "--model", "mynet_errors:make_cnn", "--out", "x"]) == 2
+    assert "--model needs --data and --loss" in capsys.readouterr().err
+    structure = ["structure", "--model", "mynet_errors:make_cnn", "--probe", "mynet_errors:probe", "--out", "y"]
+    assert main([*structure, "--checkpoints", "other.pt"]) == 2
+    assert "--checkpoints: other.pt does not fit the model from --model" in capsys.readouterr().err
+    assert main([*structure, "--checkpoints", "nothing_*.pt"]) == 2
+    assert "--checkpoints: no file matches 'nothing_*.pt'" in capsys.readouterr().err
+    assert main(["structure", "--probe", "mynet_errors:probe", "--out", "y"]) == 2
+    assert "--probe go with --model" in capsys.readouterr().err

@@ -1,17 +1,21 @@
-"""The seed experiment of active-subspaces-nn.md, end to end: ``netscope active-subspace``."""
+"""The seed experiment of active-subspaces-nn.md end to end, and the same study on a user's own network:
+``netscope active-subspace``."""
 
 from __future__ import annotations
 
 import json
 import resource
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
 from . import _distributed, active_plots
 from .active import ActiveSubspace
+from .data import as_batches
 from .models import digits, mlp, mlp_from_sizes, regression_1d
 
 # What each preset fixes; the study's keyword arguments left at None take these values.
@@ -35,8 +39,22 @@ def mlp_parameter_count(sizes) -> int:
     return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
 
 
-def _problem(preset: str, depth: int, width: int, activation: str, seed: int):
-    """``(model, loss, data, description)`` of a preset."""
+@dataclass
+class Problem:
+    """What an active-subspace study runs on: a model, its loss, its data (a tensor pair or a
+    DataLoader) and a JSON-able ``description`` whose ``name`` says what it is."""
+
+    model: torch.nn.Module
+    loss: Callable
+    data: object
+    description: dict
+
+
+def preset_problem(preset: str = "seed", *, depth: int = 5, width: int = 35, activation: str = "tanh",
+                   seed: int = 0) -> Problem:
+    """The built-in network of a preset (see :data:`PRESETS`)."""
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
     torch.manual_seed(seed)
     if preset == "seed":
         sizes = [1] + [width] * depth + [1]
@@ -48,7 +66,9 @@ def _problem(preset: str, depth: int, width: int, activation: str, seed: int):
         data = (x_train[:LARGE_DATA_POINTS], y_train[:LARGE_DATA_POINTS])
     n_parameters = sum(p.numel() for p in model.parameters())
     assert n_parameters == mlp_parameter_count(sizes), f"the MLP has {n_parameters} parameters"
-    return model, loss, data, {"sizes": sizes, "activation": activation, "data_points": len(data[0])}
+    name = f"MLP {'-'.join(map(str, sizes))} ({activation})"
+    return Problem(model, loss, data, {"name": name, "preset": preset, "sizes": sizes, "activation": activation,
+                                       "data_points": len(data[0])})
 
 
 def _peak_memory_mb() -> float:
@@ -56,42 +76,55 @@ def _peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_active_subspace_study(out_dir, *, preset: str = "seed", n_samples: int | None = None, depth: int = 5,
+def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset: str = "seed",
+                              sampling: str = "prior", n_samples: int | None = None, depth: int = 5,
                               width: int = 35, activation: str = "tanh", method: str | None = None,
                               sketch_size: int | None = None, seed: int = 0, n_boot: int = 50, k: int = 10,
-                              n_vectors: int | None = None, chunk_size: int | None = None, checkpoint=None,
-                              checkpoint_every: int = 1000, resume: bool = False, progress: bool = True):
-    """Reproduce the seed: the active subspace of an MLP's loss under a standard-normal prior.
+                              n_vectors: int | None = None, chunk_size: int | None = None, device=None,
+                              checkpoint=None, checkpoint_every: int = 1000, resume: bool = False,
+                              progress: bool = True):
+    """The active subspace of a network's loss, its diagnostics and figures.
 
-    ``preset="seed"``: an MLP 1 → ``depth`` × ``width`` → 1 (5 146 parameters by default) on a
-    generated 1-D regression set of 256 points, ``n_samples`` = 10 000 prior samples, every
-    eigenvalue and the leading ``n_vectors`` = 100 eigenvectors. ``preset="large"``: an MLP
-    64 → 1024 → 1024 → 10 (1 126 410 parameters) under a cross-entropy loss on 256 digits,
-    2 048 samples, the top 50 by a Nyström sketch. Arguments left at None take the preset's value.
+    Without ``problem``, the seed: ``preset="seed"``: an MLP 1 → ``depth`` × ``width`` → 1
+    (5 146 parameters by default) on a generated 1-D regression set of 256 points,
+    ``n_samples`` = 10 000 prior samples, every eigenvalue and the leading ``n_vectors`` = 100
+    eigenvectors. ``preset="large"``: an MLP 64 → 1024 → 1024 → 10 (1 126 410 parameters) under
+    a cross-entropy loss on 256 digits, 2 048 samples, the top 50 by a Nyström sketch. Arguments
+    left at None take the preset's value.
+
+    With ``problem`` (a user's model, loss and data): ``sampling`` "prior" or "data";
+    ``n_samples`` None means D prior samples or every example; ``method`` None means
+    "snapshot" with every eigenvalue and ``n_vectors`` = 100 when the N × D float32 gradients
+    fit in 1 GiB, else "sketch" with the top 50.
 
     Writes figures and ``summary.json`` to ``out_dir`` and returns the summary. The bootstrap
-    and convergence diagnostics need the gradients, which are kept only when they fit in 1 GiB
-    and no checkpoint is asked for; otherwise they are skipped (null in the summary) and, in one
-    process, the estimate is followed along the stream instead (``stream_convergence``: six
-    sample counts from N/32 to N). Under
-    ``torch.distributed`` every rank fits its share, and rank 0 alone runs the diagnostics and
-    writes the files; the other ranks return None.
+    and convergence diagnostics need the gradients, which are kept when they fit in 1 GiB (in a
+    file beside ``checkpoint`` if one is given); otherwise they are skipped (null in the
+    summary) and, in one process, the estimate is followed along the stream instead
+    (``stream_convergence``: six sample counts from N/32 to N). Under ``torch.distributed``
+    every rank fits its share, and rank 0 alone runs the diagnostics and writes the files; the
+    other ranks return None.
     """
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-    defaults = PRESETS[preset]
+    if problem is None:
+        problem = preset_problem(preset, depth=depth, width=width, activation=activation, seed=seed)
+        defaults = PRESETS[preset]
+    else:
+        preset = None
+        defaults = {"n_samples": None, "method": None, "n_vectors": None, "chunk_size": None, "sketch_size": None}
+    model, loss, data = problem.model, problem.loss, as_batches(problem.data)
+    n_parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
     n_samples = defaults["n_samples"] if n_samples is None else n_samples
-    method = method or defaults["method"]
-    n_vectors = n_vectors or defaults["n_vectors"]
+    if n_samples is None:
+        n_samples = n_parameters if sampling == "prior" else data.n_examples
+    fits_in_memory = n_samples * n_parameters * 4 <= KEPT_GRADIENT_BYTES
+    method = method or defaults["method"] or ("snapshot" if fits_in_memory else "sketch")
+    n_vectors = n_vectors or defaults["n_vectors"] or (100 if method in ("snapshot", "gram") else 50)
     chunk_size = chunk_size or defaults["chunk_size"]
     sketch_size = sketch_size or defaults["sketch_size"]
     out_dir = Path(out_dir)
     timings = {}
-    model, loss, data, description = _problem(preset, depth, width, activation, seed)
-    n_parameters = sum(p.numel() for p in model.parameters())
 
-    keep_gradients = method in ("snapshot", "randomized") or (
-        checkpoint is None and n_samples * n_parameters * 4 <= KEPT_GRADIENT_BYTES)
+    keep_gradients = method in ("snapshot", "randomized") or fits_in_memory
     full_spectrum = method in ("snapshot", "gram")
     study = ActiveSubspace(method=method, n_components=min(n_vectors, n_samples, n_parameters),
                            full_spectrum=full_spectrum, sketch_size=sketch_size, keep_gradients=keep_gradients,
@@ -101,7 +134,7 @@ def run_active_subspace_study(out_dir, *, preset: str = "seed", n_samples: int |
     stream_sizes = None
     if not keep_gradients and world == 1:
         stream_sizes = np.unique(np.geomspace(max(1, n_samples // 32), n_samples, 6).astype(int))[:-1]
-    study.fit(model, loss, data, n_samples=n_samples, sampling="prior", seed=seed,
+    study.fit(model, loss, data, n_samples=n_samples, sampling=sampling, seed=seed, device=device,
               checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume, stream_sizes=stream_sizes)
     if rank != 0:
         return None
@@ -127,8 +160,9 @@ def run_active_subspace_study(out_dir, *, preset: str = "seed", n_samples: int |
         "eigenvalues.png": active_plots.plot_eigenvalues(study),
         "eigenvectors.png": active_plots.plot_eigenvectors(study),
         "layer_importance.png": active_plots.plot_layer_importance(study, k),
-        "sufficient_summary.png": active_plots.plot_sufficient_summary(study),
     }
+    if sampling == "prior":  # the samples of the sufficient summary are the prior's parameter vectors
+        figures["sufficient_summary.png"] = active_plots.plot_sufficient_summary(study)
     if convergence is not None:
         figures["convergence.png"] = active_plots.plot_convergence(convergence)
     elif study.stream_convergence_ is not None:
@@ -143,11 +177,12 @@ def run_active_subspace_study(out_dir, *, preset: str = "seed", n_samples: int |
     share = np.cumsum(eigenvalues) / eigenvalues.sum()
     summary = {
         "preset": preset,
+        "sampling": sampling,
         "n_parameters": n_parameters,
         "n_samples": study.n_samples_,
         "method": method,
         "sketch_size": sketch_size if method == "sketch" else None,
-        "model": description,
+        "model": problem.description,
         "eigenvalues": eigenvalues.tolist(),
         # Shares of the trace need every eigenvalue: only the dense methods compute them.
         "eigenvalues_for_90_percent_of_trace": int(np.searchsorted(share, 0.9) + 1) if full_spectrum else None,

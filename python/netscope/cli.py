@@ -36,18 +36,34 @@ def _active_subspace(args) -> int:
     matplotlib.use("Agg")
     import torch.distributed as dist
 
-    from .active_study import run_active_subspace_study
+    from .active_study import Problem, run_active_subspace_study
 
+    problem = None
+    if args.model is not None:
+        from . import user_code
+
+        missing = [flag for flag, value in (("--data", args.data), ("--loss", args.loss)) if value is None]
+        if missing:
+            raise ValueError(f"--model needs {' and '.join(missing)}: the data and the loss to take gradients of")
+        if args.preset is not None:
+            raise ValueError("--preset and --model exclude each other: a preset is a built-in model")
+        model = user_code.build_model(args.model, device=args.device)
+        problem = Problem(model, user_code.load_loss(args.loss), user_code.load_data(args.data, "--data"),
+                          {"name": f"{type(model).__name__} from {args.model}", "factory": args.model,
+                           "data": args.data, "loss": args.loss})
+    elif args.data is not None or args.loss is not None:
+        raise ValueError("--data and --loss go with --model (the built-in presets bring their own)")
     # Under torchrun (WORLD_SIZE > 1) the ranks join one gloo group and split the samples.
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized()
     if distributed:
         dist.init_process_group("gloo")
     try:
         summary = run_active_subspace_study(
-            args.out, preset=args.preset, n_samples=args.samples, depth=args.depth, width=args.width,
+            args.out, problem=problem, preset=args.preset or "seed", sampling=args.sampling, n_samples=args.samples, depth=args.depth, width=args.width,
             activation=args.activation, method=args.method, sketch_size=args.sketch_size, seed=args.seed,
             n_boot=args.n_boot, k=args.k, n_vectors=args.vectors, chunk_size=args.chunk_size,
-            checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, resume=args.resume,
+            device=args.device, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
+            resume=args.resume,
         )
     finally:
         if distributed:
@@ -56,9 +72,8 @@ def _active_subspace(args) -> int:
         return 0
     importance = summary["layer_importance"]["layers"]
     eigenvalues = summary["eigenvalues"]
-    sizes = "-".join(map(str, summary["model"]["sizes"]))
-    print(f"MLP {sizes} ({args.activation}): D={summary['n_parameters']}, "
-          f"N={summary['n_samples']} prior samples, method={summary['method']}")
+    print(f"{summary['model']['name']}: D={summary['n_parameters']}, "
+          f"N={summary['n_samples']} {summary['sampling']} samples, method={summary['method']}")
     held = summary["eigenvalues_for_90_percent_of_trace"]
     print(f"eigenvalues: λ1={eigenvalues[0]:.4g}, λ10={eigenvalues[min(9, len(eigenvalues) - 1)]:.4g}, "
           f"λ_last={eigenvalues[-1]:.4g}" + (f"; {held} of {len(eigenvalues)} hold 90% of the trace" if held else
@@ -87,12 +102,34 @@ def _structure(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .structure_study import run_structure_study
+    from .structure_study import run_checkpoint_maps, run_structure_study
 
-    metrics = run_structure_study(args.out, epochs=args.epochs, activation=args.activation, k=args.k, seed=args.seed)
-    final = metrics["accuracy"][-1]
-    print(f"MLP {'-'.join(map(str, metrics['model']['sizes']))} on the digits: {args.epochs} epochs, "
-          f"train accuracy {final['train']:.3f}, probe accuracy {final['probe']:.3f}")
+    user_flags = {"--checkpoints": args.checkpoints, "--probe": args.probe}
+    if args.model is not None:
+        from . import user_code
+
+        missing = [flag for flag, value in user_flags.items() if value is None]
+        if missing:
+            raise ValueError(f"--model needs {' and '.join(missing)}: the saved weights to map and the probe set")
+        model = user_code.build_model(args.model, device=args.device)
+        files = user_code.checkpoint_files(args.checkpoints)
+        metrics = run_checkpoint_maps(
+            args.out, model, files, user_code.load_data(args.probe, "--probe"),
+            layers=None if args.layers is None else args.layers.split(","),
+            loss_fn=None if args.loss is None else user_code.load_loss(args.loss), batch_size=args.batch_size,
+            k=args.k, seed=args.seed, description={"class": type(model).__name__, "factory": args.model})
+        print(f"{type(model).__name__} from {args.model}: {len(files)} checkpoints "
+              f"({files[0].name} .. {files[-1].name}), {metrics['dataset']['probe']} probe examples")
+    else:
+        given = [flag for flag, value in {**user_flags, "--loss": args.loss, "--layers": args.layers}.items()
+                 if value is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} go with --model (the built-in study trains its own MLP)")
+        metrics = run_structure_study(args.out, epochs=args.epochs, activation=args.activation, k=args.k,
+                                      seed=args.seed)
+        final = metrics["accuracy"][-1]
+        print(f"MLP {'-'.join(map(str, metrics['model']['sizes']))} on the digits: {args.epochs} epochs, "
+              f"train accuracy {final['train']:.3f}, probe accuracy {final['probe']:.3f}")
     print("inter/intra-class distance ratio, first -> last snapshot (activations | layout), trend:")
     for layer, entry in metrics["claim_inter_grows_intra_shrinks"].items():
         print(f"  {layer:>6}: {entry['activation_ratio_first']:.2f} -> {entry['activation_ratio_last']:.2f} | "
@@ -139,17 +176,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="the seed experiment: active subspace of an MLP's loss under a standard-normal prior",
     )
     study.add_argument("--out", default="netscope-out/active-subspace", help="output folder (default: %(default)s)")
-    study.add_argument("--preset", default="seed", choices=["seed", "large"],
+    study.add_argument("--preset", choices=["seed", "large"],
                        help="seed: the seed's 5 146-parameter MLP; large: a 1 126 410-parameter MLP on the digits, "
-                            "top 50 by the Nyström sketch (default: %(default)s)")
-    study.add_argument("--samples", type=int, help="prior samples N (default: 10 000 seed, 2 048 large)")
+                            "top 50 by the Nyström sketch (default: seed, unless --model)")
+    study.add_argument("--model", metavar="MODULE:FACTORY",
+                       help="your network: a function (e.g. mypkg.nets:make_cnn) that returns an nn.Module; "
+                            "needs --data and --loss")
+    study.add_argument("--data", metavar="MODULE:NAME",
+                       help="your data: a function that returns (or an object that is) a tensor pair "
+                            "(inputs, targets) or a DataLoader of such batches")
+    study.add_argument("--loss", metavar="{cross_entropy,mse,MODULE:FUNCTION}",
+                       help="the loss: cross_entropy, mse, or your function loss(predictions, targets)")
+    study.add_argument("--sampling", choices=["prior", "data"], default="prior",
+                       help="prior: parameters drawn from N(0, I), the loss over all the data (the seed's); "
+                            "data: one gradient per example at the model's parameters (default: %(default)s)")
+    study.add_argument("--device", help="move the --model network there and compute there (e.g. cuda); "
+                                        "default: where the factory put it")
+    study.add_argument("--samples", type=int,
+                       help="samples N (default: 10 000 seed, 2 048 large; with --model, D prior samples or "
+                            "every example)")
     study.add_argument("--depth", type=int, default=5, help="hidden layers, seed preset (default: %(default)s)")
     study.add_argument("--width", type=int, default=35,
                        help="neurons per hidden layer, seed preset (default: %(default)s)")
     study.add_argument("--activation", default="tanh", choices=["tanh", "relu", "sigmoid", "gelu"],
                        help="hidden activation (default: %(default)s)")
     study.add_argument("--method", choices=["snapshot", "gram", "randomized", "sketch"],
-                       help="eigensolver route (default: snapshot seed, sketch large)")
+                       help="eigensolver route (default: snapshot seed, sketch large; with --model, snapshot "
+                            "when the gradients fit in 1 GiB, else sketch)")
     study.add_argument("--sketch-size", type=int,
                        help="columns of the Nyström sketch (default: 2 × vectors + 10; 80 for large)")
     study.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
@@ -158,10 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--vectors", type=int,
                        help="leading eigenvectors to compute and draw (default: 100 seed, 50 large); "
                             "snapshot and gram also compute every eigenvalue")
-    study.add_argument("--chunk-size", type=int, help="prior samples per torch batch (default: 256; 32 large)")
+    study.add_argument("--chunk-size", type=int, help="samples per torch batch (default: 256 prior, 1000 data; 32 large)")
     study.add_argument("--checkpoint", metavar="FILE",
-                       help="save the accumulator to FILE (and FILE.json) every --checkpoint-every samples; "
-                            "needs --method gram or sketch")
+                       help="save the fit's state to FILE.json (+ FILE for gram/sketch, FILE.gradients.npy for "
+                            "kept gradients) every --checkpoint-every samples, so --resume survives kill -9")
     study.add_argument("--checkpoint-every", type=int, default=1000, metavar="M",
                        help="samples between checkpoints (default: %(default)s)")
     study.add_argument("--resume", action="store_true",
@@ -176,6 +229,22 @@ def build_parser() -> argparse.ArgumentParser:
                            help="hidden activation (default: %(default)s)")
     structure.add_argument("--k", type=int, default=15, help="neighbours in the kNN graphs (default: %(default)s)")
     structure.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    structure.add_argument("--model", metavar="MODULE:FACTORY",
+                           help="map your own saved training run: a function that returns the nn.Module "
+                                "(needs --checkpoints and --probe)")
+    structure.add_argument("--checkpoints", metavar="GLOB",
+                           help="saved weights, one snapshot per file in natural order (e.g. 'run/epoch_*.pt'): "
+                                "a state dict, or a dict holding one under state_dict/model_state_dict/model")
+    structure.add_argument("--probe", metavar="MODULE:NAME",
+                           help="the probe set: a function that returns (or an object that is) a pair "
+                                "(inputs, labels) or a DataLoader without shuffling")
+    structure.add_argument("--layers", help="comma-separated module names to map (default: every hidden layer)")
+    structure.add_argument("--loss", metavar="{cross_entropy,mse,MODULE:FUNCTION}",
+                           help="loss for the sensitivities (default: the predicted class's score)")
+    structure.add_argument("--batch-size", type=int, default=256,
+                           help="probe examples per forward pass (default: %(default)s)")
+    structure.add_argument("--device", help="move the --model network there (e.g. cuda); default: where the "
+                                            "factory put it")
     structure.set_defaults(run=_structure)
 
     vae = commands.add_parser("vae", help="β-VAE sweep on the digits: posterior collapse and PCA-like decoders")

@@ -1,4 +1,5 @@
-"""The seed experiment of structural-visualization-nn.md for MLPs: ``netscope structure``."""
+"""The seed experiment of structural-visualization-nn.md for MLPs, and the maps of a user's saved training
+run: ``netscope structure``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from . import structure_plots
 from .graph_layout import force_layout
 from .models import digits, mlp_from_sizes
 from .structure import ActivationTracker, StructureMap, neuron_sample_graph
+from .user_code import load_weights
 
 DEFAULT_SIZES = (64, 128, 64, 32, 10)
 DEFAULT_SNAPSHOTS = (0, 1, 2, 3, 5, 8, 13, 20, 30)
@@ -63,7 +65,34 @@ def run_structure_study(out_dir, *, epochs: int = 30, snapshots=DEFAULT_SNAPSHOT
             accuracy.append({"epoch": epoch, "train": _accuracy(model, x_train, y_train),
                              "probe": _accuracy(model, x_probe, y_probe)})
     timings["training_and_tracking"] = time.perf_counter() - start
+    described = {"dataset": {"name": "sklearn load_digits", "train": len(x_train), "probe": len(x_probe)},
+                 "model": {"sizes": list(sizes), "activation": activation}, "accuracy": accuracy}
+    return write_maps(out_dir, tracker, described, timings, k=k, seed=seed)
 
+
+def run_checkpoint_maps(out_dir, model: torch.nn.Module, checkpoints, probe, *, layers=None, loss_fn=None,
+                        batch_size: int = 256, k: int = 15, seed: int = 0, description=None,
+                        progress: bool = True) -> dict:
+    """The maps of a training run the user saved: one snapshot per file of ``checkpoints`` (in the
+    order given), each loaded into ``model`` and run on ``probe`` (a pair (inputs, labels) or a
+    DataLoader); figures, GIFs, GraphML maps and ``metrics.json`` go to ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tracker = ActivationTracker(model, probe, layers=layers, loss_fn=loss_fn, batch_size=batch_size)
+    start = time.perf_counter()
+    for path in tqdm(checkpoints, desc="checkpoints", unit="file", disable=not progress):
+        load_weights(model, path)
+        tracker.snapshot(label=Path(path).stem)
+    timings = {"tracking": time.perf_counter() - start}
+    described = {"dataset": {"probe": len(tracker.labels)}, "model": description or {"class": type(model).__name__},
+                 "checkpoints": [str(path) for path in checkpoints]}
+    return write_maps(out_dir, tracker, described, timings, k=k, seed=seed)
+
+
+def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timings: dict, *, k: int,
+               seed: int) -> dict:
+    """Map every (layer, snapshot) the tracker holds; write figures, GIFs, GraphML and
+    ``metrics.json`` (``described`` merged in); return the metrics."""
     start = time.perf_counter()
     maps = StructureMap(k=k, seed=seed).fit(tracker)
     timings["maps"] = time.perf_counter() - start
@@ -107,10 +136,8 @@ def run_structure_study(out_dir, *, epochs: int = 30, snapshots=DEFAULT_SNAPSHOT
             "holds": bool(ratio[-1] > ratio[0] and layout_ratio[-1] > layout_ratio[0]),
         }
     metrics = {
-        "dataset": {"name": "sklearn load_digits", "train": len(x_train), "probe": len(x_probe)},
-        "model": {"sizes": list(sizes), "activation": activation},
+        **described,
         "snapshots": maps.snapshot_labels_,
-        "accuracy": accuracy,
         "layers": {layer: maps.metrics_[layer] for layer in maps.layers_},
         "claim_inter_grows_intra_shrinks": claim,
         "timings_s": timings,
