@@ -106,7 +106,7 @@ def measure(label, model, data, n_loop):
     rows = []
     for name, (run, used) in routes.items():
         try:
-            seconds, gradients = best_time(run, repeat=2)
+            seconds, gradients = best_time(run, repeat=3)
         except (RuntimeError, ValueError) as error:
             rows.append({"network": label, "route": name, "examples/s": None,
                          "note": f"fails: {str(error).splitlines()[0][:90]}"})
