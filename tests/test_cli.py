@@ -83,7 +83,8 @@ def test_both_commands_run_on_a_users_own_model_data_and_checkpoints(tmp_path):
     user_folder(tmp_path, "mynet")
     command = [sys.executable, "-m", "netscope"]
     result = subprocess.run([*command, "active-subspace", "--model", "mynet:make_cnn", "--data", "mynet:loader",
-                             "--loss", "cross_entropy", "--sampling", "data", "--n-boot", "4", "--k", "3",
+                             "--loss", "cross_entropy", "--sampling", "data", "--weights", "ckpt/epoch_10.pt",
+                             "--n-boot", "4", "--k", "3",
                              "--out", "as"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     summary = json.loads((tmp_path / "as" / "summary.json").read_text())
@@ -117,6 +118,10 @@ def test_user_code_errors_name_the_flag(tmp_path, capsys, monkeypatch):
         assert message in capsys.readouterr().err
     assert main(["active-subspace", "--model", "mynet_errors:make_cnn", "--out", "x"]) == 2
     assert "--model needs --data and --loss" in capsys.readouterr().err
+    assert main([*base, "--model", "mynet_errors:make_cnn", "--weights", "other.pt"]) == 2
+    assert "--weights: other.pt does not fit the model from --model" in capsys.readouterr().err
+    assert main(["active-subspace", "--weights", "other.pt", "--out", "x"]) == 2
+    assert "--weights go with --model" in capsys.readouterr().err
     structure = ["structure", "--model", "mynet_errors:make_cnn", "--probe", "mynet_errors:probe", "--out", "y"]
     assert main([*structure, "--checkpoints", "other.pt"]) == 2
     assert "--checkpoints: other.pt does not fit the model from --model" in capsys.readouterr().err

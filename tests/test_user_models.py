@@ -273,7 +273,8 @@ def test_bad_data_gives_errors_that_name_it():
         fit((x, y), device="gpu7")
     with pytest.raises(ValueError, match="checkpoint: the loader shuffles"):
         fit(loader_of(x, y, 4, shuffle=True), checkpoint="unused.ckpt")
-    with pytest.raises(ValueError, match="fails on single examples too"):
+    # A model that does not fit its data fails under vmap and in the loop alike: said so, once.
+    with pytest.raises(ValueError, match="fails on single examples too"), pytest.warns(RuntimeWarning):
         netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), (torch.randn(20, 3), y),
                                                     sampling="data")
 

@@ -48,11 +48,13 @@ def _active_subspace(args) -> int:
         if args.preset is not None:
             raise ValueError("--preset and --model exclude each other: a preset is a built-in model")
         model = user_code.build_model(args.model, device=args.device)
+        if args.weights is not None:
+            user_code.load_weights(model, args.weights, "--weights")
         problem = Problem(model, user_code.load_loss(args.loss), user_code.load_data(args.data, "--data"),
                           {"name": f"{type(model).__name__} from {args.model}", "factory": args.model,
                            "data": args.data, "loss": args.loss})
-    elif args.data is not None or args.loss is not None:
-        raise ValueError("--data and --loss go with --model (the built-in presets bring their own)")
+    elif args.data is not None or args.loss is not None or args.weights is not None:
+        raise ValueError("--data, --loss and --weights go with --model (the built-in presets bring their own)")
     # Under torchrun (WORLD_SIZE > 1) the ranks join one gloo group and split the samples.
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized()
     if distributed:
@@ -187,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "(inputs, targets) or a DataLoader of such batches")
     study.add_argument("--loss", metavar="{cross_entropy,mse,MODULE:FUNCTION}",
                        help="the loss: cross_entropy, mse, or your function loss(predictions, targets)")
+    study.add_argument("--weights", metavar="FILE",
+                       help="saved weights to load into the --model network (a state dict, or a dict holding one "
+                            "under state_dict/model_state_dict/model), e.g. a trained network for --sampling data")
     study.add_argument("--sampling", choices=["prior", "data"], default="prior",
                        help="prior: parameters drawn from N(0, I), the loss over all the data (the seed's); "
                             "data: one gradient per example at the model's parameters (default: %(default)s)")
