@@ -26,12 +26,14 @@ class Checkpoint:
     """Save a fit's state every ``every`` samples to ``path``; restore it on resume.
 
     ``settings`` (a JSON-able dict) identifies the run: a checkpoint written with other settings is
-    refused, since resuming from it would mix two different sample streams. ``rows`` (a
+    refused, since resuming from it would mix two different sample streams. The folder of
+    ``path`` is created if need be. ``rows`` (a
     :class:`DiskRows`, or None) receives the kept gradients; the caller appends to it.
     """
 
     def __init__(self, path, every: int, settings: dict, rows: DiskRows | None = None):
         self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.sidecar = Path(f"{self.path}.json")
         self.every = every
         self.settings = settings
