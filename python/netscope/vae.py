@@ -121,7 +121,7 @@ def train_vae(x: torch.Tensor, beta: float, *, latent_dim: int = 8, hidden: int 
 def decoder_jacobians(model: BetaVAE, z: torch.Tensor) -> np.ndarray:
     """∂ decoder / ∂ z at each row of ``z``: (n, n_inputs, latent_dim), by torch.func."""
     with torch.no_grad():
-        return vmap(jacrev(lambda row: model.decode(row[None])[0]))(z).numpy()
+        return vmap(jacrev(lambda row: model.decode(row[None])[0]))(z).cpu().numpy()
 
 
 def evaluate_vae(model: BetaVAE, x: torch.Tensor, *, n_components: int | None = None, seed: int = 0) -> dict:
@@ -138,8 +138,8 @@ def evaluate_vae(model: BetaVAE, x: torch.Tensor, *, n_components: int | None = 
     with torch.no_grad():
         mean, log_variance = model.encode(x)
         reconstruction = float(model.reconstruction_loss(model.decode(mean), x).mean())
-        kl = gaussian_kl(mean, log_variance).mean(dim=0).numpy()
-    means = mean.numpy()
+        kl = gaussian_kl(mean, log_variance).mean(dim=0).cpu().numpy()
+    means = mean.cpu().numpy()
     active = active_units(means)
     result = {
         "reconstruction": reconstruction,
@@ -159,7 +159,8 @@ def evaluate_vae(model: BetaVAE, x: torch.Tensor, *, n_components: int | None = 
         k = int(active.sum())
         off_diagonal = ~np.eye(k, dtype=bool)
         result["orthogonality"] = float(cosines[:, off_diagonal].mean()) if k > 1 else 0.0
-        data = x.numpy() - x.numpy().mean(axis=0)
+        points = x.cpu().numpy()
+        data = points - points.mean(axis=0)
         components = np.linalg.svd(data, full_matrices=False)[2][:n_components or k].T
         angles = scipy.linalg.subspace_angles(J.mean(axis=0), components)
         result["principal_angles_deg"] = np.degrees(np.sort(angles)).tolist()
