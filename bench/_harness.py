@@ -59,8 +59,9 @@ def random_orthonormal(rng, rows: int, cols: int) -> np.ndarray:
 
 
 def machine() -> dict:
-    import netscope
     import scipy
+
+    import netscope
 
     return {
         "cpu_count": os.cpu_count(),

@@ -23,9 +23,10 @@ from scipy.linalg.blas import dsyrk
 from torch.func import functional_call, grad, vmap
 
 import netscope
+import netscope.nn.gradients
 from _harness import write_result
-from netscope.active_study import run_active_subspace_study
-from netscope.models import mlp, regression_1d
+from netscope.studies.active import run_active_subspace_study
+from netscope.studies.models import mlp, regression_1d
 
 
 def plain_prior_gradients(model, data, n_samples, chunk=100):
@@ -104,7 +105,7 @@ def main():
     # Per-example gradients at fixed parameters (the empirical Fisher).
     x = torch.linspace(-1, 1, 100_000).unsqueeze(1)
     examples = (x, torch.sin(3 * x))
-    t_netscope, _ = timed(lambda: [None for _ in netscope.gradients.data_gradients(
+    t_netscope, _ = timed(lambda: [None for _ in netscope.nn.gradients.data_gradients(
         model, torch.nn.MSELoss(), examples, chunk_size=1000, progress=False)])
     params = {name: p.detach() for name, p in model.named_parameters()}
 

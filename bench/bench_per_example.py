@@ -19,8 +19,9 @@ import torch
 from torch.func import functional_call, grad, vmap
 
 import netscope
+import netscope.nn.gradients
 from _harness import best_time, write_result
-from netscope.models import digits
+from netscope.studies.models import digits
 
 CHUNK = 256
 
@@ -56,7 +57,7 @@ def netscope_route(model, data, backend):
     def run():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the auto route's one fallback warning
-            return np.concatenate([g.numpy() for _, g, _ in netscope.gradients.data_gradients(
+            return np.concatenate([g.numpy() for _, g, _ in netscope.nn.gradients.data_gradients(
                 model, torch.nn.functional.cross_entropy, data, chunk_size=CHUNK, backend=backend, progress=False)])
     return run
 

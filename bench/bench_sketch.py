@@ -27,8 +27,8 @@ import torch
 
 import netscope
 from _harness import best_time, max_principal_angle_degrees, stream, write_result
-from netscope.gradients import prior_gradients
-from netscope.models import mlp, regression_1d
+from netscope.nn.gradients import prior_gradients
+from netscope.studies.models import mlp, regression_1d
 
 
 def seed_gradients(n: int) -> np.ndarray:

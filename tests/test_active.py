@@ -6,9 +6,10 @@ import scipy.linalg
 import torch
 
 import netscope
+import netscope.nn.gradients
 from conftest import orthonormal
-from netscope.parameters import ParameterLayout
-from netscope.models import mlp, regression_1d
+from netscope.nn.parameters import ParameterLayout
+from netscope.studies.models import mlp, regression_1d
 
 
 class Quadratic(torch.nn.Module):
@@ -61,16 +62,16 @@ def test_per_sample_gradients_match_a_backward_loop():
         loss_fn(model(x), y).backward()
         return torch.cat([p.grad.reshape(-1) for p in model.parameters()]).numpy().copy()
 
-    data = list(netscope.gradients.data_gradients(model, loss_fn, (inputs, targets), chunk_size=3, progress=False))
+    data = list(netscope.nn.gradients.data_gradients(model, loss_fn, (inputs, targets), chunk_size=3, progress=False))
     G = np.concatenate([g.numpy() for _, g, _ in data])
     expected = np.stack([loop_gradient(inputs[i:i + 1], targets[i:i + 1]) for i in range(7)])
     np.testing.assert_allclose(G, expected, rtol=1e-5, atol=1e-6)
 
     # Prior mode: the loss over the whole dataset at each sampled parameter vector.
-    chunks = list(netscope.gradients.prior_gradients(model, loss_fn, (inputs, targets), n_samples=5,
+    chunks = list(netscope.nn.gradients.prior_gradients(model, loss_fn, (inputs, targets), n_samples=5,
                                                       seed=3, chunk_size=2, progress=False))
     G = np.concatenate([g.numpy() for _, g, _ in chunks])
-    samples = netscope.gradients.prior_samples(layout, 0, 5, seed=3, scale=1.0, center=None)
+    samples = netscope.nn.gradients.prior_samples(layout, 0, 5, seed=3, scale=1.0, center=None)
     original = [p.detach().clone() for p in model.parameters()]
     for row, sample in zip(G, samples):
         with torch.no_grad():
@@ -85,9 +86,9 @@ def test_per_sample_gradients_match_a_backward_loop():
 def test_prior_stream_does_not_depend_on_chunk_size():
     torch.manual_seed(0)
     model, data = mlp(1, 6, 2, 1), regression_1d(20)
-    a = np.concatenate([g.numpy() for _, g, _ in netscope.gradients.prior_gradients(
+    a = np.concatenate([g.numpy() for _, g, _ in netscope.nn.gradients.prior_gradients(
         model, torch.nn.MSELoss(), data, n_samples=150, chunk_size=37, progress=False)])
-    b = np.concatenate([g.numpy() for _, g, _ in netscope.gradients.prior_gradients(
+    b = np.concatenate([g.numpy() for _, g, _ in netscope.nn.gradients.prior_gradients(
         model, torch.nn.MSELoss(), data, n_samples=150, chunk_size=150, progress=False)])
     np.testing.assert_allclose(a, b, rtol=1e-6)
 

@@ -33,7 +33,7 @@ def test_cli_reports_bad_arguments_without_a_traceback(tmp_path):
 USER_CODE = '''
 import torch
 from torch.utils.data import DataLoader, TensorDataset
-from netscope.models import digits
+from netscope.studies.models import digits
 
 NOT_CALLABLE = 3
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import netscope
-from netscope.models import mlp, regression_1d
+from netscope.studies.models import mlp, regression_1d
 
 SMALL = ["--depth", "2", "--width", "20", "--n-boot", "5", "--k", "3", "--vectors", "10"]
 

@@ -6,10 +6,12 @@ import pytest
 import torch
 from sklearn.metrics import silhouette_score
 
-from netscope.knn import knn_graph
-from netscope.models import mlp_from_sizes
-from netscope.structure import (ActivationTracker, StructureMap, class_separation, default_hidden_layers,
-                                knn_preservation, neuron_sample_graph, procrustes_align)
+from netscope import ActivationTracker, StructureMap, knn_graph
+from netscope.nn.activations import default_hidden_layers
+from netscope.structure.maps import procrustes_align
+from netscope.structure.metrics import class_separation, knn_preservation
+from netscope.structure.neuron_sample import neuron_sample_graph
+from netscope.studies.models import mlp_from_sizes
 
 
 @pytest.fixture

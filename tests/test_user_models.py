@@ -10,9 +10,9 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 import netscope
-from netscope.data import call_model
-from netscope.models import mlp, regression_1d
-from netscope.structure import ActivationTracker
+from netscope import ActivationTracker
+from netscope.nn.data import call_model
+from netscope.studies.models import mlp, regression_1d
 
 
 class SmallCNN(torch.nn.Module):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from netscope.vae import (BetaVAE, active_units, evaluate_vae, gaussian_kl, mutual_information, train_vae)
+from netscope.studies.vae import BetaVAE, active_units, evaluate_vae, gaussian_kl, mutual_information, train_vae
 
 
 def test_kl_matches_torch_distributions(rng):

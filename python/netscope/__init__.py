@@ -4,6 +4,9 @@ Public API (everything else is private):
 
 - :class:`ActiveSubspace` — active subspace of a loss over a network's parameters: fit,
   layer importance, bootstrap, convergence, save/load.
+- :class:`ActivationTracker`, :class:`StructureMap` — a network's hidden activations on a probe
+  set across training, and their 2-D maps with what they show.
+- :class:`ParameterLayout` — which coordinate of the flat parameter vector is which parameter.
 
 - :class:`GramAccumulator` — streaming float64 sum of gradient outer products, mergeable and
   serialisable.
@@ -13,17 +16,36 @@ Public API (everything else is private):
 - :func:`knn_graph`, :func:`spectral_layout`, :func:`force_layout` — structural maps: kNN
   similarity graphs, a spectral warm start and a Barnes–Hut force layout.
 - :func:`set_num_threads`, :func:`get_num_threads` — threads of the core and its BLAS.
+
+The layers, one folder each (dependencies point down the list): ``studies`` (the reference
+experiments) and ``plotting``; ``active`` and ``structure`` (the estimators); ``nn`` (everything
+that touches torch); ``core`` (numpy in, numpy out, over the C++ ``_core``). ``import netscope``
+loads the core only: torch, matplotlib and networkx load when a part that needs them is used.
 """
 
-from . import gradients
-from .active import ActiveSubspace
-from .graph_layout import force_layout, spectral_layout
-from .gram import GramAccumulator
-from .knn import knn_graph
-from .parameters import ParameterLayout
-from .rsvd import eigh_top, randomized_svd
-from .sketch import NystromSketch
-from .threads import get_num_threads, set_num_threads
+import importlib
 
-__all__ = ["ActiveSubspace", "GramAccumulator", "NystromSketch", "ParameterLayout", "force_layout", "knn_graph", "spectral_layout", "eigh_top", "get_num_threads", "randomized_svd", "set_num_threads"]
+from .core.gram import GramAccumulator
+from .core.knn import knn_graph
+from .core.layout import force_layout, spectral_layout
+from .core.rsvd import eigh_top, randomized_svd
+from .core.sketch import NystromSketch
+from .core.threads import get_num_threads, set_num_threads
+
+# Public names whose modules import torch: loaded on first use.
+_LAZY = {"ActiveSubspace": "netscope.active.estimator", "ActivationTracker": "netscope.nn.activations",
+         "ParameterLayout": "netscope.nn.parameters", "StructureMap": "netscope.structure.maps"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'netscope' has no attribute {name!r}")
+
+
+__all__ = ["ActiveSubspace", "ActivationTracker", "GramAccumulator", "NystromSketch", "ParameterLayout",
+           "StructureMap", "eigh_top", "force_layout", "get_num_threads", "knn_graph", "randomized_svd",
+           "set_num_threads", "spectral_layout"]
 __version__ = "0.1.0"

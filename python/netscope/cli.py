@@ -7,7 +7,7 @@ import sys
 
 
 def _demo(args) -> int:
-    from .demo import run_quadratic_demo
+    from .studies.demo import run_quadratic_demo
 
     summary = run_quadratic_demo(args.out, dim=args.dim, n_samples=args.samples, k=args.k, seed=args.seed)
     print(f"quadratic loss, D={summary['dim']}, N={summary['n_samples']}: C = A^2, top {summary['k']} eigenpairs")
@@ -36,11 +36,11 @@ def _active_subspace(args) -> int:
     matplotlib.use("Agg")
     import torch.distributed as dist
 
-    from .active_study import Problem, run_active_subspace_study
+    from .studies.active import Problem, run_active_subspace_study
 
     problem = None
     if args.model is not None:
-        from . import user_code
+        from .nn import user_code
 
         missing = [flag for flag, value in (("--data", args.data), ("--loss", args.loss)) if value is None]
         if missing:
@@ -104,11 +104,11 @@ def _structure(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .structure_study import run_checkpoint_maps, run_structure_study
+    from .studies.structure import run_checkpoint_maps, run_structure_study
 
     user_flags = {"--checkpoints": args.checkpoints, "--probe": args.probe}
     if args.model is not None:
-        from . import user_code
+        from .nn import user_code
 
         missing = [flag for flag, value in user_flags.items() if value is None]
         if missing:
@@ -146,7 +146,7 @@ def _vae(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .vae_study import run_vae_study
+    from .studies.vae_sweep import run_vae_study
 
     metrics = run_vae_study(args.out, betas=args.betas, latent_dim=args.latent, epochs=args.epochs,
                             likelihood=args.likelihood, seed=args.seed)

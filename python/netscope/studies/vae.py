@@ -11,7 +11,7 @@ import torch
 from torch.func import jacrev, vmap
 from tqdm.auto import tqdm
 
-from ._validation import check_int
+from ..core._validation import check_int
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 # Burda, Grosse & Salakhutdinov (2016): a latent unit is active when Cov_x(E_q[z_i | x]) > 0.01.

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import networkx
 import numpy as np
 import scipy.sparse
 import scipy.sparse.csgraph
 import scipy.sparse.linalg
 
-from . import _core
+from .. import _core
 from ._validation import check_int
 
 # Components up to this size get their eigenvectors from a dense solver, larger ones from ARPACK.
@@ -20,7 +19,9 @@ def as_csr_graph(graph, name: str = "graph") -> scipy.sparse.csr_matrix:
 
     Raises ValueError for a non-square, negative, non-finite or asymmetric graph.
     """
-    if isinstance(graph, networkx.Graph):
+    if type(graph).__module__.partition(".")[0] == "networkx":  # networkx loads only for its own graphs
+        import networkx
+
         graph = networkx.to_scipy_sparse_array(graph, weight="weight", format="csr")
     matrix = scipy.sparse.csr_matrix(graph, dtype=np.float64)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:

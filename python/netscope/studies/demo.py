@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .gram import GramAccumulator
-from .rsvd import eigh_top, randomized_svd
+from ..core.gram import GramAccumulator
+from ..core.rsvd import eigh_top, randomized_svd
 
 
 def _subspace_sine(basis, reference) -> float:

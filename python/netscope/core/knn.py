@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse
 
-from . import _core
+from .. import _core
 from ._validation import as_float_matrix, check_all_finite, check_int
 
 METRICS = ("euclidean", "cosine")

@@ -13,9 +13,10 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import _distributed, active_plots
-from .active import ActiveSubspace
-from .data import as_batches
+from ..active import distributed
+from ..active.estimator import ActiveSubspace
+from ..nn.data import as_batches
+from ..plotting import active as active_plots
 from .models import digits, mlp, mlp_from_sizes, regression_1d
 
 # What each preset fixes; the study's keyword arguments left at None take these values.
@@ -129,7 +130,7 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     study = ActiveSubspace(method=method, n_components=min(n_vectors, n_samples, n_parameters),
                            full_spectrum=full_spectrum, sketch_size=sketch_size, keep_gradients=keep_gradients,
                            chunk_size=chunk_size, progress=progress)
-    rank, world = _distributed.rank_and_size()
+    rank, world = distributed.rank_and_size()
     # Without the gradients, how the estimate settles is followed along the stream instead.
     stream_sizes = None
     if not keep_gradients and world == 1:

@@ -11,11 +11,13 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import structure_plots
-from .graph_layout import force_layout
+from ..core.layout import force_layout
+from ..nn.activations import ActivationTracker
+from ..nn.user_code import load_weights
+from ..plotting import structure as structure_plots
+from ..structure.maps import StructureMap
+from ..structure.neuron_sample import neuron_sample_graph
 from .models import digits, mlp_from_sizes
-from .structure import ActivationTracker, StructureMap, neuron_sample_graph
-from .user_code import load_weights
 
 DEFAULT_SIZES = (64, 128, 64, 32, 10)
 DEFAULT_SNAPSHOTS = (0, 1, 2, 3, 5, 8, 13, 20, 30)

@@ -6,7 +6,7 @@ from collections import OrderedDict
 
 import torch
 
-from ._validation import check_int
+from ..core._validation import check_int
 
 ACTIVATIONS = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU, "sigmoid": torch.nn.Sigmoid, "gelu": torch.nn.GELU}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _core
+from .. import _core
 from ._streaming import StreamingRows
 from ._validation import check_int
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from ._validation import check_int
+from ..core._validation import check_int
 
 
 def map_tensors(function, inputs):

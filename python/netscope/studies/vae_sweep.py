@@ -10,8 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .graph_layout import force_layout
-from .knn import knn_graph
+from ..core.knn import knn_graph
+from ..core.layout import force_layout
 from .vae import evaluate_vae, train_vae
 
 DEFAULT_BETAS = (0.1, 0.5, 1, 2, 4, 8, 16, 32)

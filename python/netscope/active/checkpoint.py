@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._rows import DiskRows
+from .rows import DiskRows
 
 
 class Checkpoint:

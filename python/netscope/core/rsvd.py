@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _core
+from .. import _core
 from ._validation import as_float_matrix, check_all_finite, check_int
-
 
 
 def _krylov_arguments(k, limit, n_oversamples, n_power_iter, seed):

@@ -11,17 +11,18 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from . import _core, _distributed
-from ._checkpoint import Checkpoint
-from ._rows import DiskRows, MemoryRows
-from ._validation import as_float_matrix, check_all_finite, check_int
-from .data import as_batches
-from .gradients import SAMPLE_BLOCK, data_gradients, prior_gradients, prior_samples
-from .gram import GramAccumulator
-from .parameters import ParameterLayout
-from .per_sample import BACKENDS
-from .rsvd import eigh_top, randomized_svd
-from .sketch import NystromSketch
+from .. import _core
+from ..core._validation import as_float_matrix, check_all_finite, check_int
+from ..core.gram import GramAccumulator
+from ..core.rsvd import eigh_top, randomized_svd
+from ..core.sketch import NystromSketch
+from ..nn.data import as_batches
+from ..nn.gradients import SAMPLE_BLOCK, data_gradients, prior_gradients, prior_samples
+from ..nn.parameters import ParameterLayout
+from ..nn.per_sample import BACKENDS
+from . import distributed
+from .checkpoint import Checkpoint
+from .rows import DiskRows, MemoryRows
 
 METHODS = ("snapshot", "gram", "randomized", "sketch")
 SAMPLINGS = ("prior", "data")
@@ -246,7 +247,7 @@ class ActiveSubspace:
         if resume and checkpoint is None:
             raise ValueError("resume=True needs checkpoint= (the file to resume from)")
         batches = as_batches(data)
-        rank, world = _distributed.rank_and_size()
+        rank, world = distributed.rank_and_size()
         if sampling == "prior":
             n = layout.n_parameters if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
             chunk_size = self.chunk_size or 4 * SAMPLE_BLOCK
@@ -258,7 +259,7 @@ class ActiveSubspace:
             if checkpoint is not None and batches.shuffles:
                 raise ValueError("checkpoint: the loader shuffles, so a resumed run would meet other examples; "
                                  "use shuffle=False with sampling='data' and a checkpoint")
-        first, stop = _distributed.sample_range(n, chunk_size, rank, world)
+        first, stop = distributed.sample_range(n, chunk_size, rank, world)
 
         accumulator = self._new_accumulator(layout.n_parameters, seed)
         rows = MemoryRows(layout.n_parameters)
@@ -296,7 +297,7 @@ class ActiveSubspace:
             monitor = _StreamMonitor(stream_sizes, min(10, self.n_components or 10), self._streaming_solver(accumulator))
         with contextlib.closing(chunks) if hasattr(chunks, "close") else contextlib.nullcontext():
             return self._fit_chunks(_as_arrays(chunks), layout, accumulator=accumulator, rows=rows, losses=losses,
-                                    checkpoint=saver, monitor=monitor, distributed=world > 1,
+                                    checkpoint=saver, monitor=monitor, across_ranks=world > 1,
                                     sampling=sampling, prior=prior)
 
     @property
@@ -330,7 +331,7 @@ class ActiveSubspace:
         return None
 
     def _fit_chunks(self, chunks, layout, *, sampling, prior, accumulator=None, rows=None, losses=(),
-                    checkpoint=None, monitor=None, distributed=False):
+                    checkpoint=None, monitor=None, across_ranks=False):
         timings = {}
         start = time.perf_counter()
         losses = list(losses)
@@ -365,13 +366,13 @@ class ActiveSubspace:
             checkpoint.save(count, accumulator, losses)
         G = rows.stacked() if self._keeps_rows else None
         losses = np.concatenate(losses).astype(np.float64) if losses else None
-        if distributed:
+        if across_ranks:
             if accumulator is not None:
                 accumulator.all_reduce()
             if G is not None:
-                G = _distributed.gather_rows(G)
+                G = distributed.gather_rows(G)
             if losses is not None:
-                losses = _distributed.gather_rows(losses)
+                losses = distributed.gather_rows(losses)
         timings["gradients"] = time.perf_counter() - start
         n = accumulator.count if accumulator is not None else len(G)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _core
+from .. import _core
 from ._streaming import StreamingRows
 from ._validation import check_int
 

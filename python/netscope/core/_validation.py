@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from . import _core
+from .. import _core
 
 FLOAT_DTYPES = (np.float32, np.float64)
 

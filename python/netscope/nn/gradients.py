@@ -28,7 +28,7 @@ import torch
 from torch.func import functional_call
 from tqdm.auto import tqdm
 
-from ._validation import check_int
+from ..core._validation import check_int
 from .data import as_batches, call_arguments, call_model, map_tensors, model_device
 from .modes import check_mode, modes
 from .parameters import ParameterLayout

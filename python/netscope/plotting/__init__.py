@@ -1,0 +1,1 @@
+"""Figures of fitted results, one function per figure, each returning a matplotlib Figure."""

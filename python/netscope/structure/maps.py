@@ -1,0 +1,114 @@
+"""Structural maps of hidden representations, followed across training.
+
+:class:`StructureMap` turns every (layer, snapshot) that an
+:class:`netscope.nn.activations.ActivationTracker` recorded into a 2-D map — kNN graph of the
+activations, spectral warm start, force layout — where snapshot t + 1 starts from snapshot t's
+positions and is aligned to them by orthogonal Procrustes, so points move smoothly; and it measures
+what the maps show (class separation, silhouette, kNN preservation). It reads the tracker's arrays
+only: no torch here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core._validation import check_int
+from ..core.knn import knn_graph
+from ..core.layout import force_layout, spectral_layout
+from .metrics import class_separation, knn_preservation
+
+
+def procrustes_align(positions: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``positions`` rotated (or reflected), scaled and shifted to best match ``reference``
+    in the least-squares sense (orthogonal Procrustes). O(n)."""
+    a = positions - positions.mean(axis=0)
+    b = reference - reference.mean(axis=0)
+    u, s, vt = np.linalg.svd(a.T @ b)
+    rotation = u @ vt
+    norm = (a**2).sum()
+    scale = s.sum() / norm if norm > 0 else 1.0
+    return scale * a @ rotation + reference.mean(axis=0)
+
+
+class StructureMap:
+    """2-D maps of every watched layer at every snapshot, and what they show.
+
+    Parameters
+    ----------
+    k : int — neighbours in the kNN graph of the activations.
+    metric : "euclidean" or "cosine".
+    symmetrize : True or "mutual" — how the kNN relation becomes an undirected graph
+        (:func:`netscope.knn_graph`); "mutual" (default) kept neighbourhoods best on the digits
+        (bench/bench_layout.py).
+    n_iter : int — force-layout iterations for the first snapshot (from the spectral layout);
+        later snapshots start from the previous map and take ``n_iter_warm``.
+    seed : int
+
+    Attributes after :meth:`fit`: ``layers_``, ``labels_``, ``snapshot_labels_``,
+    ``positions_[layer][t]`` (n, 2), ``graphs_[layer][t]`` (CSR), ``sensitivity_[layer][t]``,
+    ``metrics_[layer][t]`` — dict with ``layout`` and ``activation`` class separation
+    (``inter``, ``intra``, ``ratio``, ``silhouette``) and ``knn_preservation``.
+    """
+
+    def __init__(self, k: int = 15, *, metric: str = "euclidean", symmetrize="mutual", n_iter: int = 500,
+                 n_iter_warm: int = 200, seed: int = 0):
+        self.k = check_int(k, "k", minimum=1)
+        self.metric = metric
+        self.symmetrize = symmetrize
+        self.n_iter = check_int(n_iter, "n_iter", minimum=0)
+        self.n_iter_warm = check_int(n_iter_warm, "n_iter_warm", minimum=0)
+        self.seed = check_int(seed, "seed", minimum=0)
+
+    def fit(self, tracker) -> "StructureMap":
+        """Build the maps of every snapshot the tracker holds. Cost per map: one kNN graph
+        (O(n² d)), one force layout, and O(n²) metrics."""
+        if not tracker.snapshots:
+            raise ValueError("tracker has no snapshots yet: call tracker.snapshot() during training")
+        self.layers_ = list(tracker.layers)
+        self.labels_ = tracker.labels
+        self.snapshot_labels_ = [s["label"] for s in tracker.snapshots]
+        self.positions_, self.graphs_, self.metrics_, self.sensitivity_ = {}, {}, {}, {}
+        for layer in self.layers_:
+            previous = None
+            for snapshot in tracker.snapshots:
+                activations = snapshot["activations"][layer]
+                graph = knn_graph(activations, min(self.k, len(activations) - 1), metric=self.metric,
+                                  symmetrize=self.symmetrize)
+                if previous is None:
+                    positions = force_layout(graph, spectral_layout(graph, seed=self.seed), n_iter=self.n_iter, seed=self.seed)
+                else:
+                    positions = force_layout(graph, previous, n_iter=self.n_iter_warm, seed=self.seed)
+                    positions = procrustes_align(positions, previous)
+                previous = positions
+                self.positions_.setdefault(layer, []).append(positions)
+                self.graphs_.setdefault(layer, []).append(graph)
+                self.sensitivity_.setdefault(layer, []).append(snapshot["sensitivity"][layer])
+                self.metrics_.setdefault(layer, []).append({
+                    "layout": class_separation(positions, self.labels_),
+                    "activation": class_separation(activations, self.labels_),
+                    "knn_preservation": knn_preservation(graph, positions),
+                })
+        return self
+
+    def to_networkx(self, layer: str, snapshot: int = -1):
+        """The map of ``layer`` at ``snapshot`` as a networkx Graph: edge ``weight``, node
+        ``label``, ``x``, ``y`` and ``sensitivity`` attributes (GraphML-ready, for Gephi)."""
+        if layer not in getattr(self, "positions_", {}):
+            raise ValueError(f"layer must be one of the mapped layers {getattr(self, 'layers_', [])}, got {layer!r}")
+        import networkx as nx
+
+        graph = nx.from_scipy_sparse_array(self.graphs_[layer][snapshot])
+        positions = self.positions_[layer][snapshot]
+        sensitivity = self.sensitivity_[layer][snapshot]
+        for i in graph.nodes:
+            graph.nodes[i].update(label=int(self.labels_[i]), x=float(positions[i, 0]), y=float(positions[i, 1]),
+                                  sensitivity=float(sensitivity[i]))
+        return graph
+
+    def write_graphml(self, path, layer: str, snapshot: int = -1) -> None:
+        """Write :meth:`to_networkx` to a GraphML file."""
+        import networkx as nx
+
+        nx.write_graphml(self.to_networkx(layer, snapshot), path)
+
+

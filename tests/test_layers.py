@@ -1,0 +1,52 @@
+"""The architecture holds: the core imports no torch, and each layer imports only the ones below it."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "python" / "netscope"
+# A layer may import itself and what is below it; the order is that of the dependencies.
+LAYERS = ["core", "nn", "active", "structure", "plotting", "studies"]
+ALLOWED = {"core": {"core"}, "nn": {"core", "nn"}, "active": {"core", "nn", "active"},
+           "structure": {"core", "structure"}, "plotting": {"plotting"},
+           "studies": {"core", "nn", "active", "structure", "plotting", "studies"}}
+
+
+def test_import_netscope_and_its_core_loads_no_torch_matplotlib_or_networkx():
+    code = """
+import sys
+import numpy as np
+import netscope
+G = np.random.default_rng(0).standard_normal((30, 6))
+netscope.GramAccumulator(6).update(G).matrix()
+netscope.NystromSketch(6, 3).update(G).eigenpairs(2)
+netscope.eigh_top(G.T @ G, 2), netscope.randomized_svd(G, 2)
+netscope.force_layout(netscope.knn_graph(G, 4), n_iter=5)
+heavy = sorted({name.partition('.')[0] for name in sys.modules} & {'torch', 'matplotlib', 'networkx'})
+print(heavy)
+netscope.ActiveSubspace  # the torch layer loads on first use
+print('torch' in sys.modules)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split("\n")[:2] == ["[]", "True"], result.stdout + result.stderr
+
+
+def internal_imports(path: Path):
+    """The netscope subpackages that the module at ``path`` imports (relative imports resolved)."""
+    parts = path.relative_to(PACKAGE).parts
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = list(parts[:-1])[:len(parts) - node.level]
+            target = base + (node.module.split(".") if node.module else [])
+            names = [target[0]] if target else [alias.name for alias in node.names]
+            yield from (name for name in names if name in LAYERS)
+
+
+def test_dependencies_point_one_way():
+    wrong = []
+    for layer in LAYERS:
+        for path in (PACKAGE / layer).rglob("*.py"):
+            wrong += [f"{path.relative_to(PACKAGE)} imports {target}" for target in internal_imports(path)
+                      if target not in ALLOWED[layer]]
+    assert not wrong, wrong
