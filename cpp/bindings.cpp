@@ -211,10 +211,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("exact_knn", &exact_knn_binding<float>, py::arg("X"), py::arg("k"));
   m.def("force_layout", &force_layout_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"),
         py::arg("positions"), py::arg("n_iter"), py::arg("theta"), py::arg("gravity"), py::arg("seed"));
-  m.def("blas_threads", &blas_threads);
   m.def("set_blas_threads", &set_blas_threads, py::arg("n"));
   m.def("core_threads", &core_threads);
   m.def("set_core_threads", &set_core_threads, py::arg("n"));
-  m.attr("default_svd_depth") = kDefaultSvdDepth;
-  m.attr("default_eigen_depth") = kDefaultEigenDepth;
 }

@@ -173,7 +173,7 @@ def test_same_seed_same_result_and_save_load(fitted, tmp_path):
     assert np.array_equal(loaded.eigenvectors_, result.eigenvectors_)
     assert loaded.parameter_layout_ == result.parameter_layout_
     np.testing.assert_array_equal(loaded.sufficient_summary(1)[0], result.sufficient_summary(1)[0])
-    with pytest.raises(RuntimeError, match="keep_gradients"):
+    with pytest.raises(ValueError, match="keep_gradients"):
         loaded.bootstrap()
     (tmp_path / "other.npz").write_bytes(b"not an archive")
     with pytest.raises(ValueError, match="not a saved ActiveSubspace"):
@@ -206,8 +206,9 @@ def test_bad_input_gives_clear_errors():
         netscope.ActiveSubspace().fit(mlp(1, 3, 1, 1), torch.nn.MSELoss(), data, sampling="posterior")
     with pytest.raises(TypeError, match="data must be a pair"):
         netscope.ActiveSubspace().fit(mlp(1, 3, 1, 1), torch.nn.MSELoss(), data[0])
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(netscope.NotFittedError, match="not fitted"):
         netscope.ActiveSubspace().layer_importance()
+    assert issubclass(netscope.NotFittedError, ValueError) and issubclass(netscope.NotFittedError, AttributeError)
 
     model = mlp(1, 3, 1, 1)
     x, y = data

@@ -116,6 +116,20 @@ def test_bad_input_raises_clear_errors(call, error, match):
         call()
 
 
+def test_save_names_the_path_it_cannot_write(rng, tmp_path):
+    gram = netscope.GramAccumulator(4).update(rng.standard_normal((3, 4)))
+    with pytest.raises(FileNotFoundError, match="the folder .*missing' does not exist"):
+        gram.save(tmp_path / "missing" / "gram.bin")
+    (tmp_path / "taken").mkdir()  # a folder where the file should go: the rename fails
+    with pytest.raises(OSError, match="path: cannot write .*taken"):
+        gram.save(tmp_path / "taken")
+    unfitted = netscope.ActiveSubspace()
+    with pytest.raises(netscope.NotFittedError):
+        unfitted.save(tmp_path / "result.npz")
+    assert not hasattr(unfitted, "eigenvalues_")
+
+
+
 def test_other_layouts_and_dtypes_are_converted(rng):
     G = rng.integers(-3, 4, size=(50, 6))
     gram = netscope.GramAccumulator(6).update(G)

@@ -150,13 +150,16 @@ void symmetric_eigen_top(Matrix<T>& a, Index top_k, Vector<T>& values, Matrix<T>
   }
 }
 
-void cholesky_upper(Matrix<double>& a) {
+bool cholesky_upper(Matrix<double>& a) {
   const Index n = a.rows();
   if (a.cols() != n) throw std::invalid_argument("cholesky_upper needs a square matrix");
-  check_lapack(scipy_LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', as_blas_int(n), a.data(), as_blas_int(n)), "potrf");
+  const lapack_int info = scipy_LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', as_blas_int(n), a.data(), as_blas_int(n));
+  if (info > 0) return false;  // the leading minor of order info is not positive definite
+  check_lapack(info, "potrf");
   for (Index j = 0; j < n; ++j) {
     for (Index i = j + 1; i < n; ++i) a(i, j) = 0.0;
   }
+  return true;
 }
 
 void right_solve_upper(const Matrix<double>& r, Matrix<double>& b) {
@@ -207,7 +210,6 @@ void require_finite_rows(const T* rows, Index n, Index dim, const char* state) {
   }
 }
 
-int blas_threads() { return scipy_openblas_get_num_threads(); }
 void set_blas_threads(int n) {
   if (n < 1) throw std::invalid_argument("the number of BLAS threads must be >= 1");
   scipy_openblas_set_num_threads(n);

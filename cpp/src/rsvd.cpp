@@ -16,7 +16,9 @@ struct KrylovShape {
   Index basis() const { return block * (depth + 1); }
 };
 
-// Clamps the requested block and depth so that the basis never exceeds `rank_limit` columns.
+// The block (at most `rank_limit` columns) and the requested depth. A basis of `rank_limit` or more
+// columns spans the whole space: the callers then solve densely, exact at the same O(.) cost. (Clamping
+// the depth instead left a basis of one or two blocks, a few per cent off on small matrices.)
 KrylovShape krylov_shape(Index k, Index rank_limit, const KrylovOptions& options,
                          Index default_depth) {
   if (k < 1 || k > rank_limit) {
@@ -27,7 +29,6 @@ KrylovShape krylov_shape(Index k, Index rank_limit, const KrylovOptions& options
   if (options.depth < -1) throw std::invalid_argument("n_power_iter must be >= 0");
   KrylovShape shape{std::min(k + options.oversamples, rank_limit),
                     options.depth < 0 ? default_depth : options.depth};
-  shape.depth = std::min(shape.depth, rank_limit / shape.block - 1);
   return shape;
 }
 
@@ -55,6 +56,13 @@ void append_to_basis(Matrix<T>& basis, Index used, Matrix<T>& block) {
 template <class T>
 SvdResult<T> randomized_svd(const T* a, Index m, Index n, Index k, const KrylovOptions& options) {
   const KrylovShape shape = krylov_shape(k, std::min(m, n), options, kDefaultSvdDepth);
+  if (shape.basis() >= std::min(m, n)) {
+    Matrix<T> dense = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(a, m, n);
+    Matrix<T> u, vt;
+    Vector<T> s;
+    thin_svd(dense, u, s, vt);
+    return SvdResult<T>{u.leftCols(k), s.head(k), vt.topRows(k)};
+  }
   const Index b = shape.block, basis_size = shape.basis();
   // Row-major A (m, n) is the column-major matrix At (n, m): A x = At^T x, A^T y = At y.
   // The left basis K = [Y_0 .. Y_q] spans {A W, (A A^T) A W, ..., (A A^T)^q A W}. Each new block is

@@ -112,21 +112,33 @@ void NystromSketch::eigenpairs(Index k, Vector<double>& values, Matrix<double>& 
   const Index entries = dim_ * size_;
   double squares = 0.0;
   for (Index e = 0; e < entries; ++e) squares += sketch_.data()[e] * sketch_.data()[e];
-  const double shift =
+  if (squares == 0.0) {  // every row seen was zero: C = 0, whose eigenvectors are any orthonormal set
+    values = Vector<double>::Zero(k);
+    vectors = Matrix<double>::Identity(dim_, k);
+    return;
+  }
+  double shift =
       std::sqrt(static_cast<double>(dim_)) * std::numeric_limits<double>::epsilon() * std::sqrt(squares);
 
-  // W^T Y_nu = R^T R; then B = Y_nu R^-1 satisfies B B^T = Y_nu (W^T Y_nu)^-1 Y_nu^T.
-  Matrix<double> test, block;
-  Matrix<double> factor = Matrix<double>::Zero(size_, size_);
-  for_each_row_block([&](Index first, Index count) {
-    shifted_rows(first, count, shift, test, block);
-    gemm<double>(Op::Transpose, Op::None, size_, size_, count, 1.0, test.data(), count, block.data(), count, 1.0,
-                 factor.data(), size_);
-  });
-  for (Index j = 0; j < size_; ++j) {
-    for (Index i = j + 1; i < size_; ++i) factor(i, j) = factor(j, i) = 0.5 * (factor(i, j) + factor(j, i));
+  // W^T Y_nu = R^T R; then B = Y_nu R^-1 satisfies B B^T = Y_nu (W^T Y_nu)^-1 Y_nu^T. When C has
+  // rank well below s, W^T Y_nu is singular to rounding at Tropp et al.'s shift and Cholesky
+  // fails; a shift ten times larger is tried then (each try one more pass over Y, O(dim s^2)), and
+  // the shift is taken off the eigenvalues at the end as always.
+  Matrix<double> test, block, factor;
+  for (int attempt = 0;; ++attempt) {
+    factor = Matrix<double>::Zero(size_, size_);
+    for_each_row_block([&](Index first, Index count) {
+      shifted_rows(first, count, shift, test, block);
+      gemm<double>(Op::Transpose, Op::None, size_, size_, count, 1.0, test.data(), count, block.data(), count,
+                   1.0, factor.data(), size_);
+    });
+    for (Index j = 0; j < size_; ++j) {
+      for (Index i = j + 1; i < size_; ++i) factor(i, j) = factor(j, i) = 0.5 * (factor(i, j) + factor(j, i));
+    }
+    if (cholesky_upper(factor)) break;
+    if (attempt == 8) throw std::runtime_error("eigenpairs: the sketch is numerically singular");
+    shift *= 10.0;
   }
-  cholesky_upper(factor);
 
   // SVD of B without storing it: B = Q R_B by TSQR (the R of each row block, then of their
   // stack), R_B = U_r S V^T, so B's singular values are S and its left vectors B V S^-1.

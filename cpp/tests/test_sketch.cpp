@@ -89,11 +89,33 @@ static void test_save_load_round_trip() {
   std::remove(path.c_str());
 }
 
+static void test_zero_rows_give_zero_eigenpairs() {
+  // A dead network streams zero gradients: C = 0, and the stabilised Nystrom shift is zero too.
+  const RowMajor rows = RowMajor::Zero(4, 12);
+  NystromSketch sketch(12, 5, 2);
+  sketch.update(rows.data(), 4);
+  Vector<double> values;
+  Matrix<double> vectors;
+  sketch.eigenpairs(3, values, vectors);
+  CHECK(values.cwiseAbs().maxCoeff() == 0.0);
+  CHECK((vectors.transpose() * vectors - Matrix<double>::Identity(3, 3)).cwiseAbs().maxCoeff() < 1e-14);
+
+  // Rank 1, far below the sketch size: W^T Y is singular to rounding at the default shift.
+  RowMajor one = RowMajor::Zero(2, 2);
+  one(0, 0) = 1.0;
+  NystromSketch rank_one(2, 2, 3);
+  rank_one.update(one.data(), 2);
+  rank_one.eigenpairs(2, values, vectors);
+  CHECK(std::abs(values(0) - 0.5) < 1e-12 && std::abs(values(1)) < 1e-12);
+  CHECK(std::abs(std::abs(vectors(0, 0)) - 1.0) < 1e-12);
+}
+
 int main() {
   test_exact_for_low_rank();
   test_merge_equals_one_stream();
   test_exact_across_row_blocks();
   test_float_rows_match_double_rows();
   test_save_load_round_trip();
+  test_zero_rows_give_zero_eigenpairs();
   return check::finish();
 }

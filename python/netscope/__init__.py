@@ -16,6 +16,7 @@ Public API (everything else is private):
 - :func:`knn_graph`, :func:`spectral_layout`, :func:`force_layout` — structural maps: kNN
   similarity graphs, a spectral warm start and a Barnes–Hut force layout.
 - :func:`set_num_threads`, :func:`get_num_threads` — threads of the core and its BLAS.
+- :class:`NotFittedError` — a result asked for before ``fit`` (a ValueError and AttributeError).
 
 The layers, one folder each (dependencies point down the list): ``studies`` (the reference
 experiments) and ``plotting``; ``active`` and ``structure`` (the estimators); ``nn`` (everything
@@ -31,6 +32,7 @@ from .core.layout import force_layout, spectral_layout
 from .core.rsvd import eigh_top, randomized_svd
 from .core.sketch import NystromSketch
 from .core.threads import get_num_threads, set_num_threads
+from .exceptions import NotFittedError
 
 # Public names whose modules import torch: loaded on first use.
 _LAZY = {"ActiveSubspace": "netscope.active.estimator", "ActivationTracker": "netscope.nn.activations",
@@ -45,7 +47,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'netscope' has no attribute {name!r}")
 
 
-__all__ = ["ActiveSubspace", "ActivationTracker", "GramAccumulator", "NystromSketch", "ParameterLayout",
+__all__ = ["ActiveSubspace", "ActivationTracker", "GramAccumulator", "NotFittedError", "NystromSketch", "ParameterLayout",
            "StructureMap", "eigh_top", "force_layout", "get_num_threads", "knn_graph", "randomized_svd",
            "set_num_threads", "spectral_layout"]
 __version__ = "0.1.0"

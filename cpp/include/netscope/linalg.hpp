@@ -43,9 +43,9 @@ template <class T>
 void symmetric_eigen_top(Matrix<T>& a, Index top_k, Vector<T>& values, Matrix<T>& vectors);
 
 // Replaces `a` (n, n), symmetric positive definite, by the upper-triangular factor R of its
-// Cholesky factorisation a = R^T R (the strict lower triangle is zeroed). Throws
-// std::runtime_error if `a` is not positive definite. O(n^3).
-void cholesky_upper(Matrix<double>& a);
+// Cholesky factorisation a = R^T R (the strict lower triangle is zeroed) and returns true; returns
+// false, `a` partly overwritten, when `a` is not positive definite (to rounding). O(n^3).
+bool cholesky_upper(Matrix<double>& a);
 
 // Overwrites b (m, n) with b R^-1 for an upper-triangular r (n, n). O(m n^2).
 void right_solve_upper(const Matrix<double>& r, Matrix<double>& b);
@@ -67,8 +67,7 @@ Index first_nonfinite_row(const T* data, Index rows, Index cols);
 template <class T>
 void require_finite_rows(const T* rows, Index n, Index dim, const char* state);
 
-// Threads the linked OpenBLAS uses; OpenMP loops of the core follow omp_set_num_threads.
-int blas_threads();
+// Threads the linked OpenBLAS uses (the core's own loops: set_core_threads, parallel.hpp).
 void set_blas_threads(int n);
 
 }  // namespace netscope

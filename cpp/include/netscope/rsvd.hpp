@@ -37,8 +37,9 @@ struct EigenResult {
 };
 
 // Top-k SVD of the row-major (m, n) matrix `a`, read in place. The block holds
-// b = min(k + oversamples, min(m, n)) columns; the basis L = (depth + 1) b, capped at min(m, n).
-// Time O(m n L 2 + (m + n) L^2): two passes over A per block; memory O((m + n) L).
+// b = min(k + oversamples, min(m, n)) columns; the basis L = (depth + 1) b. Time
+// O(m n L 2 + (m + n) L^2): two passes over A per block; memory O((m + n) L). When L >= min(m, n)
+// the basis would span the whole space: LAPACK's dense SVD of a copy instead, O(m n min(m, n)).
 template <class T>
 SvdResult<T> randomized_svd(const T* a, Index m, Index n, Index k, const KrylovOptions& options);
 

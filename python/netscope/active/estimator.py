@@ -16,6 +16,7 @@ from ..core._validation import as_float_matrix, check_all_finite, check_int
 from ..core.gram import GramAccumulator
 from ..core.rsvd import eigh_top, randomized_svd
 from ..core.sketch import NystromSketch
+from ..exceptions import check_fitted
 from ..nn.data import as_batches
 from ..nn.gradients import SAMPLE_BLOCK, data_gradients, prior_gradients, prior_samples
 from ..nn.parameters import ParameterLayout
@@ -436,20 +437,16 @@ class ActiveSubspace:
         return values, vectors / np.where(norms > 0, norms, 1.0)
 
     # ------------------------------------------------------------------ results
-    def _check_fitted(self):
-        if not hasattr(self, "eigenvalues_"):
-            raise RuntimeError("this ActiveSubspace is not fitted yet: call fit() or fit_gradients() first")
-
     def _check_k(self, k, name="k"):
-        self._check_fitted()
+        check_fitted(self, "eigenvalues_")
         if k is None:
             return min(10, self.eigenvectors_.shape[1])
         return check_int(k, name, minimum=1, maximum=self.eigenvectors_.shape[1])
 
     def _require_gradients(self, what: str) -> np.ndarray:
-        self._check_fitted()
+        check_fitted(self, "eigenvalues_")
         if self.gradients_ is None:
-            raise RuntimeError(f"{what} needs the gradients: fit with keep_gradients=True")
+            raise ValueError(f"{what} needs the gradients: fit with keep_gradients=True")
         return self.gradients_
 
     def layer_importance(self, k: int | None = None) -> dict:
@@ -465,7 +462,7 @@ class ActiveSubspace:
         k = self._check_k(k)
         layout = self.parameter_layout_
         if layout is None:
-            raise RuntimeError("layer_importance needs a parameter layout: fit() a model, or pass layout= to fit_gradients()")
+            raise ValueError("layer_importance needs a parameter layout: fit() a model, or pass layout= to fit_gradients()")
         W = self.eigenvectors_[:, :k]
         result = {}
         for layer, kind, offset, size in zip(layout.layers, layout.kinds, layout.offsets, layout.sizes):
@@ -482,7 +479,7 @@ class ActiveSubspace:
 
     def transform(self, x) -> np.ndarray:
         """Coordinates ``Ŵᵀ x`` of parameter vectors x ((D,) or (n, D)) in the fitted subspace."""
-        self._check_fitted()
+        check_fitted(self, "eigenvalues_")
         x = np.asarray(x, dtype=np.float64)
         single = x.ndim == 1
         x = as_float_matrix(x[None, :] if single else x, "x")
@@ -500,7 +497,7 @@ class ActiveSubspace:
         """
         n_active = self._check_k(n_active, "n_active")
         if self._prior is None or self.losses_ is None:
-            raise RuntimeError("sufficient_summary needs a fit with sampling='prior'")
+            raise ValueError("sufficient_summary needs a fit with sampling='prior'")
         layout, W = self.parameter_layout_, self.eigenvectors_[:, :n_active]
         active = np.empty((self.n_samples_, n_active))
         # Whole blocks of float32 samples, about 64 MB of them at a time, widened to float64 a
@@ -587,7 +584,7 @@ class ActiveSubspace:
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> None:
         """Write the fitted result to an ``.npz`` file (no pickle; gradients are not saved)."""
-        self._check_fitted()
+        check_fitted(self, "eigenvalues_")
         meta = {
             "method": self.method, "n_components": self.n_components, "full_spectrum": self.full_spectrum,
             "sketch_size": self.sketch_size,

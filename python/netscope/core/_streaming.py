@@ -61,9 +61,18 @@ class StreamingRows:
 
     def save(self, path) -> None:
         """Write the state to ``path`` atomically (a temporary file, then a rename), bit for bit,
-        in a versioned format with a checksum. O(size of the state)."""
-        with self._lock:
-            self._core.save(os.fspath(path))
+        in a versioned format with a checksum. Raises FileNotFoundError when the folder does not
+        exist and OSError when the file cannot be written, each naming the path. O(size of the
+        state)."""
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"path: the folder {folder!r} does not exist; create it first")
+        try:
+            with self._lock:
+                self._core.save(path)
+        except RuntimeError as error:  # the core's I/O failures: open, write, rename
+            raise OSError(f"path: cannot write {path!r} ({error})") from None
 
     @classmethod
     def load(cls, path):

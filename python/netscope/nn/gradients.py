@@ -1,6 +1,6 @@
 """Per-sample loss gradients with respect to a network's parameters, computed by torch in chunks.
 
-Two sampling modes (see ../shared/DESIGN.md):
+Two sampling modes:
 
 - *prior*: parameter vectors x_j ~ N(c, σ² I) (c = 0, or the model's current parameters); the
   gradient of the loss over the whole dataset at each x_j.

@@ -57,11 +57,6 @@ class ParameterLayout:
         """D, the length of the flat vector."""
         return int(self.sizes.sum())
 
-    @property
-    def layer_names(self) -> list:
-        """Distinct layers in order of first appearance."""
-        return list(dict.fromkeys(self.layers))
-
     def layer_slices(self) -> dict:
         """``{layer: (start, stop)}``: the contiguous coordinate range of each layer.
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..exceptions import check_fitted
+
 
 def _fitted(result):
-    result._check_fitted()
+    check_fitted(result, "eigenvalues_")
     return result
 
 

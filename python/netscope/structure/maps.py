@@ -15,6 +15,7 @@ import numpy as np
 from ..core._validation import check_int
 from ..core.knn import knn_graph
 from ..core.layout import force_layout, spectral_layout
+from ..exceptions import check_fitted
 from .metrics import class_separation, knn_preservation
 
 
@@ -64,11 +65,9 @@ class StructureMap:
         (O(n² d)), one force layout, and O(n²) metrics."""
         if not tracker.snapshots:
             raise ValueError("tracker has no snapshots yet: call tracker.snapshot() during training")
-        self.layers_ = list(tracker.layers)
-        self.labels_ = tracker.labels
-        self.snapshot_labels_ = [s["label"] for s in tracker.snapshots]
-        self.positions_, self.graphs_, self.metrics_, self.sensitivity_ = {}, {}, {}, {}
-        for layer in self.layers_:
+        labels = tracker.labels
+        positions_, graphs_, metrics_, sensitivity_ = {}, {}, {}, {}
+        for layer in tracker.layers:
             previous = None
             for snapshot in tracker.snapshots:
                 activations = snapshot["activations"][layer]
@@ -80,21 +79,25 @@ class StructureMap:
                     positions = force_layout(graph, previous, n_iter=self.n_iter_warm, seed=self.seed)
                     positions = procrustes_align(positions, previous)
                 previous = positions
-                self.positions_.setdefault(layer, []).append(positions)
-                self.graphs_.setdefault(layer, []).append(graph)
-                self.sensitivity_.setdefault(layer, []).append(snapshot["sensitivity"][layer])
-                self.metrics_.setdefault(layer, []).append({
-                    "layout": class_separation(positions, self.labels_),
-                    "activation": class_separation(activations, self.labels_),
+                positions_.setdefault(layer, []).append(positions)
+                graphs_.setdefault(layer, []).append(graph)
+                sensitivity_.setdefault(layer, []).append(snapshot["sensitivity"][layer])
+                metrics_.setdefault(layer, []).append({
+                    "layout": class_separation(positions, labels),
+                    "activation": class_separation(activations, labels),
                     "knn_preservation": knn_preservation(graph, positions),
                 })
+        self.layers_, self.labels_ = list(tracker.layers), labels
+        self.snapshot_labels_ = [s["label"] for s in tracker.snapshots]
+        self.positions_, self.graphs_, self.metrics_, self.sensitivity_ = positions_, graphs_, metrics_, sensitivity_
         return self
 
     def to_networkx(self, layer: str, snapshot: int = -1):
         """The map of ``layer`` at ``snapshot`` as a networkx Graph: edge ``weight``, node
         ``label``, ``x``, ``y`` and ``sensitivity`` attributes (GraphML-ready, for Gephi)."""
-        if layer not in getattr(self, "positions_", {}):
-            raise ValueError(f"layer must be one of the mapped layers {getattr(self, 'layers_', [])}, got {layer!r}")
+        check_fitted(self, "positions_")
+        if layer not in self.positions_:
+            raise ValueError(f"layer must be one of the mapped layers {self.layers_}, got {layer!r}")
         import networkx as nx
 
         graph = nx.from_scipy_sparse_array(self.graphs_[layer][snapshot])
