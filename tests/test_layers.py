@@ -50,3 +50,12 @@ def test_dependencies_point_one_way():
             wrong += [f"{path.relative_to(PACKAGE)} imports {target}" for target in internal_imports(path)
                       if target not in ALLOWED[layer]]
     assert not wrong, wrong
+
+
+def test_the_core_stub_declares_exactly_what_the_module_has():
+    import netscope._core as core
+
+    stub = ast.parse((PACKAGE / "_core.pyi").read_text())
+    declared = {node.name for node in stub.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    assert declared == {name for name in dir(core) if not name.startswith("_")}
+    assert (PACKAGE / "py.typed").exists()

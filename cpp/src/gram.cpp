@@ -75,9 +75,8 @@ void GramAccumulator::merge(const GramAccumulator& other) {
   count_ += other.count_;
 }
 
-void GramAccumulator::set_count(std::int64_t count) {
-  if (count < 0) throw std::invalid_argument("count must be >= 0");
-  count_ = count;
+void GramAccumulator::replace_state(const double* values, Index size, std::int64_t count) {
+  replace_matrix_state(sum_, count_, values, size, count);
 }
 
 Matrix<double> GramAccumulator::mean() const {

@@ -89,9 +89,8 @@ void NystromSketch::merge(const NystromSketch& other) {
   count_ += other.count_;
 }
 
-void NystromSketch::set_count(std::int64_t count) {
-  if (count < 0) throw std::invalid_argument("count must be >= 0");
-  count_ = count;
+void NystromSketch::replace_state(const double* values, Index size, std::int64_t count) {
+  replace_matrix_state(sketch_, count_, values, size, count);
 }
 
 void NystromSketch::shifted_rows(Index first_row, Index rows, double shift, Matrix<double>& test,

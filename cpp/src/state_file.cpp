@@ -1,5 +1,6 @@
 #include <netscope/state_file.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -111,6 +112,18 @@ void StateFileReader::finish() {
     throw std::invalid_argument("path: " + path_ + " is truncated");
   }
   if (stored != checksum_) throw std::invalid_argument("path: " + path_ + " is corrupt (checksum mismatch)");
+}
+
+void replace_matrix_state(Matrix<double>& state, std::int64_t& state_count, const double* values, Index size,
+                          std::int64_t count) {
+  if (size != state.size()) {
+    throw std::invalid_argument("state: expected " + std::to_string(state.size()) + " numbers, got " +
+                                std::to_string(size));
+  }
+  if (count < 0) throw std::invalid_argument("count must be >= 0, got " + std::to_string(count));
+  if (first_nonfinite_row(values, 1, size) >= 0) throw std::invalid_argument("state holds NaN or inf");
+  std::copy(values, values + size, state.data());
+  state_count = count;
 }
 
 }  // namespace netscope

@@ -96,11 +96,27 @@ static void test_save_load_round_trip() {
   CHECK_THROWS(GramAccumulator::load(path));
 }
 
+static void test_replace_state_sets_sum_and_count_together() {
+  const RowMajor rows = RowMajor::Random(40, 6);
+  GramAccumulator source(6), target(6);
+  source.update(rows.data(), 40);
+  target.update(rows.data(), 3);
+  target.replace_state(source.lower_sum().data(), source.lower_sum().size(), source.count());
+  CHECK(target.count() == 40 && (target.mean() - source.mean()).cwiseAbs().maxCoeff() == 0.0);
+  Matrix<double> bad = source.lower_sum();
+  bad(2, 1) = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS(target.replace_state(bad.data(), bad.size(), 50));
+  CHECK_THROWS(target.replace_state(bad.data(), bad.size() - 1, 50));
+  CHECK_THROWS(target.replace_state(source.lower_sum().data(), source.lower_sum().size(), -1));
+  CHECK(target.count() == 40 && (target.mean() - source.mean()).cwiseAbs().maxCoeff() == 0.0);  // unchanged
+}
+
 int main() {
   test_matches_reference_in_chunks();
   test_float32_and_mixed();
   test_merge();
   test_rejects_nonfinite_rows_unchanged();
   test_save_load_round_trip();
+  test_replace_state_sets_sum_and_count_together();
   return check::finish();
 }

@@ -35,12 +35,12 @@ class GramAccumulator {
   std::int64_t count() const { return count_; }
   GramPrecision precision() const { return precision_; }
 
-  // The running sum; only its lower triangle is meaningful (the upper one stays zero). The
-  // mutable form is for collective reductions across processes, which sum every rank's buffer in
-  // place; follow them with set_count(total rows).
+  // The running sum; only its lower triangle is meaningful (the upper one stays zero).
   const Matrix<double>& lower_sum() const { return sum_; }
-  Matrix<double>& mutable_sum() { return sum_; }
-  void set_count(std::int64_t count);
+  // Replaces the sum by `values` (dim^2 numbers laid out as lower_sum()) and the count by `count`
+  // in one step, e.g. with the totals of a reduction across processes: the two cannot fall out of
+  // step. Throws std::invalid_argument for a wrong size, a negative count or a NaN/inf value. O(dim^2).
+  void replace_state(const double* values, Index size, std::int64_t count);
 
   // The full symmetric (1 / count) * sum. O(dim^2). Throws std::logic_error when count is 0.
   Matrix<double> mean() const;

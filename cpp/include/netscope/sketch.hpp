@@ -36,11 +36,11 @@ class NystromSketch {
   Index sketch_size() const { return size_; }
   std::uint64_t seed() const { return seed_; }
   std::int64_t count() const { return count_; }
-  // Y (dim, s). The mutable form is for collective reductions across processes, which sum every
-  // rank's buffer in place; follow them with set_count(total rows).
+  // Y (dim, s).
   const Matrix<double>& sketch() const { return sketch_; }
-  Matrix<double>& mutable_sketch() { return sketch_; }
-  void set_count(std::int64_t count);
+  // Replaces Y by `values` (dim s numbers laid out as sketch()) and the count by `count` in one
+  // step, as GramAccumulator::replace_state. O(dim s).
+  void replace_state(const double* values, Index size, std::int64_t count);
 
   // Writes the state atomically in the format of state_file.hpp; W is not stored. O(dim s).
   void save(const std::string& path) const;

@@ -24,6 +24,12 @@ static_assert(sizeof(StateHeader) == 48, "the file header has a fixed layout");
 
 StateHeader make_state_header(const char (&kind)[5], std::uint32_t version, Index dim, std::int64_t count);
 
+// An accumulator's state (`state`, `state_count`) replaced by `values` (`size` numbers, laid out as
+// `state`) and `count` in one step, after checking the size, the count's sign and that every value
+// is finite; on a failed check both are left as they were. O(size).
+void replace_matrix_state(Matrix<double>& state, std::int64_t& state_count, const double* values, Index size,
+                          std::int64_t count);
+
 class StateFileWriter {
  public:
   // Opens `path`.tmp and writes the header. Throws std::runtime_error when it cannot.

@@ -93,14 +93,16 @@ class StreamingRows:
 
         Afterwards every rank holds what one process would hold after seeing every rank's rows
         (the same sums, added in another order). Every rank of the group must call it. Returns
-        ``self``. Cost: one all-reduce of the state (dim² or dim·s float64 numbers).
+        ``self``. Cost: one all-reduce of the state (dim² or dim·s float64 numbers) and one copy of
+        it (the core hands out no writable view of its buffer).
         """
         import torch
         import torch.distributed as dist
 
         with self._lock:
-            dist.all_reduce(torch.from_numpy(self._core.state_buffer()), group=group)
+            state = torch.from_numpy(self._core.state())  # a copy: the core keeps its own buffer
             count = torch.tensor([self._core.count], dtype=torch.int64)
+            dist.all_reduce(state, group=group)
             dist.all_reduce(count, group=group)
-            self._core.set_count(int(count))
+            self._core.replace_state(state.numpy(), int(count))  # values and count in one step
         return self
