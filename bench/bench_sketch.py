@@ -27,7 +27,9 @@ import torch
 
 import netscope
 from _harness import best_time, max_principal_angle_degrees, stream, write_result
+from netscope.core.spectra import max_relative_error
 from netscope.nn.gradients import prior_gradients
+from netscope.studies.active import peak_memory_mb
 from netscope.studies.models import mlp, regression_1d
 
 
@@ -49,7 +51,7 @@ def seed_size(n: int, chunk: int, repeat: int) -> list[dict]:
     def add(name, k, seconds, values, vectors, state_bytes):
         rows.append({
             "method": name, "k": k, "seconds": seconds,
-            "max rel. error λ_1..k": float(np.max(np.abs(values[:k] / exact_values[:k] - 1))),
+            "max rel. error λ_1..k": max_relative_error(values[:k], exact_values[:k]),
             "max angle top-k (°)": max_principal_angle_degrees(vectors[:, :k], exact_vectors[:, :k]),
             "max angle top-10 (°)": max_principal_angle_degrees(vectors[:, :10], exact_vectors[:, :10]),
             "state MB": state_bytes / 2**20,
@@ -85,16 +87,9 @@ def synthetic_chunk(dim: int, chunk: int, index: int) -> np.ndarray:
     return rows
 
 
-def peak_resident_mb() -> float:
-    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited across exec)."""
-    with open("/proc/self/status") as status:
-        line = next(line for line in status if line.startswith("VmHWM:"))
-    return int(line.split()[1]) / 1024
-
-
 def scaling_point(dim: int, n: int, chunk: int, sketch_size: int, k: int) -> dict:
     """One D of part 2, in this process: time, peak memory and accuracy of the sketch."""
-    baseline_mb = peak_resident_mb()
+    baseline_mb = peak_memory_mb()
     update_seconds = 0.0
     sketch = netscope.NystromSketch(dim, sketch_size)
     for index in range(n // chunk):
@@ -105,7 +100,7 @@ def scaling_point(dim: int, n: int, chunk: int, sketch_size: int, k: int) -> dic
     tick = time.perf_counter()
     values, vectors = sketch.eigenpairs(k)
     eigen_seconds = time.perf_counter() - tick
-    peak_mb = peak_resident_mb()
+    peak_mb = peak_memory_mb()
     del vectors
     G = np.concatenate([synthetic_chunk(dim, chunk, index) for index in range(n // chunk)]).astype(np.float64)
     exact = np.linalg.eigvalsh(G @ G.T / n)[::-1][:k]
@@ -116,8 +111,8 @@ def scaling_point(dim: int, n: int, chunk: int, sketch_size: int, k: int) -> dic
         "sketch MB": 8 * dim * sketch_size / 2**20,
         "peak MB above start": peak_mb - baseline_mb,
         "Gram would need MB": 8 * dim * dim / 2**20,
-        "max rel. error λ_1..20": float(np.max(np.abs(values[:20] / exact[:20] - 1))),
-        "max rel. error λ_21..k": float(np.max(np.abs(values[20:] / exact[20:] - 1))),
+        "max rel. error λ_1..20": max_relative_error(values[:20], exact[:20]),
+        "max rel. error λ_21..k": max_relative_error(values[20:], exact[20:]),
     }
 
 

@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "python" / "netscope"
 # A layer may import itself and what is below it; the order is that of the dependencies.
 LAYERS = ["core", "nn", "active", "structure", "plotting", "studies"]
 ALLOWED = {"core": {"core"}, "nn": {"core", "nn"}, "active": {"core", "nn", "active"},
-           "structure": {"core", "structure"}, "plotting": {"plotting"},
+           "structure": {"core", "structure"}, "plotting": {"core", "plotting"},
            "studies": {"core", "nn", "active", "structure", "plotting", "studies"}}
 
 

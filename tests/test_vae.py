@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from netscope.studies.models import digits_images
 from netscope.studies.vae import BetaVAE, active_units, evaluate_vae, gaussian_kl, mutual_information, train_vae
 
 
@@ -58,10 +59,7 @@ def test_mutual_information_is_zero_for_the_prior_and_bounded_by_log_n(rng):
 
 
 def tiny_data():
-    from sklearn.datasets import load_digits
-
-    images, _ = load_digits(return_X_y=True)
-    return torch.as_tensor(images[:300] / 16.0, dtype=torch.float32)
+    return digits_images()[0][:300]
 
 
 def test_extreme_beta_collapses_every_unit_and_small_beta_does_not():

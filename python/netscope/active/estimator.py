@@ -16,6 +16,7 @@ from ..core._validation import as_float_matrix, check_all_finite, check_int
 from ..core.gram import GramAccumulator
 from ..core.rsvd import eigh_top, randomized_svd
 from ..core.sketch import NystromSketch
+from ..core.spectra import max_relative_error, subspace_sines
 from ..exceptions import check_fitted
 from ..nn.data import as_batches
 from ..nn.gradients import SAMPLE_BLOCK, data_gradients, prior_gradients, prior_samples
@@ -29,21 +30,6 @@ METHODS = ("snapshot", "gram", "randomized", "sketch")
 SAMPLINGS = ("prior", "data")
 # Eigenpairs "randomized" computes when n_components is None: full spectra need a dense method.
 DEFAULT_RANDOMIZED_COMPONENTS = 100
-
-
-def _subspace_sines(reference: np.ndarray, estimate: np.ndarray) -> np.ndarray:
-    """Sine of the largest principal angle between the spans of the first r columns, r = 1..k.
-
-    Both arguments have orthonormal columns. This is the subspace distance
-    ‖W₁W₁ᵀ − Ŵ₁Ŵ₁ᵀ‖₂ of Constantine & Gleich for every candidate dimension r. O(D k² + k⁴).
-    """
-    k = reference.shape[1]
-    overlap = reference.T @ estimate
-    sines = np.empty(k)
-    for r in range(1, k + 1):
-        smallest_cosine = np.linalg.svd(overlap[:r, :r], compute_uv=False)[-1]
-        sines[r - 1] = np.sqrt(max(0.0, 1.0 - min(1.0, smallest_cosine) ** 2))
-    return sines
 
 
 # Krylov depth of the diagnostics' top-k solves. Active-subspace spectra are flat (λ10/λ11 ≈ 1.02
@@ -78,7 +64,7 @@ class _StreamMonitor:
     def record(self, count: int, values, vectors) -> None:
         vectors = np.asarray(vectors, dtype=np.float64)[:, :self.k]
         self.distance_to_previous.append(
-            None if self.previous is None else float(_subspace_sines(self.previous, vectors)[-1]))
+            None if self.previous is None else float(subspace_sines(self.previous, vectors)[-1]))
         self.sizes.append(int(count))
         self.eigenvalues.append(np.asarray(values, dtype=np.float64)[:self.k].tolist())
         self.previous = vectors
@@ -88,7 +74,7 @@ class _StreamMonitor:
         if not self.sizes or self.sizes[-1] != count:
             self.record(count, values, vectors)
         final = np.asarray(self.eigenvalues[-1])
-        error = [float(np.max(np.abs(np.asarray(row) / final - 1))) for row in self.eigenvalues]
+        error = [max_relative_error(row, final) for row in self.eigenvalues]
         return {"sizes": self.sizes, "eigenvalues": self.eigenvalues, "eigenvalue_error": error,
                 "distance_to_previous": self.distance_to_previous, "k": self.k, "n_parameters": n_parameters}
 
@@ -543,7 +529,7 @@ class ActiveSubspace:
             rows *= np.sqrt(counts[chosen].astype(np.float32))[:, None]
             s_values, vectors = _top_right_singular(rows, k, seed=b)
             values[b] = s_values * len(rows) / n
-            distances[b] = _subspace_sines(reference, vectors)
+            distances[b] = subspace_sines(reference, vectors)
         tail = 100 * (1 - confidence) / 2
         return {
             "eigenvalues": self.eigenvalues_[:k].copy(),
@@ -576,8 +562,8 @@ class ActiveSubspace:
         distance, error = [], []
         for size in sizes:
             values, vectors = _top_right_singular(G[:size], k, seed=0)
-            distance.append(float(_subspace_sines(reference_vectors, vectors)[-1]))
-            error.append(float(np.max(np.abs(values / reference_values - 1))))
+            distance.append(float(subspace_sines(reference_vectors, vectors)[-1]))
+            error.append(max_relative_error(values, reference_values))
         return {"sizes": sizes, "distance": distance, "eigenvalue_error": error,
                 "k": k, "n_parameters": self.n_parameters_}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..core.spectra import count_for_trace_share
 from ..exceptions import check_fitted
 
 
@@ -19,8 +20,7 @@ def plot_eigenvalues(result, *, ax=None):
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
     index = np.arange(1, len(eigenvalues) + 1)
     ax.semilogy(index, np.where(eigenvalues > 0, eigenvalues, np.nan), lw=1.2)
-    share = np.cumsum(eigenvalues) / eigenvalues.sum()
-    n90 = int(np.searchsorted(share, 0.9) + 1)
+    n90 = count_for_trace_share(eigenvalues, 0.9)
     ax.axvline(n90, color="0.5", ls="--", lw=0.8, label=f"{n90} eigenvalues hold 90% of the trace")
     ax.set_xlabel("index i")
     ax.set_ylabel("eigenvalue λ_i")

@@ -15,6 +15,7 @@ import torch
 
 from ..active import distributed
 from ..active.estimator import ActiveSubspace
+from ..core.spectra import count_for_trace_share
 from ..nn.data import as_batches
 from ..plotting import active as active_plots
 from .models import digits, mlp, mlp_from_sizes, regression_1d
@@ -72,9 +73,14 @@ def preset_problem(preset: str = "seed", *, depth: int = 5, width: int = 35, act
                                        "data_points": len(data[0])})
 
 
-def _peak_memory_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, in MB: VmHWM from /proc (unlike ru_maxrss,
+    not inherited across exec), or ru_maxrss where /proc is missing."""
+    try:
+        with open("/proc/self/status") as status:
+            return int(next(line for line in status if line.startswith("VmHWM:")).split()[1]) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset: str = "seed",
@@ -175,7 +181,6 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     study.save(out_dir / "active_subspace.npz")
 
     eigenvalues = study.eigenvalues_
-    share = np.cumsum(eigenvalues) / eigenvalues.sum()
     summary = {
         "preset": preset,
         "sampling": sampling,
@@ -186,8 +191,8 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
         "model": problem.description,
         "eigenvalues": eigenvalues.tolist(),
         # Shares of the trace need every eigenvalue: only the dense methods compute them.
-        "eigenvalues_for_90_percent_of_trace": int(np.searchsorted(share, 0.9) + 1) if full_spectrum else None,
-        "eigenvalues_for_50_percent_of_trace": int(np.searchsorted(share, 0.5) + 1) if full_spectrum else None,
+        "eigenvalues_for_90_percent_of_trace": count_for_trace_share(eigenvalues, 0.9) if full_spectrum else None,
+        "eigenvalues_for_50_percent_of_trace": count_for_trace_share(eigenvalues, 0.5) if full_spectrum else None,
         "layer_importance": {"k": k, "layers": importance},
         "layer_importance_all_vectors": {"k": study.eigenvectors_.shape[1],
                                          "layers": study.layer_importance(study.eigenvectors_.shape[1])},
@@ -196,7 +201,7 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
         "convergence": convergence,
         "stream_convergence": study.stream_convergence_,
         "timings_s": timings,
-        "peak_memory_mb": _peak_memory_mb(),
+        "peak_memory_mb": peak_memory_mb(),
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary

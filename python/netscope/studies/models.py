@@ -42,15 +42,23 @@ def mlp_from_sizes(sizes, activation: str = "tanh") -> torch.nn.Sequential:
     return torch.nn.Sequential(modules)
 
 
-def digits(*, test_size: float = 0.2, seed: int = 0):
-    """scikit-learn's bundled 8×8 digits (1 797 real images, nothing downloaded), scaled to
-    [0, 1] and split stratified: ``(x_train, y_train, x_test, y_test)`` as float32/int64 tensors."""
+def digits_images():
+    """scikit-learn's bundled 8×8 digits, all 1 797 real images (nothing downloaded), scaled to
+    [0, 1]: ``(images (1797, 64) float32 tensor, labels (1797,) int64 numpy array)``."""
     from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
     images, labels = load_digits(return_X_y=True)
+    return torch.as_tensor(images / 16.0, dtype=torch.float32), labels
+
+
+def digits(*, test_size: float = 0.2, seed: int = 0):
+    """:func:`digits_images` split stratified: ``(x_train, y_train, x_test, y_test)`` as
+    float32/int64 tensors."""
+    from sklearn.model_selection import train_test_split
+
+    images, labels = digits_images()
     x_train, x_test, y_train, y_test = train_test_split(
-        images / 16.0, labels, test_size=test_size, stratify=labels, random_state=seed)
+        images.numpy(), labels, test_size=test_size, stratify=labels, random_state=seed)
     return (torch.as_tensor(x_train, dtype=torch.float32), torch.as_tensor(y_train, dtype=torch.int64),
             torch.as_tensor(x_test, dtype=torch.float32), torch.as_tensor(y_test, dtype=torch.int64))
 

@@ -12,16 +12,10 @@ import torch
 
 from ..core.knn import knn_graph
 from ..core.layout import force_layout
+from .models import digits_images
 from .vae import evaluate_vae, train_vae
 
 DEFAULT_BETAS = (0.1, 0.5, 1, 2, 4, 8, 16, 32)
-
-
-def _digits():
-    from sklearn.datasets import load_digits
-
-    images, labels = load_digits(return_X_y=True)
-    return torch.as_tensor(images / 16.0, dtype=torch.float32), labels
 
 
 def _figures(runs, maps, samples, labels, out_dir: Path):
@@ -90,7 +84,7 @@ def run_vae_study(out_dir, *, betas=DEFAULT_BETAS, latent_dim: int = 8, epochs: 
     ``metrics.json`` to ``out_dir``; return the metrics."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    x, labels = _digits()
+    x, labels = digits_images()
     runs, maps, samples = [], [], []
     start = time.perf_counter()
     for beta in betas:
