@@ -7,6 +7,7 @@ import torch
 
 import netscope
 import netscope.nn.gradients
+from netscope.active import diagnostics
 from conftest import orthonormal
 from netscope.nn.parameters import ParameterLayout
 from netscope.studies.models import mlp, regression_1d
@@ -138,30 +139,73 @@ def test_snapshot_uses_the_small_gram_when_n_is_below_d(fitted):
     assert np.max(scipy.linalg.subspace_angles(small.eigenvectors_[:, :5], reference[1][:, ::-1][:, :5])) < 1e-3
 
 
-def test_layer_importance_transform_and_summary(fitted):
-    _, _, result = fitted
+def test_layer_importance_transform_and_summary_against_hand_computations(fitted):
+    model, data, result = fitted
     importance = result.layer_importance(5)
-    assert list(importance) == ["layer1", "layer2", "layer3", "layer4"]
-    assert sum(entry["share"] for entry in importance.values()) == pytest.approx(1.0)
-    assert sum(entry["parameter_fraction"] for entry in importance.values()) == pytest.approx(1.0)
-    for entry in importance.values():
-        assert entry["weight"] + entry["bias"] == pytest.approx(entry["share"])
-    y = result.transform(np.ones(result.n_parameters_))
-    assert y.shape == (result.n_parameters_,)
+    assert list(importance.layers) == ["layer1", "layer2", "layer3", "layer4"] and importance.k == 5
+    W = result.eigenvectors_[:, :5]
+    offset = 0
+    for linear in (model.layer1, model.layer2, model.layer3, model.layer4):  # weights, then biases
+        weight, bias = linear.weight.numel(), linear.bias.numel()
+        entry = importance[next(name for name, module in model.named_children() if module is linear)]
+        expected_weight = (W[offset:offset + weight] ** 2).sum() / 5
+        expected_bias = (W[offset + weight:offset + weight + bias] ** 2).sum() / 5
+        assert entry.kinds["weight"] == pytest.approx(expected_weight) and entry.kinds["bias"] == pytest.approx(expected_bias)
+        assert entry.parameter_fraction == pytest.approx((weight + bias) / result.n_parameters_)
+        assert entry.enrichment == pytest.approx((expected_weight + expected_bias) / entry.parameter_fraction)
+        offset += weight + bias
+    # Ŵ's own columns have coordinates e_i in the subspace; a vector orthogonal to it has none.
+    np.testing.assert_allclose(result.transform(W.T), np.eye(result.eigenvectors_.shape[1])[:5], atol=1e-12)
+    orthogonal = result.eigenvectors_[:, -1] if result.eigenvectors_.shape[1] > 5 else None
+    assert np.abs(result.transform(orthogonal)[:5]).max() < 1e-12
+    # The sufficient summary: the prior samples regenerated and projected, beside their losses.
     active, losses = result.sufficient_summary(2)
-    assert active.shape == (600, 2) and losses.shape == (600,)
-    assert np.all(losses > 0)
+    samples = netscope.nn.gradients.prior_samples(result.parameter_layout_, 0, 600, seed=0, scale=1.0, center=None)
+    np.testing.assert_allclose(active, samples.numpy().astype(np.float64) @ result.eigenvectors_[:, :2], rtol=1e-10)
+    layout = result.parameter_layout_
+    with torch.no_grad():
+        for j in (0, 299, 599):  # the loss at sample j, evaluated by hand
+            params = {name: part[0] for name, part in layout.unflatten_rows(samples[j:j + 1]).items()}
+            prediction = torch.func.functional_call(model, params, (data[0],))
+            assert losses[j] == pytest.approx(float(torch.nn.functional.mse_loss(prediction, data[1])), rel=1e-5)
 
 
-def test_bootstrap_and_convergence(fitted):
+def test_bootstrap_replicates_weight_rows_as_if_repeated(fitted):
     _, _, result = fitted
-    boot = result.bootstrap(n_boot=10, k=4)
-    assert np.all(boot["eigenvalues_low"] <= boot["eigenvalues_high"])
-    assert np.all((0 <= boot["distance_low"]) & (boot["distance_high"] <= 1))
+    G = result.gradients_[:200]
+    counts = np.random.default_rng(5).multinomial(200, np.full(200, 1 / 200))
+    values, vectors = diagnostics.bootstrap_replicate(G, counts, 4)
+    repeated = np.repeat(G.astype(np.float64), counts, axis=0)
+    expected_values, expected_vectors = np.linalg.eigh(repeated.T @ repeated / 200)
+    np.testing.assert_allclose(values, expected_values[::-1][:4], rtol=1e-4)
+    assert np.max(scipy.linalg.subspace_angles(vectors[:, :2], expected_vectors[:, ::-1][:, :2])) < 1e-3
+
+
+def test_bootstrap_intervals_have_the_monte_carlo_width_and_cover_the_truth(rng):
+    # C = A² with well separated eigenvalues a_i²: from N samples each estimate has relative
+    # standard error √(2/N) (Gaussian x), so a 95 % interval spans about 2 · 1.96 · √(2/N).
+    spectrum = np.array([3.0, 2.0, 1.2, 0.6, 0.3, 0.1])
+    _, A = quadratic_problem(rng, spectrum)
+    n = 2000
+    result = netscope.ActiveSubspace(n_components=3, progress=False).fit(
+        Quadratic(A), identity_loss, (torch.zeros(4, 1), torch.zeros(4, 1)), n_samples=n, seed=2)
+    boot = result.bootstrap(n_boot=40, k=3, seed=1)
+    np.testing.assert_array_equal(boot.eigenvalues, result.eigenvalues_[:3])
+    truth = spectrum[:3] ** 2
+    assert np.all(boot.eigenvalues_low < truth) and np.all(truth < boot.eigenvalues_high)
+    width = (boot.eigenvalues_high - boot.eigenvalues_low) / truth
+    np.testing.assert_allclose(width, 2 * 1.96 * np.sqrt(2 / n), rtol=0.5)
+    # Gaps of 2x and more: every leading subspace is pinned down to a few degrees.
+    assert np.all(boot.distance_high < 0.1)
+    assert boot.to_dict()["n_boot"] == 40 and isinstance(boot.to_dict()["distance_mean"], list)
+
+
+def test_convergence(fitted):
+    _, _, result = fitted
     convergence = result.convergence(sizes=[20, 100, 600], k=3)
-    assert convergence["sizes"] == [20, 100, 600]
+    assert convergence.sizes == [20, 100, 600]
     # All 600 samples reproduce the full estimate; 20 samples do not.
-    assert convergence["distance"][-1] < 0.02 < convergence["distance"][0]
+    assert convergence.distance[-1] < 0.02 < convergence.distance[0]
 
 
 def test_same_seed_same_result_and_save_load(fitted, tmp_path):

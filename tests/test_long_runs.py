@@ -101,11 +101,11 @@ def test_stream_convergence_records_the_estimate_along_the_stream():
         return estimator.fit(model, torch.nn.MSELoss(), data, n_samples=n_samples, seed=3, **options)
 
     stream = fit(400, stream_sizes=[100, 180, 300]).stream_convergence_
-    assert stream["sizes"] == [100, 200, 300, 400] and stream["k"] == 4  # 180 is taken at the chunk end 200
+    assert stream.sizes == [100, 200, 300, 400] and stream.k == 4  # 180 is taken at the chunk end 200
     # The record at 200 samples is the estimate of a run that stops there: same chunks, same sketch.
-    np.testing.assert_array_equal(stream["eigenvalues"][1], fit(200).eigenvalues_)
-    assert stream["eigenvalue_error"][-1] == 0 and stream["distance_to_previous"][0] is None
-    assert all(0 <= distance <= 1 for distance in stream["distance_to_previous"][1:])
+    np.testing.assert_array_equal(stream.eigenvalues[1], fit(200).eigenvalues_)
+    assert stream.eigenvalue_error[-1] == 0 and stream.distance_to_previous[0] is None
+    assert all(0 <= distance <= 1 for distance in stream.distance_to_previous[1:])
     with pytest.raises(ValueError, match="stream_sizes must be >= 1"):
         fit(400, stream_sizes=[0, 100])
     with pytest.raises(ValueError, match="stream_sizes needs a streaming method"):

@@ -1,9 +1,11 @@
-"""Active subspaces of a network's parameter space: the estimator and its diagnostics."""
+"""Active subspaces of a network's parameter space: the estimator, a facade over the gradient
+streams (:mod:`netscope.nn.gradients`), one solver per method (:mod:`.solvers`), checkpoints
+(:mod:`.checkpoint`), ``torch.distributed`` (:mod:`.distributed`) and the diagnostics
+(:mod:`.diagnostics`)."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 
@@ -11,76 +13,23 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .. import _core
 from ..core._validation import as_float_matrix, check_all_finite, check_int
-from ..core.gram import GramAccumulator
-from ..core.rsvd import eigh_top, randomized_svd
-from ..core.sketch import NystromSketch
-from ..core.spectra import max_relative_error, subspace_sines
 from ..exceptions import check_fitted
 from ..nn.data import as_batches
 from ..nn.gradients import SAMPLE_BLOCK, data_gradients, prior_gradients, prior_samples
 from ..nn.parameters import ParameterLayout
 from ..nn.per_sample import BACKENDS
-from . import distributed
+from . import diagnostics, distributed, persistence
 from .checkpoint import Checkpoint
+from .results import Bootstrap, Convergence, LayerImportance
 from .rows import DiskRows, MemoryRows
+from .solvers import SOLVERS
 
-METHODS = ("snapshot", "gram", "randomized", "sketch")
 SAMPLINGS = ("prior", "data")
-# Eigenpairs "randomized" computes when n_components is None: full spectra need a dense method.
-DEFAULT_RANDOMIZED_COMPONENTS = 100
-
-
-# Krylov depth of the diagnostics' top-k solves. Active-subspace spectra are flat (λ10/λ11 ≈ 1.02
-# for the seed's network), so the default depth 3 leaves the 10th direction off by sin θ ≈ 0.6;
-# depth 6 reaches the float32 floor, sin θ ≈ 1e-3 (measured on the seed's gradients).
-DIAGNOSTIC_KRYLOV_DEPTH = 6
-
-
-def _top_right_singular(G: np.ndarray, k: int, seed: int):
-    """Top-k eigenpairs of GᵀG / n from the rows of G (n, D): eigenvalues, (D, k) vectors."""
-    _, s, Vt = randomized_svd(G, k, n_power_iter=DIAGNOSTIC_KRYLOV_DEPTH, seed=seed)
-    return s.astype(np.float64) ** 2 / G.shape[0], np.asarray(Vt, dtype=np.float64).T
-
-
-class _StreamMonitor:
-    """The top-k eigenpairs of a streaming fit's estimate at chosen sample counts: how the
-    estimate settles as samples arrive, without keeping the gradients. Each record costs one
-    top-k solve of the accumulator (sketch: O(D s²); Gram: O(D² k)) and keeps one (D, k) array."""
-
-    def __init__(self, sizes, k: int, solve):
-        self.pending = sorted({check_int(int(size), "stream_sizes", minimum=1) for size in sizes})
-        self.k, self.solve = k, solve
-        self.sizes, self.eigenvalues, self.distance_to_previous = [], [], []
-        self.previous = None
-
-    def after_chunk(self, count: int) -> None:
-        """Record the estimate if ``count`` reached the next size (records fall on chunk ends)."""
-        if self.pending and count >= self.pending[0]:
-            self.pending = [size for size in self.pending if size > count]
-            self.record(count, *self.solve(self.k))
-
-    def record(self, count: int, values, vectors) -> None:
-        vectors = np.asarray(vectors, dtype=np.float64)[:, :self.k]
-        self.distance_to_previous.append(
-            None if self.previous is None else float(subspace_sines(self.previous, vectors)[-1]))
-        self.sizes.append(int(count))
-        self.eigenvalues.append(np.asarray(values, dtype=np.float64)[:self.k].tolist())
-        self.previous = vectors
-
-    def result(self, values, vectors, count: int, n_parameters: int) -> dict:
-        """Close with the final estimate; the relative eigenvalue errors are against it."""
-        if not self.sizes or self.sizes[-1] != count:
-            self.record(count, values, vectors)
-        final = np.asarray(self.eigenvalues[-1])
-        error = [max_relative_error(row, final) for row in self.eigenvalues]
-        return {"sizes": self.sizes, "eigenvalues": self.eigenvalues, "eigenvalue_error": error,
-                "distance_to_previous": self.distance_to_previous, "k": self.k, "n_parameters": n_parameters}
 
 
 def _as_arrays(chunks):
-    """``(gradients, losses)`` numpy views of the gradient generators' chunks. Each chunk is
+    """``(gradients, losses)`` numpy views of the gradient generators' host chunks. Each chunk is
     released before the next is computed, so that only one chunk × D block is alive at a time."""
     for chunk in chunks:
         yield chunk[1].numpy(), chunk[2].numpy()
@@ -137,38 +86,34 @@ class ActiveSubspace:
     n_samples_ : int
     gradients_ : ndarray (N, D) float32 or None
     losses_ : ndarray (N,) or None — the loss at each sample
-    stream_convergence_ : dict or None — with ``fit(stream_sizes=...)``, the estimate along the stream
+    stream_convergence_ : StreamConvergence or None — with ``fit(stream_sizes=...)``, the estimate along the stream
     timings_ : dict — wall seconds of each stage
     """
 
     def __init__(self, method: str = "snapshot", n_components: int | None = None, *,
                  full_spectrum: bool = False, sketch_size: int | None = None, keep_gradients: bool = True,
                  chunk_size: int | None = None, backend: str = "auto", progress: bool = True):
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-        if full_spectrum and method in ("randomized", "sketch"):
+        if method not in SOLVERS:
+            raise ValueError(f"method must be one of {tuple(SOLVERS)}, got {method!r}")
+        solver = SOLVERS[method]
+        if full_spectrum and not solver.full_spectrum_possible:
             raise ValueError(f"full_spectrum needs method='snapshot' or 'gram': {method!r} computes only the top k")
-        if method == "sketch" and n_components is None:
-            raise ValueError("method='sketch' needs n_components (the sketch holds only the leading directions)")
-        if sketch_size is not None:
-            check_int(sketch_size, "sketch_size", minimum=1)
-            if method == "sketch" and n_components is not None and n_components > sketch_size:
-                raise ValueError(f"n_components={n_components} exceeds sketch_size={sketch_size}: "
-                                 "a sketch of s columns yields at most s eigenpairs")
-        self.sketch_size = sketch_size
+        if solver.needs_n_components and n_components is None:
+            raise ValueError(f"method={method!r} needs n_components (it holds only the leading directions)")
         if n_components is not None:
             check_int(n_components, "n_components", minimum=1)
+        if sketch_size is not None:
+            check_int(sketch_size, "sketch_size", minimum=1)
+            if method == "sketch" and n_components > sketch_size:
+                raise ValueError(f"n_components={n_components} exceeds sketch_size={sketch_size}: "
+                                 "a sketch of s columns yields at most s eigenpairs")
         if chunk_size is not None:
             check_int(chunk_size, "chunk_size", minimum=1)
-        self.method = method
-        self.n_components = n_components
-        self.full_spectrum = full_spectrum
-        self.keep_gradients = keep_gradients
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        self.chunk_size = chunk_size
-        self.backend = backend
-        self.progress = progress
+        self.method, self.n_components, self.full_spectrum = method, n_components, full_spectrum
+        self.sketch_size, self.keep_gradients, self.chunk_size = sketch_size, keep_gradients, chunk_size
+        self.backend, self.progress = backend, progress
 
     # ------------------------------------------------------------------ fitting
     def fit(self, model: torch.nn.Module, loss_fn, data, *, n_samples: int | None = None,
@@ -184,7 +129,7 @@ class ActiveSubspace:
         loss_fn : callable(predictions, targets) -> scalar tensor, e.g. ``torch.nn.MSELoss()``.
         data : a pair ``(inputs, targets)`` of tensors, or a re-iterable of such batches (a
             ``DataLoader``, a list); ``inputs`` a tensor, a tuple/list (``model(*inputs)``) or a
-            dict (``model(**inputs)``) of tensors (see :mod:`netscope.data`). Read batch by
+            dict (``model(**inputs)``) of tensors (see :mod:`netscope.nn.data`). Read batch by
             batch: the dataset is never held whole.
         n_samples : int or None — N. Prior: None means D (the seed found N ≳ D is needed);
             data: None means one gradient per example of ``data``, in order.
@@ -195,7 +140,7 @@ class ActiveSubspace:
             matrix; equal seeds give identical results.
         prior_batches : int or None — prior sampling over the first m batches only, a fixed
             subset: m/B of the cost, but C is then that subset's (biased against the dataset's
-            C by the spread of subset gradients; see :func:`netscope.gradients.prior_gradients`).
+            C by the spread of subset gradients; see :func:`netscope.nn.gradients.prior_gradients`).
         device : None or a torch device — where the gradients are computed: the device of the
             model's parameters (None), which an explicit value must equal. Batches move there
             one at a time; each chunk of gradients crosses to the host once.
@@ -211,8 +156,8 @@ class ActiveSubspace:
             settings); the result equals an uninterrupted run's bit for bit.
         stream_sizes : sequence of int or None — for the streaming methods in one process: at
             these sample counts (taken at the first chunk end that reaches each), record the top
-            min(10, k) eigenpairs of the estimate so far. ``stream_convergence_`` then holds the
-            lists ``sizes``, ``eigenvalues``, ``eigenvalue_error`` (largest relative error of
+            min(10, k) eigenpairs of the estimate so far. ``stream_convergence_`` (a
+            :class:`netscope.active.results.StreamConvergence`) then holds ``sizes``, ``eigenvalues``, ``eigenvalue_error`` (largest relative error of
             the top k against the final estimate) and ``distance_to_previous`` (sin θ_max
             between the top-k subspaces of consecutive sizes): how the estimate settled,
             without keeping the gradients. Each record costs one top-k solve. A resumed run
@@ -247,29 +192,28 @@ class ActiveSubspace:
                 raise ValueError("checkpoint: the loader shuffles, so a resumed run would meet other examples; "
                                  "use shuffle=False with sampling='data' and a checkpoint")
         first, stop = distributed.sample_range(n, chunk_size, rank, world)
+        if stream_sizes is not None and (self._solver_class.keeps_rows or world > 1):
+            raise ValueError("stream_sizes needs a streaming method (method='gram' or 'sketch') in one process")
 
-        accumulator = self._new_accumulator(layout.n_parameters, seed)
-        rows = MemoryRows(layout.n_parameters)
-        losses = []
-        saver = None
+        solver = self._new_solver(layout.n_parameters, seed)
+        rows, losses, saver = MemoryRows(layout.n_parameters), [], None
         if checkpoint is not None:
             every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
             path = os.fspath(checkpoint) if world == 1 else f"{os.fspath(checkpoint)}.rank{rank}"
             disk = DiskRows(Checkpoint.rows_path(path), stop - first, layout.n_parameters) if self._keeps_rows else None
             saver = Checkpoint(path, every, {
-                "method": self.method, "sketch_size": getattr(accumulator, "sketch_size", None),
-                "keep_gradients": self._keeps_rows, "n_parameters": layout.n_parameters, "n_samples": n,
-                "sampling": sampling, "seed": seed, "scale": float(scale), "centered": centered,
-                "prior_batches": prior_batches, "mode": mode, "backend": self.backend, "chunk_size": chunk_size,
-                "rank": rank, "world_size": world}, rows=disk)
-            restored = saver.begin(None if accumulator is None else type(accumulator), resume=resume)
+                "method": self.method, **solver.settings(), "keep_gradients": self._keeps_rows,
+                "n_parameters": layout.n_parameters, "n_samples": n, "sampling": sampling, "seed": seed,
+                "scale": float(scale), "centered": centered, "prior_batches": prior_batches, "mode": mode,
+                "backend": self.backend, "chunk_size": chunk_size, "rank": rank, "world_size": world}, rows=disk)
+            state = solver.state
+            restored = saver.begin(None if state is None else type(state), resume=resume)
             if restored is not None:
-                accumulator, losses, count = restored
+                solver.state, losses, count = restored
                 first += count
             rows = disk or rows
-        progress = self.progress and rank == 0
         options = {"chunk_size": chunk_size, "start": first, "device": device, "mode": mode,
-                   "backend": self.backend, "progress": progress}
+                   "backend": self.backend, "progress": self.progress and rank == 0}
         if first >= stop:
             chunks = iter(())
         elif sampling == "prior":
@@ -277,27 +221,25 @@ class ActiveSubspace:
                                      centered=centered, prior_batches=prior_batches, **options)
         else:
             chunks = data_gradients(model, loss_fn, batches, n_samples=stop, seed=seed, **options)
-        monitor = None
-        if stream_sizes is not None:
-            if self.method not in ("gram", "sketch") or world > 1:
-                raise ValueError("stream_sizes needs a streaming method (method='gram' or 'sketch') in one process")
-            monitor = _StreamMonitor(stream_sizes, min(10, self.n_components or 10), self._streaming_solver(accumulator))
+        monitor = None if stream_sizes is None else diagnostics.StreamMonitor(
+            stream_sizes, min(10, self.n_components or 10), solver.current)
         with contextlib.closing(chunks) if hasattr(chunks, "close") else contextlib.nullcontext():
-            return self._fit_chunks(_as_arrays(chunks), layout, accumulator=accumulator, rows=rows, losses=losses,
+            return self._fit_chunks(_as_arrays(chunks), layout, solver=solver, rows=rows, losses=losses,
                                     checkpoint=saver, monitor=monitor, across_ranks=world > 1,
                                     sampling=sampling, prior=prior)
 
     @property
+    def _solver_class(self):
+        return SOLVERS[self.method]
+
+    @property
     def _keeps_rows(self) -> bool:
         """Whether a fit keeps G: asked to, or needed by the method."""
-        return self.keep_gradients or self.method not in ("gram", "sketch")
+        return self.keep_gradients or self._solver_class.keeps_rows
 
-    @staticmethod
-    def _streaming_solver(accumulator):
-        """Top-k eigenpairs of a streaming accumulator's current estimate."""
-        if isinstance(accumulator, NystromSketch):
-            return accumulator.eigenpairs
-        return lambda k: eigh_top(accumulator.matrix(), k)
+    def _new_solver(self, dim: int, seed: int = 0):
+        sketch_size = self.sketch_size or 2 * (self.n_components or 0) + 10
+        return self._solver_class(dim, sketch_size=sketch_size, seed=seed)
 
     def fit_gradients(self, chunks, *, layout: ParameterLayout | None = None):
         """Estimate the subspace from gradients you computed: an iterable of (n, D) arrays.
@@ -309,22 +251,15 @@ class ActiveSubspace:
             chunks = [chunks]
         return self._fit_chunks(((chunk, None) for chunk in chunks), layout, sampling="given", prior=None)
 
-    def _new_accumulator(self, dim: int, seed: int = 0):
-        """The streaming state of "gram" and "sketch" (None for the methods that keep G)."""
-        if self.method == "gram":
-            return GramAccumulator(dim)
-        if self.method == "sketch":
-            return NystromSketch(dim, min(self.sketch_size or 2 * self.n_components + 10, dim), seed=seed)
-        return None
-
-    def _fit_chunks(self, chunks, layout, *, sampling, prior, accumulator=None, rows=None, losses=(),
-                    checkpoint=None, monitor=None, across_ranks=False):
-        timings = {}
+    def _fit_chunks(self, chunks, layout, *, sampling, prior, solver=None, rows=None, losses=(), checkpoint=None,
+                    monitor=None, across_ranks=False):
+        """Feed the chunks to the solver (kept rows, checkpoints, the stream monitor alongside),
+        then solve; assign the fitted state only at the end, when everything succeeded."""
         start = time.perf_counter()
         losses = list(losses)
         dim = layout.n_parameters if layout is not None else None
         rows = rows if rows is not None else MemoryRows(dim)
-        count = accumulator.count if accumulator is not None else rows.count
+        count = solver.state.count if solver is not None and solver.state is not None else rows.count
         for index, (chunk, chunk_losses) in enumerate(chunks):
             chunk = as_float_matrix(chunk, f"gradient chunk {index}")
             if dim is None:
@@ -332,49 +267,39 @@ class ActiveSubspace:
             if chunk.shape[1] != dim:
                 raise ValueError(f"gradient chunk {index} has {chunk.shape[1]} columns, expected {dim}"
                                  + (" (the layout's parameter count)" if layout is not None else " (as the first)"))
-            if index == 0 and accumulator is None:
-                accumulator = self._new_accumulator(dim)
+            if solver is None:
+                solver = self._new_solver(dim)
             check_all_finite(chunk, f"gradient chunk {index}")
-            if accumulator is not None:
-                accumulator.update(chunk)
+            solver.consume(chunk)
             if self._keeps_rows:
                 rows.append(chunk)
             count += len(chunk)
             if chunk_losses is not None:
                 losses.append(chunk_losses)
             if checkpoint is not None:
-                checkpoint.after_chunk(count, accumulator, losses)
+                checkpoint.after_chunk(count, solver.state, losses)
             if monitor is not None:
-                monitor.after_chunk(accumulator.count)
+                monitor.after_chunk(count)
             del chunk  # not needed while the next chunk is computed
         if dim is None:
             raise ValueError("chunks: no gradients were given")
         if checkpoint is not None:
-            checkpoint.save(count, accumulator, losses)
+            checkpoint.save(count, solver.state, losses)
         G = rows.stacked() if self._keeps_rows else None
         losses = np.concatenate(losses).astype(np.float64) if losses else None
         if across_ranks:
-            if accumulator is not None:
-                accumulator.all_reduce()
+            if solver.state is not None:
+                solver.state.all_reduce()
             if G is not None:
                 G = distributed.gather_rows(G)
             if losses is not None:
                 losses = distributed.gather_rows(losses)
-        timings["gradients"] = time.perf_counter() - start
-        n = accumulator.count if accumulator is not None else len(G)
+        timings = {"gradients": time.perf_counter() - start}
+        n = solver.state.count if solver.state is not None else len(G)
 
         start = time.perf_counter()
-        k = self._components(n, dim)
-        if self.method == "randomized":
-            values, vectors = _top_right_singular(G, k, seed=0)
-        elif self.method == "sketch":
-            if k > accumulator.sketch_size:
-                raise ValueError(f"n_components={k} exceeds sketch_size={accumulator.sketch_size}")
-            values, vectors = accumulator.eigenpairs(k)
-        elif self.method == "gram":
-            values, vectors = self._eigenpairs(accumulator.matrix(), k)
-        else:
-            values, vectors = self._snapshot(G, k)
+        k = self._components(solver, n, dim)
+        values, vectors = solver.eigenpairs(G, k, self.full_spectrum)
         timings["eigendecomposition"] = time.perf_counter() - start
 
         self.eigenvalues_ = np.maximum(np.asarray(values, dtype=np.float64), 0.0)
@@ -391,36 +316,15 @@ class ActiveSubspace:
         self.timings_ = timings
         return self
 
-    def _components(self, n: int, dim: int) -> int:
-        rank = min(n, dim)
+    def _components(self, solver, n: int, dim: int) -> int:
         if self.n_components is None:
-            return min(DEFAULT_RANDOMIZED_COMPONENTS, rank) if self.method == "randomized" else dim if n >= dim else rank
-        if self.n_components > rank:
+            return solver.default_components(n)
+        if self.n_components > min(n, dim):
             raise ValueError(
-                f"n_components={self.n_components} exceeds min(n_samples, n_parameters) = {rank}; "
+                f"n_components={self.n_components} exceeds min(n_samples, n_parameters) = {min(n, dim)}; "
                 "ask for fewer components or draw more samples"
             )
         return self.n_components
-
-    def _eigenpairs(self, C: np.ndarray, k: int):
-        """Top-k eigenpairs of C; with full_spectrum, every eigenvalue in place of the top k."""
-        values, vectors = eigh_top(C, k)
-        if self.full_spectrum:
-            values = _core.symmetric_eigenvalues(C)
-        return values, vectors
-
-    def _snapshot(self, G: np.ndarray, k: int):
-        n, dim = G.shape
-        if n >= dim:
-            return self._eigenpairs(GramAccumulator(dim).update(G).matrix(), k)
-        # Method of snapshots: the N × N matrix G Gᵀ / N shares the nonzero eigenvalues of
-        # Gᵀ G / N, and its eigenvectors u map to Gᵀ u / √(N λ).
-        # The accumulator of the D rows of Gᵀ holds G Gᵀ / D; rescale to G Gᵀ / N.
-        small = GramAccumulator(n).update(np.ascontiguousarray(G.T)).matrix() * (dim / n)
-        values, u = self._eigenpairs(small, k)
-        vectors = G.T.astype(np.float64) @ u
-        norms = np.linalg.norm(vectors, axis=0)
-        return values, vectors / np.where(norms > 0, norms, 1.0)
 
     # ------------------------------------------------------------------ results
     def _check_k(self, k, name="k"):
@@ -435,33 +339,15 @@ class ActiveSubspace:
             raise ValueError(f"{what} needs the gradients: fit with keep_gradients=True")
         return self.gradients_
 
-    def layer_importance(self, k: int | None = None) -> dict:
-        """How much of the top-k eigenvectors lies on each layer.
-
-        For each layer: ``share`` = Σ over its coordinates of the squared coefficients of the
-        first k eigenvectors, divided by k (the shares sum to 1); ``parameter_fraction`` = its
-        share of the D parameters; ``enrichment`` = share / parameter_fraction (> 1: the
-        leading directions load on this layer more than on an average parameter); and the
-        share of each parameter kind (``weight``, ``bias``, ...). Default k: min(10, fitted).
-        O(D k).
+    def layer_importance(self, k: int | None = None) -> LayerImportance:
+        """How much of the top-k eigenvectors lies on each layer: a
+        :class:`netscope.active.results.LayerImportance` (share, enrichment over the layer's share
+        of parameters, and the share of each parameter kind). Default k: min(10, fitted). O(D k).
         """
         k = self._check_k(k)
-        layout = self.parameter_layout_
-        if layout is None:
+        if self.parameter_layout_ is None:
             raise ValueError("layer_importance needs a parameter layout: fit() a model, or pass layout= to fit_gradients()")
-        W = self.eigenvectors_[:, :k]
-        result = {}
-        for layer, kind, offset, size in zip(layout.layers, layout.kinds, layout.offsets, layout.sizes):
-            entry = result.setdefault(layer, {"share": 0.0, "parameters": 0})
-            block = W[offset:offset + size]
-            share = float(np.einsum("ij,ij->", block, block)) / k  # no (D, k) temporary
-            entry["share"] += share
-            entry["parameters"] += int(size)
-            entry[kind] = entry.get(kind, 0.0) + share
-        for entry in result.values():
-            entry["parameter_fraction"] = entry["parameters"] / layout.n_parameters
-            entry["enrichment"] = entry["share"] / entry["parameter_fraction"]
-        return result
+        return diagnostics.layer_importance(self.parameter_layout_, self.eigenvectors_, k)
 
     def transform(self, x) -> np.ndarray:
         """Coordinates ``Ŵᵀ x`` of parameter vectors x ((D,) or (n, D)) in the fitted subspace."""
@@ -500,119 +386,34 @@ class ActiveSubspace:
         return active, self.losses_
 
     # ------------------------------------------------------------------ diagnostics
-    def bootstrap(self, n_boot: int = 100, k: int | None = None, *, confidence: float = 0.95, seed: int = 0) -> dict:
-        """Bootstrap intervals for the eigenvalues and the subspace distance.
-
-        Following Constantine & Gleich (2014): resample the N gradients with replacement
-        ``n_boot`` times; for each replicate compute the top-k eigenpairs (randomized block
-        Krylov on the resampled rows, never a full eigendecomposition) and, for every dimension
-        r = 1..k, the distance sin θ_max between the replicate's and the full estimate's top-r
-        subspaces. Returns a dict of arrays of length k: ``eigenvalues``, ``eigenvalues_low``,
-        ``eigenvalues_high`` (percentile interval), ``distance_mean``, ``distance_low``,
-        ``distance_high``. Cost: O(n_boot N D k).
-        """
+    def bootstrap(self, n_boot: int = 100, k: int | None = None, *, confidence: float = 0.95,
+                  seed: int = 0) -> Bootstrap:
+        """Bootstrap intervals for the top-k eigenvalues and the subspace distance of every
+        dimension r = 1..k (Constantine & Gleich 2014), from the kept gradients: a
+        :class:`netscope.active.results.Bootstrap`. Cost: O(n_boot N D k)."""
         G = self._require_gradients("bootstrap")
         n_boot = check_int(n_boot, "n_boot", minimum=2)
-        k = self._check_k(k)
-        if not 0 < confidence < 1:
-            raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-        rng = np.random.default_rng(seed)
-        n = len(G)
-        values = np.empty((n_boot, k))
-        distances = np.empty((n_boot, k))
-        reference = self.eigenvectors_[:, :k]
-        for b in tqdm(range(n_boot), desc="bootstrap", unit="replicate", disable=not self.progress):
-            counts = rng.multinomial(n, np.full(n, 1.0 / n))
-            chosen = np.flatnonzero(counts)
-            # Σ_j c_j g_j g_jᵀ = Σ_j (√c_j g_j)(√c_j g_j)ᵀ: weight the distinct rows once.
-            rows = G[chosen]
-            rows *= np.sqrt(counts[chosen].astype(np.float32))[:, None]
-            s_values, vectors = _top_right_singular(rows, k, seed=b)
-            values[b] = s_values * len(rows) / n
-            distances[b] = subspace_sines(reference, vectors)
-        tail = 100 * (1 - confidence) / 2
-        return {
-            "eigenvalues": self.eigenvalues_[:k].copy(),
-            "eigenvalues_low": np.percentile(values, tail, axis=0),
-            "eigenvalues_high": np.percentile(values, 100 - tail, axis=0),
-            "distance_mean": distances.mean(axis=0),
-            "distance_low": np.percentile(distances, tail, axis=0),
-            "distance_high": np.percentile(distances, 100 - tail, axis=0),
-            "n_boot": n_boot,
-            "confidence": confidence,
-        }
+        return diagnostics.bootstrap(G, self.eigenvalues_, self.eigenvectors_, n_boot=n_boot, k=self._check_k(k),
+                                     confidence=confidence, seed=seed, progress=self.progress)
 
-    def convergence(self, sizes=None, k: int | None = None) -> dict:
-        """How the estimate from the first n samples approaches the one from all N.
-
-        For each n in ``sizes`` (default: a geometric grid from 2k to N): the top-k subspace
-        from the first n gradients (randomized block Krylov), its distance sin θ_max to the
-        full estimate's, and the largest relative error of its top-k eigenvalues. The seed's
-        claim is that reliable estimates need n ≳ D. Returns a dict of lists ``sizes``,
-        ``distance``, ``eigenvalue_error`` and the int ``n_parameters``. Cost: O(Σ n D k).
-        """
+    def convergence(self, sizes=None, k: int | None = None) -> Convergence:
+        """How the top-k estimate from the first n samples approaches the one from all N (the
+        seed's claim is that reliable estimates need n ≳ D): a
+        :class:`netscope.active.results.Convergence`. Default sizes: a geometric grid from 2k
+        to N. Cost: O(Σ n D k)."""
         G = self._require_gradients("convergence")
-        k = self._check_k(k)
-        n = len(G)
-        if sizes is None:
-            sizes = np.unique(np.geomspace(min(2 * k, n), n, num=12).astype(int))
-        sizes = [check_int(int(size), "sizes", minimum=k, maximum=n) for size in sizes]
-        reference_vectors = self.eigenvectors_[:, :k]
-        reference_values = self.eigenvalues_[:k]
-        distance, error = [], []
-        for size in sizes:
-            values, vectors = _top_right_singular(G[:size], k, seed=0)
-            distance.append(float(subspace_sines(reference_vectors, vectors)[-1]))
-            error.append(max_relative_error(values, reference_values))
-        return {"sizes": sizes, "distance": distance, "eigenvalue_error": error,
-                "k": k, "n_parameters": self.n_parameters_}
+        return diagnostics.convergence(G, self.eigenvalues_, self.eigenvectors_, sizes=sizes, k=self._check_k(k))
 
     # ------------------------------------------------------------------ persistence
     def save(self, path) -> None:
         """Write the fitted result to an ``.npz`` file (no pickle; gradients are not saved)."""
         check_fitted(self, "eigenvalues_")
-        meta = {
-            "method": self.method, "n_components": self.n_components, "full_spectrum": self.full_spectrum,
-            "sketch_size": self.sketch_size,
-            "n_samples": self.n_samples_,
-            "n_parameters": self.n_parameters_, "sampling": self.sampling_, "timings": self.timings_,
-            "layout": None if self.parameter_layout_ is None else self.parameter_layout_.to_dict(),
-            "prior": None if self._prior is None else {k: v for k, v in self._prior.items() if k != "center"},
-        }
-        arrays = {"eigenvalues": self.eigenvalues_, "eigenvectors": self.eigenvectors_,
-                  "meta": np.array(json.dumps(meta))}
-        if self.losses_ is not None:
-            arrays["losses"] = self.losses_
-        if self._prior is not None and self._prior["center"] is not None:
-            arrays["prior_center"] = self._prior["center"]
-        with open(path, "wb") as handle:
-            np.savez(handle, **arrays)
+        persistence.save(self, path)
 
     @classmethod
     def load(cls, path) -> "ActiveSubspace":
         """Read a result written by :meth:`save`. Diagnostics that need gradients are unavailable."""
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                meta = json.loads(str(archive["meta"]))
-                result = cls(method=meta["method"], n_components=meta["n_components"],
-                             full_spectrum=meta["full_spectrum"], sketch_size=meta["sketch_size"], progress=False)
-                result.eigenvalues_ = archive["eigenvalues"]
-                result.eigenvectors_ = archive["eigenvectors"]
-                result.losses_ = archive["losses"] if "losses" in archive else None
-                center = archive["prior_center"] if "prior_center" in archive else None
-        except (KeyError, ValueError, OSError) as error:
-            if isinstance(error, FileNotFoundError):
-                raise
-            raise ValueError(f"path: {path} is not a saved ActiveSubspace ({error})") from None
-        result.n_samples_ = meta["n_samples"]
-        result.n_parameters_ = meta["n_parameters"]
-        result.sampling_ = meta["sampling"]
-        result.timings_ = meta["timings"]
-        result.parameter_layout_ = None if meta["layout"] is None else ParameterLayout.from_dict(meta["layout"])
-        result._prior = None if meta["prior"] is None else {**meta["prior"], "center": center}
-        result.gradients_ = None
-        result.stream_convergence_ = None
-        return result
+        return persistence.load(cls, path)
 
     def __repr__(self) -> str:
         fitted = f", fitted on {self.n_samples_} samples of D={self.n_parameters_}" if hasattr(self, "eigenvalues_") else ""

@@ -68,18 +68,16 @@ def plot_layer_importance(result, k: int | None = None, *, ax=None):
     """Share of the top-k eigenvectors' squared coefficients per layer, split by parameter kind,
     beside each layer's share of the parameters."""
     importance = _fitted(result).layer_importance(k)
-    k = k or min(10, result.eigenvectors_.shape[1])
-    layers = list(importance)
-    kinds = sorted({kind for entry in importance.values() for kind in entry
-                    if kind not in ("share", "parameters", "parameter_fraction", "enrichment")})
+    k, layers = importance.k, list(importance.layers)
+    kinds = sorted({kind for entry in importance.layers.values() for kind in entry.kinds})
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
     x = np.arange(len(layers))
     bottom = np.zeros(len(layers))
     for kind in kinds:
-        heights = np.array([importance[layer].get(kind, 0.0) for layer in layers])
+        heights = np.array([importance[layer].kinds.get(kind, 0.0) for layer in layers])
         ax.bar(x - 0.2, heights, width=0.4, bottom=bottom, label=f"top-{k} share: {kind}")
         bottom += heights
-    ax.bar(x + 0.2, [importance[layer]["parameter_fraction"] for layer in layers], width=0.4,
+    ax.bar(x + 0.2, [importance[layer].parameter_fraction for layer in layers], width=0.4,
            color="0.75", label="share of parameters")
     ax.set_xticks(x, layers, rotation=30, ha="right")
     ax.set_ylabel("share")
@@ -89,12 +87,14 @@ def plot_layer_importance(result, k: int | None = None, *, ax=None):
     return fig
 
 
-def plot_convergence(convergence: dict, *, ax=None):
-    """Subspace distance and eigenvalue error versus the number of samples, with the line n = D."""
+def plot_convergence(convergence, *, ax=None):
+    """Subspace distance and eigenvalue error versus the number of samples, with the line n = D,
+    from a :class:`netscope.active.results.Convergence`."""
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
-    ax.loglog(convergence["sizes"], convergence["distance"], "o-", label=f"top-{convergence['k']} subspace distance")
-    ax.loglog(convergence["sizes"], convergence["eigenvalue_error"], "s-", label=f"max rel. error of λ_1..λ_{convergence['k']}")
-    ax.axvline(convergence["n_parameters"], color="0.3", ls="--", lw=1, label=f"n = D = {convergence['n_parameters']}")
+    k, dim = convergence.k, convergence.n_parameters
+    ax.loglog(convergence.sizes, convergence.distance, "o-", label=f"top-{k} subspace distance")
+    ax.loglog(convergence.sizes, convergence.eigenvalue_error, "s-", label=f"max rel. error of λ_1..λ_{k}")
+    ax.axvline(dim, color="0.3", ls="--", lw=1, label=f"n = D = {dim}")
     ax.set_xlabel("samples n")
     ax.set_ylabel("distance to the all-samples estimate")
     ax.set_title("Convergence of the estimate")
@@ -103,16 +103,17 @@ def plot_convergence(convergence: dict, *, ax=None):
     return fig
 
 
-def plot_stream_convergence(stream: dict, *, ax=None):
-    """How a streaming fit's estimate settled (``ActiveSubspace.stream_convergence_``): the
+def plot_stream_convergence(stream, *, ax=None):
+    """How a streaming fit's estimate settled (``ActiveSubspace.stream_convergence_``, a
+    :class:`netscope.active.results.StreamConvergence`): the
     relative error of its top-k eigenvalues against the final ones, and the distance between the
     top-k subspaces of consecutive sample counts, versus the samples so far."""
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
-    sizes, k = stream["sizes"], stream["k"]
-    ax.loglog(sizes[:-1], stream["eigenvalue_error"][:-1], "s-", label=f"max rel. error of λ_1..λ_{k} against the final")
-    ax.loglog(sizes[1:], stream["distance_to_previous"][1:], "o-", label=f"top-{k} subspace distance to the previous size")
-    if stream["n_parameters"] <= 10 * sizes[-1]:
-        ax.axvline(stream["n_parameters"], color="0.3", ls="--", lw=1, label=f"n = D = {stream['n_parameters']}")
+    sizes, k = stream.sizes, stream.k
+    ax.loglog(sizes[:-1], stream.eigenvalue_error[:-1], "s-", label=f"max rel. error of λ_1..λ_{k} against the final")
+    ax.loglog(sizes[1:], stream.distance_to_previous[1:], "o-", label=f"top-{k} subspace distance to the previous size")
+    if stream.n_parameters <= 10 * sizes[-1]:
+        ax.axvline(stream.n_parameters, color="0.3", ls="--", lw=1, label=f"n = D = {stream.n_parameters}")
     ax.set_xlabel("samples n")
     ax.set_ylabel("change of the estimate")
     ax.set_title("Convergence along the stream")

@@ -193,13 +193,11 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
         # Shares of the trace need every eigenvalue: only the dense methods compute them.
         "eigenvalues_for_90_percent_of_trace": count_for_trace_share(eigenvalues, 0.9) if full_spectrum else None,
         "eigenvalues_for_50_percent_of_trace": count_for_trace_share(eigenvalues, 0.5) if full_spectrum else None,
-        "layer_importance": {"k": k, "layers": importance},
-        "layer_importance_all_vectors": {"k": study.eigenvectors_.shape[1],
-                                         "layers": study.layer_importance(study.eigenvectors_.shape[1])},
-        "bootstrap": None if bootstrap is None else {key: np.asarray(value).tolist()
-                                                     for key, value in bootstrap.items()},
-        "convergence": convergence,
-        "stream_convergence": study.stream_convergence_,
+        "layer_importance": importance.to_dict(),
+        "layer_importance_all_vectors": study.layer_importance(study.eigenvectors_.shape[1]).to_dict(),
+        "bootstrap": None if bootstrap is None else bootstrap.to_dict(),
+        "convergence": None if convergence is None else convergence.to_dict(),
+        "stream_convergence": None if study.stream_convergence_ is None else study.stream_convergence_.to_dict(),
         "timings_s": timings,
         "peak_memory_mb": peak_memory_mb(),
     }

@@ -1,0 +1,125 @@
+"""What a fitted active subspace says and how settled it is: layer importance, the bootstrap, the
+convergence in the number of samples, and the estimate followed along a stream. Each function
+takes arrays and returns a typed result (:mod:`netscope.active.results`)."""
+
+from __future__ import annotations
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..core._validation import check_int
+from ..core.spectra import max_relative_error, subspace_sines
+from .results import Bootstrap, Convergence, LayerImportance, LayerShare, StreamConvergence
+from .solvers import top_right_singular
+
+
+def layer_importance(layout, eigenvectors: np.ndarray, k: int) -> LayerImportance:
+    """How much of the first k columns of ``eigenvectors`` (D, ≥ k) lies on each layer of
+    ``layout`` (a :class:`netscope.ParameterLayout`). O(D k), no (D, k) temporary."""
+    W = eigenvectors[:, :k]
+    shares, parameters, kinds = {}, {}, {}
+    for layer, kind, offset, size in zip(layout.layers, layout.kinds, layout.offsets, layout.sizes):
+        block = W[offset:offset + size]
+        share = float(np.einsum("ij,ij->", block, block)) / k
+        shares[layer] = shares.get(layer, 0.0) + share
+        parameters[layer] = parameters.get(layer, 0) + int(size)
+        kinds.setdefault(layer, {})
+        kinds[layer][kind] = kinds[layer].get(kind, 0.0) + share
+    layers = {}
+    for layer, share in shares.items():
+        fraction = parameters[layer] / layout.n_parameters
+        layers[layer] = LayerShare(share=share, parameters=parameters[layer], parameter_fraction=fraction,
+                                   enrichment=share / fraction, kinds=kinds[layer])
+    return LayerImportance(k=k, layers=layers)
+
+
+def bootstrap_replicate(G: np.ndarray, counts: np.ndarray, k: int, seed: int = 0):
+    """Top-k eigenpairs of (1/N) Σ_j c_j g_j g_jᵀ, the estimate from G's rows drawn ``counts``
+    times each (N = Σ c_j). A row drawn c times enters once, scaled by √c:
+    Σ_j c_j g_j g_jᵀ = Σ_j (√c_j g_j)(√c_j g_j)ᵀ, so no row is copied c times. O(N D k)."""
+    chosen = np.flatnonzero(counts)
+    rows = G[chosen]
+    rows *= np.sqrt(counts[chosen].astype(rows.dtype))[:, None]
+    values, vectors = top_right_singular(rows, k, seed=seed)
+    return values * len(rows) / counts.sum(), vectors
+
+
+def bootstrap(G: np.ndarray, eigenvalues: np.ndarray, eigenvectors: np.ndarray, *, n_boot: int, k: int,
+              confidence: float, seed: int, progress: bool) -> Bootstrap:
+    """Bootstrap intervals for the eigenvalues and the subspace distance (Constantine & Gleich 2014).
+
+    Resample the N rows of G with replacement ``n_boot`` times; for each replicate compute the
+    top-k eigenpairs (:func:`bootstrap_replicate`) and, for every dimension r = 1..k, sin θ_max
+    between the replicate's and the fitted top-r subspaces. Cost: O(n_boot N D k).
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    rng = np.random.default_rng(seed)
+    n = len(G)
+    values = np.empty((n_boot, k))
+    distances = np.empty((n_boot, k))
+    reference = eigenvectors[:, :k]
+    for b in tqdm(range(n_boot), desc="bootstrap", unit="replicate", disable=not progress):
+        values[b], vectors = bootstrap_replicate(G, rng.multinomial(n, np.full(n, 1.0 / n)), k, seed=b)
+        distances[b] = subspace_sines(reference, vectors)
+    tail = 100 * (1 - confidence) / 2
+    return Bootstrap(
+        eigenvalues=eigenvalues[:k].copy(),
+        eigenvalues_low=np.percentile(values, tail, axis=0),
+        eigenvalues_high=np.percentile(values, 100 - tail, axis=0),
+        distance_mean=distances.mean(axis=0),
+        distance_low=np.percentile(distances, tail, axis=0),
+        distance_high=np.percentile(distances, 100 - tail, axis=0),
+        n_boot=n_boot,
+        confidence=confidence,
+    )
+
+
+def convergence(G: np.ndarray, eigenvalues: np.ndarray, eigenvectors: np.ndarray, *, sizes, k: int) -> Convergence:
+    """The top-k estimate from the first n rows of G against the fitted one, for each n in
+    ``sizes`` (default: a geometric grid from 2k to N). Cost: O(Σ n D k)."""
+    n = len(G)
+    if sizes is None:
+        sizes = np.unique(np.geomspace(min(2 * k, n), n, num=12).astype(int))
+    sizes = [check_int(int(size), "sizes", minimum=k, maximum=n) for size in sizes]
+    distance, error = [], []
+    for size in sizes:
+        values, vectors = top_right_singular(G[:size], k)
+        distance.append(float(subspace_sines(eigenvectors[:, :k], vectors)[-1]))
+        error.append(max_relative_error(values, eigenvalues[:k]))
+    return Convergence(sizes=sizes, distance=distance, eigenvalue_error=error, k=k, n_parameters=G.shape[1])
+
+
+class StreamMonitor:
+    """The top-k eigenpairs of a streaming fit's estimate at chosen sample counts: how the
+    estimate settles as samples arrive, without keeping the gradients. Each record costs one
+    top-k solve of the state (sketch: O(D s²); Gram: O(D² k)) and keeps one (D, k) array."""
+
+    def __init__(self, sizes, k: int, solve):
+        self.pending = sorted({check_int(int(size), "stream_sizes", minimum=1) for size in sizes})
+        self.k, self.solve = k, solve
+        self.sizes, self.eigenvalues, self.distance_to_previous = [], [], []
+        self.previous = None
+
+    def after_chunk(self, count: int) -> None:
+        """Record the estimate if ``count`` reached the next size (records fall on chunk ends)."""
+        if self.pending and count >= self.pending[0]:
+            self.pending = [size for size in self.pending if size > count]
+            self.record(count, *self.solve(self.k))
+
+    def record(self, count: int, values, vectors) -> None:
+        vectors = np.asarray(vectors, dtype=np.float64)[:, :self.k]
+        self.distance_to_previous.append(
+            None if self.previous is None else float(subspace_sines(self.previous, vectors)[-1]))
+        self.sizes.append(int(count))
+        self.eigenvalues.append(np.asarray(values, dtype=np.float64)[:self.k].tolist())
+        self.previous = vectors
+
+    def result(self, values, vectors, count: int, n_parameters: int) -> StreamConvergence:
+        """Close with the final estimate; the relative eigenvalue errors are against it."""
+        if not self.sizes or self.sizes[-1] != count:
+            self.record(count, values, vectors)
+        final = self.eigenvalues[-1]
+        return StreamConvergence(sizes=self.sizes, eigenvalues=self.eigenvalues,
+                                 eigenvalue_error=[max_relative_error(row, final) for row in self.eigenvalues],
+                                 distance_to_previous=self.distance_to_previous, k=self.k, n_parameters=n_parameters)

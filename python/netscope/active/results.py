@@ -1,0 +1,105 @@
+"""Typed results of the active-subspace diagnostics: frozen dataclasses with the arrays inside.
+
+Plots take them as they are; ``to_dict()`` gives the JSON-ready form the studies write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+def _plain(value):
+    """``value`` with arrays as lists and dataclasses as dicts, for JSON."""
+    if dataclasses.is_dataclass(value):
+        return {field.name: _plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+class _Result:
+    def to_dict(self) -> dict:
+        """The result as plain lists, numbers and dicts (JSON-ready)."""
+        return _plain(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerShare(_Result):
+    """How much of the leading eigenvectors lies on one layer.
+
+    ``share``: Σ over the layer's coordinates of the squared coefficients of the first k
+    eigenvectors, divided by k (shares over layers sum to 1); ``parameters``: its number of
+    parameters; ``parameter_fraction``: their share of D; ``enrichment``: share /
+    parameter_fraction (> 1: the leading directions load on it more than on an average
+    parameter); ``kinds``: the share of each parameter kind (``weight``, ``bias``, ...).
+    """
+
+    share: float
+    parameters: int
+    parameter_fraction: float
+    enrichment: float
+    kinds: dict
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerImportance(_Result):
+    """:class:`LayerShare` of every layer (in parameter order) for the top ``k`` eigenvectors;
+    ``importance["layer1"]`` is that layer's."""
+
+    k: int
+    layers: dict
+
+    def __getitem__(self, layer: str) -> LayerShare:
+        return self.layers[layer]
+
+
+@dataclasses.dataclass(frozen=True)
+class Bootstrap(_Result):
+    """Bootstrap intervals (arrays of length k): the fitted ``eigenvalues`` with their percentile
+    interval ``eigenvalues_low`` .. ``eigenvalues_high``, and the subspace distance sin θ_max of
+    every dimension r = 1..k (``distance_mean``, ``distance_low``, ``distance_high``)."""
+
+    eigenvalues: np.ndarray
+    eigenvalues_low: np.ndarray
+    eigenvalues_high: np.ndarray
+    distance_mean: np.ndarray
+    distance_low: np.ndarray
+    distance_high: np.ndarray
+    n_boot: int
+    confidence: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Convergence(_Result):
+    """The estimate from the first n samples against the one from all N, for n in ``sizes``:
+    ``distance`` (sin θ_max between the top-k subspaces) and ``eigenvalue_error`` (largest
+    relative error of λ_1..λ_k)."""
+
+    sizes: list
+    distance: list
+    eigenvalue_error: list
+    k: int
+    n_parameters: int
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamConvergence(_Result):
+    """A streaming estimate recorded along the stream, at the sample counts ``sizes``: its top-k
+    ``eigenvalues``, their largest relative error against the final estimate
+    (``eigenvalue_error``) and sin θ_max between consecutive top-k subspaces
+    (``distance_to_previous``, None for the first)."""
+
+    sizes: list
+    eigenvalues: list
+    eigenvalue_error: list
+    distance_to_previous: list
+    k: int
+    n_parameters: int

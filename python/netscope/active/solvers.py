@@ -1,0 +1,137 @@
+"""How the eigenpairs of C = (1/N) GᵀG come out of the gradient stream: one class per method.
+
+Every solver takes the stream chunk by chunk (``consume``) and then gives the top-k eigenpairs
+(``eigenpairs``); the streaming ones hold their state (``state``: a GramAccumulator or a
+NystromSketch), which checkpoints save and ``torch.distributed`` all-reduces, and can report the
+estimate so far (``current``). Those that need the gradient rows themselves say so
+(``keeps_rows``) and are handed them at the end. Adding a method means adding a class here and a
+name in :data:`SOLVERS`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _core
+from ..core.gram import GramAccumulator
+from ..core.rsvd import eigh_top, randomized_svd
+from ..core.sketch import NystromSketch
+
+# Krylov depth of the top-k solves from kept rows. Active-subspace spectra are flat (λ10/λ11 ≈ 1.02
+# for the seed's network), so the default depth 3 leaves the 10th direction off by sin θ ≈ 0.6;
+# depth 6 reaches the float32 floor, sin θ ≈ 1e-3 (measured on the seed's gradients).
+DIAGNOSTIC_KRYLOV_DEPTH = 6
+
+
+def top_right_singular(G: np.ndarray, k: int, seed: int = 0):
+    """Top-k eigenpairs of GᵀG / n from the rows of G (n, D): eigenvalues, (D, k) vectors.
+    Randomized block Krylov at depth 6: O(n D k)."""
+    _, s, Vt = randomized_svd(G, k, n_power_iter=DIAGNOSTIC_KRYLOV_DEPTH, seed=seed)
+    return s.astype(np.float64) ** 2 / G.shape[0], np.asarray(Vt, dtype=np.float64).T
+
+
+def dense_eigenpairs(C: np.ndarray, k: int, full_spectrum: bool):
+    """Top-k eigenpairs of a symmetric C; with ``full_spectrum``, every eigenvalue in place of the
+    top k (LAPACK, values only). O(n² k) or O(n³)."""
+    values, vectors = eigh_top(C, k)
+    if full_spectrum:
+        values = _core.symmetric_eigenvalues(C)
+    return values, vectors
+
+
+class SnapshotSolver:
+    """The method of snapshots: diagonalise the smaller of GᵀG/N (D × D) and GGᵀ/N (N × N); in the
+    second case the eigenvectors are Gᵀu/√(Nλ). O(N D min(N, D)) for the product, then
+    O(min(N, D)³) for every eigenpair or O(min(N, D)² k) for the top k."""
+
+    keeps_rows, full_spectrum_possible, needs_n_components, state = True, True, False, None
+
+    def __init__(self, dim: int, *, sketch_size=None, seed: int = 0):
+        self.dim = dim
+
+    def consume(self, chunk: np.ndarray) -> None:
+        """Nothing to do as rows arrive: the solve needs them all."""
+
+    def default_components(self, n: int) -> int:
+        return self.dim if n >= self.dim else min(n, self.dim)
+
+    def eigenpairs(self, G: np.ndarray, k: int, full_spectrum: bool):
+        n, dim = G.shape
+        if n >= dim:
+            return dense_eigenpairs(GramAccumulator(dim).update(G).matrix(), k, full_spectrum)
+        # G Gᵀ / N shares the nonzero eigenvalues of Gᵀ G / N, and its eigenvectors u map to
+        # Gᵀ u / √(N λ). The accumulator of the D rows of Gᵀ holds G Gᵀ / D; rescale to G Gᵀ / N.
+        small = GramAccumulator(n).update(np.ascontiguousarray(G.T)).matrix() * (dim / n)
+        values, u = dense_eigenpairs(small, k, full_spectrum)
+        vectors = G.T.astype(np.float64) @ u
+        norms = np.linalg.norm(vectors, axis=0)
+        return values, vectors / np.where(norms > 0, norms, 1.0)
+
+    def settings(self) -> dict:
+        return {}
+
+
+class RandomizedSolver(SnapshotSolver):
+    """Top-k SVD of G by randomized block Krylov: O(N D k), no D × D matrix. Top k only (100
+    when n_components is None)."""
+
+    full_spectrum_possible = False
+    DEFAULT_COMPONENTS = 100
+
+    def default_components(self, n: int) -> int:
+        return min(self.DEFAULT_COMPONENTS, n, self.dim)
+
+    def eigenpairs(self, G: np.ndarray, k: int, full_spectrum: bool):
+        return top_right_singular(G, k)
+
+
+class GramSolver:
+    """Stream the rows into a :class:`GramAccumulator` (O(D²) memory, G need not be kept), then the
+    symmetric eigensolver. O(N D²) + O(D³) or O(D² k)."""
+
+    keeps_rows, full_spectrum_possible, needs_n_components = False, True, False
+
+    def __init__(self, dim: int, *, sketch_size=None, seed: int = 0):
+        self.dim = dim
+        self.state = GramAccumulator(dim)
+
+    def consume(self, chunk: np.ndarray) -> None:
+        self.state.update(chunk)
+
+    def default_components(self, n: int) -> int:
+        return self.dim if n >= self.dim else min(n, self.dim)
+
+    def current(self, k: int):
+        """Top-k eigenpairs of the estimate so far."""
+        return eigh_top(self.state.matrix(), k)
+
+    def eigenpairs(self, G, k: int, full_spectrum: bool):
+        return dense_eigenpairs(self.state.matrix(), k, full_spectrum)
+
+    def settings(self) -> dict:
+        return {}
+
+
+class SketchSolver(GramSolver):
+    """Stream the rows into a :class:`NystromSketch` of ``sketch_size`` columns (default 2k + 10):
+    O(N D s) time, O(D s) memory, G need not be kept. Top k only; needs n_components."""
+
+    full_spectrum_possible, needs_n_components = False, True
+
+    def __init__(self, dim: int, *, sketch_size: int, seed: int = 0):
+        self.dim = dim
+        self.state = NystromSketch(dim, min(sketch_size, dim), seed=seed)
+
+    def current(self, k: int):
+        return self.state.eigenpairs(k)
+
+    def eigenpairs(self, G, k: int, full_spectrum: bool):
+        if k > self.state.sketch_size:
+            raise ValueError(f"n_components={k} exceeds sketch_size={self.state.sketch_size}")
+        return self.state.eigenpairs(k)
+
+    def settings(self) -> dict:
+        return {"sketch_size": self.state.sketch_size}
+
+
+SOLVERS = {"snapshot": SnapshotSolver, "gram": GramSolver, "randomized": RandomizedSolver, "sketch": SketchSolver}
