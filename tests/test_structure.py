@@ -6,7 +6,7 @@ import pytest
 import torch
 from sklearn.metrics import silhouette_score
 
-from netscope import ActivationTracker, StructureMap, knn_graph
+from netscope import ActivationTracker, StructureMap, force_layout, knn_graph
 from netscope.nn.activations import default_hidden_layers
 from netscope.structure.maps import procrustes_align
 from netscope.structure.metrics import class_separation, knn_preservation
@@ -72,12 +72,12 @@ def test_class_separation_against_sklearn(rng):
     labels = np.repeat([0, 1], [20, 25])
     result = class_separation(X, labels)
     # Distances come from |x|² + |y|² - 2x·y here, so they agree with sklearn to rounding of that form.
-    assert result["silhouette"] == pytest.approx(silhouette_score(X, labels), rel=1e-8)
+    assert result.silhouette == pytest.approx(silhouette_score(X, labels), rel=1e-8)
     distances = np.linalg.norm(X[:, None] - X[None], axis=2)
     same = labels[:, None] == labels[None]
-    assert result["intra"] == pytest.approx(distances[same & ~np.eye(45, dtype=bool)].mean())
-    assert result["inter"] == pytest.approx(distances[~same].mean())
-    assert result["ratio"] > 2
+    assert result.intra == pytest.approx(distances[same & ~np.eye(45, dtype=bool)].mean())
+    assert result.inter == pytest.approx(distances[~same].mean())
+    assert result.ratio == pytest.approx(result.inter / result.intra) and result.ratio > 2
 
 
 def test_knn_preservation_of_the_points_themselves_is_one(rng):
@@ -87,21 +87,29 @@ def test_knn_preservation_of_the_points_themselves_is_one(rng):
     assert knn_preservation(knn_graph(points, 5, symmetrize=False), shuffled) < 0.3
 
 
-def test_structure_map_and_export(small_model, probe, tmp_path):
+def test_each_snapshot_starts_from_the_last_map_aligned_to_it(small_model, probe, tmp_path):
     x, labels = probe
     tracker = ActivationTracker(small_model, (x, labels))
     tracker.snapshot(label="start")
-    with torch.no_grad():
-        for p in small_model.parameters():
-            p.mul_(1.5)
-    tracker.snapshot(label="later")
-    maps = StructureMap(k=5, n_iter=50, n_iter_warm=20).fit(tracker)
-    assert maps.snapshot_labels_ == ["start", "later"]
-    assert maps.positions_["act2"][1].shape == (40, 2)
+    tracker.snapshot(label="again")  # the same activations
+    # With no warm iterations, snapshot 2 is snapshot 1's map (warm start), aligned onto it
+    # (Procrustes): the same positions, but for the layout's 1e-3 start nudge that gives
+    # coincident points a direction. A map of the same graph from another start is not.
+    maps = StructureMap(k=5, n_iter=50, n_iter_warm=0).fit(tracker)
+    assert maps.snapshot_labels_ == ["start", "again"]
+    before, after = maps.positions_["act2"]
+    np.testing.assert_allclose(after, before, atol=1e-3 * np.abs(before).max())
+    graph = maps.graphs_["act2"][1]
+    fresh = procrustes_align(force_layout(graph, np.random.default_rng(7).standard_normal((40, 2)), n_iter=50), before)
+    assert np.abs(fresh - before).max() > 0.1 * np.abs(before).max()
     metrics = maps.metrics_["act1"][0]
-    assert set(metrics) == {"layout", "activation", "knn_preservation"}
+    activations = tracker.snapshots[0]["activations"]["act1"]
+    assert metrics.activation == class_separation(activations, labels)
+    assert metrics.layout == class_separation(maps.positions_["act1"][0], labels)
+    assert metrics.to_dict()["activation"]["ratio"] == metrics.activation.ratio
     graph = maps.to_networkx("act1")
     assert graph.number_of_nodes() == 40 and graph.nodes[3]["label"] == 0
+    assert graph.nodes[3]["x"] == maps.positions_["act1"][-1][3, 0]
     maps.write_graphml(tmp_path / "map.graphml", "act2", 0)
     assert nx.read_graphml(tmp_path / "map.graphml").number_of_nodes() == 40
     with pytest.raises(ValueError, match="layer must be one of"):

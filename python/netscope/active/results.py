@@ -9,30 +9,11 @@ import dataclasses
 
 import numpy as np
 
-
-def _plain(value):
-    """``value`` with arrays as lists and dataclasses as dicts, for JSON."""
-    if dataclasses.is_dataclass(value):
-        return {field.name: _plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-class _Result:
-    def to_dict(self) -> dict:
-        """The result as plain lists, numbers and dicts (JSON-ready)."""
-        return _plain(self)
+from .._result import Result
 
 
 @dataclasses.dataclass(frozen=True)
-class LayerShare(_Result):
+class LayerShare(Result):
     """How much of the leading eigenvectors lies on one layer.
 
     ``share``: Σ over the layer's coordinates of the squared coefficients of the first k
@@ -50,7 +31,7 @@ class LayerShare(_Result):
 
 
 @dataclasses.dataclass(frozen=True)
-class LayerImportance(_Result):
+class LayerImportance(Result):
     """:class:`LayerShare` of every layer (in parameter order) for the top ``k`` eigenvectors;
     ``importance["layer1"]`` is that layer's."""
 
@@ -62,7 +43,7 @@ class LayerImportance(_Result):
 
 
 @dataclasses.dataclass(frozen=True)
-class Bootstrap(_Result):
+class Bootstrap(Result):
     """Bootstrap intervals (arrays of length k): the fitted ``eigenvalues`` with their percentile
     interval ``eigenvalues_low`` .. ``eigenvalues_high``, and the subspace distance sin θ_max of
     every dimension r = 1..k (``distance_mean``, ``distance_low``, ``distance_high``)."""
@@ -78,7 +59,7 @@ class Bootstrap(_Result):
 
 
 @dataclasses.dataclass(frozen=True)
-class Convergence(_Result):
+class Convergence(Result):
     """The estimate from the first n samples against the one from all N, for n in ``sizes``:
     ``distance`` (sin θ_max between the top-k subspaces) and ``eigenvalue_error`` (largest
     relative error of λ_1..λ_k)."""
@@ -91,7 +72,7 @@ class Convergence(_Result):
 
 
 @dataclasses.dataclass(frozen=True)
-class StreamConvergence(_Result):
+class StreamConvergence(Result):
     """A streaming estimate recorded along the stream, at the sample counts ``sizes``: its top-k
     ``eigenvalues``, their largest relative error against the final estimate
     (``eigenvalue_error``) and sin θ_max between consecutive top-k subspaces

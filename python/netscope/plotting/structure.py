@@ -34,7 +34,7 @@ def plot_small_multiples(structure_map):
         for column, label in enumerate(snapshots):
             ax = axes[row, column]
             _scatter(ax, structure_map.positions_[layer][column], structure_map.labels_, sizes=4)
-            ratio = structure_map.metrics_[layer][column]["activation"]["ratio"]
+            ratio = structure_map.metrics_[layer][column].activation.ratio
             ax.set_title(f"{label}: inter/intra {ratio:.2f}", fontsize=7)
             if column == 0:
                 ax.set_ylabel(layer, fontsize=9)
@@ -100,10 +100,10 @@ def plot_metrics(structure_map):
     x = np.arange(len(structure_map.snapshot_labels_))
     for layer in structure_map.layers_:
         metrics = structure_map.metrics_[layer]
-        line, = axes[0].plot(x, [m["activation"]["ratio"] for m in metrics], "o-", label=layer)
-        axes[0].plot(x, [m["layout"]["ratio"] for m in metrics], "s--", color=line.get_color(), alpha=0.6)
-        axes[1].plot(x, [m["activation"]["silhouette"] for m in metrics], "o-", color=line.get_color())
-        axes[2].plot(x, [m["knn_preservation"] for m in metrics], "o-", color=line.get_color())
+        line, = axes[0].plot(x, [m.activation.ratio for m in metrics], "o-", label=layer)
+        axes[0].plot(x, [m.layout.ratio for m in metrics], "s--", color=line.get_color(), alpha=0.6)
+        axes[1].plot(x, [m.activation.silhouette for m in metrics], "o-", color=line.get_color())
+        axes[2].plot(x, [m.knn_preservation for m in metrics], "o-", color=line.get_color())
     titles = ("inter/intra-class distance (— activations, -- layout)", "silhouette (activations)",
               "kNN preservation of the layout")
     for ax, title in zip(axes, titles):

@@ -16,7 +16,7 @@ from ..core._validation import check_int
 from ..core.knn import knn_graph
 from ..core.layout import force_layout, spectral_layout
 from ..exceptions import check_fitted
-from .metrics import class_separation, knn_preservation
+from .metrics import MapMetrics, class_separation, knn_preservation
 
 
 def procrustes_align(positions: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -47,8 +47,9 @@ class StructureMap:
 
     Attributes after :meth:`fit`: ``layers_``, ``labels_``, ``snapshot_labels_``,
     ``positions_[layer][t]`` (n, 2), ``graphs_[layer][t]`` (CSR), ``sensitivity_[layer][t]``,
-    ``metrics_[layer][t]`` — dict with ``layout`` and ``activation`` class separation
-    (``inter``, ``intra``, ``ratio``, ``silhouette``) and ``knn_preservation``.
+    ``metrics_[layer][t]`` — a :class:`netscope.structure.metrics.MapMetrics`: ``layout`` and
+    ``activation`` class separation (``inter``, ``intra``, ``ratio``, ``silhouette``) and
+    ``knn_preservation``.
     """
 
     def __init__(self, k: int = 15, *, metric: str = "euclidean", symmetrize="mutual", n_iter: int = 500,
@@ -82,11 +83,9 @@ class StructureMap:
                 positions_.setdefault(layer, []).append(positions)
                 graphs_.setdefault(layer, []).append(graph)
                 sensitivity_.setdefault(layer, []).append(snapshot["sensitivity"][layer])
-                metrics_.setdefault(layer, []).append({
-                    "layout": class_separation(positions, labels),
-                    "activation": class_separation(activations, labels),
-                    "knn_preservation": knn_preservation(graph, positions),
-                })
+                metrics_.setdefault(layer, []).append(MapMetrics(
+                    layout=class_separation(positions, labels), activation=class_separation(activations, labels),
+                    knn_preservation=knn_preservation(graph, positions)))
         self.layers_, self.labels_ = list(tracker.layers), labels
         self.snapshot_labels_ = [s["label"] for s in tracker.snapshots]
         self.positions_, self.graphs_, self.metrics_, self.sensitivity_ = positions_, graphs_, metrics_, sensitivity_

@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+
+from .._result import Result
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassSeparation(Result):
+    """Mean ``inter``-class and ``intra``-class pairwise distances, their ``ratio`` (> 1: classes
+    apart), and the mean ``silhouette`` (−1..1)."""
+
+    inter: float
+    intra: float
+    ratio: float
+    silhouette: float
+
+
+@dataclasses.dataclass(frozen=True)
+class MapMetrics(Result):
+    """What one (layer, snapshot) map shows: class separation in the ``layout`` and in the
+    ``activation`` space, and ``knn_preservation`` (share of each point's graph neighbours that
+    stay among its nearest in the layout)."""
+
+    layout: ClassSeparation
+    activation: ClassSeparation
+    knn_preservation: float
 
 
 def pairwise_distances(X: np.ndarray) -> np.ndarray:
@@ -10,7 +36,7 @@ def pairwise_distances(X: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * X @ X.T, 0.0))
 
 
-def class_separation(X: np.ndarray, labels: np.ndarray) -> dict:
+def class_separation(X: np.ndarray, labels: np.ndarray) -> ClassSeparation:
     """Mean inter-class and intra-class pairwise distances, their ratio, and the silhouette.
 
     O(n² d) time and O(n²) memory: meant for probe sets of up to a few thousand points.
@@ -30,8 +56,8 @@ def class_separation(X: np.ndarray, labels: np.ndarray) -> dict:
     means[np.arange(len(labels)), own] = np.inf
     b = means.min(axis=1)
     silhouette = np.where(counts[own] > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
-    return {"inter": float(inter), "intra": float(intra), "ratio": float(inter / intra),
-            "silhouette": float(silhouette.mean())}
+    return ClassSeparation(inter=float(inter), intra=float(intra), ratio=float(inter / intra),
+                           silhouette=float(silhouette.mean()))
 
 
 def knn_preservation(graph, positions: np.ndarray) -> float:

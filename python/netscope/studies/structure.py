@@ -126,21 +126,21 @@ def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timin
     claim = {}
     for layer in maps.layers_:
         series = maps.metrics_[layer]
-        ratio = [m["activation"]["ratio"] for m in series]
-        layout_ratio = [m["layout"]["ratio"] for m in series]
+        ratio = [m.activation.ratio for m in series]
+        layout_ratio = [m.layout.ratio for m in series]
         claim[layer] = {
             "activation_ratio_first": ratio[0], "activation_ratio_last": ratio[-1],
             "activation_ratio_trend": _trend(ratio),
             "layout_ratio_first": layout_ratio[0], "layout_ratio_last": layout_ratio[-1],
             "layout_ratio_trend": _trend(layout_ratio),
-            "silhouette_first": series[0]["activation"]["silhouette"],
-            "silhouette_last": series[-1]["activation"]["silhouette"],
+            "silhouette_first": series[0].activation.silhouette,
+            "silhouette_last": series[-1].activation.silhouette,
             "holds": bool(ratio[-1] > ratio[0] and layout_ratio[-1] > layout_ratio[0]),
         }
     metrics = {
         **described,
         "snapshots": maps.snapshot_labels_,
-        "layers": {layer: maps.metrics_[layer] for layer in maps.layers_},
+        "layers": {layer: [m.to_dict() for m in maps.metrics_[layer]] for layer in maps.layers_},
         "claim_inter_grows_intra_shrinks": claim,
         "timings_s": timings,
     }
