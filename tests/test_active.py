@@ -10,6 +10,7 @@ import netscope.nn.gradients
 from netscope.active import diagnostics
 from conftest import orthonormal
 from netscope.nn.parameters import ParameterLayout
+from netscope.studies.active import preset_problem
 from netscope.studies.models import mlp, regression_1d
 
 
@@ -271,8 +272,21 @@ def test_cli_active_subspace_writes_figures_and_summary(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     D = 2 * 6 + 7 * 6 + 7
     assert summary["n_parameters"] == D and summary["n_samples"] == 300 and summary["method"] == "snapshot"
-    assert len(summary["eigenvalues"]) == D
-    for key in ("layer_importance", "convergence", "timings_s", "bootstrap"):
-        assert key in summary
+    # The same fit by hand: the preset's network, the prior's 300 samples, every eigenvalue.
+    problem = preset_problem("seed", depth=2, width=6, activation="relu", seed=0)
+    direct = netscope.ActiveSubspace(n_components=20, full_spectrum=True, progress=False).fit(
+        problem.model, problem.loss, problem.data, n_samples=300, seed=0)
+    np.testing.assert_allclose(summary["eigenvalues"], direct.eigenvalues_, rtol=1e-12)
+    assert summary["eigenvalues_for_90_percent_of_trace"] == int(
+        np.searchsorted(np.cumsum(direct.eigenvalues_) / direct.eigenvalues_.sum(), 0.9) + 1)
+    layers = summary["layer_importance"]["layers"]
+    assert list(layers) == ["layer1", "layer2", "layer3"] and summary["layer_importance"]["k"] == 3
+    assert sum(entry["share"] for entry in layers.values()) == pytest.approx(1.0)
+    assert layers["layer1"]["share"] == pytest.approx(direct.layer_importance(3)["layer1"].share)
+    assert len(summary["bootstrap"]["distance_mean"]) == 3 and summary["bootstrap"]["n_boot"] == 3
+    assert summary["convergence"]["sizes"][-1] == 300 and summary["convergence"]["distance"][-1] < 1e-2
+    from PIL import Image
+
     for name in ("eigenvalues", "eigenvectors", "layer_importance", "convergence", "sufficient_summary"):
-        assert (out / f"{name}.png").stat().st_size > 1000
+        image = np.asarray(Image.open(out / f"{name}.png").convert("L"), dtype=float)
+        assert image.shape[1] >= 700 and image.std() > 10, name  # at least 6.4 in wide at 110 dpi, not blank

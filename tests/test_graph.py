@@ -4,6 +4,7 @@ import pytest
 import scipy.sparse
 
 import netscope
+import netscope.core.layout
 
 
 def brute_force_neighbours(X, k):
@@ -104,15 +105,29 @@ def test_spectral_layout_of_a_path_is_monotone():
     assert np.all(steps > 0) or np.all(steps < 0)
 
 
-def test_spectral_layout_handles_disconnected_graphs():
-    graph = nx.disjoint_union(nx.complete_graph(8), nx.cycle_graph(12))
-    graph.add_node(20)  # isolated
+def same_up_to_column_signs(a, b, tolerance=1e-6):
+    """a and b (n, dim) agree once each column of b takes the sign that matches a's."""
+    signs = np.sign(np.sum(a * b, axis=0))
+    np.testing.assert_allclose(a, b * signs, atol=tolerance * np.abs(a).max())
+
+
+def test_spectral_layout_lays_out_each_component_as_it_would_alone():
+    graph = nx.disjoint_union(nx.path_graph(14), nx.path_graph(9))
+    graph.add_node(23)  # isolated
     positions = netscope.spectral_layout(graph)
-    assert positions.shape == (21, 2) and np.all(np.isfinite(positions))
-    # Components do not overlap: their x-ranges are disjoint.
-    parts = [positions[:8, 0], positions[8:20, 0], positions[20:, 0]]
-    ranges = sorted((p.min(), p.max()) for p in parts)
-    assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:]))
+    assert positions.shape == (24, 2) and np.all(np.isfinite(positions))
+    for members, alone in ((slice(0, 14), nx.path_graph(14)), (slice(14, 23), nx.path_graph(9))):
+        part = positions[members] - positions[members].mean(axis=0)
+        same_up_to_column_signs(part, netscope.spectral_layout(alone))
+
+
+def test_spectral_layout_arpack_branch_matches_the_dense_solver(monkeypatch):
+    # 700 nodes: above the dense limit, so ARPACK runs; with the limit raised, numpy's eigh. The
+    # small-world graph keeps the eigengaps clear of ARPACK's tolerance (1e-6).
+    graph = nx.connected_watts_strogatz_graph(700, 8, 0.1, seed=1)
+    sparse = netscope.spectral_layout(graph)
+    monkeypatch.setattr(netscope.core.layout, "DENSE_SPECTRAL_LIMIT", 10**6)
+    same_up_to_column_signs(sparse, netscope.spectral_layout(graph), tolerance=1e-4)
 
 
 def test_force_layout_separates_two_cliques_and_is_deterministic():
