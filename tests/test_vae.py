@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from netscope.studies.models import digits_images
-from netscope.studies.vae import BetaVAE, active_units, evaluate_vae, gaussian_kl, mutual_information, train_vae
+from netscope.studies.vae import (BetaVAE, active_units, decoder_jacobians, evaluate_vae, gaussian_kl,
+                                  mutual_information, train_vae)
 
 
 def test_kl_matches_torch_distributions(rng):
@@ -68,6 +69,35 @@ def test_extreme_beta_collapses_every_unit_and_small_beta_does_not():
     assert collapsed["active_units"] == 0 and collapsed["kl_total"] < 0.05
     alive = evaluate_vae(train_vae(x, 0.1, latent_dim=4, epochs=15, progress=False), x)
     assert alive["active_units"] >= 2 and alive["kl_total"] > 1.0
+
+
+def test_decoder_measures_against_a_hand_computation():
+    x = tiny_data()
+    model = train_vae(x, 0.1, latent_dim=4, epochs=10, progress=False)  # all 4 units active, cosines of both signs
+    result = evaluate_vae(model, x, seed=0)
+    with torch.no_grad():
+        mean = model.encode(x)[0]
+    # Jacobians one point at a time by autograd, against the batched torch.func ones.
+    J = decoder_jacobians(model, mean)
+    for i in (0, 150, 299):
+        expected = torch.autograd.functional.jacobian(lambda z: model.decode(z[None])[0], mean[i])
+        np.testing.assert_allclose(J[i], expected.numpy(), rtol=1e-5, atol=1e-7)
+    # Orthogonality: mean |cos| between the active units' Jacobian columns, point by point.
+    active = np.array(result["active"])
+    assert active.sum() == 4
+    cosines = []
+    for row in J[:, :, active]:
+        for a in range(row.shape[1]):
+            for b in range(row.shape[1]):
+                if a != b:
+                    cosines.append(abs(row[:, a] @ row[:, b]) / (np.linalg.norm(row[:, a]) * np.linalg.norm(row[:, b])))
+    assert result["orthogonality"] == pytest.approx(np.mean(cosines), rel=1e-6)
+    # Principal angles between the mean Jacobian's span and the leading principal components.
+    data = x.numpy() - x.numpy().mean(axis=0)
+    components = np.linalg.svd(data, full_matrices=False)[2][:active.sum()].T
+    basis = np.linalg.qr(J[:, :, active].mean(axis=0))[0]
+    cosines = np.clip(np.linalg.svd(basis.T @ components, compute_uv=False), 0, 1)
+    np.testing.assert_allclose(result["principal_angles_deg"], np.sort(np.degrees(np.arccos(cosines))), atol=1e-4)
 
 
 def test_same_seed_same_metrics():
