@@ -25,3 +25,11 @@ def assert_damaged_copies_refused(load, path, tmp_path):
     (tmp_path / "corrupt.bin").write_bytes(bytes(flipped))
     with pytest.raises(ValueError, match="corrupt"):
         load(tmp_path / "corrupt.bin")
+
+
+def assert_drawn(path, min_width=400):
+    """The image at ``path`` is a real figure: at least ``min_width`` pixels wide and not blank."""
+    from PIL import Image
+
+    image = np.asarray(Image.open(path).convert("L"), dtype=float)
+    assert image.shape[1] >= min_width and image.std() > 10, (path, image.shape, image.std())

@@ -13,6 +13,7 @@ import pytest
 import torch
 
 import netscope
+from conftest import assert_drawn
 from netscope.studies.models import mlp, regression_1d
 
 SMALL = ["--depth", "2", "--width", "20", "--n-boot", "5", "--k", "3", "--vectors", "10"]
@@ -184,4 +185,4 @@ def test_large_preset_runs_end_to_end_on_a_few_samples(tmp_path):
     assert len(summary["eigenvalues"]) == 50 and np.all(np.diff(summary["eigenvalues"]) <= 0)
     assert set(summary["layer_importance"]["layers"]) == {"layer1", "layer2", "layer3"}
     for name in ("eigenvalues", "eigenvectors", "layer_importance", "sufficient_summary"):
-        assert (out / f"{name}.png").stat().st_size > 1000
+        assert_drawn(out / f"{name}.png")

@@ -4,9 +4,17 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import assert_drawn
 from netscope.studies.models import digits_images
-from netscope.studies.vae import (BetaVAE, active_units, decoder_jacobians, evaluate_vae, gaussian_kl,
-                                  mutual_information, train_vae)
+from netscope.studies.vae import (
+    BetaVAE,
+    active_units,
+    decoder_jacobians,
+    evaluate_vae,
+    gaussian_kl,
+    mutual_information,
+    train_vae,
+)
 
 
 def test_kl_matches_torch_distributions(rng):
@@ -127,4 +135,4 @@ def test_cli_vae_writes_metrics_and_figures(tmp_path):
         assert {"beta", "active_units", "kl_per_dim", "reconstruction"} <= set(run)
         assert len(run["kl_per_dim"]) == 3
     for name in ("kl_per_dim.png", "active_units.png", "latent_maps.png", "prior_samples.png", "orthogonality.png"):
-        assert (tmp_path / name).stat().st_size > 1000
+        assert_drawn(tmp_path / name)
