@@ -205,7 +205,7 @@ void require_finite_rows(const T* rows, Index n, Index dim, const char* state) {
   if (n < 0) throw std::invalid_argument("update: negative number of rows");
   const Index bad = first_nonfinite_row(rows, n, dim);
   if (bad >= 0) {
-    throw std::invalid_argument("G: row " + std::to_string(bad) + " holds NaN or inf; the " + state +
+    throw std::invalid_argument("row " + std::to_string(bad) + " holds NaN or inf; the " + state +
                                 " was left unchanged");
   }
 }

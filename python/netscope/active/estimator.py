@@ -226,7 +226,7 @@ class ActiveSubspace:
         with contextlib.closing(chunks) if hasattr(chunks, "close") else contextlib.nullcontext():
             return self._fit_chunks(_as_arrays(chunks), layout, solver=solver, rows=rows, losses=losses,
                                     checkpoint=saver, monitor=monitor, across_ranks=world > 1,
-                                    sampling=sampling, prior=prior)
+                                    sampling=sampling, prior=prior, screened=True)
 
     @property
     def _solver_class(self):
@@ -252,9 +252,11 @@ class ActiveSubspace:
         return self._fit_chunks(((chunk, None) for chunk in chunks), layout, sampling="given", prior=None)
 
     def _fit_chunks(self, chunks, layout, *, sampling, prior, solver=None, rows=None, losses=(), checkpoint=None,
-                    monitor=None, across_ranks=False):
+                    monitor=None, across_ranks=False, screened=False):
         """Feed the chunks to the solver (kept rows, checkpoints, the stream monitor alongside),
-        then solve; assign the fitted state only at the end, when everything succeeded."""
+        then solve; assign the fitted state only at the end, when everything succeeded. Chunks
+        not ``screened`` for NaN/inf on their way (the gradient streams screen theirs on the
+        device) are checked here, once."""
         start = time.perf_counter()
         losses = list(losses)
         dim = layout.n_parameters if layout is not None else None
@@ -269,7 +271,8 @@ class ActiveSubspace:
                                  + (" (the layout's parameter count)" if layout is not None else " (as the first)"))
             if solver is None:
                 solver = self._new_solver(dim)
-            check_all_finite(chunk, f"gradient chunk {index}")
+            if not screened:
+                check_all_finite(chunk, f"gradient chunk {index}")
             solver.consume(chunk)
             if self._keeps_rows:
                 rows.append(chunk)

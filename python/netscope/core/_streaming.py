@@ -40,8 +40,11 @@ class StreamingRows:
         G = as_float_matrix(G, "G")
         if G.shape[1] != self.dim:
             raise ValueError(f"G must have shape (n, {self.dim}), got {G.shape}")
-        with self._lock:
-            self._core.update(G)
+        try:
+            with self._lock:
+                self._core.update(G)
+        except ValueError as error:  # the core's finiteness check, made once, in its pass over G
+            raise ValueError(f"G: {error}") from None
         return self
 
     def merge(self, other):
