@@ -1,39 +1,26 @@
-"""Active subspaces of a network's parameter space: the estimator, a facade over the gradient
-streams (:mod:`netscope.nn.gradients`), one solver per method (:mod:`.solvers`), checkpoints
-(:mod:`.checkpoint`), ``torch.distributed`` (:mod:`.distributed`) and the diagnostics
-(:mod:`.diagnostics`)."""
+"""Active subspaces of a network's parameter space: the estimator, a facade over the fit's stream
+(:mod:`.stream`: gradients, checkpoints, ``torch.distributed``), its consumption by one solver per
+method (:mod:`.fitting`, :mod:`.solvers`), the diagnostics (:mod:`.diagnostics`) and the file
+format (:mod:`.persistence`)."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import time
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..core._validation import as_float_matrix, check_all_finite, check_int
+from ..core._validation import as_float_matrix, check_int
 from ..exceptions import check_fitted
-from ..nn.data import as_batches
-from ..nn.gradients import SAMPLE_BLOCK, data_gradients, prior_gradients, prior_samples
+from ..nn.gradients import SAMPLE_BLOCK, prior_samples
 from ..nn.parameters import ParameterLayout
 from ..nn.per_sample import BACKENDS
-from . import diagnostics, distributed, persistence
-from .checkpoint import Checkpoint
+from . import diagnostics, persistence
+from .fitting import Fitted, solve
 from .results import Bootstrap, Convergence, LayerImportance
-from .rows import DiskRows, MemoryRows
 from .solvers import SOLVERS
-
-SAMPLINGS = ("prior", "data")
-
-
-def _as_arrays(chunks):
-    """``(gradients, losses)`` numpy views of the gradient generators' host chunks. Each chunk is
-    released before the next is computed, so that only one chunk × D block is alive at a time."""
-    for chunk in chunks:
-        yield chunk[1].numpy(), chunk[2].numpy()
-        del chunk
+from .stream import Stream, open_stream
 
 
 class ActiveSubspace:
@@ -172,61 +159,12 @@ class ActiveSubspace:
         The estimator's fitted state changes only when the fit succeeds. Returns ``self``.
         Cost: N forward/backward passes in torch, then as ``method`` says.
         """
-        if sampling not in SAMPLINGS:
-            raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
-        layout = ParameterLayout.from_module(model)
-        seed = check_int(seed, "seed", minimum=0)
-        if resume and checkpoint is None:
-            raise ValueError("resume=True needs checkpoint= (the file to resume from)")
-        batches = as_batches(data)
-        rank, world = distributed.rank_and_size()
-        if sampling == "prior":
-            n = layout.n_parameters if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
-            chunk_size = self.chunk_size or 4 * SAMPLE_BLOCK
-            prior = {"seed": seed, "scale": float(scale), "center": layout.flatten(model) if centered else None}
-        else:
-            n = batches.n_examples if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
-            chunk_size = self.chunk_size or 1000
-            prior = None
-            if checkpoint is not None and batches.shuffles:
-                raise ValueError("checkpoint: the loader shuffles, so a resumed run would meet other examples; "
-                                 "use shuffle=False with sampling='data' and a checkpoint")
-        first, stop = distributed.sample_range(n, chunk_size, rank, world)
-        if stream_sizes is not None and (self._solver_class.keeps_rows or world > 1):
-            raise ValueError("stream_sizes needs a streaming method (method='gram' or 'sketch') in one process")
-
-        solver = self._new_solver(layout.n_parameters, seed)
-        rows, losses, saver = MemoryRows(layout.n_parameters), [], None
-        if checkpoint is not None:
-            every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
-            path = os.fspath(checkpoint) if world == 1 else f"{os.fspath(checkpoint)}.rank{rank}"
-            disk = DiskRows(Checkpoint.rows_path(path), stop - first, layout.n_parameters) if self._keeps_rows else None
-            saver = Checkpoint(path, every, {
-                "method": self.method, **solver.settings(), "keep_gradients": self._keeps_rows,
-                "n_parameters": layout.n_parameters, "n_samples": n, "sampling": sampling, "seed": seed,
-                "scale": float(scale), "centered": centered, "prior_batches": prior_batches, "mode": mode,
-                "backend": self.backend, "chunk_size": chunk_size, "rank": rank, "world_size": world}, rows=disk)
-            state = solver.state
-            restored = saver.begin(None if state is None else type(state), resume=resume)
-            if restored is not None:
-                solver.state, losses, count = restored
-                first += count
-            rows = disk or rows
-        options = {"chunk_size": chunk_size, "start": first, "device": device, "mode": mode,
-                   "backend": self.backend, "progress": self.progress and rank == 0}
-        if first >= stop:
-            chunks = iter(())
-        elif sampling == "prior":
-            chunks = prior_gradients(model, loss_fn, batches, n_samples=stop, seed=seed, scale=scale,
-                                     centered=centered, prior_batches=prior_batches, **options)
-        else:
-            chunks = data_gradients(model, loss_fn, batches, n_samples=stop, seed=seed, **options)
-        monitor = None if stream_sizes is None else diagnostics.StreamMonitor(
-            stream_sizes, min(10, self.n_components or 10), solver.current)
-        with contextlib.closing(chunks) if hasattr(chunks, "close") else contextlib.nullcontext():
-            return self._fit_chunks(_as_arrays(chunks), layout, solver=solver, rows=rows, losses=losses,
-                                    checkpoint=saver, monitor=monitor, across_ranks=world > 1,
-                                    sampling=sampling, prior=prior, screened=True)
+        stream = open_stream(self, model, loss_fn, data, n_samples=n_samples, sampling=sampling, seed=seed,
+                             scale=scale, centered=centered, prior_batches=prior_batches, device=device, mode=mode,
+                             checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
+                             stream_sizes=stream_sizes)
+        with contextlib.closing(stream):
+            return self._assign(solve(self, stream))
 
     @property
     def _solver_class(self):
@@ -249,85 +187,17 @@ class ActiveSubspace:
         """
         if isinstance(chunks, np.ndarray):
             chunks = [chunks]
-        return self._fit_chunks(((chunk, None) for chunk in chunks), layout, sampling="given", prior=None)
+        return self._assign(solve(self, Stream(layout=layout, sampling="given",
+                                               chunks=((chunk, None) for chunk in chunks))))
 
-    def _fit_chunks(self, chunks, layout, *, sampling, prior, solver=None, rows=None, losses=(), checkpoint=None,
-                    monitor=None, across_ranks=False, screened=False):
-        """Feed the chunks to the solver (kept rows, checkpoints, the stream monitor alongside),
-        then solve; assign the fitted state only at the end, when everything succeeded. Chunks
-        not ``screened`` for NaN/inf on their way (the gradient streams screen theirs on the
-        device) are checked here, once."""
-        start = time.perf_counter()
-        losses = list(losses)
-        dim = layout.n_parameters if layout is not None else None
-        rows = rows if rows is not None else MemoryRows(dim)
-        count = solver.state.count if solver is not None and solver.state is not None else rows.count
-        for index, (chunk, chunk_losses) in enumerate(chunks):
-            chunk = as_float_matrix(chunk, f"gradient chunk {index}")
-            if dim is None:
-                dim = rows.dim = chunk.shape[1]
-            if chunk.shape[1] != dim:
-                raise ValueError(f"gradient chunk {index} has {chunk.shape[1]} columns, expected {dim}"
-                                 + (" (the layout's parameter count)" if layout is not None else " (as the first)"))
-            if solver is None:
-                solver = self._new_solver(dim)
-            if not screened:
-                check_all_finite(chunk, f"gradient chunk {index}")
-            solver.consume(chunk)
-            if self._keeps_rows:
-                rows.append(chunk)
-            count += len(chunk)
-            if chunk_losses is not None:
-                losses.append(chunk_losses)
-            if checkpoint is not None:
-                checkpoint.after_chunk(count, solver.state, losses)
-            if monitor is not None:
-                monitor.after_chunk(count)
-            del chunk  # not needed while the next chunk is computed
-        if dim is None:
-            raise ValueError("chunks: no gradients were given")
-        if checkpoint is not None:
-            checkpoint.save(count, solver.state, losses)
-        G = rows.stacked() if self._keeps_rows else None
-        losses = np.concatenate(losses).astype(np.float64) if losses else None
-        if across_ranks:
-            if solver.state is not None:
-                solver.state.all_reduce()
-            if G is not None:
-                G = distributed.gather_rows(G)
-            if losses is not None:
-                losses = distributed.gather_rows(losses)
-        timings = {"gradients": time.perf_counter() - start}
-        n = solver.state.count if solver.state is not None else len(G)
-
-        start = time.perf_counter()
-        k = self._components(solver, n, dim)
-        values, vectors = solver.eigenpairs(G, k, self.full_spectrum)
-        timings["eigendecomposition"] = time.perf_counter() - start
-
-        self.eigenvalues_ = np.maximum(np.asarray(values, dtype=np.float64), 0.0)
-        self.eigenvectors_ = np.asarray(vectors, dtype=np.float64)
-        self.parameter_layout_ = layout
-        self.sampling_ = sampling
-        self._prior = prior
-        self.n_samples_ = int(n)
-        self.n_parameters_ = int(dim)
-        self.gradients_ = G if self.keep_gradients else None
-        self.losses_ = losses
-        self.stream_convergence_ = None if monitor is None else monitor.result(
-            self.eigenvalues_, self.eigenvectors_, self.n_samples_, self.n_parameters_)
-        self.timings_ = timings
+    def _assign(self, fitted: Fitted) -> "ActiveSubspace":
+        """Take a successful fit's result as the fitted state, all at once."""
+        self.eigenvalues_, self.eigenvectors_ = fitted.eigenvalues, fitted.eigenvectors
+        self.parameter_layout_, self.sampling_, self._prior = fitted.layout, fitted.sampling, fitted.prior
+        self.n_samples_, self.n_parameters_ = fitted.n_samples, fitted.n_parameters
+        self.gradients_, self.losses_ = fitted.gradients, fitted.losses
+        self.stream_convergence_, self.timings_ = fitted.stream_convergence, fitted.timings
         return self
-
-    def _components(self, solver, n: int, dim: int) -> int:
-        if self.n_components is None:
-            return solver.default_components(n)
-        if self.n_components > min(n, dim):
-            raise ValueError(
-                f"n_components={self.n_components} exceeds min(n_samples, n_parameters) = {min(n, dim)}; "
-                "ask for fewer components or draw more samples"
-            )
-        return self.n_components
 
     # ------------------------------------------------------------------ results
     def _check_k(self, k, name="k"):

@@ -1,0 +1,103 @@
+"""A fit's stream consumed: every chunk through the solver (kept rows, checkpoints and the stream
+monitor alongside), the ranks joined, the eigenpairs solved. The result is a :class:`Fitted`,
+which the estimator takes as its fitted state in one step, so a failure anywhere leaves it as it
+was."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..core._validation import as_float_matrix, check_all_finite
+from . import distributed
+from .rows import MemoryRows
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """What a successful fit found (the estimator's attributes without the trailing underscore)."""
+
+    eigenvalues: np.ndarray
+    eigenvectors: np.ndarray
+    layout: object
+    sampling: str
+    prior: dict | None
+    n_samples: int
+    n_parameters: int
+    gradients: np.ndarray | None
+    losses: np.ndarray | None
+    stream_convergence: object
+    timings: dict
+
+
+def _components(estimator, solver, n: int, dim: int) -> int:
+    if estimator.n_components is None:
+        return solver.default_components(n)
+    if estimator.n_components > min(n, dim):
+        raise ValueError(
+            f"n_components={estimator.n_components} exceeds min(n_samples, n_parameters) = {min(n, dim)}; "
+            "ask for fewer components or draw more samples"
+        )
+    return estimator.n_components
+
+
+def solve(estimator, stream) -> Fitted:
+    """Consume ``stream`` (a :class:`netscope.active.stream.Stream`) with ``estimator``'s settings.
+    Chunks not ``screened`` for NaN/inf on their way (the gradient streams screen theirs on the
+    device) are checked here, once. Cost: the solver's per chunk, then its eigenpairs."""
+    start = time.perf_counter()
+    layout, solver, checkpoint, monitor = stream.layout, stream.solver, stream.checkpoint, stream.monitor
+    losses = list(stream.losses)
+    dim = layout.n_parameters if layout is not None else None
+    rows = stream.rows if stream.rows is not None else MemoryRows(dim)
+    count = solver.state.count if solver is not None and solver.state is not None else rows.count
+    for index, (chunk, chunk_losses) in enumerate(stream.chunks):
+        chunk = as_float_matrix(chunk, f"gradient chunk {index}")
+        if dim is None:
+            dim = rows.dim = chunk.shape[1]
+        if chunk.shape[1] != dim:
+            raise ValueError(f"gradient chunk {index} has {chunk.shape[1]} columns, expected {dim}"
+                             + (" (the layout's parameter count)" if layout is not None else " (as the first)"))
+        if solver is None:
+            solver = estimator._new_solver(dim)
+        if not stream.screened:
+            check_all_finite(chunk, f"gradient chunk {index}")
+        solver.consume(chunk)
+        if estimator._keeps_rows:
+            rows.append(chunk)
+        count += len(chunk)
+        if chunk_losses is not None:
+            losses.append(chunk_losses)
+        if checkpoint is not None:
+            checkpoint.after_chunk(count, solver.state, losses)
+        if monitor is not None:
+            monitor.after_chunk(count)
+        del chunk  # not needed while the next chunk is computed
+    if dim is None:
+        raise ValueError("chunks: no gradients were given")
+    if checkpoint is not None:
+        checkpoint.save(count, solver.state, losses)
+    G = rows.stacked() if estimator._keeps_rows else None
+    losses = np.concatenate(losses).astype(np.float64) if losses else None
+    if stream.across_ranks:
+        if solver.state is not None:
+            solver.state.all_reduce()
+        if G is not None:
+            G = distributed.gather_rows(G)
+        if losses is not None:
+            losses = distributed.gather_rows(losses)
+    timings = {"gradients": time.perf_counter() - start}
+    n = solver.state.count if solver.state is not None else len(G)
+
+    start = time.perf_counter()
+    values, vectors = solver.eigenpairs(G, _components(estimator, solver, n, dim), estimator.full_spectrum)
+    timings["eigendecomposition"] = time.perf_counter() - start
+    values = np.maximum(np.asarray(values, dtype=np.float64), 0.0)
+    vectors = np.asarray(vectors, dtype=np.float64)
+    return Fitted(eigenvalues=values, eigenvectors=vectors, layout=layout, sampling=stream.sampling,
+                  prior=stream.prior, n_samples=int(n), n_parameters=int(dim),
+                  gradients=G if estimator.keep_gradients else None, losses=losses,
+                  stream_convergence=None if monitor is None else monitor.result(values, vectors, n, dim),
+                  timings=timings)

@@ -1,0 +1,117 @@
+"""A fit's gradient stream, opened: where its chunks come from (the prior or the data, this rank's
+share, after a checkpoint's count), which solver takes them, what is kept and checkpointed, and
+what is recorded along the way. :func:`open_stream` checks every argument before any gradient is
+computed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ..core._validation import check_int
+from ..nn.data import as_batches
+from ..nn.gradients import SAMPLE_BLOCK, data_gradients, prior_gradients
+from ..nn.parameters import ParameterLayout
+from . import diagnostics, distributed
+from .checkpoint import Checkpoint
+from .rows import DiskRows, MemoryRows
+from .solvers import SOLVERS
+
+SAMPLINGS = ("prior", "data")
+
+
+@dataclass
+class Stream:
+    """The chunks of a fit and what consumes them. ``source`` yields ``(start, gradients, losses)``
+    host tensors (or, for gradients a user computed, ``chunks`` yields ``(gradients, None)``)."""
+
+    layout: ParameterLayout | None
+    sampling: str
+    source: object = None
+    chunks: object = None
+    prior: dict | None = None
+    solver: object = None
+    rows: object = None
+    losses: list = field(default_factory=list)
+    checkpoint: Checkpoint | None = None
+    monitor: diagnostics.StreamMonitor | None = None
+    across_ranks: bool = False
+    screened: bool = False
+
+    def __post_init__(self):
+        if self.source is not None:
+            self.chunks = _as_arrays(self.source)
+
+    def close(self) -> None:
+        """Close the gradient generator (its finally blocks restore the model's modes)."""
+        if hasattr(self.source, "close"):
+            self.source.close()
+
+
+def _as_arrays(chunks):
+    """``(gradients, losses)`` numpy views of the gradient generators' host chunks. Each chunk is
+    released before the next is computed, so that only one chunk × D block is alive at a time."""
+    for chunk in chunks:
+        yield chunk[1].numpy(), chunk[2].numpy()
+        del chunk
+
+
+def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, scale, centered, prior_batches,
+                device, mode, checkpoint, checkpoint_every, resume, stream_sizes) -> Stream:
+    """The stream of :meth:`netscope.ActiveSubspace.fit`'s arguments (see there), for
+    ``estimator``'s method and settings. O(one pass over a loader to count it, a checkpoint's
+    size on resume)."""
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
+    layout = ParameterLayout.from_module(model)
+    seed = check_int(seed, "seed", minimum=0)
+    if resume and checkpoint is None:
+        raise ValueError("resume=True needs checkpoint= (the file to resume from)")
+    batches = as_batches(data)
+    rank, world = distributed.rank_and_size()
+    if sampling == "prior":
+        n = layout.n_parameters if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
+        chunk_size = estimator.chunk_size or 4 * SAMPLE_BLOCK
+        prior = {"seed": seed, "scale": float(scale), "center": layout.flatten(model) if centered else None}
+    else:
+        n = batches.n_examples if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
+        chunk_size = estimator.chunk_size or 1000
+        prior = None
+        if checkpoint is not None and batches.shuffles:
+            raise ValueError("checkpoint: the loader shuffles, so a resumed run would meet other examples; "
+                             "use shuffle=False with sampling='data' and a checkpoint")
+    first, stop = distributed.sample_range(n, chunk_size, rank, world)
+    if stream_sizes is not None and (SOLVERS[estimator.method].keeps_rows or world > 1):
+        raise ValueError("stream_sizes needs a streaming method (method='gram' or 'sketch') in one process")
+
+    solver = estimator._new_solver(layout.n_parameters, seed)
+    rows, losses, saver = MemoryRows(layout.n_parameters), [], None
+    if checkpoint is not None:
+        every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
+        path = os.fspath(checkpoint) if world == 1 else f"{os.fspath(checkpoint)}.rank{rank}"
+        disk = DiskRows(Checkpoint.rows_path(path), stop - first, layout.n_parameters) if estimator._keeps_rows else None
+        saver = Checkpoint(path, every, {
+            "method": estimator.method, **solver.settings(), "keep_gradients": estimator._keeps_rows,
+            "n_parameters": layout.n_parameters, "n_samples": n, "sampling": sampling, "seed": seed,
+            "scale": float(scale), "centered": centered, "prior_batches": prior_batches, "mode": mode,
+            "backend": estimator.backend, "chunk_size": chunk_size, "rank": rank, "world_size": world}, rows=disk)
+        state = solver.state
+        restored = saver.begin(None if state is None else type(state), resume=resume)
+        if restored is not None:
+            solver.state, losses, count = restored
+            first += count
+        rows = disk or rows
+    options = {"chunk_size": chunk_size, "start": first, "device": device, "mode": mode,
+               "backend": estimator.backend, "progress": estimator.progress and rank == 0}
+    if first >= stop:
+        chunks = iter(())
+    elif sampling == "prior":
+        chunks = prior_gradients(model, loss_fn, batches, n_samples=stop, seed=seed, scale=scale,
+                                 centered=centered, prior_batches=prior_batches, **options)
+    else:
+        chunks = data_gradients(model, loss_fn, batches, n_samples=stop, seed=seed, **options)
+    monitor = None if stream_sizes is None else diagnostics.StreamMonitor(
+        stream_sizes, min(10, estimator.n_components or 10), solver.current)
+    return Stream(source=chunks, layout=layout, sampling=sampling, prior=prior, solver=solver, rows=rows,
+                  losses=losses, checkpoint=saver, monitor=monitor, across_ranks=world > 1, screened=True)
+
