@@ -9,6 +9,7 @@ from sklearn.metrics import silhouette_score
 from conftest import assert_drawn
 from netscope import ActivationTracker, StructureMap, force_layout, knn_graph
 from netscope.nn.activations import default_hidden_layers
+from netscope.structure.fidelity import fidelity, stability
 from netscope.structure.maps import procrustes_align
 from netscope.structure.metrics import class_separation, knn_preservation
 from netscope.structure.neuron_sample import neuron_sample_graph
@@ -108,6 +109,9 @@ def test_each_snapshot_starts_from_the_last_map_aligned_to_it(small_model, probe
     assert metrics.activation == class_separation(activations, labels)
     assert metrics.layout == class_separation(maps.positions_["act1"][0], labels)
     assert metrics.to_dict()["activation"]["ratio"] == metrics.activation.ratio
+    assert metrics.fidelity == fidelity(activations, maps.positions_["act1"][0], 5)
+    assert metrics.stability is None  # the first snapshot has no previous map
+    assert maps.metrics_["act1"][1].stability == stability(maps.positions_["act1"][0], maps.positions_["act1"][1], 5)
     graph = maps.to_networkx("act1")
     assert graph.number_of_nodes() == 40 and graph.nodes[3]["label"] == 0
     assert graph.nodes[3]["x"] == maps.positions_["act1"][-1][3, 0]

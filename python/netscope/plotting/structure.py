@@ -94,18 +94,21 @@ def plot_neuron_sample_map(positions, labels, n_samples: int, *, title: str = "n
 
 
 def plot_metrics(structure_map):
-    """Inter/intra-class distance ratio (activation space and layout), silhouette and kNN
-    preservation of every layer over the snapshots."""
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    """Inter/intra-class distance ratio (activation space and layout), silhouette, the map's
+    fidelity (trustworthiness, kNN preservation) and stability (neighbours kept from the previous
+    snapshot) of every layer over the snapshots."""
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.4))
     x = np.arange(len(structure_map.snapshot_labels_))
     for layer in structure_map.layers_:
         metrics = structure_map.metrics_[layer]
         line, = axes[0].plot(x, [m.activation.ratio for m in metrics], "o-", label=layer)
         axes[0].plot(x, [m.layout.ratio for m in metrics], "s--", color=line.get_color(), alpha=0.6)
         axes[1].plot(x, [m.activation.silhouette for m in metrics], "o-", color=line.get_color())
-        axes[2].plot(x, [m.knn_preservation for m in metrics], "o-", color=line.get_color())
+        axes[2].plot(x, [m.fidelity.trustworthiness for m in metrics], "o-", color=line.get_color())
+        axes[2].plot(x, [m.fidelity.knn_preservation for m in metrics], "s--", color=line.get_color(), alpha=0.6)
+        axes[3].plot(x[1:], [m.stability.neighbours_kept for m in metrics[1:]], "o-", color=line.get_color())
     titles = ("inter/intra-class distance (— activations, -- layout)", "silhouette (activations)",
-              "kNN preservation of the layout")
+              "map fidelity (— trustworthiness, -- kNN preservation)", "map neighbours kept from the previous snapshot")
     for ax, title in zip(axes, titles):
         ax.set_title(title, fontsize=9)
         ax.set_xticks(x, [str(label) for label in structure_map.snapshot_labels_], fontsize=7)

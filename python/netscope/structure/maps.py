@@ -16,6 +16,7 @@ from ..core._validation import check_int
 from ..core.knn import knn_graph
 from ..core.layout import force_layout, spectral_layout
 from ..exceptions import check_fitted
+from .fidelity import fidelity, stability
 from .metrics import MapMetrics, class_separation, knn_preservation
 
 
@@ -62,8 +63,10 @@ class StructureMap:
         self.seed = check_int(seed, "seed", minimum=0)
 
     def fit(self, tracker) -> "StructureMap":
-        """Build the maps of every snapshot the tracker holds. Cost per map: one kNN graph
-        (O(n² d)), one force layout, and O(n²) metrics."""
+        """Build the maps of every snapshot the tracker holds, with their metrics (class
+        separation, fidelity to the activations, stability against the previous snapshot).
+        Cost per map: one kNN graph (O(n² d)), one force layout, and O(min(n, 2000) n log n)
+        metrics."""
         if not tracker.snapshots:
             raise ValueError("tracker has no snapshots yet: call tracker.snapshot() during training")
         labels = tracker.labels
@@ -79,13 +82,16 @@ class StructureMap:
                 else:
                     positions = force_layout(graph, previous, n_iter=self.n_iter_warm, seed=self.seed)
                     positions = procrustes_align(positions, previous)
+                n = len(positions)
+                metrics_.setdefault(layer, []).append(MapMetrics(
+                    layout=class_separation(positions, labels), activation=class_separation(activations, labels),
+                    knn_preservation=knn_preservation(graph, positions),
+                    fidelity=fidelity(activations, positions, min(self.k, max(1, (2 * n - 4) // 3)), seed=self.seed),
+                    stability=None if previous is None else stability(previous, positions, min(self.k, n - 1))))
                 previous = positions
                 positions_.setdefault(layer, []).append(positions)
                 graphs_.setdefault(layer, []).append(graph)
                 sensitivity_.setdefault(layer, []).append(snapshot["sensitivity"][layer])
-                metrics_.setdefault(layer, []).append(MapMetrics(
-                    layout=class_separation(positions, labels), activation=class_separation(activations, labels),
-                    knn_preservation=knn_preservation(graph, positions)))
         self.layers_, self.labels_ = list(tracker.layers), labels
         self.snapshot_labels_ = [s["label"] for s in tracker.snapshots]
         self.positions_, self.graphs_, self.metrics_, self.sensitivity_ = positions_, graphs_, metrics_, sensitivity_

@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 
 from .._result import Result
+from .fidelity import Fidelity, Stability
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,12 +24,16 @@ class ClassSeparation(Result):
 @dataclasses.dataclass(frozen=True)
 class MapMetrics(Result):
     """What one (layer, snapshot) map shows: class separation in the ``layout`` and in the
-    ``activation`` space, and ``knn_preservation`` (share of each point's graph neighbours that
-    stay among its nearest in the layout)."""
+    ``activation`` space; ``knn_preservation`` (share of each point's graph neighbours that stay
+    among its nearest in the layout); ``fidelity`` to the activations (trustworthiness,
+    continuity, kNN preservation at the map's k); ``stability`` against the previous snapshot's
+    map (None for the first)."""
 
     layout: ClassSeparation
     activation: ClassSeparation
     knn_preservation: float
+    fidelity: Fidelity
+    stability: Stability | None
 
 
 def pairwise_distances(X: np.ndarray) -> np.ndarray:
