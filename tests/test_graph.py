@@ -41,13 +41,26 @@ def test_knn_graph_weights_and_symmetry(rng):
     assert directed[i, j] == pytest.approx(expected, rel=1e-10)
 
 
-def test_knn_graph_mutual_is_the_intersection(rng):
-    X = rng.standard_normal((80, 3))
-    directed = netscope.knn_graph(X, 6, symmetrize=False).toarray() > 0
+def test_knn_graph_mutual_is_the_intersection_and_isolates_no_point(rng):
+    X = np.vstack([rng.standard_normal((80, 3)), [[6.0, 6.0, 6.0]]])  # point 80: nobody's neighbour
+    directed_graph = netscope.knn_graph(X, 6, symmetrize=False)
+    directed = directed_graph.toarray() > 0
     mutual = netscope.knn_graph(X, 6, symmetrize="mutual")
     union = netscope.knn_graph(X, 6)
-    assert np.array_equal(mutual.toarray() > 0, directed & directed.T)
     assert np.array_equal(union.toarray() > 0, directed | directed.T)
+    # The intersection, plus for each point it would leave isolated the edge to its nearest.
+    intersection = directed & directed.T
+    isolated = np.flatnonzero(~intersection.any(axis=1))
+    assert 80 in isolated
+    expected = intersection.copy()
+    distances = np.linalg.norm(X[:, None] - X[None], axis=2)
+    np.fill_diagonal(distances, np.inf)
+    for i in isolated:
+        nearest = int(np.argmin(distances[i]))
+        expected[i, nearest] = expected[nearest, i] = True
+        assert mutual[i, nearest] == pytest.approx(directed_graph[i, nearest])
+    assert np.array_equal(mutual.toarray() > 0, expected)
+    assert np.all(np.diff(mutual.indptr) > 0)
     with pytest.raises(ValueError, match="symmetrize"):
         netscope.knn_graph(X, 6, symmetrize="both")
 

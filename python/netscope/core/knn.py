@@ -27,8 +27,10 @@ def knn_graph(X, k: int = 15, *, metric: str = "euclidean", symmetrize=True) -> 
     metric : "euclidean" or "cosine" (Euclidean distance between L2-normalised rows).
     symmetrize : True, "mutual" or False — True keeps an edge when either end lists the other
         (the union), "mutual" only when both do (the intersection: fewer edges between classes,
-        maps with better-kept neighbourhoods, but points can end up isolated), False returns the
-        directed kNN relation. Weights are symmetric either way.
+        maps with better-kept neighbourhoods), except that a point left with no edge keeps the
+        one to its nearest neighbour (an isolated point feels only repulsion in a force layout
+        and drifts off, crushing the rest of the map into a corner); False returns the directed
+        kNN relation. Weights are symmetric either way.
 
     Returns
     -------
@@ -65,7 +67,14 @@ def knn_graph(X, k: int = 15, *, metric: str = "euclidean", symmetrize=True) -> 
     graph = scipy.sparse.csr_matrix((weights.ravel(), (rows, indices.ravel())), shape=(n, n))
     if symmetrize is False:
         return graph
-    combined = graph.minimum(graph.T) if symmetrize == "mutual" else graph.maximum(graph.T)
+    if symmetrize == "mutual":
+        combined = graph.minimum(graph.T).tocsr()
+        combined.eliminate_zeros()
+        isolated = np.flatnonzero(np.diff(combined.indptr) == 0)
+        nearest = scipy.sparse.csr_matrix((weights[isolated, 0], (isolated, indices[isolated, 0])), shape=(n, n))
+        combined = combined.maximum(nearest).maximum(nearest.T)
+    else:
+        combined = graph.maximum(graph.T)
     combined = combined.tocsr()
     combined.eliminate_zeros()
     return combined
