@@ -39,21 +39,29 @@ def dense_eigenpairs(C: np.ndarray, k: int, full_spectrum: bool):
     return values, vectors
 
 
-class SnapshotSolver:
+class _Solver:
+    """What every solver shares: the dimension, the default number of eigenpairs (all min(N, D)
+    of them) and no settings of its own for checkpoints."""
+
+    def __init__(self, dim: int, *, sketch_size=None, seed: int = 0):
+        self.dim = dim
+
+    def default_components(self, n: int) -> int:
+        return min(n, self.dim)
+
+    def settings(self) -> dict:
+        return {}
+
+
+class SnapshotSolver(_Solver):
     """The method of snapshots: diagonalise the smaller of GᵀG/N (D × D) and GGᵀ/N (N × N); in the
     second case the eigenvectors are Gᵀu/√(Nλ). O(N D min(N, D)) for the product, then
     O(min(N, D)³) for every eigenpair or O(min(N, D)² k) for the top k."""
 
     keeps_rows, full_spectrum_possible, needs_n_components, state = True, True, False, None
 
-    def __init__(self, dim: int, *, sketch_size=None, seed: int = 0):
-        self.dim = dim
-
     def consume(self, chunk: np.ndarray) -> None:
         """Nothing to do as rows arrive: the solve needs them all."""
-
-    def default_components(self, n: int) -> int:
-        return self.dim if n >= self.dim else min(n, self.dim)
 
     def eigenpairs(self, G: np.ndarray, k: int, full_spectrum: bool):
         n, dim = G.shape
@@ -66,9 +74,6 @@ class SnapshotSolver:
         vectors = G.T.astype(np.float64) @ u
         norms = np.linalg.norm(vectors, axis=0)
         return values, vectors / np.where(norms > 0, norms, 1.0)
-
-    def settings(self) -> dict:
-        return {}
 
 
 class RandomizedSolver(SnapshotSolver):
@@ -85,21 +90,18 @@ class RandomizedSolver(SnapshotSolver):
         return top_right_singular(G, k)
 
 
-class GramSolver:
+class GramSolver(_Solver):
     """Stream the rows into a :class:`GramAccumulator` (O(D²) memory, G need not be kept), then the
     symmetric eigensolver. O(N D²) + O(D³) or O(D² k)."""
 
     keeps_rows, full_spectrum_possible, needs_n_components = False, True, False
 
     def __init__(self, dim: int, *, sketch_size=None, seed: int = 0):
-        self.dim = dim
+        super().__init__(dim)
         self.state = GramAccumulator(dim)
 
     def consume(self, chunk: np.ndarray) -> None:
         self.state.update(chunk)
-
-    def default_components(self, n: int) -> int:
-        return self.dim if n >= self.dim else min(n, self.dim)
 
     def current(self, k: int):
         """Top-k eigenpairs of the estimate so far."""
@@ -107,9 +109,6 @@ class GramSolver:
 
     def eigenpairs(self, G, k: int, full_spectrum: bool):
         return dense_eigenpairs(self.state.matrix(), k, full_spectrum)
-
-    def settings(self) -> dict:
-        return {}
 
 
 class SketchSolver(GramSolver):
@@ -119,7 +118,7 @@ class SketchSolver(GramSolver):
     full_spectrum_possible, needs_n_components = False, True
 
     def __init__(self, dim: int, *, sketch_size: int, seed: int = 0):
-        self.dim = dim
+        _Solver.__init__(self, dim)
         self.state = NystromSketch(dim, min(sketch_size, dim), seed=seed)
 
     def current(self, k: int):

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..core._validation import check_int
-from .data import Batches, call_model, map_tensors, model_device
+from .data import Batches, batch_to, call_model, model_device
 from .modes import modes
 
 
@@ -99,13 +99,13 @@ class ActivationTracker:
         try:
             with modes(self.model, "eval"), torch.enable_grad():
                 for _, inputs, targets in self.batches.pieces(self.batch_size):
-                    inputs = map_tensors(lambda t: t.to(self.device), inputs)
+                    inputs, targets = batch_to(self.device, inputs, targets)
                     outputs = call_model(self.model, inputs)
                     embeddings = [captured[name] for name in self.layers]
                     if self.loss_fn is None:
                         score = outputs.max(dim=1).values.sum() if outputs.ndim > 1 else outputs.sum()
                     else:
-                        score = self.loss_fn(outputs, targets.to(self.device)) * len(targets)  # per-sample terms of a mean
+                        score = self.loss_fn(outputs, targets) * len(targets)  # per-sample terms of a mean
                     needs = [e for e in embeddings if e.requires_grad]
                     gradients = torch.autograd.grad(score, needs, allow_unused=True) if needs else []
                     gradient_of = {id(e): g for e, g in zip(needs, gradients)}

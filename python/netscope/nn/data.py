@@ -45,6 +45,11 @@ def call_model(model: torch.nn.Module, inputs):
     return model(*args, **kwargs)
 
 
+def batch_to(device: torch.device, inputs, targets):
+    """``(inputs, targets)`` moved to ``device`` (no copy where they are already there)."""
+    return map_tensors(lambda t: t.to(device), inputs), targets.to(device)
+
+
 def tensors_of(inputs) -> list:
     """The tensors of ``inputs`` (a tensor, a tuple/list or a dict), in order."""
     return [inputs] if isinstance(inputs, torch.Tensor) else list(inputs.values() if isinstance(inputs, dict) else inputs)

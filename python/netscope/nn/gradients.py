@@ -29,7 +29,7 @@ from torch.func import functional_call
 from tqdm.auto import tqdm
 
 from ..core._validation import check_int
-from .data import as_batches, call_arguments, call_model, map_tensors, model_device
+from .data import as_batches, batch_to, call_arguments, call_model, map_tensors, model_device
 from .modes import check_mode, modes
 from .parameters import ParameterLayout
 from .per_sample import PerSampleGradients
@@ -89,10 +89,6 @@ def _stream_setup(model, data, device, mode, name="data"):
     device = model_device(model, device)
     check_mode(model, mode)
     return layout, batches, device
-
-
-def _on(device: torch.device, inputs, targets):
-    return map_tensors(lambda t: t.to(device), inputs), targets.to(device)
 
 
 def prior_samples(layout: ParameterLayout, start: int, stop: int, *, seed: int, scale: float,
@@ -155,7 +151,7 @@ def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scal
     else:
         fixed = None  # the loader is read afresh for every chunk
     if fixed is not None:
-        fixed = [_on(device, *batch) for batch in fixed]  # moved to the device once
+        fixed = [batch_to(device, *batch) for batch in fixed]  # moved to the device once
     n_used = sum(len(targets) for _, targets in fixed) if fixed is not None else batches.n_examples
     summed = getattr(loss_fn, "reduction", "mean") == "sum"
 
@@ -170,7 +166,7 @@ def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scal
         samples = prior_samples(layout, start, stop, seed=seed, scale=scale, center=center).to(device, dtype)
         params = layout.unflatten_rows(samples)
         total = losses = None
-        stream = fixed if fixed is not None else (_on(device, inputs, targets) for _, inputs, targets in batches)
+        stream = fixed if fixed is not None else (batch_to(device, inputs, targets) for _, inputs, targets in batches)
         for index, (inputs, targets) in enumerate(stream):
             parts, batch_losses = per_sample(start, params, inputs, targets, key=(index,))
             weight = 1.0 if summed else len(targets) / n_used
@@ -225,7 +221,7 @@ def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_
                                     what="example")
 
     def gradients(begin, inputs, targets):
-        parts, losses = per_sample(begin, params, *_on(device, inputs, targets))
+        parts, losses = per_sample(begin, params, *batch_to(device, inputs, targets))
         return layout.concatenate_rows(parts), losses
 
     def pieces():
