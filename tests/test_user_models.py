@@ -183,6 +183,9 @@ def test_a_dataloader_gives_the_tensor_pair_result(sampling):
         first = netscope.ActiveSubspace(n_components=8, progress=False).fit(
             model, torch.nn.MSELoss(), (x[:12], y[:12]), n_samples=60, seed=2)
         np.testing.assert_allclose(subset.eigenvalues_, first.eigenvalues_, rtol=1e-5)
+        with pytest.raises(ValueError, match="prior_batches must be >= 1"):
+            netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), loader_of(x, y, 12),
+                                                        n_samples=4, prior_batches=0)
         with pytest.raises(ValueError, match="prior_batches: the loader shuffles"):
             netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), loader_of(x, y, 12, shuffle=True),
                                                         n_samples=4, prior_batches=1)
@@ -291,6 +294,8 @@ def test_activation_tracker_reads_a_loader_in_batches():
         np.testing.assert_allclose(batched["sensitivity"][layer], whole["sensitivity"][layer], rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match="probe loader shuffles"):
         ActivationTracker(model, loader_of(images, labels, 7, shuffle=True))
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        ActivationTracker(model, (images, labels), batch_size=0)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
