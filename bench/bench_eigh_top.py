@@ -16,8 +16,8 @@ import scipy.linalg
 import scipy.sparse.linalg
 
 import netscope
-from netscope.core.spectra import max_relative_error
 from _harness import compare, max_principal_angle_degrees, random_orthonormal, write_result
+from netscope.core.spectra import max_relative_error
 
 
 def main():

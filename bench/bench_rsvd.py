@@ -18,8 +18,8 @@ import torch
 from sklearn.utils.extmath import randomized_svd as sklearn_randomized_svd
 
 import netscope
-from netscope.core.spectra import max_relative_error
 from _harness import compare, max_principal_angle_degrees, random_orthonormal, write_result
+from netscope.core.spectra import max_relative_error
 
 
 def main():

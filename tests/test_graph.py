@@ -1,7 +1,9 @@
 import networkx as nx
 import numpy as np
 import pytest
+import scipy.optimize
 import scipy.sparse
+import scipy.sparse.csgraph
 
 import netscope
 import netscope.core.layout
@@ -23,22 +25,42 @@ def test_knn_matches_brute_force(rng, dtype):
     np.testing.assert_allclose(distances, expected_distances, rtol=1e-4 if dtype == np.float32 else 1e-10)
 
 
-def test_knn_graph_weights_and_symmetry(rng):
+def test_knn_graph_gaussian_weights(rng):
     X = rng.standard_normal((120, 4))
-    directed = netscope.knn_graph(X, 10, symmetrize=False)
+    directed = netscope.knn_graph(X, 10, symmetrize=False, weights="gaussian")
     assert np.all(np.diff(directed.indptr) == 10)
-    graph = netscope.knn_graph(X, 10)
+    graph = netscope.knn_graph(X, 10, weights="gaussian")
     assert isinstance(graph, scipy.sparse.csr_matrix)
     assert abs(graph - graph.T).max() == 0
     assert graph.diagonal().sum() == 0
     assert 0 < graph.data.min() and graph.data.max() <= 1
-    # The kernel: w_ij = exp(-d² / (σ_i σ_j)), σ = distance to the 7th neighbour.
+    # The kernel: w_ij = exp(-d² / (σ_i σ_j)), σ = distance to the 7th neighbour; union by maximum.
     indices, distances = brute_force_neighbours(X, 10)
     sigma = distances[:, 6]
     i, slot = 3, 4
     j = indices[i, slot]
     expected = np.exp(-distances[i, slot] ** 2 / (sigma[i] * sigma[j]))
     assert directed[i, j] == pytest.approx(expected, rel=1e-10)
+    assert graph[i, j] == pytest.approx(max(directed[i, j], directed[j, i]), rel=1e-12)
+
+
+def test_knn_graph_fuzzy_weights_solve_umaps_equation(rng):
+    # Reference: each row's bandwidth found by scipy's brentq on Σ_j exp(-(d_j - ρ) / σ) = log2(k).
+    X = rng.standard_normal((90, 5))
+    k = 8
+    directed = netscope.knn_graph(X, k, symmetrize=False)
+    indices, distances = brute_force_neighbours(X, k)
+    for i in (0, 17, 55):
+        excess = distances[i] - distances[i, 0]
+        sigma = scipy.optimize.brentq(lambda s: np.exp(-excess / s).sum() - np.log2(k), 1e-8, 1e3, xtol=1e-14)
+        np.testing.assert_allclose(directed[i, indices[i]].toarray().ravel(), np.exp(-excess / sigma), rtol=1e-8)
+        assert directed[i, indices[i, 0]] == 1.0  # the nearest neighbour: full membership
+    # Fuzzy union w + w' - w w', symmetric.
+    graph = netscope.knn_graph(X, k)
+    W = directed.toarray()
+    np.testing.assert_allclose(graph.toarray(), W + W.T - W * W.T, atol=1e-15)
+    with pytest.raises(ValueError, match="weights must be one of"):
+        netscope.knn_graph(X, k, weights="cosine")
 
 
 def test_knn_graph_mutual_is_the_intersection_and_isolates_no_point(rng):
@@ -89,7 +111,14 @@ def test_knn_graph_cosine_and_duplicates(rng):
         (lambda X: netscope.force_layout(np.triu(np.ones((4, 4)), 1)), ValueError, "symmetric"),
         (lambda X: netscope.force_layout(-np.ones((3, 3))), ValueError, "non-negative"),
         (lambda X: netscope.force_layout(np.ones((3, 3)), init=np.zeros((2, 2))), ValueError, r"init must have shape \(3, 2\)"),
-        (lambda X: netscope.force_layout(np.ones((3, 3)), theta=-1), ValueError, "theta"),
+        (lambda X: netscope.force_layout(np.ones((3, 3)), method="fruchterman_reingold", theta=-1), ValueError, "theta"),
+        (lambda X: netscope.force_layout(np.ones((3, 3)), theta=0.5), ValueError, "belongs to method='fruchterman_reingold'"),
+        (lambda X: netscope.force_layout(np.ones((3, 3)), method="fruchterman_reingold", learning_rate=1),
+         ValueError, "belongs to method='neighbor_embedding'"),
+        (lambda X: netscope.force_layout(np.ones((3, 3)), spread=1), ValueError, "takes"),
+        (lambda X: netscope.force_layout(np.ones((3, 3)), method="tsne"), ValueError, "method must be one of"),
+        (lambda X: netscope.force_layout(np.ones((3, 3)), learning_rate=0), ValueError, "learning_rate must be > 0"),
+        (lambda X: netscope.force_layout(np.ones((3, 3)), negative_samples=-1), ValueError, "negative_samples must be >= 0"),
         (lambda X: netscope.spectral_layout(np.ones((2, 3))), ValueError, "square"),
     ],
 )
@@ -143,34 +172,94 @@ def test_spectral_layout_arpack_branch_matches_the_dense_solver(monkeypatch):
     same_up_to_column_signs(sparse, netscope.spectral_layout(graph), tolerance=1e-4)
 
 
-def test_force_layout_separates_two_cliques_and_is_deterministic():
+@pytest.mark.parametrize("method", netscope.core.layout.METHODS)
+def test_force_layout_separates_two_cliques_and_is_deterministic(method):
     graph = nx.disjoint_union(nx.complete_graph(15), nx.complete_graph(15))
     graph.add_edge(0, 15)
-    a = netscope.force_layout(graph, seed=3)
-    b = netscope.force_layout(graph, seed=3)
+    a = netscope.force_layout(graph, method=method, seed=3)
+    b = netscope.force_layout(graph, method=method, seed=3)
     assert np.array_equal(a, b)
     centroids = np.array([a[:15].mean(axis=0), a[15:].mean(axis=0)])
     spread = max(np.linalg.norm(a[:15] - centroids[0], axis=1).max(), np.linalg.norm(a[15:] - centroids[1], axis=1).max())
     assert np.linalg.norm(centroids[0] - centroids[1]) > 2 * spread
 
 
+def test_neighbor_embedding_attraction_matches_a_numpy_epoch():
+    # Without negative samples and with equal weights every edge pulls at every epoch: y_i moves
+    # by step · clip(Σ_j 2 clip(-2 (y_i - y_j) / (1 + d²))), all from the positions at the epoch's
+    # start, with step = learning_rate (1 - epoch / n_iter) and clip to [-4, 4].
+    graph = nx.random_geometric_graph(40, 0.3, seed=4)
+    W = nx.to_scipy_sparse_array(graph, format="csr", dtype=np.float64)
+    W.data[:] = 0.5
+    rng = np.random.default_rng(5)
+    init = rng.uniform(-12, 12, size=(40, 2)).astype(np.float32).astype(np.float64)
+    positions = init.copy()
+    rows, cols = W.nonzero()
+    for epoch in range(3):
+        offsets = positions[rows] - positions[cols]
+        pull = -2.0 / (1.0 + (offsets**2).sum(axis=1))
+        moves = np.zeros_like(positions)
+        np.add.at(moves, rows, 2 * np.clip(pull[:, None] * offsets, -4, 4))
+        assert np.mean(np.abs(moves) < 4) > 0.8  # most moves are the pulls themselves, unclipped
+        positions = positions + 0.7 * (1 - epoch / 3) * np.clip(moves, -4, 4)
+    result = netscope.force_layout(W, init, n_iter=3, learning_rate=0.7, negative_samples=0)
+    # The seeded nudge of 1e-4 of the extent is the only difference.
+    np.testing.assert_allclose(result, positions, rtol=0, atol=1e-3 * np.abs(positions).max())
+
+
+def test_neighbor_embedding_balances_pull_and_push_at_the_analytic_distance():
+    # Two linked nodes: the pull 2 · 2d / (1 + d²) meets the push of the m/2 samples that hit the
+    # other node (half the draws hit the node itself), m/2 · 2d / ((0.001 + d²)(1 + d²)), at
+    # d² = m/4 - 0.001.
+    m = 400
+    positions = netscope.force_layout(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[0.0, 0.0], [1.0, 0.5]]),
+                                      n_iter=400, negative_samples=m, learning_rate=1.0)
+    assert np.linalg.norm(positions[0] - positions[1]) == pytest.approx(np.sqrt(m / 4 - 0.001), rel=0.05)
+
+
+def test_force_layout_packs_components_so_none_crushes_the_map():
+    # One big component and several tiny ones (pairs and lone points): each keeps its shape, no
+    # two overlap, and the big one fills a fair share of the picture's width and height.
+    big = nx.connected_watts_strogatz_graph(300, 10, 0.05, seed=1)
+    graph = nx.disjoint_union_all([big] + [nx.path_graph(2)] * 4 + [nx.empty_graph(1)] * 3)
+    positions = netscope.force_layout(graph)
+    labels = np.repeat(np.arange(8), [300, 2, 2, 2, 2, 1, 1, 1])
+    boxes = np.array([[*positions[labels == c].min(axis=0), *positions[labels == c].max(axis=0)] for c in range(8)])
+    for a in range(8):
+        for b in range(a + 1, 8):
+            apart = (boxes[a, 2] < boxes[b, 0] or boxes[b, 2] < boxes[a, 0] or boxes[a, 3] < boxes[b, 1]
+                     or boxes[b, 3] < boxes[a, 1])
+            assert apart, (a, b)
+    span = positions.max(axis=0) - positions.min(axis=0)
+    big_span = boxes[0, 2:] - boxes[0, :2]
+    assert np.all(big_span > 0.5 * span)
+    # Packing moves whole components: within each, the layout is the unpacked one shifted.
+    n_components, components = scipy.sparse.csgraph.connected_components(nx.to_scipy_sparse_array(graph))
+    unpacked = positions.copy()
+    packed = netscope.core.layout.pack_components(unpacked, components)
+    for c in range(n_components):
+        shift = packed[components == c] - unpacked[components == c]
+        assert np.allclose(shift, shift[0])
+
+
 def test_force_layout_exact_and_barnes_hut_take_the_same_first_steps():
     graph = nx.random_geometric_graph(80, 0.25, seed=1)
     init = netscope.spectral_layout(graph)
-    exact = netscope.force_layout(graph, init, n_iter=2, theta=0.0)
-    approximate = netscope.force_layout(graph, init, n_iter=2, theta=0.3)
+    exact = netscope.force_layout(graph, init, method="fruchterman_reingold", n_iter=2, theta=0.0)
+    approximate = netscope.force_layout(graph, init, method="fruchterman_reingold", n_iter=2, theta=0.3)
     # One step is the force itself; Barnes–Hut at θ = 0.3 must match it to 1 % of the layout size.
     assert np.max(np.abs(exact - approximate)) < 0.01 * np.max(np.abs(exact))
 
 
-def test_force_layout_does_not_depend_on_threads():
-    graph = nx.random_geometric_graph(300, 0.1, seed=2)
+@pytest.mark.parametrize("method", netscope.core.layout.METHODS)
+def test_force_layout_does_not_depend_on_threads(method):
+    graph = nx.random_geometric_graph(3000, 0.03, seed=2)
     before = netscope.get_num_threads()
     try:
         netscope.set_num_threads(1)
-        one = netscope.force_layout(graph, n_iter=50)
+        one = netscope.force_layout(graph, method=method, n_iter=30)
         netscope.set_num_threads(2)
-        two = netscope.force_layout(graph, n_iter=50)
+        two = netscope.force_layout(graph, method=method, n_iter=30)
     finally:
         netscope.set_num_threads(before)
     assert np.array_equal(one, two)

@@ -1,8 +1,9 @@
-// Structural maps: exact kNN and the Barnes-Hut force layout.
+// Structural maps: exact kNN, the Barnes-Hut force layout and the neighbour embedding.
 #include "pybind.hpp"
 
 #include <netscope/knn.hpp>
 #include <netscope/layout.hpp>
+#include <netscope/neighbor_embedding.hpp>
 
 namespace netscope_bindings {
 
@@ -19,10 +20,9 @@ py::tuple exact_knn_binding(const CArray<T>& points, Index k) {
   return py::make_tuple(py::cast(std::move(result.indices)), py::cast(std::move(result.distances)));
 }
 
-// Lays out the CSR graph from `positions` (n, 2), which is overwritten with the result.
-void force_layout_binding(const CArray<std::int64_t>& indptr, const CArray<std::int64_t>& indices,
-                          const CArray<double>& weights, CArray<double>& positions, Index n_iter, double theta,
-                          double gravity, std::uint64_t seed) {
+// The CSR arrays as a core graph, after the checks that keep the core's reads in bounds.
+netscope::CsrGraph csr_graph(const CArray<std::int64_t>& indptr, const CArray<std::int64_t>& indices,
+                             const CArray<double>& weights, const CArray<double>& positions) {
   const Index n = indptr.size() - 1;
   if (n < 1 || positions.ndim() != 2 || positions.shape(0) != n || positions.shape(1) != 2) {
     throw std::invalid_argument("positions must have shape (n, 2) for a graph of n nodes");
@@ -30,10 +30,31 @@ void force_layout_binding(const CArray<std::int64_t>& indptr, const CArray<std::
   if (indices.size() != weights.size() || indices.size() != indptr.data()[n]) {
     throw std::invalid_argument("graph: indices and weights must both hold indptr[-1] entries");
   }
-  const netscope::CsrGraph graph{n, indptr.data(), indices.data(), weights.data()};
+  return netscope::CsrGraph{n, indptr.data(), indices.data(), weights.data()};
+}
+
+// Lays out the CSR graph from `positions` (n, 2), which is overwritten with the result.
+void force_layout_binding(const CArray<std::int64_t>& indptr, const CArray<std::int64_t>& indices,
+                          const CArray<double>& weights, CArray<double>& positions, Index n_iter, double theta,
+                          double gravity, std::uint64_t seed) {
+  const netscope::CsrGraph graph = csr_graph(indptr, indices, weights, positions);
   double* data = positions.mutable_data();
   py::gil_scoped_release release;
   netscope::force_layout(graph, data, netscope::ForceLayoutOptions{n_iter, theta, gravity, seed});
+}
+
+// Neighbour embedding of the CSR graph from `positions` (n, 2), overwritten with the result;
+// `components` (n,) labels each node's connected component in [0, n_components).
+void neighbor_embedding_binding(const CArray<std::int64_t>& indptr, const CArray<std::int64_t>& indices,
+                                const CArray<double>& weights, const CArray<std::int64_t>& components,
+                                Index n_components, CArray<double>& positions, Index n_epochs, double learning_rate,
+                                double negative_samples, double a, std::uint64_t seed) {
+  const netscope::CsrGraph graph = csr_graph(indptr, indices, weights, positions);
+  if (components.size() != graph.n) throw std::invalid_argument("components must hold one label per node");
+  double* data = positions.mutable_data();
+  py::gil_scoped_release release;
+  netscope::neighbor_embedding(graph, components.data(), n_components, data,
+                               netscope::NeighborEmbeddingOptions{n_epochs, learning_rate, negative_samples, a, seed});
 }
 
 }  // namespace
@@ -43,6 +64,9 @@ void bind_graph(py::module_& m) {
   m.def("exact_knn", &exact_knn_binding<float>, py::arg("X"), py::arg("k"));
   m.def("force_layout", &force_layout_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"),
         py::arg("positions"), py::arg("n_iter"), py::arg("theta"), py::arg("gravity"), py::arg("seed"));
+  m.def("neighbor_embedding", &neighbor_embedding_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"),
+        py::arg("components"), py::arg("n_components"), py::arg("positions"), py::arg("n_epochs"),
+        py::arg("learning_rate"), py::arg("negative_samples"), py::arg("a"), py::arg("seed"));
 }
 
 }  // namespace netscope_bindings

@@ -1,5 +1,6 @@
 #include <netscope/layout.hpp>
 #include <netscope/parallel.hpp>
+#include <netscope/random.hpp>
 
 #include <algorithm>
 #include <array>
@@ -190,31 +191,6 @@ class QuadTree {
   std::vector<std::int32_t> leaves_;
 };
 
-std::uint64_t mix(std::uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xFF51AFD7ED558CCDULL;
-  x ^= x >> 33;
-  x *= 0xC4CEB9FE1A85EC53ULL;
-  return x ^ (x >> 33);
-}
-
-void check_graph(const CsrGraph& graph) {
-  if (graph.n < 1) throw std::invalid_argument("graph must have at least one node");
-  if (graph.indptr[0] != 0) throw std::invalid_argument("graph: indptr must start at 0");
-  for (Index i = 0; i < graph.n; ++i) {
-    if (graph.indptr[i + 1] < graph.indptr[i]) throw std::invalid_argument("graph: indptr must be non-decreasing");
-  }
-  const std::int64_t nnz = graph.indptr[graph.n];
-  for (std::int64_t e = 0; e < nnz; ++e) {
-    if (graph.indices[e] < 0 || graph.indices[e] >= graph.n) {
-      throw std::invalid_argument("graph: edge target " + std::to_string(graph.indices[e]) + " out of range");
-    }
-    if (!(graph.weights[e] >= 0.0) || !std::isfinite(graph.weights[e])) {
-      throw std::invalid_argument("graph: edge weights must be finite and >= 0");
-    }
-  }
-}
-
 }  // namespace
 
 void force_layout(const CsrGraph& graph, double* positions, const ForceLayoutOptions& options) {
@@ -238,7 +214,7 @@ void force_layout(const CsrGraph& graph, double* positions, const ForceLayoutOpt
   const double scale = spread > 0 ? target / spread : 1.0;
   for (std::size_t i = 0; i < points.size(); ++i) {
     // Coincident starts get a deterministic nudge so that repulsion has a direction.
-    const std::uint64_t h = mix(options.seed ^ mix(static_cast<std::uint64_t>(i)));
+    const std::uint64_t h = splitmix64(options.seed ^ splitmix64(static_cast<std::uint64_t>(i)));
     const double nudge_x = (static_cast<double>(h & 0xFFFF) / 65535.0 - 0.5) * 1e-3;
     const double nudge_y = (static_cast<double>((h >> 16) & 0xFFFF) / 65535.0 - 0.5) * 1e-3;
     points[i] = {(points[i].x - mean_x) * scale + nudge_x, (points[i].y - mean_y) * scale + nudge_y};

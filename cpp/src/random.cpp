@@ -5,15 +5,8 @@
 #include <cmath>
 
 namespace netscope {
-namespace {
 
-// splitmix64: a counter-based generator whose every output depends only on (seed, counter).
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
+namespace {
 
 double open_unit_interval(std::uint64_t bits) {
   return (static_cast<double>(bits >> 11) + 0.5) * 0x1.0p-53;

@@ -1,6 +1,7 @@
 #include "check.hpp"
 
 #include <netscope/layout.hpp>
+#include <netscope/neighbor_embedding.hpp>
 
 #include <cmath>
 #include <vector>
@@ -112,8 +113,26 @@ static void test_rejects_malformed_graphs() {
   CHECK_THROWS(force_layout(edges.graph(), positions.data(), ForceLayoutOptions{}));
 }
 
+// (Independence of the thread count needs more nodes than one parallel chunk: tests/test_graph.py.)
+static void test_neighbor_embedding_separates_cliques() {
+  const Index size = 12;
+  const EdgeList edges = two_cliques(size);
+  std::vector<double> one = start_positions(2 * size), two = start_positions(2 * size);
+  neighbor_embedding(edges.graph(), nullptr, 0, one.data(), NeighborEmbeddingOptions{});
+  neighbor_embedding(edges.graph(), nullptr, 0, two.data(), NeighborEmbeddingOptions{});
+  CHECK(one == two);
+  CHECK(centroid_gap_over_spread(one, size) > 2.0);
+  // Component labels out of range and bad options are refused.
+  const std::vector<std::int64_t> labels(static_cast<std::size_t>(2 * size), 1);
+  CHECK_THROWS(neighbor_embedding(edges.graph(), labels.data(), 1, one.data(), NeighborEmbeddingOptions{}));
+  NeighborEmbeddingOptions bad;
+  bad.learning_rate = 0.0;
+  CHECK_THROWS(neighbor_embedding(edges.graph(), nullptr, 0, one.data(), bad));
+}
+
 int main() {
   test_two_cliques_separate();
+  test_neighbor_embedding_separates_cliques();
   test_deterministic_and_barnes_hut_close_to_exact();
   test_rejects_malformed_graphs();
   return check::finish();

@@ -4,21 +4,11 @@
 // that caps each step. Deterministic for given inputs and seed, whatever the number of threads.
 #pragma once
 
-#include <netscope/linalg.hpp>
+#include <netscope/graph.hpp>
 
 #include <cstdint>
 
 namespace netscope {
-
-// A graph in compressed sparse row form over n nodes: the neighbours of node i are
-// indices[indptr[i] .. indptr[i + 1]) with the matching weights. Symmetric (j lists i when i
-// lists j) for an undirected graph.
-struct CsrGraph {
-  Index n = 0;
-  const std::int64_t* indptr = nullptr;   // n + 1
-  const std::int64_t* indices = nullptr;  // indptr[n]
-  const double* weights = nullptr;        // indptr[n]
-};
 
 struct ForceLayoutOptions {
   Index n_iter = 500;

@@ -9,16 +9,18 @@ from .. import _core
 from ._validation import as_float_matrix, check_all_finite, check_int
 
 METRICS = ("euclidean", "cosine")
+WEIGHTS = ("fuzzy", "gaussian")
+SYMMETRIZE = (True, False, "mutual")
 # The self-tuning bandwidth of Zelnik-Manor & Perona (NIPS 2004): σ_i is the distance from point i
 # to its 7th nearest neighbour (or its k-th, when k < 7).
 BANDWIDTH_NEIGHBOUR = 7
+# Bisection steps for the fuzzy bandwidths: 2^-40 of the bracket is far below any visible change.
+FUZZY_BISECTION_STEPS = 40
 
 
-SYMMETRIZE = (True, False, "mutual")
-
-
-def knn_graph(X, k: int = 15, *, metric: str = "euclidean", symmetrize=True) -> scipy.sparse.csr_matrix:
-    """Exact k-nearest-neighbour graph of the rows of ``X`` with Gaussian similarity weights.
+def knn_graph(X, k: int = 15, *, metric: str = "euclidean", symmetrize=True,
+              weights: str = "fuzzy") -> scipy.sparse.csr_matrix:
+    """Exact k-nearest-neighbour graph of the rows of ``X`` with similarity weights.
 
     Parameters
     ----------
@@ -26,19 +28,23 @@ def knn_graph(X, k: int = 15, *, metric: str = "euclidean", symmetrize=True) -> 
     k : int — neighbours per point, ``1 <= k < n``; a point is never its own neighbour.
     metric : "euclidean" or "cosine" (Euclidean distance between L2-normalised rows).
     symmetrize : True, "mutual" or False — True keeps an edge when either end lists the other
-        (the union), "mutual" only when both do (the intersection: fewer edges between classes,
-        maps with better-kept neighbourhoods), except that a point left with no edge keeps the
-        one to its nearest neighbour (an isolated point feels only repulsion in a force layout
-        and drifts off, crushing the rest of the map into a corner); False returns the directed
-        kNN relation. Weights are symmetric either way.
+        (the union; fuzzy weights combine as ``w + w' - w w'``, Gaussian ones by their maximum),
+        "mutual" only when both do (the intersection, weight ``min(w, w')``), except that a point
+        left with no edge keeps the one to its nearest neighbour (an isolated point feels only
+        repulsion in a force layout and drifts off); False returns the directed kNN relation.
+    weights : "fuzzy" (default) or "gaussian".
+        "fuzzy" — UMAP's fuzzy simplicial set (McInnes et al. 2018): ``w_ij = exp(-(d_ij - ρ_i) / σ_i)``
+        with ρ_i the distance to the nearest neighbour (so it gets weight 1) and σ_i set by
+        bisection so that each point's weights sum to log2(k). With the default layout it gave the
+        most faithful maps (bench/bench_maps.py).
+        "gaussian" — ``w_ij = exp(-d_ij² / (σ_i σ_j))`` with the self-tuning bandwidth σ_i =
+        distance to the 7th (or k-th, if k < 7) neighbour (Zelnik-Manor & Perona 2004); a point
+        whose bandwidth is 0 (more duplicates than neighbours) takes the smallest positive one.
+        Either way duplicate points are at distance 0 and get weight 1.
 
     Returns
     -------
-    scipy.sparse.csr_matrix (n, n), float64: ``w_ij = exp(-d_ij² / (σ_i σ_j))`` with the
-    per-point adaptive bandwidth σ_i = distance to the 7th (or k-th, if k < 7) neighbour
-    (self-tuning, Zelnik-Manor & Perona 2004). Duplicate points are at distance 0 and get weight
-    1; a point whose bandwidth is 0 (more duplicates than neighbours) takes the smallest positive
-    bandwidth in the data instead.
+    scipy.sparse.csr_matrix (n, n), float64, symmetric unless ``symmetrize=False``.
 
     Cost: O(n² d) in BLAS plus O(n² log k) selection on both cores; memory O(n k).
     """
@@ -51,6 +57,8 @@ def knn_graph(X, k: int = 15, *, metric: str = "euclidean", symmetrize=True) -> 
         raise ValueError(f"symmetrize must be True, False or 'mutual', got {symmetrize!r}")
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {WEIGHTS}, got {weights!r}")
     check_all_finite(X, "X")
     if metric == "cosine":
         norms = np.linalg.norm(X, axis=1, keepdims=True)
@@ -59,22 +67,52 @@ def knn_graph(X, k: int = 15, *, metric: str = "euclidean", symmetrize=True) -> 
                              "cosine distance is undefined for them")
         X = X / norms
     indices, distances = _core.exact_knn(X, k)
-    bandwidth = distances[:, min(k, BANDWIDTH_NEIGHBOUR) - 1].copy()
-    positive = bandwidth[bandwidth > 0]
-    bandwidth[bandwidth <= 0] = positive.min() if positive.size else 1.0
-    weights = np.exp(-(distances**2) / (bandwidth[:, None] * bandwidth[indices]))
+    similarity = fuzzy_weights(distances) if weights == "fuzzy" else gaussian_weights(indices, distances)
     rows = np.repeat(np.arange(n), k)
-    graph = scipy.sparse.csr_matrix((weights.ravel(), (rows, indices.ravel())), shape=(n, n))
+    graph = scipy.sparse.csr_matrix((similarity.ravel(), (rows, indices.ravel())), shape=(n, n))
     if symmetrize is False:
         return graph
     if symmetrize == "mutual":
         combined = graph.minimum(graph.T).tocsr()
         combined.eliminate_zeros()
         isolated = np.flatnonzero(np.diff(combined.indptr) == 0)
-        nearest = scipy.sparse.csr_matrix((weights[isolated, 0], (isolated, indices[isolated, 0])), shape=(n, n))
+        nearest = scipy.sparse.csr_matrix((similarity[isolated, 0], (isolated, indices[isolated, 0])), shape=(n, n))
         combined = combined.maximum(nearest).maximum(nearest.T)
+    elif weights == "fuzzy":
+        transpose = graph.T.tocsr()
+        combined = graph + transpose - graph.multiply(transpose)
     else:
         combined = graph.maximum(graph.T)
     combined = combined.tocsr()
     combined.eliminate_zeros()
     return combined
+
+
+def gaussian_weights(indices: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    """Self-tuning Gaussian similarities of the (n, k) kNN lists, nearest first. O(n k)."""
+    k = distances.shape[1]
+    bandwidth = distances[:, min(k, BANDWIDTH_NEIGHBOUR) - 1].copy()
+    positive = bandwidth[bandwidth > 0]
+    bandwidth[bandwidth <= 0] = positive.min() if positive.size else 1.0
+    return np.exp(-(distances**2) / (bandwidth[:, None] * bandwidth[indices]))
+
+
+def fuzzy_weights(distances: np.ndarray) -> np.ndarray:
+    """UMAP's membership strengths of the (n, k) kNN distances, nearest first: each row's
+    ``exp(-(d - ρ) / σ)`` sums to log2(k); for k <= 2, where no σ reaches that sum, every
+    weight is 1. O(n k) per bisection step, 40 steps."""
+    k = distances.shape[1]
+    excess = np.maximum(distances - distances[:, :1], 0.0)
+    target = np.log2(k)
+    if k == 1 or target <= 1:
+        return np.ones_like(distances)
+    # Σ_j exp(-excess_j / σ) grows with σ from 1 (σ → 0: only the nearest) towards k: bisect
+    # on log σ between bounds that bracket every row.
+    scale = np.maximum(excess.max(axis=1, keepdims=True), 1e-300)
+    low, high = np.log(scale) - 40.0, np.log(scale) + 10.0
+    for _ in range(FUZZY_BISECTION_STEPS):
+        middle = 0.5 * (low + high)
+        too_big = np.exp(-excess / np.exp(middle)).sum(axis=1, keepdims=True) > target
+        high = np.where(too_big, middle, high)
+        low = np.where(too_big, low, middle)
+    return np.exp(-excess / np.exp(0.5 * (low + high)))

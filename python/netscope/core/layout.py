@@ -1,4 +1,5 @@
-"""2-D layouts of graphs: a spectral warm start, then a Fruchterman–Reingold force layout."""
+"""2-D layouts of graphs: a spectral warm start, then forces (neighbour embedding or
+Fruchterman–Reingold), and the packing of disconnected components."""
 
 from __future__ import annotations
 
@@ -86,35 +87,107 @@ def _component_embedding(W: scipy.sparse.csr_matrix, dim: int, seed: int) -> np.
     return vectors * scale[:, None]
 
 
-def force_layout(graph, init=None, *, n_iter: int = 500, theta: float = 1.0, gravity: float = 0.02,
-                 seed: int = 0) -> np.ndarray:
-    """Fruchterman–Reingold layout of an undirected weighted graph, in the C++ core.
+METHODS = ("neighbor_embedding", "fruchterman_reingold")
+# Per method: default iterations and the settings that belong to it (and to it only).
+DEFAULT_ITERATIONS = {"neighbor_embedding": 200, "fruchterman_reingold": 500}
+METHOD_SETTINGS = {"neighbor_embedding": {"learning_rate": 0.25, "negative_samples": 10.0},
+                   "fruchterman_reingold": {"theta": 1.0, "gravity": 0.02}}
+# A fresh neighbour embedding starts from the spectral layout scaled to this half-width (UMAP's).
+SPECTRAL_START_RADIUS = 10.0
 
-    Attraction ``w_ij d²`` along every edge, repulsion ``1/d`` between all pairs (Barnes–Hut
-    quadtree with opening angle ``theta``; ``theta=0`` computes it exactly in O(n²)), a weak
-    ``gravity`` towards the centre, and a linear cooling schedule over ``n_iter`` iterations.
-    ``init`` (n, 2) is the start; None starts from :func:`spectral_layout` (the seed's "spectral
-    warm start, then force-directed"). Deterministic for a given graph, init and seed.
 
-    Returns float64 ``(n, 2)`` positions in units of the ideal edge length.
-    Cost per iteration: O(n log n + nnz) with Barnes–Hut, O(n² + nnz) exact, on both cores.
+def force_layout(graph, init=None, *, method: str = "neighbor_embedding", n_iter: int | None = None,
+                 seed: int = 0, **settings) -> np.ndarray:
+    """2-D layout of an undirected weighted graph by forces, in the C++ core.
+
+    Parameters
+    ----------
+    graph : scipy sparse, dense array or networkx Graph — symmetric, non-negative weights.
+    init : (n, 2) array or None — the start; None starts from :func:`spectral_layout` and packs
+        the connected components side by side afterwards (largest first, rows of similar height),
+        so that no stray component crushes the picture. With ``init`` given, every point starts
+        (and each component stays near) where ``init`` puts it: what a warm start across
+        training snapshots needs.
+    method : "neighbor_embedding" (default) or "fruchterman_reingold".
+        "neighbor_embedding" — UMAP-style forces (Cauchy kernel 1/(1 + d²)): every epoch each edge
+        pulls its ends together with probability proportional to its weight, and each pull comes
+        with ``negative_samples`` repulsions from points of the same component drawn at random;
+        the step starts at ``learning_rate`` and decreases linearly. Kept neighbourhoods best on
+        every benchmark (bench/bench_maps.py). Settings: ``learning_rate=0.25``,
+        ``negative_samples=10``.
+        "fruchterman_reingold" — attraction ``w_ij d²`` along every edge, repulsion ``1/d``
+        between all pairs (Barnes–Hut quadtree with opening angle ``theta``; ``theta=0``: exact
+        O(n²)), a weak ``gravity`` towards the centre, linear cooling. Settings: ``theta=1.0``,
+        ``gravity=0.02``.
+    n_iter : int or None — epochs (iterations); None: 200 for neighbour embedding, 500 for
+        Fruchterman–Reingold.
+    seed : int — the layout is deterministic for a given graph, init and seed, whatever the
+        number of threads.
+
+    Returns float64 ``(n, 2)`` positions.
+    Cost per iteration: neighbour embedding O(nnz · negative_samples), independent of n beyond
+    that; Fruchterman–Reingold O(n log n + nnz) (Barnes–Hut), O(n² + nnz) exact; both cores.
     """
     W = as_csr_graph(graph)
-    n_iter = check_int(n_iter, "n_iter", minimum=0)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    unknown = set(settings) - set(METHOD_SETTINGS[method])
+    if unknown:
+        owners = [m for m in METHODS if set(METHOD_SETTINGS[m]) & unknown]
+        hint = f"it belongs to method={owners[0]!r}" if owners else f"{method!r} takes {sorted(METHOD_SETTINGS[method])}"
+        raise ValueError(f"force_layout got {sorted(unknown)} for method={method!r}: {hint}")
+    options = {**METHOD_SETTINGS[method], **settings}
+    n_iter = DEFAULT_ITERATIONS[method] if n_iter is None else check_int(n_iter, "n_iter", minimum=0)
     seed = check_int(seed, "seed", minimum=0)
-    if not (np.isfinite(theta) and theta >= 0):
-        raise ValueError(f"theta must be >= 0 (0: exact repulsion), got {theta}")
-    if not (np.isfinite(gravity) and gravity >= 0):
-        raise ValueError(f"gravity must be >= 0, got {gravity}")
+    for name, value in options.items():
+        positive = name in ("learning_rate",)
+        if not (np.isfinite(value) and (value > 0 if positive else value >= 0)):
+            raise ValueError(f"{name} must be {'> 0' if positive else '>= 0'}, got {value}")
     n = W.shape[0]
+    n_components, components = scipy.sparse.csgraph.connected_components(W, directed=False)
     if init is None:
         positions = spectral_layout(W, 2, seed=seed)
+        if method == "neighbor_embedding":
+            positions *= SPECTRAL_START_RADIUS / max(np.abs(positions).max(), 1e-300)
     else:
         positions = np.array(init, dtype=np.float64, order="C", copy=True)
         if positions.shape != (n, 2):
             raise ValueError(f"init must have shape ({n}, 2), got {positions.shape}")
         if not np.all(np.isfinite(positions)):
             raise ValueError("init holds NaN or inf")
-    _core.force_layout(W.indptr.astype(np.int64), W.indices.astype(np.int64), W.data, positions,
-                       n_iter, float(theta), float(gravity), seed)
-    return positions
+    indptr, indices = W.indptr.astype(np.int64), W.indices.astype(np.int64)
+    if method == "neighbor_embedding":
+        _core.neighbor_embedding(indptr, indices, W.data, components.astype(np.int64), n_components, positions,
+                                 n_iter, float(options["learning_rate"]), float(options["negative_samples"]), 1.0,
+                                 seed)
+    else:
+        _core.force_layout(indptr, indices, W.data, positions, n_iter, float(options["theta"]),
+                           float(options["gravity"]), seed)
+    return pack_components(positions, components) if init is None and n_components > 1 else positions
+
+
+def pack_components(positions: np.ndarray, components: np.ndarray) -> np.ndarray:
+    """Each connected component's points moved rigidly into shelves: components sorted by size,
+    placed left to right in rows about as wide as the whole picture is tall (the square root of
+    the summed bounding-box areas), with a gap between boxes. Returns a new (n, 2) array.
+    O(n log n)."""
+    n_components = int(components.max()) + 1
+    low = np.full((n_components, 2), np.inf)
+    high = np.full((n_components, 2), -np.inf)
+    np.minimum.at(low, components, positions)
+    np.maximum.at(high, components, positions)
+    sizes = np.bincount(components, minlength=n_components)
+    extent = high - low
+    # A lone point or a collinear component still takes room: a tenth of the largest box's side.
+    gap = 0.1 * extent[np.argmax(sizes)].max() if extent.max() > 0 else 1.0
+    extent = np.maximum(extent, gap) + gap
+    row_width = max(np.sqrt((extent[:, 0] * extent[:, 1]).sum()), extent[:, 0].max())
+    corner = np.zeros((n_components, 2))
+    x = y = row_height = 0.0
+    for c in np.argsort(-sizes, kind="stable"):
+        if x > 0 and x + extent[c, 0] > row_width:
+            x, y, row_height = 0.0, y - row_height, 0.0
+        corner[c] = (x, y - extent[c, 1])
+        x += extent[c, 0]
+        row_height = max(row_height, extent[c, 1])
+    return positions - low[components] + corner[components]

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core._validation import check_int
 from ..core.knn import knn_graph
-from ..core.layout import force_layout, spectral_layout
+from ..core.layout import DEFAULT_ITERATIONS, METHODS, force_layout
 from ..exceptions import check_fitted
 from .fidelity import fidelity, stability
 from .metrics import MapMetrics, class_separation, knn_preservation
@@ -39,11 +39,13 @@ class StructureMap:
     ----------
     k : int — neighbours in the kNN graph of the activations.
     metric : "euclidean" or "cosine".
-    symmetrize : True or "mutual" — how the kNN relation becomes an undirected graph
-        (:func:`netscope.knn_graph`); "mutual" (default) kept neighbourhoods best on the digits
-        (bench/bench_layout.py).
-    n_iter : int — force-layout iterations for the first snapshot (from the spectral layout);
-        later snapshots start from the previous map and take ``n_iter_warm``.
+    symmetrize : True (default) or "mutual" — how the kNN relation becomes an undirected graph
+        (:func:`netscope.knn_graph`).
+    method : "neighbor_embedding" (default) or "fruchterman_reingold" — the forces of
+        :func:`netscope.force_layout`; the default kept neighbourhoods best (bench/bench_maps.py).
+    n_iter : int or None — layout iterations for the first snapshot (from the spectral layout);
+        None: the method's default. Later snapshots start from the previous map and take
+        ``n_iter_warm`` (None: half of that).
     seed : int
 
     Attributes after :meth:`fit`: ``layers_``, ``labels_``, ``snapshot_labels_``,
@@ -53,13 +55,17 @@ class StructureMap:
     ``knn_preservation``.
     """
 
-    def __init__(self, k: int = 15, *, metric: str = "euclidean", symmetrize="mutual", n_iter: int = 500,
-                 n_iter_warm: int = 200, seed: int = 0):
+    def __init__(self, k: int = 15, *, metric: str = "euclidean", symmetrize=True,
+                 method: str = "neighbor_embedding", n_iter: int | None = None, n_iter_warm: int | None = None,
+                 seed: int = 0):
         self.k = check_int(k, "k", minimum=1)
         self.metric = metric
         self.symmetrize = symmetrize
-        self.n_iter = check_int(n_iter, "n_iter", minimum=0)
-        self.n_iter_warm = check_int(n_iter_warm, "n_iter_warm", minimum=0)
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        self.method = method
+        self.n_iter = DEFAULT_ITERATIONS[method] if n_iter is None else check_int(n_iter, "n_iter", minimum=0)
+        self.n_iter_warm = self.n_iter // 2 if n_iter_warm is None else check_int(n_iter_warm, "n_iter_warm", minimum=0)
         self.seed = check_int(seed, "seed", minimum=0)
 
     def fit(self, tracker) -> "StructureMap":
@@ -78,9 +84,10 @@ class StructureMap:
                 graph = knn_graph(activations, min(self.k, len(activations) - 1), metric=self.metric,
                                   symmetrize=self.symmetrize)
                 if previous is None:
-                    positions = force_layout(graph, spectral_layout(graph, seed=self.seed), n_iter=self.n_iter, seed=self.seed)
+                    positions = force_layout(graph, method=self.method, n_iter=self.n_iter, seed=self.seed)
                 else:
-                    positions = force_layout(graph, previous, n_iter=self.n_iter_warm, seed=self.seed)
+                    positions = force_layout(graph, previous, method=self.method, n_iter=self.n_iter_warm,
+                                             seed=self.seed)
                     positions = procrustes_align(positions, previous)
                 n = len(positions)
                 metrics_.setdefault(layer, []).append(MapMetrics(

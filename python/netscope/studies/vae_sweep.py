@@ -98,7 +98,7 @@ def run_vae_study(out_dir, *, betas=DEFAULT_BETAS, latent_dim: int = 8, epochs: 
             z = torch.randn(64, latent_dim, generator=torch.Generator().manual_seed(seed))
             decoded = model.decode(z)
             images = torch.sigmoid(decoded) if likelihood == "bernoulli" else decoded.clamp(0, 1)
-        maps.append(force_layout(knn_graph(means, 15, symmetrize="mutual"), n_iter=200, seed=seed))
+        maps.append(force_layout(knn_graph(means, 15), seed=seed))
         samples.append(images.reshape(8, 8, 8, 8).permute(0, 2, 1, 3).reshape(64, 64).numpy())
     train_seconds = time.perf_counter() - start
     start = time.perf_counter()
