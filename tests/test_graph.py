@@ -4,8 +4,10 @@ import pytest
 import scipy.optimize
 import scipy.sparse
 import scipy.sparse.csgraph
+import scipy.spatial.distance
 
 import netscope
+import netscope.core.knn
 import netscope.core.layout
 
 
@@ -23,6 +25,41 @@ def test_knn_matches_brute_force(rng, dtype):
     expected_indices, expected_distances = brute_force_neighbours(X.astype(float), 8)
     assert np.array_equal(indices, expected_indices)
     np.testing.assert_allclose(distances, expected_distances, rtol=1e-4 if dtype == np.float32 else 1e-10)
+
+
+def test_approximate_knn_probing_every_cell_is_exact(rng):
+    # With every cell noted by every point, the inverted-file search compares all pairs.
+    X = rng.standard_normal((400, 6)).astype(np.float32)
+    indices, distances = netscope._core.approximate_knn(X, 7, 9, 9, 3, 0)
+    expected_indices, expected_distances = brute_force_neighbours(X.astype(float), 7)
+    assert np.array_equal(indices, expected_indices)
+    np.testing.assert_allclose(distances, expected_distances, rtol=1e-4)
+
+
+def test_knn_graph_approximate_finds_most_true_neighbours_whatever_the_threads(rng):
+    centres = rng.standard_normal((12, 20)) * 6
+    X = (centres[rng.integers(12, size=4000)] + rng.standard_normal((4000, 20))).astype(np.float32)
+    before = netscope.get_num_threads()
+    try:
+        netscope.set_num_threads(1)
+        one = netscope.knn_graph(X, 10, symmetrize=False, method="approximate", seed=3)
+        netscope.set_num_threads(2)
+        two = netscope.knn_graph(X, 10, symmetrize=False, method="approximate", seed=3)
+    finally:
+        netscope.set_num_threads(before)
+    assert (one != two).nnz == 0
+    found = one.indices.reshape(4000, 10)
+    true = np.argpartition(scipy.spatial.distance.cdist(X, X) + np.diag(np.full(4000, np.inf)), 10, axis=1)[:, :10]
+    recall = np.mean([len(np.intersect1d(a, b)) / 10 for a, b in zip(found, true)])
+    assert recall > 0.9
+    assert np.all(found != np.arange(4000)[:, None])
+
+
+def test_knn_graph_auto_is_exact_for_small_sets_and_approximate_beyond(rng, monkeypatch):
+    X = rng.standard_normal((300, 5))
+    assert (netscope.knn_graph(X, 5) != netscope.knn_graph(X, 5, method="exact")).nnz == 0
+    monkeypatch.setattr(netscope.core.knn, "EXACT_UP_TO", 100)
+    assert (netscope.knn_graph(X, 5) != netscope.knn_graph(X, 5, method="approximate")).nnz == 0
 
 
 def test_knn_graph_gaussian_weights(rng):
@@ -53,7 +90,7 @@ def test_knn_graph_fuzzy_weights_solve_umaps_equation(rng):
     for i in (0, 17, 55):
         excess = distances[i] - distances[i, 0]
         sigma = scipy.optimize.brentq(lambda s: np.exp(-excess / s).sum() - np.log2(k), 1e-8, 1e3, xtol=1e-14)
-        np.testing.assert_allclose(directed[i, indices[i]].toarray().ravel(), np.exp(-excess / sigma), rtol=1e-8)
+        np.testing.assert_allclose(directed[i, indices[i]].toarray().ravel(), np.exp(-excess / sigma), rtol=1e-6)
         assert directed[i, indices[i, 0]] == 1.0  # the nearest neighbour: full membership
     # Fuzzy union w + w' - w w', symmetric.
     graph = netscope.knn_graph(X, k)
@@ -107,6 +144,8 @@ def test_knn_graph_cosine_and_duplicates(rng):
         (lambda X: netscope.knn_graph(X[:1], 1), ValueError, "at least 2 points"),
         (lambda X: netscope.knn_graph(np.where(X > 1.5, np.nan, X), 3), ValueError, "X holds NaN"),
         (lambda X: netscope.knn_graph(X, 3, metric="manhattan"), ValueError, "metric"),
+        (lambda X: netscope.knn_graph(X, 3, method="fast"), ValueError, "method must be one of"),
+        (lambda X: netscope.knn_graph(X, 3, seed=-1), ValueError, "seed must be >= 0"),
         (lambda X: netscope.knn_graph(np.zeros((4, 2)), 2, metric="cosine"), ValueError, "all-zero rows"),
         (lambda X: netscope.force_layout(np.triu(np.ones((4, 4)), 1)), ValueError, "symmetric"),
         (lambda X: netscope.force_layout(-np.ones((3, 3))), ValueError, "non-negative"),

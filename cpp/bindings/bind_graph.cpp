@@ -1,4 +1,4 @@
-// Structural maps: exact kNN, the Barnes-Hut force layout and the neighbour embedding.
+// Structural maps: exact and approximate kNN, the Barnes-Hut force layout and the neighbour embedding.
 #include "pybind.hpp"
 
 #include <netscope/knn.hpp>
@@ -16,6 +16,19 @@ py::tuple exact_knn_binding(const CArray<T>& points, Index k) {
   {
     py::gil_scoped_release release;
     result = netscope::exact_knn(points.data(), points.shape(0), points.shape(1), k);
+  }
+  return py::make_tuple(py::cast(std::move(result.indices)), py::cast(std::move(result.distances)));
+}
+
+template <class T>
+py::tuple approximate_knn_binding(const CArray<T>& points, Index k, Index cells, Index probes, Index kmeans_iterations,
+                                  std::uint64_t seed) {
+  require_matrix(points, "X");
+  netscope::KnnResult result;
+  {
+    py::gil_scoped_release release;
+    result = netscope::approximate_knn(points.data(), points.shape(0), points.shape(1), k,
+                                       netscope::ApproximateKnnOptions{cells, probes, kmeans_iterations, seed});
   }
   return py::make_tuple(py::cast(std::move(result.indices)), py::cast(std::move(result.distances)));
 }
@@ -62,6 +75,10 @@ void neighbor_embedding_binding(const CArray<std::int64_t>& indptr, const CArray
 void bind_graph(py::module_& m) {
   m.def("exact_knn", &exact_knn_binding<double>, py::arg("X"), py::arg("k"));
   m.def("exact_knn", &exact_knn_binding<float>, py::arg("X"), py::arg("k"));
+  m.def("approximate_knn", &approximate_knn_binding<double>, py::arg("X"), py::arg("k"), py::arg("cells"),
+        py::arg("probes"), py::arg("kmeans_iterations"), py::arg("seed"));
+  m.def("approximate_knn", &approximate_knn_binding<float>, py::arg("X"), py::arg("k"), py::arg("cells"),
+        py::arg("probes"), py::arg("kmeans_iterations"), py::arg("seed"));
   m.def("force_layout", &force_layout_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"),
         py::arg("positions"), py::arg("n_iter"), py::arg("theta"), py::arg("gravity"), py::arg("seed"));
   m.def("neighbor_embedding", &neighbor_embedding_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"),

@@ -106,6 +106,8 @@ void neighbor_embedding(const CsrGraph& graph, const std::int64_t* components, I
     xy[c] += 1e-4f * extent * (static_cast<float>(bits >> 40) / static_cast<float>(1 << 24) - 0.5f);
   }
   std::vector<float> next(xy.size());
+  // One component: the pool is every node in order, and a draw is its own index.
+  const bool whole_graph = groups.offsets.size() == 2;
   const std::uint64_t stream = splitmix64(options.seed);
   for (Index epoch = 0; epoch < options.n_epochs; ++epoch) {
     const double step = options.learning_rate * (1.0 - static_cast<double>(epoch) / static_cast<double>(options.n_epochs));
@@ -149,7 +151,8 @@ void neighbor_embedding(const CsrGraph& graph, const std::int64_t* components, I
           draw_state += 0x9E3779B97F4A7C15ULL;
           // Lemire's multiply-shift maps 32 random bits onto the pool without a division.
           const std::uint64_t slot = ((splitmix64(draw_state) >> 32) * pool_size) >> 32;
-          const auto k = static_cast<std::size_t>(groups.members[static_cast<std::size_t>(pool_begin) + slot]);
+          const auto k = whole_graph ? static_cast<std::size_t>(slot)
+                                     : static_cast<std::size_t>(groups.members[static_cast<std::size_t>(pool_begin) + slot]);
           rx[p] = xi - xy[2 * k];
           ry[p] = yi - xy[2 * k + 1];
         }

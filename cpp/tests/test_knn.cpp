@@ -46,8 +46,31 @@ static void test_duplicates_and_bounds() {
   CHECK_THROWS(exact_knn(points.data(), 1, 2, 1));
 }
 
+static void test_approximate_recall_and_determinism() {
+  // Twelve well-spread clusters in 16 dimensions; the search must find most true neighbours.
+  const Index n = 3000, d = 16, k = 10;
+  const RowMajor centres = RowMajor::Random(12, d) * 8.0;
+  RowMajor points = RowMajor::Random(n, d);
+  for (Index i = 0; i < n; ++i) points.row(i) += centres.row(i % 12);
+  const KnnResult exact = exact_knn(points.data(), n, d, k);
+  const KnnResult approximate = approximate_knn(points.data(), n, d, k, ApproximateKnnOptions{});
+  const KnnResult again = approximate_knn(points.data(), n, d, k, ApproximateKnnOptions{});
+  CHECK(approximate.indices == again.indices);
+  Index found = 0;
+  for (Index i = 0; i < n; ++i) {
+    for (Index j = 0; j < k; ++j) {
+      CHECK(approximate.indices(i, j) != i);
+      for (Index l = 0; l < k; ++l) found += approximate.indices(i, j) == exact.indices(i, l);
+    }
+  }
+  CHECK(static_cast<double>(found) / static_cast<double>(n * k) > 0.9);
+  CHECK_THROWS(approximate_knn(points.data(), n, d, n, ApproximateKnnOptions{}));
+  CHECK_THROWS(approximate_knn(points.data(), n, d, k, ApproximateKnnOptions{0, 0, 5, 0}));
+}
+
 int main() {
   test_matches_brute_force();
+  test_approximate_recall_and_determinism();
   test_duplicates_and_bounds();
   return check::finish();
 }

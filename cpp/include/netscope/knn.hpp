@@ -1,7 +1,14 @@
-// Exact k-nearest neighbours by blocked distance computation: squared Euclidean distances of a
-// block of queries to every point come from one GEMM (|x|^2 + |y|^2 - 2 x.y), then each query
-// keeps its k smallest in a bounded max-heap. Both cores: BLAS for the products, the core's
-// threads for the selection.
+// k-nearest neighbours of every point of a set, exact or approximate.
+//
+// Exact: squared Euclidean distances of a block of queries to every point come from one GEMM
+// (|x|^2 + |y|^2 - 2 x.y), then each query keeps its k smallest in a bounded max-heap. Both
+// cores: BLAS for the products, the core's threads for the selection.
+//
+// Approximate: an inverted-file search (as in FAISS's IVF-Flat, Jegou et al. 2011). k-means
+// (Lloyd, on a sample) cuts space into cells; every point is filed in its nearest cell and notes
+// its `probes` nearest cells; the points of one cell are then compared, by one small GEMM, with
+// every point filed in any cell that one of them noted. A true neighbour is missed only when it
+// lies outside all `probes` cells nearest to the query.
 #pragma once
 
 #include <netscope/linalg.hpp>
@@ -21,5 +28,20 @@ struct KnnResult {
 // memory O(n k + n b) with query blocks of b rows.
 template <class T>
 KnnResult exact_knn(const T* points, Index n, Index d, Index k);
+
+struct ApproximateKnnOptions {
+  Index cells = 0;           // k-means cells; 0: 3 sqrt(n)
+  Index probes = 3;          // cells each point notes, its nearest ones
+  Index kmeans_iterations = 5;
+  std::uint64_t seed = 0;
+};
+
+// The k (approximately) nearest other points of every row of `points`, as exact_knn returns them
+// (nearest first, never the point itself), deterministic for a seed whatever the number of
+// threads. Throws std::invalid_argument unless 1 <= k < n and options are positive. Time
+// O(n C d) to file the points in C cells plus O(n m d) to compare each with the m points of the
+// cells its cell-mates noted (m ~ probes-to-10 probes times n / C); memory O(n (k + probes) + C d).
+template <class T>
+KnnResult approximate_knn(const T* points, Index n, Index d, Index k, const ApproximateKnnOptions& options);
 
 }  // namespace netscope
