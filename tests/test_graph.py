@@ -30,7 +30,7 @@ def test_knn_matches_brute_force(rng, dtype):
 def test_approximate_knn_probing_every_cell_is_exact(rng):
     # With every cell noted by every point, the inverted-file search compares all pairs.
     X = rng.standard_normal((400, 6)).astype(np.float32)
-    indices, distances = netscope._core.approximate_knn(X, 7, 9, 9, 3, 0)
+    indices, distances = netscope._core.approximate_knn(X, 7, 9, 9, 3, 400, 0)
     expected_indices, expected_distances = brute_force_neighbours(X.astype(float), 7)
     assert np.array_equal(indices, expected_indices)
     np.testing.assert_allclose(distances, expected_distances, rtol=1e-4)

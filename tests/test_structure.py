@@ -160,3 +160,32 @@ def test_cli_structure_writes_figures_animation_and_metrics(tmp_path):
     assert Image.open(tmp_path / "animation_act1.gif").n_frames >= 3  # at least one frame per snapshot
     graph = nx.read_graphml(tmp_path / "map_act3.graphml")
     assert graph.number_of_nodes() == metrics["dataset"]["probe"] == 360
+
+
+def test_cli_structure_compare_draws_umap_and_tsne_beside_netscope(tmp_path, capsys):
+    from netscope.cli import main
+
+    assert main(["structure", "--out", str(tmp_path), "--epochs", "1", "--compare", "umap,tsne"]) == 0
+    assert_drawn(tmp_path / "compare.png")
+    compared = json.loads((tmp_path / "metrics.json").read_text())["compare"]
+    assert set(compared) == {"act1", "act2", "act3"}
+    for runs in compared.values():
+        assert [run["method"] for run in runs] == ["netscope", "umap", "tsne"]
+        for run in runs:
+            assert run["seconds"] > 0 and 0.8 < run["trustworthiness"] <= 1 and 0 < run["knn_preservation"] <= 1
+    assert "umap" in capsys.readouterr().out
+
+
+def test_compare_refuses_unknown_and_missing_methods(tmp_path, monkeypatch, capsys):
+    from netscope.cli import main
+    from netscope.structure import compare
+
+    with pytest.raises(ValueError, match=r"unknown reference method\(s\) \['pca'\]"):
+        compare.compare_maps(np.zeros((10, 2)), ["pca"])
+    assert main(["structure", "--out", str(tmp_path), "--compare", "umap,pca"]) == 2
+    assert "--compare: unknown reference method(s) ['pca']" in capsys.readouterr().err
+    real_find_spec = compare.importlib.util.find_spec
+    monkeypatch.setattr(compare.importlib.util, "find_spec",
+                        lambda name: None if name == "openTSNE" else real_find_spec(name))
+    with pytest.raises(ValueError, match=r"comparing needs openTSNE: pip install \"netscope\[compare\]\""):
+        compare.check_references(["umap", "tsne"])

@@ -22,13 +22,13 @@ py::tuple exact_knn_binding(const CArray<T>& points, Index k) {
 
 template <class T>
 py::tuple approximate_knn_binding(const CArray<T>& points, Index k, Index cells, Index probes, Index kmeans_iterations,
-                                  std::uint64_t seed) {
+                                  Index max_candidates, std::uint64_t seed) {
   require_matrix(points, "X");
   netscope::KnnResult result;
   {
     py::gil_scoped_release release;
     result = netscope::approximate_knn(points.data(), points.shape(0), points.shape(1), k,
-                                       netscope::ApproximateKnnOptions{cells, probes, kmeans_iterations, seed});
+                                       netscope::ApproximateKnnOptions{cells, probes, kmeans_iterations, max_candidates, seed});
   }
   return py::make_tuple(py::cast(std::move(result.indices)), py::cast(std::move(result.distances)));
 }
@@ -61,7 +61,7 @@ void force_layout_binding(const CArray<std::int64_t>& indptr, const CArray<std::
 void neighbor_embedding_binding(const CArray<std::int64_t>& indptr, const CArray<std::int64_t>& indices,
                                 const CArray<double>& weights, const CArray<std::int64_t>& components,
                                 Index n_components, CArray<double>& positions, Index n_epochs, double learning_rate,
-                                double negative_samples, double a, std::uint64_t seed) {
+                                Index negative_samples, double a, std::uint64_t seed) {
   const netscope::CsrGraph graph = csr_graph(indptr, indices, weights, positions);
   if (components.size() != graph.n) throw std::invalid_argument("components must hold one label per node");
   double* data = positions.mutable_data();
@@ -76,9 +76,9 @@ void bind_graph(py::module_& m) {
   m.def("exact_knn", &exact_knn_binding<double>, py::arg("X"), py::arg("k"));
   m.def("exact_knn", &exact_knn_binding<float>, py::arg("X"), py::arg("k"));
   m.def("approximate_knn", &approximate_knn_binding<double>, py::arg("X"), py::arg("k"), py::arg("cells"),
-        py::arg("probes"), py::arg("kmeans_iterations"), py::arg("seed"));
+        py::arg("probes"), py::arg("kmeans_iterations"), py::arg("max_candidates"), py::arg("seed"));
   m.def("approximate_knn", &approximate_knn_binding<float>, py::arg("X"), py::arg("k"), py::arg("cells"),
-        py::arg("probes"), py::arg("kmeans_iterations"), py::arg("seed"));
+        py::arg("probes"), py::arg("kmeans_iterations"), py::arg("max_candidates"), py::arg("seed"));
   m.def("force_layout", &force_layout_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"),
         py::arg("positions"), py::arg("n_iter"), py::arg("theta"), py::arg("gravity"), py::arg("seed"));
   m.def("neighbor_embedding", &neighbor_embedding_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"),

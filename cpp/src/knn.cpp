@@ -177,12 +177,15 @@ KnnResult exact_knn(const T* points, Index n, Index d, Index k) {
 template <class T>
 KnnResult approximate_knn(const T* points, Index n, Index d, Index k, const ApproximateKnnOptions& options) {
   check_k(n, k);
-  if (options.cells < 0 || options.probes < 1 || options.kmeans_iterations < 0) {
-    throw std::invalid_argument("cells must be >= 0 (0: automatic), probes >= 1 and kmeans_iterations >= 0");
+  if (options.cells < 0 || options.probes < 1 || options.kmeans_iterations < 0 || options.max_candidates < 0) {
+    throw std::invalid_argument(
+        "cells and max_candidates must be >= 0 (0: automatic), probes >= 1 and kmeans_iterations >= 0");
   }
   const Index cells = std::min(n, options.cells > 0 ? options.cells
                                                     : static_cast<Index>(std::ceil(3.0 * std::sqrt(static_cast<double>(n)))));
   const Index probes = std::min(options.probes, cells);
+  const std::int64_t budget = options.max_candidates > 0 ? options.max_candidates
+                                                         : static_cast<std::int64_t>(std::ceil(15.0 * std::sqrt(static_cast<double>(n))));
   const Vector<T> norms = squared_norms(points, n, d);
   const Matrix<T> centroids = kmeans_centroids(points, n, d, cells, options.kmeans_iterations, options.seed);
   const std::vector<std::int64_t> noted = nearest_centroids(points, n, d, centroids, probes);
@@ -202,6 +205,7 @@ KnnResult approximate_knn(const T* points, Index n, Index d, Index k, const Appr
   result.distances.resize(n, k);
   parallel_for(0, cells, 8, [&](Index first, Index last) {
     std::vector<Index> marked(static_cast<std::size_t>(cells), -1);  // the last cell that noted each cell
+    std::vector<Index> votes(static_cast<std::size_t>(cells), 0);    // and how many of its queries did
     std::vector<Index> searched;
     std::vector<std::int64_t> candidates;
     std::vector<Candidate> heap;
@@ -210,17 +214,31 @@ KnnResult approximate_knn(const T* points, Index n, Index d, Index k, const Appr
       const Index queries = cell_size(c);
       if (queries == 0) continue;
       const std::int64_t* own = members.data() + offsets[static_cast<std::size_t>(c)];
+      // Every cell a query of this one noted, most-noted first (its own cell leads: all its
+      // queries noted it), taken while the candidates stay within the budget.
       searched.clear();
-      std::int64_t total = 0;
       for (Index q = 0; q < queries; ++q) {
         for (Index p = 0; p < probes; ++p) {
           const auto cell = static_cast<Index>(noted[static_cast<std::size_t>(own[q] * probes + p)]);
-          if (marked[static_cast<std::size_t>(cell)] == c) continue;
-          marked[static_cast<std::size_t>(cell)] = c;
-          searched.push_back(cell);
-          total += cell_size(cell);
+          if (marked[static_cast<std::size_t>(cell)] != c) {
+            marked[static_cast<std::size_t>(cell)] = c;
+            votes[static_cast<std::size_t>(cell)] = 0;
+            searched.push_back(cell);
+          }
+          ++votes[static_cast<std::size_t>(cell)];
         }
       }
+      std::sort(searched.begin(), searched.end(), [&](Index a, Index b) {
+        return votes[static_cast<std::size_t>(a)] != votes[static_cast<std::size_t>(b)]
+                   ? votes[static_cast<std::size_t>(a)] > votes[static_cast<std::size_t>(b)]
+                   : a < b;
+      });
+      std::int64_t total = 0;
+      std::size_t kept = 0;
+      while (kept < searched.size() && (kept == 0 || total + cell_size(searched[kept]) <= budget)) {
+        total += cell_size(searched[kept++]);
+      }
+      searched.resize(kept);
       if (total < k + 1) {  // too few points in reach: widen to the cells nearest this one
         std::vector<std::pair<T, Index>> by_distance;
         for (Index other = 0; other < cells; ++other) {

@@ -65,7 +65,7 @@ static void test_approximate_recall_and_determinism() {
   }
   CHECK(static_cast<double>(found) / static_cast<double>(n * k) > 0.9);
   CHECK_THROWS(approximate_knn(points.data(), n, d, n, ApproximateKnnOptions{}));
-  CHECK_THROWS(approximate_knn(points.data(), n, d, k, ApproximateKnnOptions{0, 0, 5, 0}));
+  CHECK_THROWS(approximate_knn(points.data(), n, d, k, ApproximateKnnOptions{0, 0, 5, 0, 0}));
 }
 
 int main() {

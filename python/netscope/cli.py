@@ -104,8 +104,13 @@ def _structure(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
+    from .structure.compare import check_references
     from .studies.structure import run_checkpoint_maps, run_structure_study
 
+    try:
+        compare = check_references([] if args.compare is None else [m for m in args.compare.split(",") if m])
+    except ValueError as error:
+        raise ValueError(f"--compare: {error}") from None
     user_flags = {"--checkpoints": args.checkpoints, "--probe": args.probe}
     if args.model is not None:
         from .nn import user_code
@@ -119,7 +124,8 @@ def _structure(args) -> int:
             args.out, model, files, user_code.load_data(args.probe, "--probe"),
             layers=None if args.layers is None else args.layers.split(","),
             loss_fn=None if args.loss is None else user_code.load_loss(args.loss), batch_size=args.batch_size,
-            k=args.k, seed=args.seed, description={"class": type(model).__name__, "factory": args.model})
+            k=args.k, seed=args.seed, description={"class": type(model).__name__, "factory": args.model},
+            compare=compare)
         print(f"{type(model).__name__} from {args.model}: {len(files)} checkpoints "
               f"({files[0].name} .. {files[-1].name}), {metrics['dataset']['probe']} probe examples")
     else:
@@ -128,7 +134,7 @@ def _structure(args) -> int:
         if given:
             raise ValueError(f"{', '.join(given)} go with --model (the built-in study trains its own MLP)")
         metrics = run_structure_study(args.out, epochs=args.epochs, activation=args.activation, k=args.k,
-                                      seed=args.seed)
+                                      seed=args.seed, compare=compare)
         final = metrics["accuracy"][-1]
         print(f"MLP {'-'.join(map(str, metrics['model']['sizes']))} on the digits: {args.epochs} epochs, "
               f"train accuracy {final['train']:.3f}, probe accuracy {final['probe']:.3f}")
@@ -137,6 +143,10 @@ def _structure(args) -> int:
         print(f"  {layer:>6}: {entry['activation_ratio_first']:.2f} -> {entry['activation_ratio_last']:.2f} | "
               f"{entry['layout_ratio_first']:.2f} -> {entry['layout_ratio_last']:.2f}, "
               f"rank trend {entry['activation_ratio_trend']:+.2f}; claim {'holds' if entry['holds'] else 'does not hold'}")
+    for layer, runs in metrics.get("compare", {}).items():
+        print(f"  {layer:>6}, last snapshot: " + "; ".join(
+            f"{run['method']} {run['seconds']:.2f} s, trustworthiness {run['trustworthiness']:.3f}, "
+            f"kNN preservation {run['knn_preservation']:.3f}" for run in runs))
     print("timings (s): " + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in metrics["timings_s"].items()))
     print(f"wrote figures, animations, GraphML maps and metrics.json to {args.out}")
     return 0
@@ -250,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="probe examples per forward pass (default: %(default)s)")
     structure.add_argument("--device", help="move the --model network there (e.g. cuda); default: where the "
                                             "factory put it")
+    structure.add_argument("--compare", metavar="umap,tsne",
+                           help="also draw the last snapshot with UMAP and/or t-SNE (openTSNE), with their time and "
+                                "fidelity beside netscope's (compare.png); needs pip install \"netscope[compare]\"")
     structure.set_defaults(run=_structure)
 
     vae = commands.add_parser("vae", help="β-VAE sweep on the digits: posterior collapse and PCA-like decoders")

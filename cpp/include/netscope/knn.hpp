@@ -7,8 +7,8 @@
 // Approximate: an inverted-file search (as in FAISS's IVF-Flat, Jegou et al. 2011). k-means
 // (Lloyd, on a sample) cuts space into cells; every point is filed in its nearest cell and notes
 // its `probes` nearest cells; the points of one cell are then compared, by one small GEMM, with
-// every point filed in any cell that one of them noted. A true neighbour is missed only when it
-// lies outside all `probes` cells nearest to the query.
+// the points filed in the cells they noted, most-noted cells first, up to a budget of candidates
+// per cell. A true neighbour is missed when it lies outside the cells searched.
 #pragma once
 
 #include <netscope/linalg.hpp>
@@ -33,14 +33,15 @@ struct ApproximateKnnOptions {
   Index cells = 0;           // k-means cells; 0: 3 sqrt(n)
   Index probes = 3;          // cells each point notes, its nearest ones
   Index kmeans_iterations = 5;
+  Index max_candidates = 0;  // candidates per cell's search; 0: 15 sqrt(n)
   std::uint64_t seed = 0;
 };
 
 // The k (approximately) nearest other points of every row of `points`, as exact_knn returns them
 // (nearest first, never the point itself), deterministic for a seed whatever the number of
 // threads. Throws std::invalid_argument unless 1 <= k < n and options are positive. Time
-// O(n C d) to file the points in C cells plus O(n m d) to compare each with the m points of the
-// cells its cell-mates noted (m ~ probes-to-10 probes times n / C); memory O(n (k + probes) + C d).
+// O(n C d) to file the points in C cells plus O(n m d) to compare each with the m <= max_candidates
+// points of the cells searched for its cell; memory O(n (k + probes) + C d + m d) per thread.
 template <class T>
 KnnResult approximate_knn(const T* points, Index n, Index d, Index k, const ApproximateKnnOptions& options);
 

@@ -18,9 +18,9 @@
 namespace netscope {
 
 struct NeighborEmbeddingOptions {
-  Index n_epochs = 500;
-  double learning_rate = 1.0;    // step at the first epoch, decreasing linearly to 0
-  double negative_samples = 5;   // repulsive samples per sampled edge
+  Index n_epochs = 200;
+  double learning_rate = 0.25;   // step at the first epoch, decreasing linearly to 0
+  Index negative_samples = 10;   // repulsive samples per sampled edge
   double a = 1.0;                // kernel 1 / (1 + a d^2): a > 1 draws tighter clusters
   std::uint64_t seed = 0;
 };

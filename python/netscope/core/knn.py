@@ -90,7 +90,7 @@ def knn_graph(X, k: int = 15, *, metric: str = "euclidean", symmetrize=True, wei
     if method == "exact" or (method == "auto" and n <= EXACT_UP_TO):
         indices, distances = _core.exact_knn(X, k)
     else:
-        indices, distances = _core.approximate_knn(X, k, 0, APPROXIMATE_PROBES, KMEANS_ITERATIONS, seed)
+        indices, distances = _core.approximate_knn(X, k, 0, APPROXIMATE_PROBES, KMEANS_ITERATIONS, 0, seed)
     similarity = fuzzy_weights(distances) if weights == "fuzzy" else gaussian_weights(indices, distances)
     rows = np.repeat(np.arange(n), k)
     graph = scipy.sparse.csr_matrix((similarity.ravel(), (rows, indices.ravel())), shape=(n, n))

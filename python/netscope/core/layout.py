@@ -90,7 +90,7 @@ def _component_embedding(W: scipy.sparse.csr_matrix, dim: int, seed: int) -> np.
 METHODS = ("neighbor_embedding", "fruchterman_reingold")
 # Per method: default iterations and the settings that belong to it (and to it only).
 DEFAULT_ITERATIONS = {"neighbor_embedding": 200, "fruchterman_reingold": 500}
-METHOD_SETTINGS = {"neighbor_embedding": {"learning_rate": 0.25, "negative_samples": 10.0},
+METHOD_SETTINGS = {"neighbor_embedding": {"learning_rate": 0.25, "negative_samples": 10},
                    "fruchterman_reingold": {"theta": 1.0, "gravity": 0.02}}
 # A fresh neighbour embedding starts from the spectral layout scaled to this half-width (UMAP's).
 SPECTRAL_START_RADIUS = 10.0
@@ -144,9 +144,10 @@ def force_layout(graph, init=None, *, method: str = "neighbor_embedding", n_iter
     n_iter = DEFAULT_ITERATIONS[method] if n_iter is None else check_int(n_iter, "n_iter", minimum=0)
     seed = check_int(seed, "seed", minimum=0)
     for name, value in options.items():
-        positive = name in ("learning_rate",)
-        if not (np.isfinite(value) and (value > 0 if positive else value >= 0)):
-            raise ValueError(f"{name} must be {'> 0' if positive else '>= 0'}, got {value}")
+        if name == "negative_samples":
+            options[name] = check_int(value, name, minimum=0)
+        elif not (np.isfinite(value) and (value > 0 if name == "learning_rate" else value >= 0)):
+            raise ValueError(f"{name} must be {'> 0' if name == 'learning_rate' else '>= 0'}, got {value}")
     n = W.shape[0]
     n_components, components = scipy.sparse.csgraph.connected_components(W, directed=False)
     if init is None:
@@ -162,7 +163,7 @@ def force_layout(graph, init=None, *, method: str = "neighbor_embedding", n_iter
     indptr, indices = W.indptr.astype(np.int64), W.indices.astype(np.int64)
     if method == "neighbor_embedding":
         _core.neighbor_embedding(indptr, indices, W.data, components.astype(np.int64), n_components, positions,
-                                 n_iter, float(options["learning_rate"]), float(options["negative_samples"]), 1.0,
+                                 n_iter, float(options["learning_rate"]), options["negative_samples"], 1.0,
                                  seed)
     else:
         _core.force_layout(indptr, indices, W.data, positions, n_iter, float(options["theta"]),

@@ -44,6 +44,24 @@ def plot_small_multiples(structure_map):
     return fig
 
 
+def plot_comparison(compared: dict, labels):
+    """Rows: layers; columns: netscope and each reference method (``compared[layer]`` is a list
+    of :class:`netscope.structure.compare.ComparedMap`), titled with seconds and fidelity."""
+    layers = list(compared)
+    columns = len(compared[layers[0]])
+    fig, axes = plt.subplots(len(layers), columns, figsize=(3.2 * columns, 3.2 * len(layers)), squeeze=False)
+    names = {"netscope": "netscope", "umap": "UMAP", "tsne": "t-SNE (openTSNE)"}
+    for row, layer in enumerate(layers):
+        for column, result in enumerate(compared[layer]):
+            ax = axes[row, column]
+            _scatter(ax, result.positions, labels, sizes=4)
+            ax.set_title(f"{layer}: {names[result.method]}, {result.seconds:.2f} s\n"
+                         f"trust. {result.fidelity.trustworthiness:.3f}, "
+                         f"kNN pres. {result.fidelity.knn_preservation:.3f}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def animate_layer(structure_map, layer: str, path, *, fps: int = 2):
     """Write a GIF (Pillow) of ``layer``'s map over the snapshots to ``path``; returns the path."""
     from matplotlib.animation import FuncAnimation, PillowWriter

@@ -15,6 +15,7 @@ from ..core.layout import force_layout
 from ..nn.activations import ActivationTracker
 from ..nn.user_code import load_weights
 from ..plotting import structure as structure_plots
+from ..structure.compare import check_references, compare_maps
 from ..structure.maps import StructureMap
 from ..structure.neuron_sample import neuron_sample_graph
 from .models import digits, mlp_from_sizes
@@ -40,9 +41,12 @@ def _trend(values) -> float:
 
 
 def run_structure_study(out_dir, *, epochs: int = 30, snapshots=DEFAULT_SNAPSHOTS, sizes=DEFAULT_SIZES,
-                        activation: str = "relu", k: int = 15, seed: int = 0, progress: bool = True) -> dict:
+                        activation: str = "relu", k: int = 15, seed: int = 0, compare=(),
+                        progress: bool = True) -> dict:
     """Train an MLP on the digits, map every hidden layer at each snapshot epoch, write figures,
-    GIFs and ``metrics.json`` to ``out_dir``; return the metrics."""
+    GIFs and ``metrics.json`` to ``out_dir``; return the metrics. ``compare`` ("umap", "tsne"):
+    also draw the last snapshot with those methods (``compare.png``)."""
+    compare = check_references(compare)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     snapshots = sorted({int(s) for s in snapshots if 0 <= int(s) <= epochs} | {epochs})
@@ -69,15 +73,17 @@ def run_structure_study(out_dir, *, epochs: int = 30, snapshots=DEFAULT_SNAPSHOT
     timings["training_and_tracking"] = time.perf_counter() - start
     described = {"dataset": {"name": "sklearn load_digits", "train": len(x_train), "probe": len(x_probe)},
                  "model": {"sizes": list(sizes), "activation": activation}, "accuracy": accuracy}
-    return write_maps(out_dir, tracker, described, timings, k=k, seed=seed)
+    return write_maps(out_dir, tracker, described, timings, k=k, seed=seed, compare=compare)
 
 
 def run_checkpoint_maps(out_dir, model: torch.nn.Module, checkpoints, probe, *, layers=None, loss_fn=None,
-                        batch_size: int = 256, k: int = 15, seed: int = 0, description=None,
+                        batch_size: int = 256, k: int = 15, seed: int = 0, description=None, compare=(),
                         progress: bool = True) -> dict:
     """The maps of a training run the user saved: one snapshot per file of ``checkpoints`` (in the
     order given), each loaded into ``model`` and run on ``probe`` (a pair (inputs, labels) or a
-    DataLoader); figures, GIFs, GraphML maps and ``metrics.json`` go to ``out_dir``."""
+    DataLoader); figures, GIFs, GraphML maps and ``metrics.json`` go to ``out_dir``; ``compare`` as
+    in :func:`run_structure_study`."""
+    compare = check_references(compare)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tracker = ActivationTracker(model, probe, layers=layers, loss_fn=loss_fn, batch_size=batch_size)
@@ -88,13 +94,15 @@ def run_checkpoint_maps(out_dir, model: torch.nn.Module, checkpoints, probe, *, 
     timings = {"tracking": time.perf_counter() - start}
     described = {"dataset": {"probe": len(tracker.labels)}, "model": description or {"class": type(model).__name__},
                  "checkpoints": [str(path) for path in checkpoints]}
-    return write_maps(out_dir, tracker, described, timings, k=k, seed=seed)
+    return write_maps(out_dir, tracker, described, timings, k=k, seed=seed, compare=compare)
 
 
 def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timings: dict, *, k: int,
-               seed: int) -> dict:
+               seed: int, compare=()) -> dict:
     """Map every (layer, snapshot) the tracker holds; write figures, GIFs, GraphML and
-    ``metrics.json`` (``described`` merged in); return the metrics."""
+    ``metrics.json`` (``described`` merged in); with ``compare``, also the last snapshot of every
+    layer drawn by netscope and those methods side by side (``compare.png``, ``metrics["compare"]``);
+    return the metrics."""
     start = time.perf_counter()
     maps = StructureMap(k=k, seed=seed).fit(tracker)
     timings["maps"] = time.perf_counter() - start
@@ -123,6 +131,16 @@ def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timin
         maps.write_graphml(out_dir / f"map_{layer}.graphml", layer)
     timings["figures"] = time.perf_counter() - start
 
+    compared = {}
+    if compare:
+        start = time.perf_counter()
+        compared = {layer: compare_maps(tracker.snapshots[-1]["activations"][layer], compare, k=k, seed=seed)
+                    for layer in maps.layers_}
+        figure = structure_plots.plot_comparison(compared, maps.labels_)
+        figure.savefig(out_dir / "compare.png", dpi=110)
+        figure.clf()
+        timings["compare"] = time.perf_counter() - start
+
     claim = {}
     for layer in maps.layers_:
         series = maps.metrics_[layer]
@@ -144,5 +162,8 @@ def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timin
         "claim_inter_grows_intra_shrinks": claim,
         "timings_s": timings,
     }
+    if compared:
+        metrics["compare"] = {layer: [{"method": c.method, "seconds": c.seconds, **c.fidelity.to_dict()} for c in runs]
+                              for layer, runs in compared.items()}
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     return metrics
