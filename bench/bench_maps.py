@@ -12,7 +12,8 @@ the call added, and each time over netscope's.
 
 Nearest neighbours (``knn.json``): the k = 15 graph of 100 000 × 50 blobs (30 centres, std 4) and
 of 100 000 hidden activations of a trained MLP (128 dims): netscope exact and approximate,
-pynndescent and hnswlib; recall against the exact neighbours of 2 000 query points.
+pynndescent and hnswlib; recall against the exact neighbours of 2 000 query points. netscope's
+time includes its similarity weights.
 
 Scale (``maps_scale.json``): netscope's whole pipeline at its defaults on blobs of 10 000, 100 000
 and (``--million``) 1 000 000 points, UMAP beside it up to 100 000 (``--umap-million``: also 1 M).
@@ -211,7 +212,8 @@ def knn_rows(name, X):
         return graph.indices.reshape(len(X), K)
 
     candidates = {
-        "netscope knn_graph, exact": lambda: directed(netscope.knn_graph(X, K, symmetrize=False)),
+        "netscope knn_graph (default: approximate)": lambda: directed(netscope.knn_graph(X, K, symmetrize=False)),
+        "netscope knn_graph, exact": lambda: directed(netscope.knn_graph(X, K, symmetrize=False, method="exact")),
         "pynndescent 0.7 (defaults, parallel)": lambda: pynndescent.NNDescent(X, n_neighbors=K + 1).neighbor_graph[0][:, 1:],
         "hnswlib 0.8 (M=16, ef_construction=200, ef=50)": hnsw,
     }

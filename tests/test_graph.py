@@ -90,7 +90,7 @@ def test_knn_graph_fuzzy_weights_solve_umaps_equation(rng):
     for i in (0, 17, 55):
         excess = distances[i] - distances[i, 0]
         sigma = scipy.optimize.brentq(lambda s: np.exp(-excess / s).sum() - np.log2(k), 1e-8, 1e3, xtol=1e-14)
-        np.testing.assert_allclose(directed[i, indices[i]].toarray().ravel(), np.exp(-excess / sigma), rtol=1e-6)
+        np.testing.assert_allclose(directed[i, indices[i]].toarray().ravel(), np.exp(-excess / sigma), rtol=1e-4)
         assert directed[i, indices[i, 0]] == 1.0  # the nearest neighbour: full membership
     # Fuzzy union w + w' - w w', symmetric.
     graph = netscope.knn_graph(X, k)

@@ -33,6 +33,20 @@ py::tuple approximate_knn_binding(const CArray<T>& points, Index k, Index cells,
   return py::make_tuple(py::cast(std::move(result.indices)), py::cast(std::move(result.distances)));
 }
 
+// UMAP's membership strengths of the (n, k) kNN distances, as a new (n, k) array.
+py::array_t<double> fuzzy_memberships_binding(const CArray<double>& distances) {
+  require_matrix(distances, "distances");
+  const Index n = distances.shape(0), k = distances.shape(1);
+  py::array_t<double> weights({n, k});
+  double* out = weights.mutable_data();
+  const double* in = distances.data();
+  {
+    py::gil_scoped_release release;
+    netscope::fuzzy_memberships(in, n, k, out);
+  }
+  return weights;
+}
+
 // The CSR arrays as a core graph, after the checks that keep the core's reads in bounds.
 netscope::CsrGraph csr_graph(const CArray<std::int64_t>& indptr, const CArray<std::int64_t>& indices,
                              const CArray<double>& weights, const CArray<double>& positions) {
@@ -75,6 +89,7 @@ void neighbor_embedding_binding(const CArray<std::int64_t>& indptr, const CArray
 void bind_graph(py::module_& m) {
   m.def("exact_knn", &exact_knn_binding<double>, py::arg("X"), py::arg("k"));
   m.def("exact_knn", &exact_knn_binding<float>, py::arg("X"), py::arg("k"));
+  m.def("fuzzy_memberships", &fuzzy_memberships_binding, py::arg("distances"));
   m.def("approximate_knn", &approximate_knn_binding<double>, py::arg("X"), py::arg("k"), py::arg("cells"),
         py::arg("probes"), py::arg("kmeans_iterations"), py::arg("max_candidates"), py::arg("seed"));
   m.def("approximate_knn", &approximate_knn_binding<float>, py::arg("X"), py::arg("k"), py::arg("cells"),

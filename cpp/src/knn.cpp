@@ -17,6 +17,8 @@ namespace {
 // Distances of one query block to all points are held at once; this many entries keeps that
 // matrix near 64 MB whatever n is.
 constexpr Index kBlockEntries = Index{1} << 23;
+// The fuzzy bandwidths' bisection: at most this many halvings of a bracket 50 wide on log sigma.
+constexpr int kFuzzySteps = 48;
 // k-means runs on a sample of this many points per cell (all points when n is smaller).
 constexpr Index kSamplePerCell = 20;
 
@@ -79,31 +81,28 @@ void write_row(const std::vector<Candidate>& heap, Index row, double self_norm, 
 }
 
 // For every point, the `count` nearest of the C centroids (columns of the (d, C) `centroids`),
-// nearest first, row-major (n, count): one BLAS GEMM per block of points.
+// nearest first, row-major (n, count). Each task multiplies its block of points by the centroids
+// with Eigen's single-threaded GEMM: no BLAS threads are left spinning beside the selection.
 template <class T>
 std::vector<std::int64_t> nearest_centroids(const T* points, Index n, Index d, const Matrix<T>& centroids,
                                             Index count) {
+  constexpr Index kBlock = 256;
   const Index cells = centroids.cols();
-  Vector<T> centroid_norms = centroids.colwise().squaredNorm().transpose();
+  const Vector<T> centroid_norms = centroids.colwise().squaredNorm().transpose();
   std::vector<std::int64_t> nearest(static_cast<std::size_t>(n * count));
-  const Index block = std::max<Index>(1, std::min(n, kBlockEntries / cells));
-  Matrix<T> products(cells, block);
-  for (Index start = 0; start < n; start += block) {
-    const Index size = std::min(block, n - start);
-    gemm<T>(Op::Transpose, Op::None, cells, size, d, T(1), centroids.data(), d, points + start * d, d, T(0),
-            products.data(), cells);
-    parallel_for(0, size, 64, [&](Index first, Index last) {
-      std::vector<Candidate> heap;
-      for (Index q = first; q < last; ++q) {
-        const T* dots = products.col(q).data();
-        keep_smallest<T>(cells, count, -1, [&](Index c) { return centroid_norms(c) - T(2) * dots[c]; },
-                         [](Index c) { return static_cast<std::int64_t>(c); }, heap);
-        for (Index j = 0; j < count; ++j) {
-          nearest[static_cast<std::size_t>((start + q) * count + j)] = heap[static_cast<std::size_t>(j)].second;
-        }
+  parallel_for(0, n, kBlock, [&](Index first, Index last) {
+    const Eigen::Map<const Matrix<T>> block(points + first * d, d, last - first);
+    const Matrix<T> products = centroids.transpose() * block;  // (cells, points of the block)
+    std::vector<Candidate> heap;
+    for (Index q = 0; q < last - first; ++q) {
+      const T* dots = products.col(q).data();
+      keep_smallest<T>(cells, count, -1, [&](Index c) { return centroid_norms(c) - T(2) * dots[c]; },
+                       [](Index c) { return static_cast<std::int64_t>(c); }, heap);
+      for (Index j = 0; j < count; ++j) {
+        nearest[static_cast<std::size_t>((first + q) * count + j)] = heap[static_cast<std::size_t>(j)].second;
       }
-    });
-  }
+    }
+  });
   return nearest;
 }
 
@@ -210,6 +209,7 @@ KnnResult approximate_knn(const T* points, Index n, Index d, Index k, const Appr
     std::vector<std::int64_t> candidates;
     std::vector<Candidate> heap;
     Matrix<T> candidate_rows, query_rows, products;
+    Vector<T> candidate_norms;
     for (Index c = first; c < last; ++c) {
       const Index queries = cell_size(c);
       if (queries == 0) continue;
@@ -253,7 +253,6 @@ KnnResult approximate_knn(const T* points, Index n, Index d, Index k, const Appr
           total += cell_size(other);
         }
       }
-      std::sort(searched.begin(), searched.end());
       candidates.clear();
       for (Index cell : searched) {
         candidates.insert(candidates.end(), members.begin() + offsets[static_cast<std::size_t>(cell)],
@@ -269,16 +268,53 @@ KnnResult approximate_knn(const T* points, Index n, Index d, Index k, const Appr
       for (Index q = 0; q < queries; ++q) std::copy(points + own[q] * d, points + (own[q] + 1) * d, query_rows.col(q).data());
       // Eigen's single-threaded GEMM: the cells already keep both cores busy.
       products.noalias() = candidate_rows.transpose() * query_rows;
+      candidate_norms.resize(m);
+      for (Index j = 0; j < m; ++j) candidate_norms(j) = norms(candidates[static_cast<std::size_t>(j)]);
       for (Index q = 0; q < queries; ++q) {
         const T* dots = products.col(q).data();
-        keep_smallest<T>(m, k, own[q],
-                         [&](Index j) { return norms(candidates[static_cast<std::size_t>(j)]) - T(2) * dots[j]; },
+        keep_smallest<T>(m, k, own[q], [&](Index j) { return candidate_norms(j) - T(2) * dots[j]; },
                          [&](Index j) { return candidates[static_cast<std::size_t>(j)]; }, heap);
         write_row(heap, own[q], static_cast<double>(norms(own[q])), result);
       }
     }
   });
   return result;
+}
+
+void fuzzy_memberships(const double* distances, Index n, Index k, double* weights) {
+  const double target = std::log2(static_cast<double>(k));
+  parallel_for(0, n, 1024, [&](Index first, Index last) {
+    std::vector<double> excess(static_cast<std::size_t>(k));
+    for (Index i = first; i < last; ++i) {
+      const double* row = distances + i * k;
+      double* out = weights + i * k;
+      double largest = 0.0;
+      for (Index j = 0; j < k; ++j) {
+        excess[static_cast<std::size_t>(j)] = std::max(row[j] - row[0], 0.0);
+        largest = std::max(largest, excess[static_cast<std::size_t>(j)]);
+      }
+      if (target <= 1.0 || largest == 0.0) {  // every neighbour as near as the nearest: all full members
+        std::fill(out, out + k, 1.0);
+        continue;
+      }
+      // The row's sum grows with sigma from 1 (sigma -> 0: the nearest alone) towards k; this
+      // bracket on log sigma holds every row's solution. Like UMAP, stop once the sum is within
+      // 1e-5 of its target.
+      const double scale = std::log(largest);
+      double low = scale - 40.0, high = scale + 10.0, middle = 0.5 * (low + high);
+      auto membership = [](double e, double sigma) { return e > 0.0 ? std::exp(-e / sigma) : 1.0; };
+      for (int step = 0; step < kFuzzySteps; ++step) {
+        const double sigma = std::exp(middle);
+        double sum = 0.0;
+        for (double e : excess) sum += membership(e, sigma);
+        if (std::abs(sum - target) < 1e-5) break;
+        (sum > target ? high : low) = middle;
+        middle = 0.5 * (low + high);
+      }
+      const double sigma = std::exp(middle);
+      for (Index j = 0; j < k; ++j) out[j] = membership(excess[static_cast<std::size_t>(j)], sigma);
+    }
+  });
 }
 
 template KnnResult exact_knn<float>(const float*, Index, Index, Index);

@@ -42,6 +42,14 @@ struct ApproximateKnnOptions {
 // threads. Throws std::invalid_argument unless 1 <= k < n and options are positive. Time
 // O(n C d) to file the points in C cells plus O(n m d) to compare each with the m <= max_candidates
 // points of the cells searched for its cell; memory O(n (k + probes) + C d + m d) per thread.
+// UMAP's fuzzy membership strengths (McInnes et al. 2018) of kNN lists: row i of the row-major
+// (n, k) `distances` (nearest first) becomes weights exp(-(d_ij - rho_i) / sigma_i), with rho_i the
+// nearest distance and sigma_i found by bisection on log sigma so that the row sums to log2(k)
+// within 1e-5 (UMAP's tolerance); for k <= 2, where no sigma reaches that sum, and for a row whose
+// neighbours are all as near as the nearest, every weight is 1. Writes `weights` (n, k).
+// O(n k) per bisection step (at most 48), both cores.
+void fuzzy_memberships(const double* distances, Index n, Index k, double* weights);
+
 template <class T>
 KnnResult approximate_knn(const T* points, Index n, Index d, Index k, const ApproximateKnnOptions& options);
 
