@@ -21,20 +21,23 @@ double clip(double value) { return std::max(-kClip, std::min(kClip, value)); }
 // default b = 0.9 was measured to keep neighbourhoods no better on the digits and costs a pow.
 struct Kernel {
   double a;
-  // Coefficient c of (y_i - y_j) in the attractive gradient of log q: c < 0 pulls i towards j.
-  double attraction(double d2) const { return -2.0 * a / (a * d2 + 1.0); }
-  // The repulsive gradient of log(1 - q) summed over offsets (rx, ry) = y_i - y_k of m negative
-  // samples: coefficient 2 / ((0.001 + d2)(1 + a d2)) of each offset (the 0.001 keeps it finite
-  // near coincidence, as in UMAP), each coordinate clipped. A zero offset (the node itself, or a
-  // coincident point) has no direction and adds nothing.
   struct Sum {
     double x, y;
   };
-  // rx and ry hold m offsets followed by zeros up to a multiple of kLanes.
+  // The sums below read offsets from arrays holding m of them followed by zeros up to a multiple
+  // of kLanes, and keep kLanes independent partial sums: the compiler vectorises the loops
+  // without reassociating a sum.
   static constexpr std::size_t kLanes = 8;
+  // The attractive gradient of log q summed over offsets (ax, ay) = y_i - y_j of m pulling
+  // neighbours: coefficient -2a / (1 + a d2) of each offset, each coordinate clipped and then
+  // doubled (both ends of a sampled edge move in UMAP; here each end's own entry moves it, so
+  // doubling keeps UMAP's balance of attraction and repulsion).
+  Sum attraction(const float* ax, const float* ay, std::size_t m) const;
+  // The repulsive gradient of log(1 - q) summed over offsets (rx, ry) = y_i - y_k of m negative
+  // samples: coefficient 2 / ((0.001 + d2)(1 + a d2)) of each offset (the 0.001 keeps it finite
+  // near coincidence, as in UMAP), each coordinate clipped. A zero offset (the node itself, a
+  // coincident point, or padding) has no direction and adds nothing.
   Sum repulsion(const float* rx, const float* ry, std::size_t m) const {
-    // kLanes independent partial sums over contiguous lanes: the compiler vectorises the loop
-    // without reassociating a sum.
     float sx[kLanes] = {}, sy[kLanes] = {};
     const auto fa = static_cast<float>(a), bound = static_cast<float>(kClip);
     for (std::size_t base = 0; base < m; base += kLanes) {
@@ -46,6 +49,10 @@ struct Kernel {
         sy[lane] += std::max(-bound, std::min(bound, push * oy));
       }
     }
+    return total(sx, sy);
+  }
+
+  static Sum total(const float* sx, const float* sy) {
     double total_x = 0.0, total_y = 0.0;
     for (std::size_t lane = 0; lane < kLanes; ++lane) {
       total_x += sx[lane];
@@ -54,6 +61,20 @@ struct Kernel {
     return {total_x, total_y};
   }
 };
+
+Kernel::Sum Kernel::attraction(const float* ax, const float* ay, std::size_t m) const {
+  float sx[kLanes] = {}, sy[kLanes] = {};
+  const auto fa = static_cast<float>(a), bound = static_cast<float>(kClip);
+  for (std::size_t base = 0; base < m; base += kLanes) {
+    for (std::size_t lane = 0; lane < kLanes; ++lane) {
+      const float ox = ax[base + lane], oy = ay[base + lane];
+      const float pull = -2.0f * fa / (fa * (ox * ox + oy * oy) + 1.0f);
+      sx[lane] += 2.0f * std::max(-bound, std::min(bound, pull * ox));
+      sy[lane] += 2.0f * std::max(-bound, std::min(bound, pull * oy));
+    }
+  }
+  return total(sx, sy);
+}
 
 }  // namespace
 
@@ -68,12 +89,17 @@ void neighbor_embedding(const CsrGraph& graph, const std::int64_t* components, I
   if (graph.n > std::numeric_limits<std::int32_t>::max()) throw std::invalid_argument("graph: at most 2^31 - 1 nodes");
   if (!(options.a > 0) || !std::isfinite(options.a)) throw std::invalid_argument("kernel parameter a must be > 0");
   const Index n = graph.n;
+  // Nodes are renumbered internally so that every component is a contiguous range: a negative
+  // sample is then a random position in its node's range, with no lookup, and a component's
+  // points sit together in memory. `order[p]` is the node at position p.
   const std::vector<std::int64_t> one_component(static_cast<std::size_t>(components ? 0 : n), 0);
   const Groups groups = components ? group_nodes(components, n, n_components) : group_nodes(one_component.data(), n, 1);
-  std::vector<std::int64_t> component_of(static_cast<std::size_t>(n));
-  for (Index c = 0; c + 1 < static_cast<Index>(groups.offsets.size()); ++c) {
-    for (std::int64_t m = groups.offsets[static_cast<std::size_t>(c)]; m < groups.offsets[static_cast<std::size_t>(c + 1)]; ++m) {
-      component_of[static_cast<std::size_t>(groups.members[static_cast<std::size_t>(m)])] = c;
+  const std::vector<std::int64_t>& order = groups.members;
+  std::vector<std::int32_t> position_of(static_cast<std::size_t>(n)), component_at(static_cast<std::size_t>(n));
+  for (std::size_t c = 0; c + 1 < groups.offsets.size(); ++c) {
+    for (std::int64_t p = groups.offsets[c]; p < groups.offsets[c + 1]; ++p) {
+      position_of[static_cast<std::size_t>(order[static_cast<std::size_t>(p)])] = static_cast<std::int32_t>(p);
+      component_at[static_cast<std::size_t>(p)] = static_cast<std::int32_t>(c);
     }
   }
 
@@ -85,85 +111,110 @@ void neighbor_embedding(const CsrGraph& graph, const std::int64_t* components, I
   double heaviest = 0.0;
   for (std::int64_t e = 0; e < nnz; ++e) heaviest = std::max(heaviest, graph.weights[e]);
   std::vector<float> period(static_cast<std::size_t>(nnz)), next_due(static_cast<std::size_t>(nnz));
-  std::vector<std::int32_t> target(static_cast<std::size_t>(nnz));
+  std::vector<std::int32_t> target(static_cast<std::size_t>(nnz));  // the edge's far end, as a position
   for (std::int64_t e = 0; e < nnz; ++e) {
     const auto s = static_cast<std::size_t>(e);
-    period[s] = graph.weights[e] > 0 ? static_cast<float>(heaviest / graph.weights[e]) : std::numeric_limits<float>::infinity();
+    // A weightless edge is never due (a finite period, so that 0 x period stays 0 below).
+    period[s] = static_cast<float>(graph.weights[e] > 0 ? std::min(heaviest / graph.weights[e], 3e38) : 3e38);
     next_due[s] = period[s];
-    target[s] = static_cast<std::int32_t>(graph.indices[e]);
+    target[s] = position_of[static_cast<std::size_t>(graph.indices[e])];
   }
   const auto draws_per_pull = static_cast<std::int64_t>(options.negative_samples);
 
   const Kernel kernel{options.a};
-  // Coordinates as float, x and y side by side: a random draw's two coordinates share a cache
-  // line, and its offsets are gathered into arrays that one vectorised loop turns into forces.
-  std::vector<float> xy(positions, positions + 2 * n);
-  // Points that start at one spot (symmetric nodes of a spectral layout) get a seeded nudge of
-  // 1e-4 of the layout's extent, so that repulsion has a direction to push them apart.
+  // Coordinates as float by position, x and y side by side: a random draw's two coordinates share
+  // a cache line, and its offsets are gathered into arrays that one vectorised loop turns into
+  // forces. Points that start at one spot (symmetric nodes of a spectral layout) get a seeded
+  // nudge of 1e-4 of the layout's extent, so that repulsion has a direction to push them apart.
   const auto extent = static_cast<float>(std::max(*std::max_element(positions, positions + 2 * n) -
                                                       *std::min_element(positions, positions + 2 * n), 1.0));
-  for (std::size_t c = 0; c < xy.size(); ++c) {
-    const std::uint64_t bits = splitmix64(splitmix64(options.seed) ^ c);
-    xy[c] += 1e-4f * extent * (static_cast<float>(bits >> 40) / static_cast<float>(1 << 24) - 0.5f);
+  std::vector<float> xy(static_cast<std::size_t>(2 * n));
+  for (Index i = 0; i < n; ++i) {
+    for (Index axis = 0; axis < 2; ++axis) {
+      const std::uint64_t bits = splitmix64(splitmix64(options.seed) ^ static_cast<std::uint64_t>(2 * i + axis));
+      xy[static_cast<std::size_t>(2 * position_of[static_cast<std::size_t>(i)] + axis)] =
+          static_cast<float>(positions[2 * i + axis]) +
+          1e-4f * extent * (static_cast<float>(bits >> 40) / static_cast<float>(1 << 24) - 0.5f);
+    }
   }
   std::vector<float> next(xy.size());
-  // One component: the pool is every node in order, and a draw is its own index.
-  const bool whole_graph = groups.offsets.size() == 2;
   const std::uint64_t stream = splitmix64(options.seed);
   for (Index epoch = 0; epoch < options.n_epochs; ++epoch) {
     const double step = options.learning_rate * (1.0 - static_cast<double>(epoch) / static_cast<double>(options.n_epochs));
     const auto now = static_cast<float>(epoch + 1);
     parallel_for(0, n, 512, [&](Index first, Index last) {
       std::vector<float> rx, ry;  // the node's offsets from its negative samples
-      for (Index i = first; i < last; ++i) {
-        const auto node = static_cast<std::size_t>(i);
-        const float xi = xy[2 * node], yi = xy[2 * node + 1];
-        const std::int64_t c = component_of[node];
+      std::vector<float> ax, ay;  // and from the neighbours that pull it this epoch
+      std::vector<std::int32_t> pulled;
+      for (Index position = first; position < last; ++position) {
+        const auto at = static_cast<std::size_t>(position);
+        const std::int64_t i = order[at];
+        const float xi = xy[2 * at], yi = xy[2 * at + 1];
+        const std::int32_t c = component_at[at];
         const std::int64_t pool_begin = groups.offsets[static_cast<std::size_t>(c)];
-        const auto pool_size = static_cast<std::uint64_t>(groups.offsets[static_cast<std::size_t>(c + 1)] - pool_begin);
-        double gx = 0.0, gy = 0.0;
-        std::int64_t draws = 0;
-        for (std::int64_t e = graph.indptr[i]; e < graph.indptr[i + 1]; ++e) {
-          const auto s = static_cast<std::size_t>(e);
-          if (next_due[s] > now) continue;
-          next_due[s] += period[s];
-          const auto j = static_cast<std::size_t>(target[s]);
-          const double dx = xi - xy[2 * j], dy = yi - xy[2 * j + 1];
-          // Both ends of a sampled edge move in UMAP; here each end's own entry moves it, so
-          // the pull is doubled to keep UMAP's balance of attraction and repulsion.
-          const double pull = kernel.attraction(dx * dx + dy * dy);
-          gx += 2.0 * clip(pull * dx);
-          gy += 2.0 * clip(pull * dy);
-          draws += draws_per_pull;
+        const auto pool_size = static_cast<std::uint64_t>(groups.offsets[static_cast<std::size_t>(c) + 1] - pool_begin);
+        // The edges due this epoch, compacted without a branch (which edge is due is random, so a
+        // branch would mispredict often), then their pulls in one vectorised loop.
+        const std::int64_t row_begin = graph.indptr[i], row_end = graph.indptr[i + 1];
+        const auto degree = static_cast<std::size_t>(row_end - row_begin);
+        pulled.resize(degree);
+        const float* __restrict periods = period.data() + row_begin;
+        float* __restrict due_at = next_due.data() + row_begin;
+        const std::int32_t* __restrict targets = target.data() + row_begin;
+        std::int32_t* __restrict due_targets = pulled.data();
+        std::size_t due_count = 0;
+        for (std::size_t t = 0; t < degree; ++t) {
+          const std::size_t due = due_at[t] <= now;  // 0 or 1, used as a number
+          due_at[t] += periods[t] * static_cast<float>(due);
+          due_targets[due_count] = targets[t];
+          due_count += due;
         }
+        const std::size_t padded_pulls = (due_count + Kernel::kLanes - 1) / Kernel::kLanes * Kernel::kLanes;
+        ax.resize(padded_pulls);
+        ay.resize(padded_pulls);
+        std::fill(ax.begin() + static_cast<std::ptrdiff_t>(due_count), ax.end(), 0.0f);
+        std::fill(ay.begin() + static_cast<std::ptrdiff_t>(due_count), ay.end(), 0.0f);
+        for (std::size_t p = 0; p < due_count; ++p) {
+          const auto j = static_cast<std::size_t>(pulled[p]);
+          ax[p] = xi - xy[2 * j];
+          ay[p] = yi - xy[2 * j + 1];
+        }
+        const Kernel::Sum pull = kernel.attraction(ax.data(), ay.data(), due_count);
         // The node's own random stream for this epoch: the same draws whatever thread runs it.
+        // Each 64-bit draw gives two samples: Lemire's multiply-shift maps 32 random bits onto
+        // the pool without a division.
         std::uint64_t draw_state = splitmix64(stream ^ (static_cast<std::uint64_t>(epoch) * 0x9E3779B97F4A7C15ULL +
                                                         static_cast<std::uint64_t>(i)));
-        const auto count = static_cast<std::size_t>(draws);
-        const std::size_t padded = (count + Kernel::kLanes - 1) / Kernel::kLanes * Kernel::kLanes;
+        const auto count = static_cast<std::size_t>(static_cast<std::int64_t>(due_count) * draws_per_pull);
+        const std::size_t padded = (count + 1 + Kernel::kLanes - 1) / Kernel::kLanes * Kernel::kLanes;
         rx.resize(padded);
         ry.resize(padded);
-        std::fill(rx.begin() + static_cast<std::ptrdiff_t>(count), rx.end(), 0.0f);
-        std::fill(ry.begin() + static_cast<std::ptrdiff_t>(count), ry.end(), 0.0f);
-        for (std::size_t p = 0; p < count; ++p) {
+        for (std::size_t p = 0; p < count; p += 2) {
           draw_state += 0x9E3779B97F4A7C15ULL;
-          // Lemire's multiply-shift maps 32 random bits onto the pool without a division.
-          const std::uint64_t slot = ((splitmix64(draw_state) >> 32) * pool_size) >> 32;
-          const auto k = whole_graph ? static_cast<std::size_t>(slot)
-                                     : static_cast<std::size_t>(groups.members[static_cast<std::size_t>(pool_begin) + slot]);
-          rx[p] = xi - xy[2 * k];
-          ry[p] = yi - xy[2 * k + 1];
+          const std::uint64_t bits = splitmix64(draw_state);
+          const auto k0 = static_cast<std::size_t>(pool_begin) + static_cast<std::size_t>(((bits >> 32) * pool_size) >> 32);
+          const auto k1 = static_cast<std::size_t>(pool_begin) + static_cast<std::size_t>(((bits & 0xFFFFFFFFULL) * pool_size) >> 32);
+          rx[p] = xi - xy[2 * k0];
+          ry[p] = yi - xy[2 * k0 + 1];
+          rx[p + 1] = xi - xy[2 * k1];
+          ry[p + 1] = yi - xy[2 * k1 + 1];
         }
+        std::fill(rx.begin() + static_cast<std::ptrdiff_t>(count), rx.end(), 0.0f);  // an odd count's extra draw too
+        std::fill(ry.begin() + static_cast<std::ptrdiff_t>(count), ry.end(), 0.0f);
         const Kernel::Sum push = kernel.repulsion(rx.data(), ry.data(), count);
         // The node's whole move is clipped like one pair's: the moves of an epoch all come from
         // its start, so many near-coincident samples would otherwise add up to a leap.
-        next[2 * node] = static_cast<float>(xi + step * clip(gx + push.x));
-        next[2 * node + 1] = static_cast<float>(yi + step * clip(gy + push.y));
+        next[2 * at] = static_cast<float>(xi + step * clip(pull.x + push.x));
+        next[2 * at + 1] = static_cast<float>(yi + step * clip(pull.y + push.y));
       }
     });
     xy.swap(next);
   }
-  std::copy(xy.begin(), xy.end(), positions);
+  for (Index i = 0; i < n; ++i) {
+    const auto at = static_cast<std::size_t>(position_of[static_cast<std::size_t>(i)]);
+    positions[2 * i] = xy[2 * at];
+    positions[2 * i + 1] = xy[2 * at + 1];
+  }
 }
 
 }  // namespace netscope

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -176,7 +177,7 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
         figures["convergence.png"] = active_plots.plot_stream_convergence(study.stream_convergence_)
     for name, figure in figures.items():
         figure.savefig(out_dir / name, dpi=110)
-        figure.clf()
+        plt.close(figure)
     timings["figures"] = time.perf_counter() - start
     study.save(out_dir / "active_subspace.npz")
 

@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from tqdm.auto import tqdm
@@ -125,7 +126,7 @@ def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timin
               f"({activations.shape[1] - unused} of {activations.shape[1]} neurons are some sample's top 3)")
     for name, figure in figures.items():
         figure.savefig(out_dir / name, dpi=110)
-        figure.clf()
+        plt.close(figure)
     for layer in maps.layers_:
         structure_plots.animate_layer(maps, layer, out_dir / f"animation_{layer}.gif")
         maps.write_graphml(out_dir / f"map_{layer}.graphml", layer)
@@ -138,7 +139,7 @@ def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timin
                     for layer in maps.layers_}
         figure = structure_plots.plot_comparison(compared, maps.labels_)
         figure.savefig(out_dir / "compare.png", dpi=110)
-        figure.clf()
+        plt.close(figure)
         timings["compare"] = time.perf_counter() - start
 
     claim = {}

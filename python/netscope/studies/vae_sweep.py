@@ -30,6 +30,7 @@ def _figures(runs, maps, samples, labels, out_dir: Path):
     fig.colorbar(shown, ax=ax)
     fig.tight_layout()
     fig.savefig(out_dir / "kl_per_dim.png", dpi=110)
+    plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     ax.semilogx(betas, [run["active_units"] for run in runs], "o-", label="active units (Var μ > 0.01)")
@@ -39,6 +40,7 @@ def _figures(runs, maps, samples, labels, out_dir: Path):
     ax.set_title("Posterior collapse as β grows")
     fig.tight_layout()
     fig.savefig(out_dir / "active_units.png", dpi=110)
+    plt.close(fig)
 
     fig, axes = plt.subplots(1, len(runs), figsize=(2.2 * len(runs), 2.4), squeeze=False)
     palette = plt.get_cmap("tab10")
@@ -49,6 +51,7 @@ def _figures(runs, maps, samples, labels, out_dir: Path):
         ax.set_yticks([])
     fig.tight_layout()
     fig.savefig(out_dir / "latent_maps.png", dpi=110)
+    plt.close(fig)
 
     fig, axes = plt.subplots(1, len(runs), figsize=(2.2 * len(runs), 2.4), squeeze=False)
     for ax, name, grid in zip(axes[0], names, samples):
@@ -57,6 +60,7 @@ def _figures(runs, maps, samples, labels, out_dir: Path):
         ax.axis("off")
     fig.tight_layout()
     fig.savefig(out_dir / "prior_samples.png", dpi=110)
+    plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     pairs = [(b, run["orthogonality"]) for b, run in zip(betas, runs) if run["orthogonality"] is not None]
