@@ -19,12 +19,13 @@ Scale (``maps_scale.json``): netscope's whole pipeline at its defaults on blobs 
 and (``--million``) 1 000 000 points, UMAP beside it up to 100 000 (``--umap-million``: also 1 M).
 
     pip install ".[bench]"    # umap-learn, openTSNE, pynndescent, hnswlib, python-igraph, fa2-modified
-    python bench/bench_maps.py [--million] [--umap-million]
+    python bench/bench_maps.py [--million] [--umap-million] [--sections maps,knn,scale]
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import threading
 import time
 
@@ -242,13 +243,14 @@ def scale_rows(sizes, umap_sizes):
         chosen = np.random.default_rng(0).choice(n, min(n, 5000), replace=False)
         rows.append({"points": n, "method": "netscope (defaults)", "knn_graph s": graph_seconds,
                      "force_layout s": total - graph_seconds, "total s": total,
-                     "silhouette": float(silhouette_score(positions[chosen], labels[chosen])), "peak MB": memory.added_mb})
+                     "silhouette": float(silhouette_score(positions[chosen], labels[chosen])), "peak MB": memory.added_mb,
+                     "process peak MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
         print(rows[-1], flush=True)
         if n in umap_sizes:
             seconds, positions, memory_mb = measure(lambda: umap.UMAP().fit_transform(X))
             rows.append({"points": n, "method": "UMAP 0.5 (defaults)", "knn_graph s": None, "force_layout s": None,
                          "total s": seconds, "silhouette": float(silhouette_score(positions[chosen], labels[chosen])),
-                         "peak MB": memory_mb})
+                         "peak MB": memory_mb, "process peak MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
             print(rows[-1], flush=True)
     return rows
 
@@ -257,22 +259,25 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--million", action="store_true", help="also map 1 000 000 blobs with netscope")
     parser.add_argument("--umap-million", action="store_true", help="and with UMAP (tens of minutes)")
+    parser.add_argument("--sections", default="maps,knn,scale", help="which parts to run (default: %(default)s)")
     args = parser.parse_args()
+    sections = set(args.sections.split(","))
     warm_up_jit()
-    digits, digit_labels = load_digits(return_X_y=True)
-    blobs, blob_labels = make_blobs(n_samples=10_000, n_features=50, centers=10, random_state=0)
-    rows = map_rows("digits (1 797)", digits, digit_labels, repeat=3, fa2_iterations=500)
-    rows += map_rows("blobs (10 000)", blobs, blob_labels, repeat=1, fa2_iterations=50)
-    write_result("maps", rows, k=K)
-
-    blobs, _ = make_blobs(n_samples=100_000, n_features=50, centers=30, cluster_std=4.0, random_state=0)
-    rows = knn_rows("blobs (100 000 x 50, 30 centres, std 4)", blobs)
-    rows += knn_rows("MLP activations (100 000 x 128)", mlp_activations(100_000))
-    write_result("knn", rows, k=K, recall_queries=2000)
-
-    sizes = [10_000, 100_000] + ([1_000_000] if args.million or args.umap_million else [])
-    umap_sizes = {10_000, 100_000} | ({1_000_000} if args.umap_million else set())
-    write_result("maps_scale", scale_rows(sizes, umap_sizes), k=K)
+    if "maps" in sections:
+        digits, digit_labels = load_digits(return_X_y=True)
+        blobs, blob_labels = make_blobs(n_samples=10_000, n_features=50, centers=10, random_state=0)
+        rows = map_rows("digits (1 797)", digits, digit_labels, repeat=3, fa2_iterations=500)
+        rows += map_rows("blobs (10 000)", blobs, blob_labels, repeat=1, fa2_iterations=50)
+        write_result("maps", rows, k=K)
+    if "knn" in sections:
+        blobs, _ = make_blobs(n_samples=100_000, n_features=50, centers=30, cluster_std=4.0, random_state=0)
+        rows = knn_rows("blobs (100 000 x 50, 30 centres, std 4)", blobs)
+        rows += knn_rows("MLP activations (100 000 x 128)", mlp_activations(100_000))
+        write_result("knn", rows, k=K, recall_queries=2000)
+    if "scale" in sections:
+        sizes = [10_000, 100_000] + ([1_000_000] if args.million or args.umap_million else [])
+        umap_sizes = {10_000, 100_000} | ({1_000_000} if args.umap_million else set())
+        write_result("maps_scale", scale_rows(sizes, umap_sizes), k=K)
 
 
 if __name__ == "__main__":

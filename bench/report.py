@@ -13,7 +13,7 @@ TITLES = {
     "active_subspace": "The seed's fit, D={n_parameters}, N={n_samples}, stage by stage: `python bench/bench_active_subspace.py`",
     "maps": "Maps of the digits and of 10 000 blobs, k={k}, each method at its defaults: `python bench/bench_maps.py --million`",
     "knn": "k={k} nearest neighbours of 100 000 points, recall on {recall_queries} queries (same run)",
-    "maps_scale": "netscope's whole pipeline (knn_graph + force_layout) at its defaults on make_blobs (50 dims, 10 centres), UMAP beside it (same run)",
+    "maps_scale": "netscope's whole pipeline (knn_graph + force_layout) at its defaults on make_blobs (50 dims, 10 centres), UMAP beside it: `python bench/bench_maps.py --umap-million --sections scale`",
     "gram": "Gram matrix of N={n} float32 gradients of D={dim} parameters (chunks of {chunk}): `python bench/bench_gram.py`",
     "rsvd": "Top-{k} SVD of a {m} × {n} float64 matrix with s_i = 1/i: `python bench/bench_rsvd.py`",
     "eigh_top": "Top-{k} eigenpairs of a {n} × {n} symmetric PSD matrix with λ_i = 1/i: `python bench/bench_eigh_top.py`",

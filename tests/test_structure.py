@@ -142,6 +142,8 @@ def test_bad_input(small_model, probe):
         ActivationTracker(small_model, (x, labels), layers=["nope"])
     with pytest.raises(ValueError, match="no snapshots"):
         StructureMap().fit(ActivationTracker(small_model, (x, labels)))
+    with pytest.raises(ValueError, match="method must be one of"):
+        StructureMap(method="umap")
     with pytest.raises(ValueError, match="top must be <= 5"):
         neuron_sample_graph(np.ones((3, 5)), top=6)
 
