@@ -14,7 +14,8 @@ Public API (everything else is private):
 - :func:`randomized_svd` — top-k SVD by randomized block Krylov iteration.
 - :func:`eigh_top` — top-k eigenpairs of a symmetric PSD matrix.
 - :func:`knn_graph`, :func:`spectral_layout`, :func:`force_layout` — structural maps: kNN
-  similarity graphs, a spectral warm start and a Barnes–Hut force layout.
+  similarity graphs (exact or approximate), a spectral warm start and a force layout
+  (neighbour embedding, or Fruchterman–Reingold with Barnes–Hut).
 - :func:`set_num_threads`, :func:`get_num_threads` — threads of the core and its BLAS.
 - :class:`NotFittedError` — a result asked for before ``fit`` (a ValueError and AttributeError).
 
