@@ -119,6 +119,21 @@ def test_each_snapshot_starts_from_the_last_map_aligned_to_it(small_model, probe
     assert nx.read_graphml(tmp_path / "map.graphml").number_of_nodes() == 40
     with pytest.raises(ValueError, match="layer must be one of"):
         maps.to_networkx("layer9")
+    with pytest.raises(ValueError, match="snapshot must be <= 1"):
+        maps.to_networkx("act1", 2)
+    # TensorBoard's projector: the activations as tensors, the map and labels as metadata.
+    folder = maps.write_projector(tmp_path / "projector", "act1", 0, tensors=activations)
+    np.testing.assert_allclose(np.loadtxt(folder / "tensors.tsv", delimiter="\t"), activations, rtol=1e-6)
+    metadata = (folder / "metadata.tsv").read_text().splitlines()
+    assert metadata[0] == "label\tsensitivity\tx\ty" and len(metadata) == 41
+    columns = np.loadtxt(folder / "metadata.tsv", delimiter="\t", skiprows=1)
+    assert np.array_equal(columns[:, 0], labels)
+    np.testing.assert_allclose(columns[:, 2:], maps.positions_["act1"][0], rtol=1e-6)
+    assert 'tensor_name: "act1 at start"' in (folder / "projector_config.pbtxt").read_text()
+    default = maps.write_projector(tmp_path / "map_only", "act2")
+    np.testing.assert_allclose(np.loadtxt(default / "tensors.tsv", delimiter="\t"), maps.positions_["act2"][-1], rtol=1e-6)
+    with pytest.raises(ValueError, match=r"tensors must have one row per mapped point, shape \(40, d\)"):
+        maps.write_projector(tmp_path / "bad", "act1", tensors=activations[:5])
 
 
 def test_neuron_sample_graph_is_bipartite_with_top_links(rng):
@@ -160,6 +175,7 @@ def test_cli_structure_writes_figures_animation_and_metrics(tmp_path):
     from PIL import Image
 
     assert Image.open(tmp_path / "animation_act1.gif").n_frames >= 3  # at least one frame per snapshot
+    assert (tmp_path / "projector_act3" / "tensors.tsv").exists()
     graph = nx.read_graphml(tmp_path / "map_act3.graphml")
     assert graph.number_of_nodes() == metrics["dataset"]["probe"] == 360
 

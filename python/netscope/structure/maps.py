@@ -10,6 +10,8 @@ only: no torch here.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from ..core._validation import check_int
@@ -110,12 +112,18 @@ class StructureMap:
         self.positions_, self.graphs_, self.metrics_, self.sensitivity_ = positions_, graphs_, metrics_, sensitivity_
         return self
 
-    def to_networkx(self, layer: str, snapshot: int = -1):
-        """The map of ``layer`` at ``snapshot`` as a networkx Graph: edge ``weight``, node
-        ``label``, ``x``, ``y`` and ``sensitivity`` attributes (GraphML-ready, for Gephi)."""
+    def _check_map(self, layer: str, snapshot: int) -> int:
+        """``snapshot`` as an index into ``layer``'s maps, after checking both."""
         check_fitted(self, "positions_")
         if layer not in self.positions_:
             raise ValueError(f"layer must be one of the mapped layers {self.layers_}, got {layer!r}")
+        count = len(self.positions_[layer])
+        return check_int(snapshot, "snapshot", minimum=-count, maximum=count - 1) % count
+
+    def to_networkx(self, layer: str, snapshot: int = -1):
+        """The map of ``layer`` at ``snapshot`` as a networkx Graph: edge ``weight``, node
+        ``label``, ``x``, ``y`` and ``sensitivity`` attributes (GraphML-ready, for Gephi)."""
+        snapshot = self._check_map(layer, snapshot)
         import networkx as nx
 
         graph = nx.from_scipy_sparse_array(self.graphs_[layer][snapshot])
@@ -131,5 +139,31 @@ class StructureMap:
         import networkx as nx
 
         nx.write_graphml(self.to_networkx(layer, snapshot), path)
+
+    def write_projector(self, folder, layer: str, snapshot: int = -1, tensors=None) -> Path:
+        """Write the map of ``layer`` at ``snapshot`` in TensorBoard's projector format to
+        ``folder``: ``tensors.tsv`` (one row per point: ``tensors``, e.g. the activations (n, d),
+        or by default the 2-D map), ``metadata.tsv`` (label, sensitivity, map x and y, with a
+        header row) and ``projector_config.pbtxt`` linking them. Returns the folder. O(n d)."""
+        snapshot = self._check_map(layer, snapshot)
+        positions = self.positions_[layer][snapshot]
+        tensors = positions if tensors is None else np.asarray(tensors, dtype=np.float64)
+        if tensors.ndim != 2 or len(tensors) != len(positions):
+            raise ValueError(f"tensors must have one row per mapped point, shape ({len(positions)}, d); "
+                             f"got {tensors.shape}")
+        if not np.all(np.isfinite(tensors)):
+            raise ValueError("tensors hold NaN or inf")
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savetxt(folder / "tensors.tsv", tensors, delimiter="\t", fmt="%.7g")
+        sensitivity = self.sensitivity_[layer][snapshot]
+        rows = [f"{int(label)}\t{s:.7g}\t{x:.7g}\t{y:.7g}"
+                for label, s, (x, y) in zip(self.labels_, sensitivity, positions)]
+        (folder / "metadata.tsv").write_text("label\tsensitivity\tx\ty\n" + "\n".join(rows) + "\n")
+        name = f"{layer} at {self.snapshot_labels_[snapshot]}"
+        (folder / "projector_config.pbtxt").write_text(
+            f'embeddings {{\n  tensor_name: "{name}"\n  tensor_path: "tensors.tsv"\n'
+            f'  metadata_path: "metadata.tsv"\n}}\n')
+        return folder
 
 

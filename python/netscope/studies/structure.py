@@ -130,6 +130,8 @@ def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timin
     for layer in maps.layers_:
         structure_plots.animate_layer(maps, layer, out_dir / f"animation_{layer}.gif")
         maps.write_graphml(out_dir / f"map_{layer}.graphml", layer)
+        maps.write_projector(out_dir / f"projector_{layer}", layer,
+                             tensors=tracker.snapshots[-1]["activations"][layer])
     timings["figures"] = time.perf_counter() - start
 
     compared = {}
