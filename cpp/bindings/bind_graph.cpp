@@ -9,28 +9,28 @@ namespace netscope_bindings {
 
 namespace {
 
-template <class T>
-py::tuple exact_knn_binding(const CArray<T>& points, Index k) {
+// Runs search(points, n, d) -> KnnResult without the GIL; returns (indices, distances).
+template <class T, class Search>
+py::tuple knn_binding(const CArray<T>& points, Search search) {
   require_matrix(points, "X");
   netscope::KnnResult result;
   {
     py::gil_scoped_release release;
-    result = netscope::exact_knn(points.data(), points.shape(0), points.shape(1), k);
+    result = search(points.data(), points.shape(0), points.shape(1));
   }
   return py::make_tuple(py::cast(std::move(result.indices)), py::cast(std::move(result.distances)));
 }
 
 template <class T>
+py::tuple exact_knn_binding(const CArray<T>& points, Index k) {
+  return knn_binding(points, [k](const T* x, Index n, Index d) { return netscope::exact_knn(x, n, d, k); });
+}
+
+template <class T>
 py::tuple approximate_knn_binding(const CArray<T>& points, Index k, Index cells, Index probes, Index kmeans_iterations,
                                   Index max_candidates, std::uint64_t seed) {
-  require_matrix(points, "X");
-  netscope::KnnResult result;
-  {
-    py::gil_scoped_release release;
-    result = netscope::approximate_knn(points.data(), points.shape(0), points.shape(1), k,
-                                       netscope::ApproximateKnnOptions{cells, probes, kmeans_iterations, max_candidates, seed});
-  }
-  return py::make_tuple(py::cast(std::move(result.indices)), py::cast(std::move(result.distances)));
+  const netscope::ApproximateKnnOptions options{cells, probes, kmeans_iterations, max_candidates, seed};
+  return knn_binding(points, [&](const T* x, Index n, Index d) { return netscope::approximate_knn(x, n, d, k, options); });
 }
 
 // UMAP's membership strengths of the (n, k) kNN distances, as a new (n, k) array.

@@ -1,3 +1,4 @@
+#include <netscope/graph.hpp>
 #include <netscope/knn.hpp>
 #include <netscope/parallel.hpp>
 #include <netscope/random.hpp>
@@ -189,14 +190,12 @@ KnnResult approximate_knn(const T* points, Index n, Index d, Index k, const Appr
   const Matrix<T> centroids = kmeans_centroids(points, n, d, cells, options.kmeans_iterations, options.seed);
   const std::vector<std::int64_t> noted = nearest_centroids(points, n, d, centroids, probes);
 
-  // File every point in its nearest cell (a counting sort: members of cell c in index order).
-  std::vector<std::int64_t> offsets(static_cast<std::size_t>(cells + 1), 0), members(static_cast<std::size_t>(n));
-  for (Index i = 0; i < n; ++i) ++offsets[static_cast<std::size_t>(noted[static_cast<std::size_t>(i * probes)] + 1)];
-  std::partial_sum(offsets.begin(), offsets.end(), offsets.begin());
-  {
-    std::vector<std::int64_t> next(offsets.begin(), offsets.end() - 1);
-    for (Index i = 0; i < n; ++i) members[static_cast<std::size_t>(next[static_cast<std::size_t>(noted[static_cast<std::size_t>(i * probes)])]++)] = i;
-  }
+  // File every point in its nearest cell: members of cell c in index order.
+  std::vector<std::int64_t> nearest(static_cast<std::size_t>(n));
+  for (Index i = 0; i < n; ++i) nearest[static_cast<std::size_t>(i)] = noted[static_cast<std::size_t>(i * probes)];
+  const Groups filed = group_nodes(nearest.data(), n, cells);
+  const std::vector<std::int64_t>& offsets = filed.offsets;
+  const std::vector<std::int64_t>& members = filed.members;
   auto cell_size = [&](Index c) { return offsets[static_cast<std::size_t>(c + 1)] - offsets[static_cast<std::size_t>(c)]; };
 
   KnnResult result;
@@ -237,6 +236,9 @@ KnnResult approximate_knn(const T* points, Index n, Index d, Index k, const Appr
       std::size_t kept = 0;
       while (kept < searched.size() && (kept == 0 || total + cell_size(searched[kept]) <= budget)) {
         total += cell_size(searched[kept++]);
+      }
+      for (std::size_t dropped = kept; dropped < searched.size(); ++dropped) {
+        marked[static_cast<std::size_t>(searched[dropped])] = -1;  // out of budget: free for the widening below
       }
       searched.resize(kept);
       if (total < k + 1) {  // too few points in reach: widen to the cells nearest this one

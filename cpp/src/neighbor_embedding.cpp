@@ -28,6 +28,17 @@ struct Kernel {
   // of kLanes, and keep kLanes independent partial sums: the compiler vectorises the loops
   // without reassociating a sum.
   static constexpr std::size_t kLanes = 8;
+  // Offset arrays sized for `slots` offsets, rounded up to whole lanes.
+  static void size_for(std::vector<float>& x, std::vector<float>& y, std::size_t slots) {
+    const std::size_t size = (slots + kLanes - 1) / kLanes * kLanes;
+    x.resize(size);
+    y.resize(size);
+  }
+  // Zeros after the first `count` offsets, so that the padding adds nothing to the sums.
+  static void zero_padding(std::vector<float>& x, std::vector<float>& y, std::size_t count) {
+    std::fill(x.begin() + static_cast<std::ptrdiff_t>(count), x.end(), 0.0f);
+    std::fill(y.begin() + static_cast<std::ptrdiff_t>(count), y.end(), 0.0f);
+  }
   // The attractive gradient of log q summed over offsets (ax, ay) = y_i - y_j of m pulling
   // neighbours: coefficient -2a / (1 + a d2) of each offset, each coordinate clipped and then
   // doubled (both ends of a sampled edge move in UMAP; here each end's own entry moves it, so
@@ -169,16 +180,13 @@ void neighbor_embedding(const CsrGraph& graph, const std::int64_t* components, I
           due_targets[due_count] = targets[t];
           due_count += due;
         }
-        const std::size_t padded_pulls = (due_count + Kernel::kLanes - 1) / Kernel::kLanes * Kernel::kLanes;
-        ax.resize(padded_pulls);
-        ay.resize(padded_pulls);
-        std::fill(ax.begin() + static_cast<std::ptrdiff_t>(due_count), ax.end(), 0.0f);
-        std::fill(ay.begin() + static_cast<std::ptrdiff_t>(due_count), ay.end(), 0.0f);
+        Kernel::size_for(ax, ay, due_count);
         for (std::size_t p = 0; p < due_count; ++p) {
           const auto j = static_cast<std::size_t>(pulled[p]);
           ax[p] = xi - xy[2 * j];
           ay[p] = yi - xy[2 * j + 1];
         }
+        Kernel::zero_padding(ax, ay, due_count);
         const Kernel::Sum pull = kernel.attraction(ax.data(), ay.data(), due_count);
         // The node's own random stream for this epoch: the same draws whatever thread runs it.
         // Each 64-bit draw gives two samples: Lemire's multiply-shift maps 32 random bits onto
@@ -186,9 +194,7 @@ void neighbor_embedding(const CsrGraph& graph, const std::int64_t* components, I
         std::uint64_t draw_state = splitmix64(stream ^ (static_cast<std::uint64_t>(epoch) * 0x9E3779B97F4A7C15ULL +
                                                         static_cast<std::uint64_t>(i)));
         const auto count = static_cast<std::size_t>(static_cast<std::int64_t>(due_count) * draws_per_pull);
-        const std::size_t padded = (count + 1 + Kernel::kLanes - 1) / Kernel::kLanes * Kernel::kLanes;
-        rx.resize(padded);
-        ry.resize(padded);
+        Kernel::size_for(rx, ry, count + 1);  // + 1: an odd count's last draw writes one slot beyond
         for (std::size_t p = 0; p < count; p += 2) {
           draw_state += 0x9E3779B97F4A7C15ULL;
           const std::uint64_t bits = splitmix64(draw_state);
@@ -199,8 +205,7 @@ void neighbor_embedding(const CsrGraph& graph, const std::int64_t* components, I
           rx[p + 1] = xi - xy[2 * k1];
           ry[p + 1] = yi - xy[2 * k1 + 1];
         }
-        std::fill(rx.begin() + static_cast<std::ptrdiff_t>(count), rx.end(), 0.0f);  // an odd count's extra draw too
-        std::fill(ry.begin() + static_cast<std::ptrdiff_t>(count), ry.end(), 0.0f);
+        Kernel::zero_padding(rx, ry, count);  // the odd count's extra draw too
         const Kernel::Sum push = kernel.repulsion(rx.data(), ry.data(), count);
         // The node's whole move is clipped like one pair's: the moves of an epoch all come from
         // its start, so many near-coincident samples would otherwise add up to a leap.

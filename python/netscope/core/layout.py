@@ -48,9 +48,13 @@ def spectral_layout(graph, dim: int = 2, *, seed: int = 0) -> np.ndarray:
     """
     W = as_csr_graph(graph)
     dim = check_int(dim, "dim", minimum=1)
-    n = W.shape[0]
-    n_components, labels = scipy.sparse.csgraph.connected_components(W, directed=False)
-    positions = np.zeros((n, dim))
+    return _spectral_layout(W, dim, seed, scipy.sparse.csgraph.connected_components(W, directed=False)[1])
+
+
+def _spectral_layout(W: scipy.sparse.csr_matrix, dim: int, seed: int, labels: np.ndarray) -> np.ndarray:
+    """:func:`spectral_layout` of a graph already checked by :func:`as_csr_graph`, with its
+    connected-component ``labels``."""
+    positions = np.zeros((W.shape[0], dim))
     order = np.argsort(-np.bincount(labels), kind="stable")
     offset = 0.0
     for component in order:
@@ -151,7 +155,7 @@ def force_layout(graph, init=None, *, method: str = "neighbor_embedding", n_iter
     n = W.shape[0]
     n_components, components = scipy.sparse.csgraph.connected_components(W, directed=False)
     if init is None:
-        positions = spectral_layout(W, 2, seed=seed)
+        positions = _spectral_layout(W, 2, seed, components)
         if method == "neighbor_embedding":
             positions *= SPECTRAL_START_RADIUS / max(np.abs(positions).max(), 1e-300)
     else:
