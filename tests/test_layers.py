@@ -7,9 +7,10 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "python" / "netscope"
 # A layer may import itself and what is below it; the order is that of the dependencies.
-LAYERS = ["core", "nn", "active", "structure", "plotting", "studies"]
-ALLOWED = {"core": {"core"}, "nn": {"core", "nn"}, "active": {"core", "nn", "active"},
-           "structure": {"core", "structure"}, "plotting": {"core", "plotting"},
+LAYERS = ["core", "nn", "active", "viewer", "structure", "plotting", "studies"]
+# The viewer renders results it is handed (StructureMap.to_html calls it) and imports no estimator.
+ALLOWED = {"core": {"core"}, "nn": {"core", "nn"}, "active": {"core", "nn", "active"}, "viewer": {"core", "viewer"},
+           "structure": {"core", "structure", "viewer"}, "plotting": {"core", "plotting"},
            "studies": {"core", "nn", "active", "structure", "plotting", "studies"}}
 
 

@@ -233,6 +233,34 @@ class ActiveSubspace:
         y = x @ self.eigenvectors_
         return y[0] if single else y
 
+    def sample_energy(self, k: int | None = None, gradients=None) -> np.ndarray:
+        """How much of each sample's gradient lies in the top-k subspace: ‖Ŵ_kᵀ g_i‖² / ‖g_i‖²,
+        float64 (N,) in [0, 1] (0 for a zero gradient). In data sampling, the samples whose
+        loss moves most along the leading parameter directions score near 1.
+
+        ``gradients``: an (N, D) array or an iterable of (n, D) chunks (e.g. the same stream read
+        again); default the kept ``gradients_``. Default k: min(10, fitted). O(N D k), 4096 rows
+        widened to float64 at a time.
+        """
+        k = self._check_k(k)
+        if gradients is None:
+            gradients = self._require_gradients("sample_energy (without gradients=)")
+        chunks = [gradients] if isinstance(gradients, np.ndarray) else gradients
+        W, energies = self.eigenvectors_[:, :k], []
+        for chunk in chunks:
+            chunk = as_float_matrix(chunk, "gradients")
+            if chunk.shape[1] != self.n_parameters_:
+                raise ValueError(f"gradients must have {self.n_parameters_} columns (one per parameter), "
+                                 f"got {chunk.shape[1]}")
+            for first in range(0, len(chunk), 4096):
+                rows = chunk[first:first + 4096].astype(np.float64)
+                norms = (rows**2).sum(axis=1)
+                if not np.isfinite(norms).all():
+                    raise ValueError(f"gradients: row {first + int(np.argmin(np.isfinite(norms)))} of a chunk holds NaN or inf")
+                along = ((rows @ W) ** 2).sum(axis=1)
+                energies.append(np.divide(along, norms, out=np.zeros_like(norms), where=norms > 0))
+        return np.minimum(np.concatenate(energies), 1.0) if energies else np.zeros(0)
+
     def sufficient_summary(self, n_active: int = 1):
         """Data for a sufficient-summary plot: ``(active_variables (N, n_active), losses (N,))``.
 

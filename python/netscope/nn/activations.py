@@ -75,11 +75,13 @@ class ActivationTracker:
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         self.model, self.labels, self.layers = model, labels, layers
         self.loss_fn = loss_fn
-        self.snapshots = []  # list of {"label": ..., "activations": {layer: (n, w)}, "sensitivity": {layer: (n,)}}
+        self.snapshots = []  # list of {"label", "activations": {layer: (n, w)}, "sensitivity": {layer: (n,)}, "predictions"}
 
     def snapshot(self, label=None) -> dict:
-        """Record the watched layers now; returns and keeps ``{"label", "activations", "sensitivity"}``
-        (activations float32 ``(n, width)``, sensitivities float64 ``(n,)``, on the host).
+        """Record the watched layers now; returns and keeps ``{"label", "activations", "sensitivity",
+        "predictions"}`` (activations float32 ``(n, width)``, sensitivities float64 ``(n,)``, on the
+        host; predictions int64 ``(n,)``, the argmax of the model's (n, classes) output, or None
+        for other outputs).
 
         Sensitivity of sample i at a layer: ‖∂ℓ_i/∂h_i‖, the norm of the gradient of its loss (or
         its predicted-class score) with respect to its embedding h_i at that layer.
@@ -95,6 +97,7 @@ class ActivationTracker:
 
         parts = {name: [] for name in self.layers}
         sensitivity = {name: [] for name in self.layers}
+        predictions = []
         handles = [modules[name].register_forward_hook(hook(name)) for name in self.layers]
         try:
             with modes(self.model, "eval"), torch.enable_grad():
@@ -106,6 +109,8 @@ class ActivationTracker:
                         score = outputs.max(dim=1).values.sum() if outputs.ndim > 1 else outputs.sum()
                     else:
                         score = self.loss_fn(outputs, targets) * len(targets)  # per-sample terms of a mean
+                    if outputs.ndim == 2 and outputs.shape[1] > 1:
+                        predictions.append(outputs.detach().argmax(dim=1).cpu().numpy())
                     needs = [e for e in embeddings if e.requires_grad]
                     gradients = torch.autograd.grad(score, needs, allow_unused=True) if needs else []
                     gradient_of = {id(e): g for e, g in zip(needs, gradients)}
@@ -121,6 +126,7 @@ class ActivationTracker:
                 handle.remove()
         record = {"label": label if label is not None else len(self.snapshots),
                   "activations": {name: np.concatenate(parts[name]) for name in self.layers},
-                  "sensitivity": {name: np.concatenate(sensitivity[name]) for name in self.layers}}
+                  "sensitivity": {name: np.concatenate(sensitivity[name]) for name in self.layers},
+                  "predictions": np.concatenate(predictions) if predictions else None}
         self.snapshots.append(record)
         return record

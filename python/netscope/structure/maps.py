@@ -18,25 +18,15 @@ from ..core._validation import check_int
 from ..core.knn import knn_graph
 from ..core.layout import DEFAULT_ITERATIONS, METHODS, force_layout
 from ..exceptions import check_fitted
+from .alignment import procrustes_align
 from .fidelity import fidelity, stability
 from .metrics import MapMetrics, class_separation, knn_preservation
+from .neuron_sample import neuron_sample_map
 
 # A warm-started neighbour embedding takes smaller steps than a fresh one: on two identical
 # snapshots of 360 digits it moved points by 5 % of the map's radius instead of 10 % (keeping
 # 90 % of map neighbours instead of 88 %), and trustworthiness rose 0.986 -> 0.988.
 WARM_LEARNING_RATE = 0.1
-
-
-def procrustes_align(positions: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """``positions`` rotated (or reflected), scaled and shifted to best match ``reference``
-    in the least-squares sense (orthogonal Procrustes). O(n)."""
-    a = positions - positions.mean(axis=0)
-    b = reference - reference.mean(axis=0)
-    u, s, vt = np.linalg.svd(a.T @ b)
-    rotation = u @ vt
-    norm = (a**2).sum()
-    scale = s.sum() / norm if norm > 0 else 1.0
-    return scale * a @ rotation + reference.mean(axis=0)
 
 
 class StructureMap:
@@ -54,9 +44,14 @@ class StructureMap:
         None: the method's default. Later snapshots start from the previous map and take
         ``n_iter_warm`` (None: half of that).
     seed : int
+    neuron_samples : int — samples drawn in each (layer, snapshot)'s neuron × sample map
+        (:func:`netscope.structure.neuron_sample.neuron_sample_map`, the page's neuron view);
+        0: no neuron maps.
 
     Attributes after :meth:`fit`: ``layers_``, ``labels_``, ``snapshot_labels_``,
     ``positions_[layer][t]`` (n, 2), ``graphs_[layer][t]`` (CSR), ``sensitivity_[layer][t]``,
+    ``predictions_`` (T, n) int64 or None (the model's predicted class at each snapshot),
+    ``neuron_maps_[layer][t]`` (a :class:`~netscope.structure.neuron_sample.NeuronSampleMap`),
     ``metrics_[layer][t]`` — a :class:`netscope.structure.metrics.MapMetrics`: ``layout`` and
     ``activation`` class separation (``inter``, ``intra``, ``ratio``, ``silhouette``) and
     ``knn_preservation``.
@@ -64,7 +59,7 @@ class StructureMap:
 
     def __init__(self, k: int = 15, *, metric: str = "euclidean", symmetrize=True,
                  method: str = "neighbor_embedding", n_iter: int | None = None, n_iter_warm: int | None = None,
-                 seed: int = 0):
+                 seed: int = 0, neuron_samples: int = 500):
         self.k = check_int(k, "k", minimum=1)
         self.metric = metric
         self.symmetrize = symmetrize
@@ -74,6 +69,7 @@ class StructureMap:
         self.n_iter = DEFAULT_ITERATIONS[method] if n_iter is None else check_int(n_iter, "n_iter", minimum=0)
         self.n_iter_warm = self.n_iter // 2 if n_iter_warm is None else check_int(n_iter_warm, "n_iter_warm", minimum=0)
         self.seed = check_int(seed, "seed", minimum=0)
+        self.neuron_samples = check_int(neuron_samples, "neuron_samples", minimum=0)
 
     def fit(self, tracker) -> "StructureMap":
         """Build the maps of every snapshot the tracker holds, with their metrics (class
@@ -83,9 +79,9 @@ class StructureMap:
         if not tracker.snapshots:
             raise ValueError("tracker has no snapshots yet: call tracker.snapshot() during training")
         labels = tracker.labels
-        positions_, graphs_, metrics_, sensitivity_ = {}, {}, {}, {}
+        positions_, graphs_, metrics_, sensitivity_, neuron_maps_ = {}, {}, {}, {}, {}
         for layer in tracker.layers:
-            previous = None
+            previous = neurons = None
             for snapshot in tracker.snapshots:
                 activations = snapshot["activations"][layer]
                 graph = knn_graph(activations, min(self.k, len(activations) - 1), metric=self.metric,
@@ -107,9 +103,16 @@ class StructureMap:
                 positions_.setdefault(layer, []).append(positions)
                 graphs_.setdefault(layer, []).append(graph)
                 sensitivity_.setdefault(layer, []).append(snapshot["sensitivity"][layer])
+                if self.neuron_samples:
+                    neurons = neuron_sample_map(activations, max_samples=self.neuron_samples, seed=self.seed,
+                                                align_to=neurons)
+                    neuron_maps_.setdefault(layer, []).append(neurons)
+        predictions = [s.get("predictions") for s in tracker.snapshots]
         self.layers_, self.labels_ = list(tracker.layers), labels
         self.snapshot_labels_ = [s["label"] for s in tracker.snapshots]
         self.positions_, self.graphs_, self.metrics_, self.sensitivity_ = positions_, graphs_, metrics_, sensitivity_
+        self.predictions_ = None if any(p is None for p in predictions) else np.stack(predictions)
+        self.neuron_maps_ = neuron_maps_
         return self
 
     def _check_map(self, layer: str, snapshot: int) -> int:
@@ -166,4 +169,20 @@ class StructureMap:
             f'  metadata_path: "metadata.tsv"\n}}\n')
         return folder
 
+    def to_html(self, path, *, images=None, subspace=None, true_labels=None, scrambled=None,
+                scramble_kind: str = "labels", placement=None, classes=None, title: str = "netscope: maps of a training run",
+                summary: str = "") -> Path:
+        """Write the maps as one self-contained, offline HTML page (:func:`netscope.viewer.write_page`):
+        layer selector, snapshot slider with play/pause and interpolated motion, hover tooltips
+        (with the input where ``images`` is given), colour by class, by prediction, by
+        sensitivity and by active-subspace energy (``subspace``, a
+        :class:`netscope.active.SubspaceTracker`), pinned paths, the metric curves, the
+        spectrum and the neuron × sample view; ``true_labels``, ``scrambled`` and ``placement``
+        mark scrambled points and chart where they sit. Arguments as for
+        :func:`netscope.viewer.write_page`. Returns the path. O(T n) to encode."""
+        check_fitted(self, "positions_")
+        from ..viewer import write_page
 
+        return write_page(path, self, images=images, subspace=subspace, true_labels=true_labels,
+                          scrambled=scrambled, scramble_kind=scramble_kind, placement=placement, classes=classes,
+                          title=title, summary=summary)

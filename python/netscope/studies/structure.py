@@ -12,17 +12,22 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..core.layout import force_layout
+from ..active.tracking import SubspaceTracker
+from ..core._validation import check_int
 from ..nn.activations import ActivationTracker
+from ..nn.data import as_batches
 from ..nn.user_code import load_weights
 from ..plotting import structure as structure_plots
 from ..structure.compare import check_references, compare_maps
 from ..structure.maps import StructureMap
-from ..structure.neuron_sample import neuron_sample_graph
+from ..structure.robustness import scrambled_placement
 from .models import digits, mlp_from_sizes
 
 DEFAULT_SIZES = (64, 128, 64, 32, 10)
 DEFAULT_SNAPSHOTS = (0, 1, 2, 3, 5, 8, 13, 20, 30)
+SCRAMBLE_KINDS = ("labels", "inputs")
+# Probe inputs shown in the page's tooltips when they are images of at most this many pixels in all.
+IMAGE_PIXEL_BUDGET = 16 * 2**20
 
 
 def _accuracy(model, x, y) -> float:
@@ -41,21 +46,52 @@ def _trend(values) -> float:
     return float(np.corrcoef(ranks, steps)[0, 1]) if len(values) > 2 else float(np.sign(values[-1] - values[0]))
 
 
+def scramble(x, y, fraction: float, kind: str, *, n_classes: int, seed: int = 0):
+    """Scramble a ``fraction`` of the examples (a seeded choice): ``kind="labels"`` gives each a
+    random other class, ``"inputs"`` permutes each one's features (pixels) at random, keeping its
+    label. Returns ``(x', y', chosen indices)``; the originals are untouched."""
+    if not 0 <= fraction < 1:
+        raise ValueError(f"scrambled must be a fraction in [0, 1), got {fraction}")
+    if kind not in SCRAMBLE_KINDS:
+        raise ValueError(f"scramble must be one of {SCRAMBLE_KINDS}, got {kind!r}")
+    generator = torch.Generator().manual_seed(seed + 1)
+    chosen = torch.randperm(len(x), generator=generator)[:int(round(fraction * len(x)))].sort().values
+    x, y = x.clone(), y.clone()
+    if kind == "labels":
+        shift = torch.randint(1, n_classes, (len(chosen),), generator=generator)
+        y[chosen] = (y[chosen] + shift) % n_classes
+    else:
+        for i in chosen:
+            x[i] = x[i].flatten()[torch.randperm(x[i].numel(), generator=generator)].view_as(x[i])
+    return x, y, chosen
+
+
 def run_structure_study(out_dir, *, epochs: int = 30, snapshots=DEFAULT_SNAPSHOTS, sizes=DEFAULT_SIZES,
-                        activation: str = "relu", k: int = 15, seed: int = 0, compare=(),
+                        activation: str = "relu", k: int = 15, seed: int = 0, compare=(), html: bool = True,
+                        subspace_k: int = 10, scrambled: float = 0.0, scramble_kind: str = "labels",
                         progress: bool = True) -> dict:
     """Train an MLP on the digits, map every hidden layer at each snapshot epoch, write figures,
-    GIFs and ``metrics.json`` to ``out_dir``; return the metrics. ``compare`` ("umap", "tsne"):
-    also draw the last snapshot with those methods (``compare.png``)."""
+    GIFs, ``metrics.json`` and (``html``) the interactive page ``maps.html`` to ``out_dir``;
+    return the metrics. ``compare`` ("umap", "tsne"): also draw the last snapshot with those
+    methods (``compare.png``). ``subspace_k``: at each snapshot, the probe set's data-mode
+    active subspace (top k; 0: none). ``scrambled``: train with that fraction of the training
+    examples scrambled (``scramble_kind`` "labels" or "inputs", :func:`scramble`) and add them to
+    the probe set, marked, to follow where they sit."""
     compare = check_references(compare)
+    subspace_k = check_int(subspace_k, "subspace_k", minimum=0)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     snapshots = sorted({int(s) for s in snapshots if 0 <= int(s) <= epochs} | {epochs})
     torch.manual_seed(seed)
     x_train, y_train, x_probe, y_probe = digits(seed=seed)
+    n_classes = int(y_train.max()) + 1
+    x_fit, y_fit, chosen = scramble(x_train, y_train, scrambled, scramble_kind, n_classes=n_classes, seed=seed)
+    probe_x, probe_y = torch.cat([x_probe, x_fit[chosen]]), torch.cat([y_probe, y_fit[chosen]])
     model = mlp_from_sizes(sizes, activation)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-    tracker = ActivationTracker(model, (x_probe, y_probe), loss_fn=torch.nn.functional.cross_entropy)
+    loss = torch.nn.functional.cross_entropy
+    tracker = ActivationTracker(model, (probe_x, probe_y), loss_fn=loss)
+    subspace = SubspaceTracker(model, loss, (probe_x, probe_y), n_components=subspace_k) if subspace_k else None
     timings, accuracy = {}, []
     generator = torch.Generator().manual_seed(seed)
 
@@ -63,67 +99,121 @@ def run_structure_study(out_dir, *, epochs: int = 30, snapshots=DEFAULT_SNAPSHOT
     for epoch in tqdm(range(epochs + 1), desc="training", unit="epoch", disable=not progress):
         if epoch > 0:
             model.train()
-            for batch in torch.randperm(len(x_train), generator=generator).split(64):
+            for batch in torch.randperm(len(x_fit), generator=generator).split(64):
                 optimiser.zero_grad()
-                torch.nn.functional.cross_entropy(model(x_train[batch]), y_train[batch]).backward()
+                loss(model(x_fit[batch]), y_fit[batch]).backward()
                 optimiser.step()
         if epoch in snapshots:
             tracker.snapshot(label=epoch)
-            accuracy.append({"epoch": epoch, "train": _accuracy(model, x_train, y_train),
-                             "probe": _accuracy(model, x_probe, y_probe)})
+            if subspace is not None:
+                subspace.snapshot(label=epoch)
+            entry = {"epoch": epoch, "train": _accuracy(model, x_fit, y_fit), "probe": _accuracy(model, x_probe, y_probe)}
+            if len(chosen):
+                entry.update(scrambled_given=_accuracy(model, x_fit[chosen], y_fit[chosen]),
+                             scrambled_true=_accuracy(model, x_fit[chosen], y_train[chosen]))
+            accuracy.append(entry)
     timings["training_and_tracking"] = time.perf_counter() - start
     described = {"dataset": {"name": "sklearn load_digits", "train": len(x_train), "probe": len(x_probe)},
                  "model": {"sizes": list(sizes), "activation": activation}, "accuracy": accuracy}
-    return write_maps(out_dir, tracker, described, timings, k=k, seed=seed, compare=compare)
+    robustness = None
+    if len(chosen):
+        described["scrambled"] = {"fraction": scrambled, "kind": scramble_kind, "count": len(chosen)}
+        marked = np.zeros(len(probe_y), dtype=bool)
+        marked[len(y_probe):] = True
+        robustness = {"mask": marked, "true_labels": torch.cat([y_probe, y_train[chosen]]).numpy(),
+                      "kind": scramble_kind}
+    # Digits are ink on paper: the page shows 16 - x, dark strokes on white.
+    images = 16.0 - probe_x.view(-1, 8, 8).numpy()
+    summary = (f"MLP {'-'.join(map(str, sizes))} ({activation}) learning scikit-learn's digits; the map shows the "
+               f"{len(x_probe)} held-out probe images" + (f" and {len(chosen)} training images with scrambled "
+                                                           f"{scramble_kind}" if len(chosen) else "") + ".")
+    return write_maps(out_dir, tracker, described, timings, k=k, seed=seed, compare=compare, html=html,
+                      subspace=subspace, robustness=robustness, images=images, summary=summary)
+
+
+def _probe_images(batches):
+    """The probe's inputs as a numpy array when they are one tensor per example of an image's
+    shape ((h, w), (c, h, w), or a square number of features) within ``IMAGE_PIXEL_BUDGET``,
+    else None."""
+    parts, pixels = [], 0
+    for _, inputs, _ in batches:
+        if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point():
+            return None
+        pixels += inputs.numel()
+        if pixels > IMAGE_PIXEL_BUDGET:
+            return None
+        parts.append(inputs.detach().to("cpu", torch.float32).numpy())
+    images = np.concatenate(parts)
+    shape = images.shape[1:]
+    square = len(shape) == 1 and int(round(np.sqrt(shape[0]))) ** 2 == shape[0] and shape[0] >= 16
+    image_like = len(shape) == 2 or (len(shape) == 3 and (shape[0] in (1, 3) or shape[2] in (1, 3)))
+    return images if square or image_like else None
 
 
 def run_checkpoint_maps(out_dir, model: torch.nn.Module, checkpoints, probe, *, layers=None, loss_fn=None,
                         batch_size: int = 256, k: int = 15, seed: int = 0, description=None, compare=(),
-                        progress: bool = True) -> dict:
+                        html: bool = True, subspace_k: int = 10, progress: bool = True) -> dict:
     """The maps of a training run the user saved: one snapshot per file of ``checkpoints`` (in the
     order given), each loaded into ``model`` and run on ``probe`` (a pair (inputs, labels) or a
-    DataLoader); figures, GIFs, GraphML maps and ``metrics.json`` go to ``out_dir``; ``compare`` as
-    in :func:`run_structure_study`."""
+    DataLoader); figures, GIFs, GraphML maps, ``metrics.json`` and (``html``) ``maps.html`` go
+    to ``out_dir``; ``compare`` as in :func:`run_structure_study`. ``subspace_k``: the probe's
+    data-mode active subspace at each checkpoint (top k; 0: none), under ``loss_fn`` (default
+    cross-entropy on the probe's labels)."""
     compare = check_references(compare)
+    subspace_k = check_int(subspace_k, "subspace_k", minimum=0)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tracker = ActivationTracker(model, probe, layers=layers, loss_fn=loss_fn, batch_size=batch_size)
+    subspace = (SubspaceTracker(model, loss_fn or torch.nn.functional.cross_entropy, tracker.batches,
+                                n_components=subspace_k) if subspace_k else None)
     start = time.perf_counter()
     for path in tqdm(checkpoints, desc="checkpoints", unit="file", disable=not progress):
         load_weights(model, path)
         tracker.snapshot(label=Path(path).stem)
+        if subspace is not None:
+            try:
+                subspace.snapshot(label=Path(path).stem)
+            except (RuntimeError, TypeError, IndexError) as error:
+                raise ValueError(f"--loss: the probe's active subspace needs a loss of (outputs, labels); "
+                                 f"{'the given loss' if loss_fn else 'cross-entropy, the default,'} failed on it "
+                                 f"({error}); pass --loss, or --subspace-k 0") from None
     timings = {"tracking": time.perf_counter() - start}
     described = {"dataset": {"probe": len(tracker.labels)}, "model": description or {"class": type(model).__name__},
                  "checkpoints": [str(path) for path in checkpoints]}
-    return write_maps(out_dir, tracker, described, timings, k=k, seed=seed, compare=compare)
+    summary = f"{described['model'].get('class', 'model')}: {len(checkpoints)} checkpoints, {len(tracker.labels)} probe examples."
+    return write_maps(out_dir, tracker, described, timings, k=k, seed=seed, compare=compare, html=html,
+                      subspace=subspace, images=_probe_images(tracker.batches), summary=summary)
 
 
 def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timings: dict, *, k: int,
-               seed: int, compare=()) -> dict:
+               seed: int, compare=(), html: bool = True, subspace: SubspaceTracker | None = None,
+               robustness: dict | None = None, images=None, summary: str = "") -> dict:
     """Map every (layer, snapshot) the tracker holds; write figures, GIFs, GraphML and
     ``metrics.json`` (``described`` merged in); with ``compare``, also the last snapshot of every
     layer drawn by netscope and those methods side by side (``compare.png``, ``metrics["compare"]``);
-    return the metrics."""
+    with ``html``, the interactive page ``maps.html`` (with ``subspace``'s energies and spectra,
+    ``robustness``'s scrambled points — ``{"mask", "true_labels", "kind"}`` — and ``images`` in
+    the tooltips); return the metrics."""
     start = time.perf_counter()
     maps = StructureMap(k=k, seed=seed).fit(tracker)
     timings["maps"] = time.perf_counter() - start
+    placement = None
+    if robustness is not None:
+        placement = {layer: [scrambled_placement(snapshot["activations"][layer], positions, robustness["mask"],
+                                                 maps.labels_, robustness["true_labels"], k=k)
+                             for snapshot, positions in zip(tracker.snapshots, maps.positions_[layer])]
+                     for layer in maps.layers_}
 
     start = time.perf_counter()
     figures = {"small_multiples.png": structure_plots.plot_small_multiples(maps),
                "sensitivity.png": structure_plots.plot_sensitivity(maps),
                "metrics.png": structure_plots.plot_metrics(maps)}
     last_layer = maps.layers_[-1]
-    activations = tracker.snapshots[-1]["activations"][last_layer]
-    bipartite = neuron_sample_graph(activations, top=3)
-    # Neurons that no sample ranks in its top 3 have no edge; leave them out of the map.
-    linked = np.flatnonzero(np.diff(bipartite.indptr) > 0)
-    positions = force_layout(bipartite[linked][:, linked], seed=seed)
-    n_samples = len(activations)
-    unused = bipartite.shape[0] - len(linked)
+    neurons = maps.neuron_maps_[last_layer][-1]
     figures["neuron_sample.png"] = structure_plots.plot_neuron_sample_map(
-        positions, maps.labels_, n_samples,
-        title=f"{last_layer}: samples and their 3 most active neurons\n"
-              f"({activations.shape[1] - unused} of {activations.shape[1]} neurons are some sample's top 3)")
+        neurons.positions, maps.labels_[neurons.samples], len(neurons.samples),
+        title=f"{last_layer}: samples and their {neurons.top} most active neurons\n"
+              f"({len(neurons.neurons)} of {neurons.width} neurons are some sample's top {neurons.top})")
     for name, figure in figures.items():
         figure.savefig(out_dir / name, dpi=110)
         plt.close(figure)
@@ -133,6 +223,14 @@ def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timin
         maps.write_projector(out_dir / f"projector_{layer}", layer,
                              tensors=tracker.snapshots[-1]["activations"][layer])
     timings["figures"] = time.perf_counter() - start
+    if html:
+        start = time.perf_counter()
+        maps.to_html(out_dir / "maps.html", images=images, subspace=subspace,
+                     true_labels=None if robustness is None else robustness["true_labels"],
+                     scrambled=None if robustness is None else robustness["mask"],
+                     scramble_kind="labels" if robustness is None else robustness["kind"],
+                     placement=placement, summary=summary)
+        timings["page"] = time.perf_counter() - start
 
     compared = {}
     if compare:
@@ -165,6 +263,16 @@ def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timin
         "claim_inter_grows_intra_shrinks": claim,
         "timings_s": timings,
     }
+    if subspace is not None:
+        metrics["subspace"] = {"k": subspace.n_components, "method": subspace.method,
+                               "eigenvalues": subspace.eigenvalues.tolist(),
+                               "mean_energy": subspace.energy.mean(axis=1).tolist()}
+        if maps.predictions_ is not None:
+            correct = maps.predictions_ == maps.labels_[None, :]
+            metrics["subspace"]["mean_energy_correct"] = subspace.mean_energy(correct)
+            metrics["subspace"]["mean_energy_wrong"] = subspace.mean_energy(~correct)
+    if placement is not None:
+        metrics["scrambled_placement"] = {layer: [p.to_dict() for p in series] for layer, series in placement.items()}
     if compared:
         metrics["compare"] = {layer: [{"method": c.method, "seconds": c.seconds, **c.fidelity.to_dict()} for c in runs]
                               for layer, runs in compared.items()}

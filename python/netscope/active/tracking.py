@@ -1,0 +1,99 @@
+"""The active subspace of a probe set, followed across training: which samples drive the leading
+parameter directions at each snapshot.
+
+:class:`SubspaceTracker` fits, at every :meth:`~SubspaceTracker.snapshot`, the data-mode active
+subspace of the probe set at the model's current parameters (one loss gradient per probe
+example, the empirical Fisher C = (1/n) Σ g_i g_iᵀ) and each example's projection energy
+‖U_kᵀ g_i‖² / ‖g_i‖², next to :class:`netscope.ActivationTracker`'s activations of the same
+examples; :meth:`netscope.StructureMap.to_html` colours the maps by it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..core._validation import check_int
+from ..nn.data import as_batches
+from ..nn.gradients import data_gradients
+from .estimator import ActiveSubspace
+
+# The probe's (n, D) float32 gradients are kept for the energies while they fit in this many
+# bytes (the "snapshot" method); beyond, a Nyström sketch and a second pass over the probe set.
+KEPT_GRADIENT_BYTES = 2**30
+
+
+class SubspaceTracker:
+    """Record the top-k active subspace of a probe set's per-example loss gradients at each
+    snapshot.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    loss_fn : callable(outputs, targets) -> scalar tensor (a mean over the batch, as torch's
+        losses are by default), e.g. ``torch.nn.functional.cross_entropy``.
+    data : the probe set: a pair ``(inputs, targets)`` or a re-iterable of such batches in a
+        fixed order (as for :class:`netscope.ActivationTracker`).
+    n_components : int — k, the leading directions whose energy is measured (default 10).
+    device, backend, chunk_size : as for :class:`netscope.ActiveSubspace`.
+
+    Each :meth:`snapshot` appends the top-k eigenvalues and the n energies; ``eigenvalues``
+    (T, k) and ``energy`` (T, n) stack them. Cost per snapshot: n per-example gradients
+    (O(n) forward/backward passes), then O(n D min(n, D)) for the eigenpairs while the n × D
+    float32 gradients fit in ``KEPT_GRADIENT_BYTES`` (1 GiB), else a sketch (O(n D s)) and a
+    second gradient pass for the energies.
+    """
+
+    def __init__(self, model: torch.nn.Module, loss_fn, data, *, n_components: int = 10, device=None,
+                 backend: str = "auto", chunk_size: int | None = None):
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        if not callable(loss_fn):
+            raise TypeError(f"loss_fn must be callable(outputs, targets) -> scalar tensor, got {type(loss_fn).__name__}")
+        self.n_components = check_int(n_components, "n_components", minimum=1)
+        self.batches = as_batches(data)
+        if self.batches.shuffles:
+            raise ValueError("data: the probe loader shuffles, but the energies follow each example across "
+                             "snapshots; use shuffle=False")
+        n_parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        keeps = self.batches.n_examples * n_parameters * 4 <= KEPT_GRADIENT_BYTES
+        self.method = "snapshot" if keeps else "sketch"
+        self.model, self.loss_fn, self.device, self.backend, self.chunk_size = model, loss_fn, device, backend, chunk_size
+        self.snapshots = []
+
+    def snapshot(self, label=None) -> dict:
+        """Fit the probe set's subspace at the model's current parameters; returns and keeps
+        ``{"label", "eigenvalues" (k,), "energy" (n,)}``."""
+        k = min(self.n_components, self.batches.n_examples)
+        estimator = ActiveSubspace(self.method, n_components=k, keep_gradients=self.method == "snapshot",
+                                   chunk_size=self.chunk_size, backend=self.backend, progress=False)
+        estimator.fit(self.model, self.loss_fn, self.batches, sampling="data", device=self.device)
+        if self.method == "snapshot":
+            energy = estimator.sample_energy(k)
+        else:
+            stream = data_gradients(self.model, self.loss_fn, self.batches, device=self.device, backend=self.backend,
+                                    chunk_size=self.chunk_size or 1000, progress=False)
+            energy = estimator.sample_energy(k, (gradients for _, gradients, _ in stream))
+        record = {"label": label if label is not None else len(self.snapshots),
+                  "eigenvalues": estimator.eigenvalues_[:k].copy(), "energy": energy}
+        self.snapshots.append(record)
+        return record
+
+    @property
+    def eigenvalues(self) -> np.ndarray:
+        """(T, k) float64: the top-k eigenvalues at each snapshot, descending."""
+        return np.stack([s["eigenvalues"] for s in self.snapshots])
+
+    @property
+    def energy(self) -> np.ndarray:
+        """(T, n) float64: each probe example's share of its gradient in the top-k subspace."""
+        return np.stack([s["energy"] for s in self.snapshots])
+
+    def mean_energy(self, where) -> list:
+        """Mean energy at each snapshot over the examples ``where`` (T, n) marks (e.g. the wrongly
+        predicted ones), None at a snapshot where it marks none: T floats. O(T n)."""
+        energy = self.energy
+        where = np.asarray(where, dtype=bool)
+        if where.shape != energy.shape:
+            raise ValueError(f"where must mark examples per snapshot, shape {energy.shape}; got {where.shape}")
+        return [float(e[w].mean()) if w.any() else None for e, w in zip(energy, where)]

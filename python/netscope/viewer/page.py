@@ -1,0 +1,158 @@
+"""Assemble the page: the maps' arrays quantised and packed (:mod:`.encoding`), the charts'
+series, and the page's own HTML, CSS and JavaScript (``assets/``), in one file."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .encoding import as_images, encode, quantise_log, quantise_positions, quantise_unit
+
+SCRAMBLE_KINDS = ("labels", "inputs")
+
+
+def _series(name, values, *, dash=False, colour=None):
+    return {"name": name, "values": [None if v is None else float(v) for v in values], "dash": dash,
+            **({"colour": colour} if colour else {})}
+
+
+def _charts(metrics, placement, energy_by_outcome) -> list:
+    """The metric curves of one layer, one dict per chart (title and series over snapshots)."""
+    charts = [
+        {"title": "inter/intra-class distance (— activations, -- map)",
+         "series": [_series("activations", [m.activation.ratio for m in metrics]),
+                    _series("map", [m.layout.ratio for m in metrics], dash=True)]},
+        {"title": "silhouette of the classes",
+         "series": [_series("activations", [m.activation.silhouette for m in metrics]),
+                    _series("map", [m.layout.silhouette for m in metrics], dash=True)]},
+        {"title": "map fidelity to the activations",
+         "series": [_series("trustworthiness", [m.fidelity.trustworthiness for m in metrics]),
+                    _series("continuity", [m.fidelity.continuity for m in metrics]),
+                    _series("kNN preservation", [m.fidelity.knn_preservation for m in metrics])]},
+        {"title": "stability: map neighbours kept from the previous snapshot",
+         "series": [_series("neighbours kept", [None if m.stability is None else m.stability.neighbours_kept
+                                                for m in metrics])]},
+    ]
+    if energy_by_outcome is not None:
+        charts.append({"title": "mean active-subspace energy by prediction", "series": [
+            _series("correct", energy_by_outcome[0], colour="#2a9d4b"),
+            _series("wrong", energy_by_outcome[1], colour="#d62728")]})
+    if placement is not None:
+        charts.append({"title": "scrambled points: neighbours (activations) of their …", "series": [
+            _series("given class", [p.given_share for p in placement]),
+            _series("true class", [p.true_share for p in placement], dash=True)]})
+    return charts
+
+
+def _neuron_view(view) -> dict:
+    positions = view.positions - view.positions.min(axis=0)
+    side = positions.max() or 1.0
+    return {"samples": view.samples.tolist(), "neurons": view.neurons.tolist(), "top": view.top, "width": view.width,
+            "positions": np.round(positions / side, 4).ravel().tolist(), "edges": view.edges.ravel().tolist()}
+
+
+def _class_indices(values, classes) -> np.ndarray:
+    return np.searchsorted(classes, values).astype(np.uint16)
+
+
+def write_page(path, maps, *, images=None, subspace=None, true_labels=None, scrambled=None,
+               scramble_kind: str = "labels", placement=None, classes=None,
+               title: str = "netscope: maps of a training run", summary: str = "") -> Path:
+    """Write one self-contained HTML page of a fitted :class:`netscope.StructureMap` to ``path``.
+
+    Parameters
+    ----------
+    maps : a fitted StructureMap (T snapshots of n points per layer).
+    images : optional inputs shown in the tooltip: (n, h, w), (n, h, w, c), (n, c, h, w) or
+        (n, h·w) with c 1 or 3, scaled to 0..255 over the whole array (stored 8-bit).
+    subspace : optional :class:`netscope.active.tracking.SubspaceTracker` (its ``eigenvalues``
+        (T, k), ``energy`` (T, n) and ``mean_energy``): colours the map by each sample's
+        active-subspace energy, draws the spectrum of each snapshot and the mean energy of the
+        correctly and wrongly predicted samples.
+    true_labels, scrambled : optional (n,) labels and boolean mask of the points whose labels
+        (``scramble_kind="labels"``) or inputs (``"inputs"``) were scrambled; the page rings them.
+    placement : optional {layer: [ScrambledPlacement per snapshot]} — where the scrambled
+        points sit (:func:`netscope.structure.metrics.scrambled_placement`), drawn as a chart.
+    classes : optional names of the classes, one per distinct label value in sorted order.
+    title, summary : text at the top and under the map.
+
+    The file holds everything: positions quantised to 16 bits (T · n · 4 bytes before gzip),
+    sensitivities and energies as 16-bit values, images as 8-bit. Written to a temporary file
+    and renamed, so a half-written page never replaces a whole one. Returns the path. O(T n).
+    """
+    layers, T = maps.layers_, len(maps.snapshot_labels_)
+    labels = np.asarray(maps.labels_)
+    n = len(labels)
+    if scramble_kind not in SCRAMBLE_KINDS:
+        raise ValueError(f"scramble_kind must be one of {SCRAMBLE_KINDS}, got {scramble_kind!r}")
+    if (scrambled is None) != (true_labels is None):
+        raise ValueError("scrambled and true_labels go together: the mask of scrambled points and their true labels")
+    if scrambled is not None:
+        scrambled = np.asarray(scrambled, dtype=bool)
+        true_labels = np.asarray(true_labels)
+        if scrambled.shape != (n,) or true_labels.shape != (n,):
+            raise ValueError(f"scrambled and true_labels must have shape ({n},), got {scrambled.shape} and {true_labels.shape}")
+    predictions = getattr(maps, "predictions_", None)
+    values = [labels] + [v for v in (true_labels, predictions) if v is not None]
+    class_values = np.unique(np.concatenate([np.ravel(v) for v in values]))
+    if classes is None:
+        classes = [v.item() if isinstance(v, np.generic) else v for v in class_values]
+    elif len(classes) != len(class_values):
+        raise ValueError(f"classes must name each of the {len(class_values)} distinct labels, got {len(classes)} names")
+    eigenvalues = energy = None
+    if subspace is not None:
+        eigenvalues, energy = np.asarray(subspace.eigenvalues, dtype=np.float64), np.asarray(subspace.energy)
+        if eigenvalues.ndim != 2 or len(eigenvalues) != T or energy.shape != (T, n):
+            raise ValueError(f"subspace must hold one snapshot per map snapshot: eigenvalues (T={T}, k) and energy "
+                             f"({T}, {n}); got {eigenvalues.shape} and {energy.shape}")
+        if not np.all(np.isfinite(eigenvalues)):
+            raise ValueError("subspace: eigenvalues hold NaN or inf")
+    if placement is not None and set(placement) != set(layers):
+        raise ValueError(f"placement must have an entry per layer {layers}, got {sorted(placement)}")
+    energy_by_outcome = None
+    if energy is not None and predictions is not None:
+        correct = predictions == labels[None, :]
+        energy_by_outcome = (subspace.mean_energy(correct), subspace.mean_energy(~correct))
+
+    data = {"title": title, "summary": summary, "n": n, "layers": list(layers),
+            "snapshots": [str(s) for s in maps.snapshot_labels_], "classes": [str(c) for c in classes],
+            "labels": encode(_class_indices(labels, class_values)),
+            "true_labels": None if true_labels is None else encode(_class_indices(true_labels, class_values)),
+            "scrambled": None if scrambled is None else encode(scrambled.astype(np.uint8)),
+            "scramble_kind": scramble_kind,
+            "predictions": None if predictions is None else encode(_class_indices(predictions, class_values)),
+            "energy": None if energy is None else encode(quantise_unit(energy)),
+            "energy_shown": None if energy is None else [0.0, float(max(np.percentile(energy, 99), 1e-3))],
+            "eigenvalues": None if eigenvalues is None else eigenvalues.tolist(),
+            "images": None, "image_shape": None, "maps": {}}
+    if images is not None:
+        pixels, shape = as_images(images, n)
+        data["images"], data["image_shape"] = encode(pixels), shape
+    neuron_maps = getattr(maps, "neuron_maps_", {})
+    for layer in layers:
+        q, corner, side = quantise_positions(np.stack(maps.positions_[layer]))
+        sensitivity, log_low, log_high, shown = quantise_log(np.stack(maps.sensitivity_[layer]))
+        data["maps"][layer] = {
+            "positions": encode(q, delta=True), "corner": corner.tolist(), "side": side,
+            "sensitivity": encode(sensitivity), "log_lo": log_low, "log_hi": log_high, "shown": shown,
+            "charts": _charts(maps.metrics_[layer], None if placement is None else placement[layer], energy_by_outcome),
+            "neurons": [_neuron_view(view) for view in neuron_maps[layer]] if layer in neuron_maps else None}
+
+    assets = resources.files("netscope.viewer") / "assets"
+    text = (assets / "page.html").read_text(encoding="utf-8")
+    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    for key, value in (("{{TITLE}}", html.escape(title)), ("{{STYLE}}", (assets / "page.css").read_text(encoding="utf-8")),
+                       ("{{SCRIPT}}", (assets / "page.js").read_text(encoding="utf-8"))):
+        text = text.replace(key, value)
+    text = text.replace("{{DATA}}", payload)  # last: the data may hold any of the other markers
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+    return path
