@@ -47,6 +47,8 @@ def _active_subspace(args) -> int:
             raise ValueError(f"--model needs {' and '.join(missing)}: the data and the loss to take gradients of")
         if args.preset is not None:
             raise ValueError("--preset and --model exclude each other: a preset is a built-in model")
+        if args.scrambled:
+            raise ValueError("--scrambled goes with the built-in study: a saved run was trained as it was")
         model = user_code.build_model(args.model, device=args.device)
         if args.weights is not None:
             user_code.load_weights(model, args.weights, "--weights")
@@ -111,6 +113,8 @@ def _structure(args) -> int:
         compare = check_references([] if args.compare is None else [m for m in args.compare.split(",") if m])
     except ValueError as error:
         raise ValueError(f"--compare: {error}") from None
+    if args.subspace_k < 0:
+        raise ValueError(f"--subspace-k must be 0 (none) or a positive number of directions, got {args.subspace_k}")
     user_flags = {"--checkpoints": args.checkpoints, "--probe": args.probe}
     if args.model is not None:
         from .nn import user_code
@@ -118,6 +122,8 @@ def _structure(args) -> int:
         missing = [flag for flag, value in user_flags.items() if value is None]
         if missing:
             raise ValueError(f"--model needs {' and '.join(missing)}: the saved weights to map and the probe set")
+        if args.scrambled:
+            raise ValueError("--scrambled goes with the built-in study: a saved run was trained as it was")
         model = user_code.build_model(args.model, device=args.device)
         files = user_code.checkpoint_files(args.checkpoints)
         metrics = run_checkpoint_maps(
@@ -125,7 +131,7 @@ def _structure(args) -> int:
             layers=None if args.layers is None else args.layers.split(","),
             loss_fn=None if args.loss is None else user_code.load_loss(args.loss), batch_size=args.batch_size,
             k=args.k, seed=args.seed, description={"class": type(model).__name__, "factory": args.model},
-            compare=compare)
+            compare=compare, html=args.html, subspace_k=args.subspace_k)
         print(f"{type(model).__name__} from {args.model}: {len(files)} checkpoints "
               f"({files[0].name} .. {files[-1].name}), {metrics['dataset']['probe']} probe examples")
     else:
@@ -133,8 +139,11 @@ def _structure(args) -> int:
                  if value is not None]
         if given:
             raise ValueError(f"{', '.join(given)} go with --model (the built-in study trains its own MLP)")
+        if not 0 <= args.scrambled < 1:
+            raise ValueError(f"--scrambled must be a fraction in [0, 1), got {args.scrambled}")
         metrics = run_structure_study(args.out, epochs=args.epochs, activation=args.activation, k=args.k,
-                                      seed=args.seed, compare=compare)
+                                      seed=args.seed, compare=compare, html=args.html, subspace_k=args.subspace_k,
+                                      scrambled=args.scrambled, scramble_kind=args.scramble)
         final = metrics["accuracy"][-1]
         print(f"MLP {'-'.join(map(str, metrics['model']['sizes']))} on the digits: {args.epochs} epochs, "
               f"train accuracy {final['train']:.3f}, probe accuracy {final['probe']:.3f}")
@@ -143,12 +152,26 @@ def _structure(args) -> int:
         print(f"  {layer:>6}: {entry['activation_ratio_first']:.2f} -> {entry['activation_ratio_last']:.2f} | "
               f"{entry['layout_ratio_first']:.2f} -> {entry['layout_ratio_last']:.2f}, "
               f"rank trend {entry['activation_ratio_trend']:+.2f}; claim {'holds' if entry['holds'] else 'does not hold'}")
+    if "subspace" in metrics:
+        entry = metrics["subspace"]
+        energy = f"mean energy {entry['mean_energy'][0]:.2f} -> {entry['mean_energy'][-1]:.2f}"
+        if entry.get("mean_energy_wrong"):
+            wrong, right = entry["mean_energy_wrong"][-1], entry["mean_energy_correct"][-1]
+            energy += (f"; last snapshot: correct {right:.2f}" if right is not None else "") + \
+                (f", wrong {wrong:.2f}" if wrong is not None else "")
+        print(f"probe active subspace (top {entry['k']}): lambda_1 {entry['eigenvalues'][0][0]:.3g} -> "
+              f"{entry['eigenvalues'][-1][0]:.3g}, {energy}")
+    for layer, series in metrics.get("scrambled_placement", {}).items():
+        print(f"  {layer:>6}, scrambled points' neighbours of their given / true class: "
+              f"{series[0]['given_share']:.2f} / {series[0]['true_share']:.2f} -> "
+              f"{series[-1]['given_share']:.2f} / {series[-1]['true_share']:.2f}")
     for layer, runs in metrics.get("compare", {}).items():
         print(f"  {layer:>6}, last snapshot: " + "; ".join(
             f"{run['method']} {run['seconds']:.2f} s, trustworthiness {run['trustworthiness']:.3f}, "
             f"kNN preservation {run['knn_preservation']:.3f}" for run in runs))
     print("timings (s): " + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in metrics["timings_s"].items()))
-    print(f"wrote figures, animations, GraphML maps and metrics.json to {args.out}")
+    page = " and maps.html (open it in a browser)" if args.html else ""
+    print(f"wrote figures, animations, GraphML maps, metrics.json{page} to {args.out}")
     return 0
 
 
@@ -263,6 +286,17 @@ def build_parser() -> argparse.ArgumentParser:
     structure.add_argument("--compare", metavar="umap,tsne",
                            help="also draw the last snapshot with UMAP and/or t-SNE (openTSNE), with their time and "
                                 "fidelity beside netscope's (compare.png); needs pip install \"netscope[compare]\"")
+    structure.add_argument("--html", action=argparse.BooleanOptionalAction, default=True,
+                           help="write maps.html, the interactive offline page of the run (default: on)")
+    structure.add_argument("--subspace-k", type=int, default=10,
+                           help="at each snapshot, the probe set's data-mode active subspace (top k) and each "
+                                "sample's energy in it, for the page; 0: none (default: %(default)s)")
+    structure.add_argument("--scrambled", type=float, default=0.0, metavar="FRACTION",
+                           help="built-in study: train with this fraction of the training images scrambled and "
+                                "follow them in the probe set (default: %(default)s)")
+    structure.add_argument("--scramble", choices=["labels", "inputs"], default="labels",
+                           help="what --scrambled scrambles: each image's label (a random other class) or its "
+                                "pixels (a random permutation) (default: %(default)s)")
     structure.set_defaults(run=_structure)
 
     vae = commands.add_parser("vae", help="β-VAE sweep on the digits: posterior collapse and PCA-like decoders")

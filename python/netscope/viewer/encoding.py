@@ -48,7 +48,7 @@ def quantise_positions(positions: np.ndarray):
 def quantise_log(values: np.ndarray):
     """Non-negative values as uint16 on a log scale: 0 stays 0, positive values map to
     1..65535 between their smallest and largest logarithm. Returns ``(q, log10 low, log10 high,
-    (1st, 99th) percentile of the log10 values)``; value = 10^(low + (q - 1)/65534 · (high − low)).
+    :func:`shown_range` of the log10 values)``; value = 10^(low + (q - 1)/65534 · (high − low)).
     O(size)."""
     values = np.asarray(values, dtype=np.float64)
     if not np.all(np.isfinite(values)) or values.min(initial=0.0) < 0:
@@ -59,8 +59,14 @@ def quantise_log(values: np.ndarray):
     q = np.zeros(values.shape, dtype=np.uint16)
     scaled = (np.log10(values[positive]) - low) / (high - low) if high > low else np.zeros(positive.sum())
     q[positive] = 1 + np.rint(scaled * (LEVELS - 1)).astype(np.uint16)
-    shown = np.percentile(logs, [1, 99])
-    return q, low, high, [float(shown[0]), float(max(shown[1], shown[0] + 1e-6))]
+    return q, low, high, shown_range(logs)
+
+
+def shown_range(values) -> list:
+    """The colour ramp's ends for ``values``: their 1st and 99th percentiles, so that a few
+    outliers do not flatten the ramp (at least 1e-3 apart). O(size)."""
+    low, high = np.percentile(values, [1, 99])
+    return [float(low), float(max(high, low + 1e-3))]
 
 
 def quantise_unit(values: np.ndarray) -> np.ndarray:

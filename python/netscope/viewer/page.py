@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .encoding import as_images, encode, quantise_log, quantise_positions, quantise_unit
+from .encoding import as_images, encode, quantise_log, quantise_positions, quantise_unit, shown_range
 
 SCRAMBLE_KINDS = ("labels", "inputs")
 
@@ -127,7 +127,7 @@ def write_page(path, maps, *, images=None, subspace=None, true_labels=None, scra
             "scramble_kind": scramble_kind,
             "predictions": None if predictions is None else encode(_class_indices(predictions, class_values)),
             "energy": None if energy is None else encode(quantise_unit(energy)),
-            "energy_shown": None if energy is None else [0.0, float(max(np.percentile(energy, 99), 1e-3))],
+            "energy_shown": None if energy is None else shown_range(energy),
             "eigenvalues": None if eigenvalues is None else eigenvalues.tolist(),
             "images": None, "image_shape": None, "maps": {}}
     if images is not None:

@@ -452,6 +452,7 @@
   window.netscope = {
     n, snapshots: D.snapshots, layers: D.layers, state: S,
     screenPosition: (i) => [px[i], py[i]],
+    show: (t) => { setPlaying(false); S.t = S.target = Math.min(T - 1, Math.max(0, t)); slider.value = String(snapshotAt(S.t)); showSnapshotLabel(); frame(); },
     pixelSum: () => { let s = 0; for (let i = 0; i < pixels.length; i += 7) s = (s + pixels[i] * (i % 13 + 1)) % 1000000007; return s; },
   };
   document.body.dataset.ready = "true";

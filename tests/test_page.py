@@ -1,0 +1,305 @@
+"""The observatory page: its data against independent decodings and hand computations, and the
+page itself in a real headless Chromium with the network off.
+
+The browser tests need Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them);
+without them they are skipped here and fail under CI (``CI`` set), so CI never skips them.
+``NETSCOPE_PAGE=path/to/maps.html`` tests that page instead of a small one made here, and
+``NETSCOPE_SCREENSHOT=file.png`` keeps the test's screenshot (the README's picture).
+"""
+
+import base64
+import gzip
+import io
+import json
+import os
+import re
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from netscope.active.tracking import SubspaceTracker
+from netscope.studies.models import digits, mlp_from_sizes
+from netscope.studies.structure import run_structure_study, scramble
+from netscope.viewer.encoding import encode, quantise_log, quantise_positions
+
+CHROMIUM, DRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def page_data(path) -> dict:
+    text = Path(path).read_text(encoding="utf-8")
+    block = re.search(r'<script type="application/json" id="netscope-data">(.*?)</script>', text, re.S).group(1)
+    return json.loads(block)
+
+
+def decoded(blob) -> np.ndarray:
+    """A page blob decoded here, independently of the page's JavaScript."""
+    raw = gzip.decompress(base64.b64decode(blob["b64"]))
+    width = {"u1": 1, "u2": 2}[blob["dtype"]]
+    planes = np.frombuffer(raw, dtype=np.uint8).reshape(width, -1)
+    values = planes.T.copy().view("<u1" if width == 1 else "<u2").reshape(blob["shape"])
+    return np.cumsum(values, axis=0, dtype=values.dtype) if blob["delta"] else values
+
+
+# ---------------------------------------------------------------- the page's data, without a browser
+def test_blobs_round_trip_with_deltas_that_wrap(rng):
+    values = rng.integers(0, 65536, size=(5, 300, 2)).astype(np.uint16)
+    np.testing.assert_array_equal(decoded(encode(values, delta=True)), values)
+    small = rng.integers(0, 256, size=(40,)).astype(np.uint8)
+    np.testing.assert_array_equal(decoded(encode(small)), small)
+    with pytest.raises(TypeError, match="uint8 or uint16"):
+        encode(np.zeros(3))
+
+
+def test_quantised_positions_and_logs_stay_within_a_step(rng):
+    positions = rng.standard_normal((4, 100, 2)) * [3.0, 1.0]
+    q, corner, side = quantise_positions(positions)
+    np.testing.assert_allclose(corner + q / 65535 * side, positions, atol=side / 65535)
+    values = np.concatenate([[0.0], 10 ** rng.uniform(-4, 2, 99)])
+    q, low, high, _ = quantise_log(values)
+    back = np.where(q == 0, 0, 10 ** (low + (q.astype(float) - 1) / 65534 * (high - low)))
+    np.testing.assert_allclose(back, values, rtol=3e-4)
+    with pytest.raises(ValueError, match="non-negative"):
+        quantise_log(np.array([1.0, -1.0]))
+
+
+def per_example_gradients_by_hand(model, loss, x, y) -> np.ndarray:
+    rows = []
+    for i in range(len(x)):
+        model.zero_grad()
+        loss(model(x[i:i + 1]), y[i:i + 1]).backward()
+        rows.append(torch.cat([p.grad.flatten() for p in model.parameters()]).double().numpy())
+    return np.stack(rows)
+
+
+@pytest.mark.parametrize("kept_bytes", [2**30, 0])  # 0: the sketch and a second pass over the probe
+def test_subspace_tracker_against_a_hand_computation(monkeypatch, kept_bytes):
+    import netscope.active.tracking as tracking
+
+    monkeypatch.setattr(tracking, "KEPT_GRADIENT_BYTES", kept_bytes)
+    torch.manual_seed(0)
+    _, _, x, y = digits()
+    x, y = x[:12], y[:12]
+    model, loss = mlp_from_sizes([64, 6, 10], "tanh"), torch.nn.functional.cross_entropy
+    tracker = SubspaceTracker(model, loss, (x, y), n_components=3)
+    assert tracker.method == ("snapshot" if kept_bytes else "sketch")
+    record = tracker.snapshot(label="start")
+    G = per_example_gradients_by_hand(model, loss, x, y)
+    values, vectors = np.linalg.eigh(G.T @ G / len(G))
+    top = vectors[:, ::-1][:, :3]
+    energy = ((G @ top) ** 2).sum(axis=1) / (G**2).sum(axis=1)
+    # The sketch of s = 16 columns is exact for a matrix of rank 12, up to its stabilising shift.
+    tolerance = 1e-6 if kept_bytes else 1e-4
+    np.testing.assert_allclose(record["eigenvalues"], values[::-1][:3], rtol=tolerance)
+    np.testing.assert_allclose(record["energy"], energy, atol=tolerance)
+    assert tracker.eigenvalues.shape == (1, 3) and tracker.energy.shape == (1, 12)
+    assert tracker.mean_energy(np.ones((1, 12), bool)) == pytest.approx([energy.mean()], abs=tolerance)
+
+
+def test_subspace_tracker_refuses_bad_arguments():
+    model = mlp_from_sizes([4, 3, 2], "tanh")
+    data = (torch.zeros(5, 4), torch.zeros(5, dtype=torch.long))
+    with pytest.raises(ValueError, match="n_components"):
+        SubspaceTracker(model, torch.nn.functional.cross_entropy, data, n_components=0)
+    with pytest.raises(TypeError, match="loss_fn"):
+        SubspaceTracker(model, "cross_entropy", data)
+    tracker = SubspaceTracker(model, torch.nn.functional.cross_entropy, data, n_components=2)
+    tracker.snapshot()
+    with pytest.raises(ValueError, match="where"):
+        tracker.mean_energy(np.ones(5, bool))
+
+
+def test_scramble_changes_exactly_the_chosen_examples():
+    x, y = torch.arange(40.0).view(10, 4), torch.arange(10) % 3
+    x_labels, y_labels, chosen = scramble(x, y, 0.3, "labels", n_classes=3)
+    assert len(chosen) == 3 and torch.equal(x_labels, x)
+    changed = torch.nonzero(y_labels != y).flatten()
+    assert torch.equal(changed, chosen)
+    x_inputs, y_inputs, chosen = scramble(x, y, 0.3, "inputs", n_classes=3)
+    assert torch.equal(y_inputs, y)
+    for i in chosen:
+        assert sorted(x_inputs[i].tolist()) == sorted(x[i].tolist())
+    with pytest.raises(ValueError, match="scrambled"):
+        scramble(x, y, 1.0, "labels", n_classes=3)
+    with pytest.raises(ValueError, match="scramble"):
+        scramble(x, y, 0.1, "pixels", n_classes=3)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    """A short run of the built-in study with scrambled labels: its metrics and its page."""
+    out = tmp_path_factory.mktemp("study")
+    metrics = run_structure_study(out, epochs=4, snapshots=(0, 2, 4), scrambled=0.05, progress=False)
+    return metrics, out / "maps.html"
+
+
+def test_the_page_holds_what_the_study_computed(study):
+    metrics, page = study
+    data = page_data(page)
+    n = data["n"]
+    assert data["layers"] == ["act1", "act2", "act3"] and data["snapshots"] == ["0", "2", "4"]
+    assert n == metrics["dataset"]["probe"] + metrics["scrambled"]["count"]
+    energy = decoded(data["energy"]) / 65535
+    assert energy.shape == (3, n)
+    np.testing.assert_allclose(energy.mean(axis=1), metrics["subspace"]["mean_energy"], atol=1e-4)
+    np.testing.assert_allclose(data["eigenvalues"], metrics["subspace"]["eigenvalues"])
+    assert decoded(data["scrambled"]).sum() == metrics["scrambled"]["count"]
+    assert decoded(data["images"]).shape == (n, 8, 8, 1)
+    positions = decoded(data["maps"]["act2"]["positions"])
+    assert positions.shape == (3, n, 2) and positions.max() == 65535  # the square box touches the map
+    placement = metrics["scrambled_placement"]["act3"]
+    assert len(placement) == 3 and all(0 <= p["given_share"] <= 1 and 0 <= p["true_share"] <= 1 for p in placement)
+
+
+def test_write_page_refuses_inconsistent_arguments(study, tmp_path):
+    from netscope.viewer import write_page
+
+    class Maps:  # the attributes write_page reads, for 4 points and 2 snapshots
+        layers_, labels_, snapshot_labels_ = ["a"], np.array([0, 1, 0, 1]), [0, 1]
+
+    with pytest.raises(ValueError, match="scramble_kind"):
+        write_page(tmp_path / "p.html", Maps(), scramble_kind="pixels")
+    with pytest.raises(ValueError, match="scrambled and true_labels go together"):
+        write_page(tmp_path / "p.html", Maps(), scrambled=np.zeros(4, bool))
+    with pytest.raises(ValueError, match="classes must name"):
+        write_page(tmp_path / "p.html", Maps(), classes=["a"])
+
+    class Subspace:
+        eigenvalues, energy = np.ones((3, 2)), np.zeros((3, 4))
+
+    with pytest.raises(ValueError, match="one snapshot per map snapshot"):
+        write_page(tmp_path / "p.html", Maps(), subspace=Subspace())
+
+
+# ---------------------------------------------------------------- the page in Chromium
+@pytest.fixture(scope="module")
+def browser():
+    if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
+        message = "Chromium and its driver are missing: apt-get install chromium chromium-driver"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1500,1250",
+                     "--proxy-server=127.0.0.1:9", "--disable-background-networking"):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions",
+                           {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0})
+    yield driver
+    driver.quit()
+
+
+def wait_for(driver, script, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {script}")
+
+
+def settled(driver):
+    wait_for(driver, "const s = window.netscope.state; return s.t === s.target && !s.playing")
+    time.sleep(0.1)
+
+
+def test_the_page_works_offline_in_chromium(browser, study, tmp_path):
+    from PIL import Image
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    page = Path(os.environ.get("NETSCOPE_PAGE") or study[1]).resolve()
+    browser.get_log("browser")
+    browser.get_log("performance")
+    browser.get(page.as_uri())
+    wait_for(browser, "return document.body.dataset.ready === 'true'")
+    pixels = "return window.netscope.pixelSum()"
+
+    # The epoch slider, by keyboard: the points move.
+    start, first = browser.execute_script(pixels), browser.execute_script("return window.netscope.screenPosition(0)")
+    slider = browser.find_element(By.ID, "epoch")
+    slider.send_keys(Keys.ARROW_RIGHT)
+    settled(browser)
+    assert browser.execute_script("return window.netscope.state.t") == 1
+    assert browser.execute_script(pixels) != start
+    assert browser.execute_script("return window.netscope.screenPosition(0)") != first
+
+    # Between snapshots, points lie on the straight line between their places.
+    at = [browser.execute_script(f"window.netscope.show({t}); return window.netscope.screenPosition(3)")
+          for t in (0, 1, 0.25)]
+    np.testing.assert_allclose(at[2], 0.75 * np.array(at[0]) + 0.25 * np.array(at[1]), atol=1e-3)
+    browser.execute_script("window.netscope.show(1)")
+
+    # Hovering a point shows its tooltip; clicking pins it.
+    overlay = browser.find_element(By.ID, "overlay")
+    size = overlay.size
+    x, y = browser.execute_script("return window.netscope.screenPosition(5)")
+    ActionChains(browser).move_to_element_with_offset(overlay, int(x - size["width"] / 2), int(y - size["height"] / 2)).perform()
+    tooltip = browser.find_element(By.ID, "tooltip")
+    wait_for(browser, "return !document.getElementById('tooltip').hidden")
+    assert re.search(r"sample \d+\nlabel \d", tooltip.text) and "sensitivity" in tooltip.text, tooltip.text
+    ActionChains(browser).click().perform()
+    assert browser.execute_script("return window.netscope.state.pinned.size") == 1
+
+    # Switching the colour changes the drawing; a legend class highlights.
+    before = browser.execute_script(pixels)
+    Select(browser.find_element(By.ID, "colour")).select_by_value("energy")
+    assert browser.execute_script(pixels) != before
+    Select(browser.find_element(By.ID, "colour")).select_by_value("class")
+    before = browser.execute_script(pixels)
+    browser.find_element(By.CSS_SELECTOR, "#legend button").click()
+    assert browser.execute_script(pixels) != before
+
+    # Play runs to the last snapshot.
+    browser.find_element(By.ID, "play").click()
+    settled(browser)
+    assert browser.execute_script("return window.netscope.state.t") == len(browser.execute_script(
+        "return window.netscope.snapshots")) - 1
+
+    shot = tmp_path / "page.png"
+    browser.save_screenshot(str(shot))
+    picture = np.asarray(Image.open(io.BytesIO(shot.read_bytes())).convert("RGB"))
+    assert picture.std() > 20 and len(np.unique(picture.reshape(-1, 3), axis=0)) > 50, "the screenshot is blank"
+    if os.environ.get("NETSCOPE_SCREENSHOT"):
+        shutil.copy(shot, os.environ["NETSCOPE_SCREENSHOT"])
+
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, errors
+    requests = [json.loads(entry["message"])["message"] for entry in browser.get_log("performance")]
+    fetched = {m["params"]["request"]["url"] for m in requests if m["method"] == "Network.requestWillBeSent"}
+    assert fetched <= {page.as_uri()}, f"the page asked for {fetched - {page.as_uri()}}"
+
+
+def test_scrambled_placement_on_two_clusters():
+    from netscope.structure.robustness import scrambled_placement
+
+    rng = np.random.default_rng(0)
+    true = np.repeat([0, 1], 20)
+    points = rng.standard_normal((40, 3)) * 0.1 + true[:, None] * 5.0
+    scrambled = np.zeros(40, bool)
+    scrambled[[0, 1, 2]] = True  # in cluster 0, told they are 1
+    given = true.copy()
+    given[scrambled] = 1
+    placed = scrambled_placement(points, points[:, :2], scrambled, given, true, k=5)
+    assert (placed.given_share, placed.true_share, placed.map_true_share, placed.count) == (0.0, 1.0, 1.0, 3)
+    memorised = points.copy()
+    memorised[scrambled] += 5.0  # now they sit in cluster 1
+    assert scrambled_placement(memorised, memorised[:, :2], scrambled, given, true, k=5).given_share == 1.0
+    with pytest.raises(ValueError, match="scrambled must mark some"):
+        scrambled_placement(points, points[:, :2], np.zeros(40, bool), given, true)
+    with pytest.raises(ValueError, match="k"):
+        scrambled_placement(points, points[:, :2], scrambled, given, true, k=40)
