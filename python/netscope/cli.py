@@ -47,8 +47,6 @@ def _active_subspace(args) -> int:
             raise ValueError(f"--model needs {' and '.join(missing)}: the data and the loss to take gradients of")
         if args.preset is not None:
             raise ValueError("--preset and --model exclude each other: a preset is a built-in model")
-        if args.scrambled:
-            raise ValueError("--scrambled goes with the built-in study: a saved run was trained as it was")
         model = user_code.build_model(args.model, device=args.device)
         if args.weights is not None:
             user_code.load_weights(model, args.weights, "--weights")
