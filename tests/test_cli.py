@@ -101,6 +101,8 @@ def test_both_commands_run_on_a_users_own_model_data_and_checkpoints(tmp_path):
     assert metrics["snapshots"] == ["epoch_1", "epoch_2", "epoch_10"]  # natural order
     assert metrics["dataset"]["probe"] == 90 and list(metrics["layers"]) == ["3"]  # the ReLU's output
     assert (tmp_path / "maps" / "small_multiples.png").exists()
+    # The page by default, with the probe's active subspace under cross-entropy (the default loss).
+    assert (tmp_path / "maps" / "maps.html").exists() and len(metrics["subspace"]["eigenvalues"]) == 3
 
 
 def test_user_code_errors_name_the_flag(tmp_path, capsys, monkeypatch):
@@ -129,3 +131,9 @@ def test_user_code_errors_name_the_flag(tmp_path, capsys, monkeypatch):
     assert "--checkpoints: no file matches 'nothing_*.pt'" in capsys.readouterr().err
     assert main(["structure", "--probe", "mynet_errors:probe", "--out", "y"]) == 2
     assert "--probe go with --model" in capsys.readouterr().err
+    assert main([*structure, "--checkpoints", "ckpt/epoch_*.pt", "--scrambled", "0.1"]) == 2
+    assert "--scrambled goes with the built-in study" in capsys.readouterr().err
+    assert main(["structure", "--scrambled", "1.5", "--out", "y"]) == 2
+    assert "--scrambled must be a fraction in [0, 1)" in capsys.readouterr().err
+    assert main(["structure", "--subspace-k", "-1", "--out", "y"]) == 2
+    assert "--subspace-k must be 0" in capsys.readouterr().err
