@@ -58,6 +58,18 @@ def random_orthonormal(rng, rows: int, cols: int) -> np.ndarray:
     return q
 
 
+def jittered_digits(images, labels, n: int, seed: int = 0):
+    """``n`` noisy copies of the 8×8 digit ``images`` (m, 64), each shifted by up to a pixel:
+    ``(float32 (n, 64), labels (n,))`` — real-looking inputs at any size."""
+    rng = np.random.default_rng(seed)
+    chosen = rng.integers(len(images), size=n)
+    shifts = rng.integers(-1, 2, size=(n, 2))
+    shifted = np.stack([np.roll(image, tuple(shift), axis=(0, 1))
+                        for image, shift in zip(images.reshape(-1, 8, 8)[chosen], shifts)])
+    noisy = shifted.reshape(n, 64) + 0.1 * rng.standard_normal((n, 64))
+    return noisy.astype(np.float32), labels[chosen]
+
+
 def machine() -> dict:
     import scipy
 

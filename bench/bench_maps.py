@@ -36,7 +36,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.neighbors import NearestNeighbors
 
 import netscope
-from _harness import write_result
+from _harness import jittered_digits, write_result
 from netscope.structure.fidelity import fidelity
 
 K = 15
@@ -183,13 +183,9 @@ def mlp_activations(n: int, seed: int = 0) -> np.ndarray:
         optimiser.zero_grad()
         torch.nn.functional.cross_entropy(model(x_train), y_train).backward()
         optimiser.step()
-    rng = np.random.default_rng(seed)
-    images = x_train.numpy().reshape(-1, 8, 8)[rng.integers(len(x_train), size=n)]
-    shifts = rng.integers(-1, 2, size=(n, 2))
-    shifted = np.stack([np.roll(image, tuple(shift), axis=(0, 1)) for image, shift in zip(images, shifts)])
-    noisy = shifted.reshape(n, 64) + 0.1 * rng.standard_normal((n, 64))
+    noisy, _ = jittered_digits(x_train.numpy(), y_train.numpy(), n, seed=seed)
     with torch.no_grad():
-        return model[:2](torch.as_tensor(noisy, dtype=torch.float32)).numpy()
+        return model[:2](torch.as_tensor(noisy)).numpy()
 
 
 def knn_rows(name, X):

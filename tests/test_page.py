@@ -85,7 +85,7 @@ def test_subspace_tracker_against_a_hand_computation(monkeypatch, kept_bytes):
     x, y = x[:12], y[:12]
     model, loss = mlp_from_sizes([64, 6, 10], "tanh"), torch.nn.functional.cross_entropy
     tracker = SubspaceTracker(model, loss, (x, y), n_components=3)
-    assert tracker.method == ("snapshot" if kept_bytes else "sketch")
+    assert tracker.method == ("randomized" if kept_bytes else "sketch")
     record = tracker.snapshot(label="start")
     G = per_example_gradients_by_hand(model, loss, x, y)
     values, vectors = np.linalg.eigh(G.T @ G / len(G))

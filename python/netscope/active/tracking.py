@@ -19,7 +19,8 @@ from ..nn.gradients import data_gradients
 from .estimator import ActiveSubspace
 
 # The probe's (n, D) float32 gradients are kept for the energies while they fit in this many
-# bytes (the "snapshot" method); beyond, a Nyström sketch and a second pass over the probe set.
+# bytes (the "randomized" method: block Krylov on G, O(n D k)); beyond, a Nyström sketch and a
+# second pass over the probe set.
 KEPT_GRADIENT_BYTES = 2**30
 
 
@@ -39,9 +40,9 @@ class SubspaceTracker:
 
     Each :meth:`snapshot` appends the top-k eigenvalues and the n energies; ``eigenvalues``
     (T, k) and ``energy`` (T, n) stack them. Cost per snapshot: n per-example gradients
-    (O(n) forward/backward passes), then O(n D min(n, D)) for the eigenpairs while the n × D
-    float32 gradients fit in ``KEPT_GRADIENT_BYTES`` (1 GiB), else a sketch (O(n D s)) and a
-    second gradient pass for the energies.
+    (O(n) forward/backward passes), then O(n D k) for the eigenpairs (randomized block Krylov)
+    while the n × D float32 gradients fit in ``KEPT_GRADIENT_BYTES`` (1 GiB), else a sketch
+    (O(n D s)) and a second gradient pass for the energies.
     """
 
     def __init__(self, model: torch.nn.Module, loss_fn, data, *, n_components: int = 10, device=None,
@@ -57,7 +58,7 @@ class SubspaceTracker:
                              "snapshots; use shuffle=False")
         n_parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
         keeps = self.batches.n_examples * n_parameters * 4 <= KEPT_GRADIENT_BYTES
-        self.method = "snapshot" if keeps else "sketch"
+        self.method = "randomized" if keeps else "sketch"
         self.model, self.loss_fn, self.device, self.backend, self.chunk_size = model, loss_fn, device, backend, chunk_size
         self.snapshots = []
 
@@ -65,10 +66,11 @@ class SubspaceTracker:
         """Fit the probe set's subspace at the model's current parameters; returns and keeps
         ``{"label", "eigenvalues" (k,), "energy" (n,)}``."""
         k = min(self.n_components, self.batches.n_examples)
-        estimator = ActiveSubspace(self.method, n_components=k, keep_gradients=self.method == "snapshot",
+        keeps = self.method == "randomized"
+        estimator = ActiveSubspace(self.method, n_components=k, keep_gradients=keeps,
                                    chunk_size=self.chunk_size, backend=self.backend, progress=False)
         estimator.fit(self.model, self.loss_fn, self.batches, sampling="data", device=self.device)
-        if self.method == "snapshot":
+        if keeps:
             energy = estimator.sample_energy(k)
         else:
             stream = data_gradients(self.model, self.loss_fn, self.batches, device=self.device, backend=self.backend,

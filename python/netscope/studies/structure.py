@@ -122,8 +122,8 @@ def run_structure_study(out_dir, *, epochs: int = 30, snapshots=DEFAULT_SNAPSHOT
         marked[len(y_probe):] = True
         robustness = {"mask": marked, "true_labels": torch.cat([y_probe, y_train[chosen]]).numpy(),
                       "kind": scramble_kind}
-    # Digits are ink on paper: the page shows 16 - x, dark strokes on white.
-    images = 16.0 - probe_x.view(-1, 8, 8).numpy()
+    # Digits are ink on paper: the page shows 1 - x, dark strokes on white.
+    images = 1.0 - probe_x.view(-1, 8, 8).numpy()
     summary = (f"MLP {'-'.join(map(str, sizes))} ({activation}) learning scikit-learn's digits; the map shows the "
                f"{len(x_probe)} held-out probe images" + (f" and {len(chosen)} training images with scrambled "
                                                            f"{scramble_kind}" if len(chosen) else "") + ".")
