@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from scipy.spatial import cKDTree
 from sklearn.manifold import trustworthiness
 
-from netscope.structure.fidelity import fidelity, stability
+from netscope.structure.fidelity import fidelity, map_neighbours, stability
 
 
 def noisy_projection(rng, n=250):
@@ -52,6 +53,48 @@ def test_stability_of_a_still_a_moved_and_a_shuffled_map(rng):
     assert stability(before, rng.permutation(before), 5).neighbours_kept < 0.2
 
 
+def test_stability_neighbours_kept_against_brute_force(rng):
+    before = rng.standard_normal((200, 2))
+    after = before + 0.3 * rng.standard_normal((200, 2))
+    near = lambda P, k: np.argsort(np.linalg.norm(P[:, None] - P[None], axis=2), axis=1)[:, 1:k + 1]
+    for k in (1, 7, 30):
+        expected = np.mean([len(set(a) & set(b)) / k for a, b in zip(near(before, k), near(after, k))])
+        assert 0.05 < expected < 0.95  # neither all nor none kept
+        assert stability(before, after, k).neighbours_kept == pytest.approx(expected, abs=1e-12), k
+
+
+def test_map_neighbours_leave_the_point_out_among_its_copies(rng):
+    points = np.vstack([np.zeros((12, 2)), rng.standard_normal((30, 2))])  # 12 copies of the origin
+    rows = np.arange(len(points))
+    near = map_neighbours(cKDTree(points), rows, 5)
+    assert near.shape == (42, 5) and not (near == rows[:, None]).any()
+    assert all(len(set(row)) == 5 for row in near)
+    assert (near[:12] < 12).all()  # a copy's nearest are other copies
+
+
+def test_fidelity_breaks_ties_by_index_like_a_stable_sort(rng):
+    # Points on small integer grids, some repeated: many equal distances, computed exactly.
+    X = rng.integers(0, 3, (120, 4)).astype(np.float64)
+    Y = rng.integers(0, 5, (120, 2)).astype(np.float64)
+    n, k = 120, 6
+
+    def ranks_and_neighbours(P):
+        distances = ((P[:, None] - P[None]) ** 2).sum(axis=2)
+        np.fill_diagonal(distances, -np.inf)
+        order = np.argsort(distances, axis=1, kind="stable")
+        return np.argsort(order, axis=1), [set(row[1:k + 1]) for row in order]
+
+    (ranks_x, near_x), (ranks_y, near_y) = ranks_and_neighbours(X), ranks_and_neighbours(Y)
+    scale = 2 / (n * k * (2 * n - 3 * k - 1))
+    trust = 1 - scale * sum(ranks_x[i, j] - k for i in range(n) for j in near_y[i] - near_x[i])
+    cont = 1 - scale * sum(ranks_y[i, j] - k for i in range(n) for j in near_x[i] - near_y[i])
+    kept = np.mean([len(near_x[i] & near_y[i]) / k for i in range(n)])
+    result = fidelity(X, Y, k)
+    assert result.trustworthiness == pytest.approx(trust, abs=1e-12)
+    assert result.continuity == pytest.approx(cont, abs=1e-12)
+    assert result.knn_preservation == pytest.approx(kept, abs=1e-12)
+
+
 def test_bad_input_names_the_argument(rng):
     with pytest.raises(ValueError, match="one row per point"):
         fidelity(rng.standard_normal((10, 3)), rng.standard_normal((9, 2)))
@@ -59,3 +102,5 @@ def test_bad_input_names_the_argument(rng):
         fidelity(rng.standard_normal((10, 3)), rng.standard_normal((10, 2)), k=6)
     with pytest.raises(ValueError, match="maps of the same points"):
         stability(rng.standard_normal((10, 2)), rng.standard_normal((11, 2)))
+    with pytest.raises(ValueError, match="k must be <= 9"):
+        stability(rng.standard_normal((10, 2)), rng.standard_normal((10, 2)), k=10)

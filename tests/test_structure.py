@@ -4,6 +4,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import torch
+from scipy.spatial.distance import cdist
 from sklearn.metrics import silhouette_score
 
 from conftest import assert_drawn
@@ -87,6 +88,75 @@ def test_knn_preservation_of_the_points_themselves_is_one(rng):
     assert knn_preservation(knn_graph(points, 5, symmetrize=False), points) == pytest.approx(1.0)
     shuffled = rng.permutation(points)
     assert knn_preservation(knn_graph(points, 5, symmetrize=False), shuffled) < 0.3
+
+
+def separation_by_hand(X, labels):
+    """Mean intra- and inter-class distances from scipy's distances between the classes, one
+    block at a time, and sklearn's silhouette."""
+    classes = np.unique(labels)
+    sums = np.array([[cdist(X[labels == a], X[labels == b]).sum() for b in classes] for a in classes])
+    sizes = np.array([(labels == c).sum() for c in classes])
+    pairs = np.outer(sizes, sizes) - np.diag(sizes)
+    within = np.eye(len(classes), dtype=bool)
+    return sums[within].sum() / pairs[within].sum(), sums[~within].sum() / pairs[~within].sum(), silhouette_score(X, labels)
+
+
+def test_subsampled_class_separation_estimates_the_exact_one(rng):
+    # 6 000 points in classes of 4 000 down to 2: the subsample of 1 000 keeps the three small
+    # classes whole (50 points) and 316 or 317 of each large one, and weighs them back.
+    sizes = [4000, 1500, 450, 40, 8, 2]
+    centres = 1.5 * rng.standard_normal((len(sizes), 5))
+    X = np.vstack([rng.normal(c, 1 + 0.3 * i, (size, 5)) for i, (c, size) in enumerate(zip(centres, sizes))])
+    labels = np.repeat(np.arange(len(sizes)), sizes)
+    order = rng.permutation(len(X))
+    X, labels = X[order], labels[order]
+    intra, inter, silhouette = separation_by_hand(X, labels)
+    exact = {"intra": intra, "inter": inter, "ratio": inter / intra, "silhouette": silhouette}
+    runs = [class_separation(X, labels, max_points=1000, seed=seed) for seed in range(20)]
+    assert all(run.n_points == 1000 for run in runs)
+    for name, value in exact.items():
+        estimates = np.array([getattr(run, name) for run in runs])
+        spread = estimates.std(ddof=1)
+        # Over 100 seeds the spread is 0.8 % (inter) to 1.6 % (silhouette) of the value, each
+        # estimate stays within 2.8 spreads of it, and their mean within 0.8 standard errors:
+        # unweighted class pairs or sizes, or a plain subsample, miss it by far more.
+        assert spread < 0.03 * abs(value), name
+        assert abs(estimates.mean() - value) < 4 * spread / np.sqrt(len(runs)), name
+        assert np.abs(estimates - value).max() < 5 * spread, name
+    small = class_separation(X[:1500], labels[:1500], max_points=1500)  # at the limit: exact
+    assert small.n_points == 1500
+    assert small.silhouette == pytest.approx(silhouette_score(X[:1500], labels[:1500]), rel=1e-8)
+
+
+def test_knn_preservation_against_brute_force(rng):
+    n = 300
+    points = rng.standard_normal((n, 3)) * [1.0, 1.0, 0.3]
+    positions = points[:, :2] + 0.1 * rng.standard_normal((n, 2))
+    # A kNN graph (degrees 6 to about 15) with a hub linked to a third of the points on top.
+    graph = knn_graph(points, 6).tolil()
+    graph[0, 1:100] = graph[1:100, 0] = 1.0
+    graph = graph.tocsr()
+    distances = np.linalg.norm(positions[:, None] - positions[None], axis=2)
+    np.fill_diagonal(distances, np.inf)
+    shares = []
+    for i in range(n):
+        neighbours = graph.indices[graph.indptr[i]:graph.indptr[i + 1]]
+        nearest = np.argsort(distances[i])[:len(neighbours)]
+        shares.append(len(set(neighbours) & set(nearest)) / len(neighbours))
+    assert 0.2 < np.mean(shares) < 0.8  # neither all nor none kept
+    assert knn_preservation(graph, positions) == pytest.approx(np.mean(shares), abs=1e-12)
+
+
+def test_class_separation_bad_input_names_the_argument(rng):
+    X, labels = rng.standard_normal((30, 3)), np.arange(30) % 3
+    with pytest.raises(ValueError, match="max_points must be >= 2, got 1"):
+        class_separation(X, labels, max_points=1)
+    with pytest.raises(TypeError, match="max_points must be an integer"):
+        class_separation(X, labels, max_points=20.0)
+    with pytest.raises(ValueError, match="max_points must be >= 6 to keep two points of each of the 3 classes"):
+        class_separation(X, labels, max_points=5)
+    with pytest.raises(ValueError, match="one label per row"):
+        class_separation(X, labels[:-1])
 
 
 def test_each_snapshot_starts_from_the_last_map_aligned_to_it(small_model, probe, tmp_path):

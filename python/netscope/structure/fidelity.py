@@ -16,11 +16,12 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from .._result import Result
 from ..core._validation import check_int
 
-# Query points per block of the rank computation: a block holds 2 × QUERY_BLOCK × n ranks.
+# Query points per block of the rank computation: a block holds 5 × QUERY_BLOCK × n distances.
 QUERY_BLOCK = 128
 
 
@@ -49,21 +50,59 @@ class Stability(Result):
     k: int
 
 
-def _ranks_and_neighbours(points: np.ndarray, queries: np.ndarray, k: int):
-    """For each query: the rank of every point by distance (self 0) and its k nearest (self
-    excluded). O(len(queries) · n log n)."""
+def _sorted_distances(points: np.ndarray, queries: np.ndarray, distances: np.ndarray, ordered: np.ndarray,
+                      scratch: np.ndarray) -> None:
+    """Write into ``distances`` (len(queries), n) the squared distances from each query to every
+    point, self at −inf so it comes first, and into ``ordered`` the same rows sorted (``scratch``:
+    a third array of that shape; reusing the three saves allocating them per block).
+    O(len(queries) · n (d + log n))."""
     squared = (points**2).sum(axis=1)
-    distances = squared[queries, None] + squared[None, :] - 2 * points[queries] @ points.T
+    np.add(squared[queries, None], squared[None, :], out=distances)
+    np.matmul(points[queries], points.T, out=scratch)
+    scratch *= 2
+    distances -= scratch
     distances[np.arange(len(queries)), queries] = -np.inf  # self first, whatever rounding says
-    order = np.argsort(distances, axis=1, kind="stable")
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.arange(points.shape[0])[None, :], axis=1)
-    return ranks, order[:, 1:k + 1]
+    ordered[...] = distances
+    ordered.sort(axis=1)
 
 
-def _penalty(ranks: np.ndarray, intruders: np.ndarray, k: int) -> np.ndarray:
-    """Σ over each row's intruders (a boolean mask) of (rank − k)."""
-    return np.where(intruders, ranks - k, 0).sum(axis=1)
+def _stable_ranks(distances: np.ndarray, ordered: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """The ranks of ``columns`` when the row ``distances`` (n,) is sorted by distance, ties by
+    index (self 0), from that row sorted (``ordered``). O(len(columns) log n), plus O(n) per
+    distinct tied distance."""
+    values = distances[columns]
+    ranks = np.searchsorted(ordered, values, "left")
+    tied = np.searchsorted(ordered, values, "right") - ranks > 1
+    for value in np.unique(values[tied]):
+        at = values == value
+        ranks[at] += np.searchsorted(np.flatnonzero(distances == value), columns[at])
+    return ranks
+
+
+def _nearest(distances: np.ndarray, ordered: np.ndarray, k: int) -> np.ndarray:
+    """The k nearest points of the row ``distances`` (n,), self excluded, ties to the lower
+    index, from that row sorted (``ordered``). O(n)."""
+    candidates = np.flatnonzero(distances <= ordered[k])
+    if len(candidates) > k + 1:  # ties at the k-th distance
+        candidates = candidates[_stable_ranks(distances, ordered, candidates) <= k]
+    return candidates[distances[candidates] > -np.inf]
+
+
+def map_neighbours(tree: cKDTree, rows: np.ndarray, k: int) -> np.ndarray:
+    """The k nearest map points of each of ``rows``, self excluded, nearest first, from a k-d
+    tree of the map: (len(rows), k). Ties between equidistant points fall either way.
+    O(len(rows) · k log n)."""
+    _, found = tree.query(tree.data[rows], k + 1)
+    other = found != rows[:, None]
+    other[other.all(axis=1), -1] = False  # self not found (points on top of it): drop the farthest
+    return found[other].reshape(len(rows), k)
+
+
+def common_values(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values found in both ``a`` and ``b``, each holding a value at most once, sorted.
+    O(m log m) for m = a.size + b.size."""
+    both = np.sort(np.concatenate([a.ravel(), b.ravel()]))
+    return both[1:][both[1:] == both[:-1]]
 
 
 def fidelity(X, Y, k: int = 15, *, max_queries: int = 2000, seed: int = 0) -> Fidelity:
@@ -80,19 +119,21 @@ def fidelity(X, Y, k: int = 15, *, max_queries: int = 2000, seed: int = 0) -> Fi
     queries = np.arange(n) if n <= max_queries else np.sort(np.random.default_rng(seed).choice(n, max_queries, replace=False))
     scale = 2.0 / (k * (2 * n - 3 * k - 1))
     trust, cont, kept = [], [], []
+    buffers = np.empty((5, min(QUERY_BLOCK, len(queries)), n))
     for start in range(0, len(queries), QUERY_BLOCK):
         block = queries[start:start + QUERY_BLOCK]
-        ranks_x, near_x = _ranks_and_neighbours(X, block, k)
-        ranks_y, near_y = _ranks_and_neighbours(Y, block, k)
-        in_x = np.zeros((len(block), n), dtype=bool)
-        in_y = np.zeros((len(block), n), dtype=bool)
-        np.put_along_axis(in_x, near_x, True, axis=1)
-        np.put_along_axis(in_y, near_y, True, axis=1)
-        trust.append(1 - scale * _penalty(ranks_x, in_y & ~in_x, k))
-        cont.append(1 - scale * _penalty(ranks_y, in_x & ~in_y, k))
-        kept.append((in_x & in_y).sum(axis=1) / k)
+        distances_x, sorted_x, distances_y, sorted_y, scratch = buffers[:, :len(block)]
+        _sorted_distances(X, block, distances_x, sorted_x, scratch)
+        _sorted_distances(Y, block, distances_y, sorted_y, scratch)
+        for x, x_sorted, y, y_sorted in zip(distances_x, sorted_x, distances_y, sorted_y):  # one query
+            near_x, near_y = _nearest(x, x_sorted, k), _nearest(y, y_sorted, k)
+            intruders = np.setdiff1d(near_y, near_x, assume_unique=True)  # map neighbours, not data ones
+            missing = np.setdiff1d(near_x, near_y, assume_unique=True)  # data neighbours, not map ones
+            trust.append(1 - scale * (_stable_ranks(x, x_sorted, intruders) - k).sum())
+            cont.append(1 - scale * (_stable_ranks(y, y_sorted, missing) - k).sum())
+            kept.append((k - len(intruders)) / k)
     # T = 1 − 2/(n k (2n − 3k − 1)) Σ_i Σ_j (r_ij − k) is the mean over i of the per-query terms.
-    trust, cont, kept = (np.concatenate(parts) for parts in (trust, cont, kept))
+    trust, cont, kept = np.array(trust), np.array(cont), np.array(kept)
     error = 0.0 if len(queries) == n else float(max(np.std(values) for values in (trust, cont, kept)) / np.sqrt(len(queries)))
     return Fidelity(trustworthiness=float(trust.mean()), continuity=float(cont.mean()),
                     knn_preservation=float(kept.mean()), k=k, n_queries=len(queries), standard_error=error)
@@ -100,7 +141,7 @@ def fidelity(X, Y, k: int = 15, *, max_queries: int = 2000, seed: int = 0) -> Fi
 
 def stability(previous, current, k: int = 15) -> Stability:
     """How far the aligned map ``current`` (n, 2) moved from ``previous`` (n, 2), and the share of
-    each point's k map neighbours kept. O(n² ) time in blocks, O(QUERY_BLOCK · n) memory."""
+    each point's k map neighbours kept. O(n k log n) time by k-d trees, O(n k) memory."""
     previous = np.asarray(previous, dtype=np.float64)
     current = np.asarray(current, dtype=np.float64)
     if previous.shape != current.shape or previous.ndim != 2:
@@ -109,10 +150,7 @@ def stability(previous, current, k: int = 15) -> Stability:
     k = check_int(k, "k", minimum=1, maximum=n - 1)
     radius = np.sqrt(((previous - previous.mean(axis=0)) ** 2).sum(axis=1).mean())
     displacement = np.linalg.norm(current - previous, axis=1).mean() / radius if radius > 0 else 0.0
-    kept = []
-    for start in range(0, n, QUERY_BLOCK):
-        block = np.arange(start, min(start + QUERY_BLOCK, n))
-        _, before = _ranks_and_neighbours(previous, block, k)
-        _, after = _ranks_and_neighbours(current, block, k)
-        kept.extend(len(np.intersect1d(a, b)) / k for a, b in zip(before, after))
-    return Stability(displacement=float(displacement), neighbours_kept=float(np.mean(kept)), k=k)
+    rows = np.arange(n)
+    before, after = (rows[:, None] * n + map_neighbours(cKDTree(points), rows, k) for points in (previous, current))
+    # (point, neighbour) pairs as codes i·n + j; with k per point, the mean share kept is the share of pairs kept.
+    return Stability(displacement=float(displacement), neighbours_kept=len(common_values(before, after)) / (n * k), k=k)

@@ -5,20 +5,24 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from .._result import Result
-from .fidelity import Fidelity, Stability
+from ..core._validation import check_int
+from .fidelity import Fidelity, Stability, common_values, map_neighbours
 
 
 @dataclasses.dataclass(frozen=True)
 class ClassSeparation(Result):
     """Mean ``inter``-class and ``intra``-class pairwise distances, their ``ratio`` (> 1: classes
-    apart), and the mean ``silhouette`` (−1..1)."""
+    apart), and the mean ``silhouette`` (−1..1), from ``n_points`` points (all of them, or a
+    stratified subsample: :func:`class_separation`)."""
 
     inter: float
     intra: float
     ratio: float
     silhouette: float
+    n_points: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,41 +45,88 @@ def pairwise_distances(X: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * X @ X.T, 0.0))
 
 
-def class_separation(X: np.ndarray, labels: np.ndarray) -> ClassSeparation:
-    """Mean inter-class and intra-class pairwise distances, their ratio, and the silhouette.
+def _stratified_sample(classes: np.ndarray, sizes: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """``size`` sorted indices of the points whose classes are ``classes`` (n,), indices into
+    ``sizes`` (each class's point count): min(size of the class, t) random points of each class,
+    t as large as ``size`` allows, and one more from random classes still larger than t to fill
+    it. O(n log n)."""
+    order = np.random.default_rng(seed).permutation(len(classes))
+    by_class = order[np.argsort(classes[order], kind="stable")]  # each class's points in random order
+    place = np.empty(len(classes), dtype=np.intp)
+    place[by_class] = np.arange(len(classes)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    # Taking points by their place in their class takes one of each class, then another, ...
+    return np.sort(order[np.argsort(place[order], kind="stable")[:size]])
 
-    O(n² d) time and O(n²) memory: meant for probe sets of up to a few thousand points.
+
+def class_separation(X: np.ndarray, labels: np.ndarray, *, max_points: int = 2000, seed: int = 0) -> ClassSeparation:
+    """Mean inter-class and intra-class pairwise distances of the points ``X`` (n, d) with
+    ``labels`` (n,), their ratio, and the silhouette.
+
+    Exact up to ``max_points`` points. Beyond, estimated from a random subsample of
+    ``max_points`` (``seed``), stratified so that every class is measured: each class gives
+    min(its size, t) points, t as large as the budget allows (the last few places go to random
+    larger classes), so a class smaller than its share keeps all its points. The subsample's
+    mean distance within and between each pair of classes is then weighted by the number of
+    pairs those classes hold in the full set, and each class's mean silhouette by its size: the
+    over-sampled small classes weigh what they weigh in the full set. The silhouette's distances
+    to each class are means over that class's sampled points. ValueError when ``max_points``
+    cannot hold two points of every class.
+
+    Cost: O(n log n + m² (d + c)) time, O(m (m + c)) memory, for m = min(n, max_points) points
+    and c classes.
     """
-    distances = pairwise_distances(np.asarray(X, dtype=np.float64))
-    same = labels[:, None] == labels[None, :]
-    off_diagonal = ~np.eye(len(labels), dtype=bool)
-    intra = distances[same & off_diagonal].mean()
-    inter = distances[~same].mean()
-    classes = np.unique(labels)
+    X = np.asarray(X, dtype=np.float64)
+    labels = np.asarray(labels)
+    if X.ndim != 2 or labels.shape != (len(X),):
+        raise ValueError(f"X must be 2-D with one label per row, got shapes {X.shape} and {labels.shape}")
+    max_points = check_int(max_points, "max_points", minimum=2)
+    _, classes, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+    if len(X) > max_points and np.minimum(sizes, 2).sum() > max_points:
+        raise ValueError(f"max_points must be >= {np.minimum(sizes, 2).sum()} to keep two points of each of "
+                         f"the {len(sizes)} classes, got {max_points}")
+    chosen = np.arange(len(X)) if len(X) <= max_points else _stratified_sample(classes, sizes, max_points, seed)
+    own = classes[chosen]
+    distances = pairwise_distances(X[chosen])
+    np.fill_diagonal(distances, 0.0)
+    members = np.zeros((len(chosen), len(sizes)))
+    members[np.arange(len(chosen)), own] = 1.0
+    sums = distances @ members  # (m, c): each point's summed distance to each class
+    counts = members.sum(axis=0)
+    # Ordered pairs of distinct points within (diagonal) and between classes, in the subsample and in all.
+    pairs, weights = (np.outer(m, m) - np.diag(m) for m in (counts, sizes.astype(np.float64)))
+    totals = weights * (members.T @ sums) / np.maximum(pairs, 1)
+    within = np.eye(len(sizes), dtype=bool)
+    intra = totals[within].sum() / weights[within].sum()
+    inter = totals[~within].sum() / weights[~within].sum()
     # Silhouette (Rousseeuw 1987): a = mean distance to the own class, b = to the nearest other.
-    sums = np.stack([distances[:, labels == c].sum(axis=1) for c in classes], axis=1)
-    counts = np.array([(labels == c).sum() for c in classes])
-    own = np.searchsorted(classes, labels)
-    a = sums[np.arange(len(labels)), own] / np.maximum(counts[own] - 1, 1)
+    rows = np.arange(len(chosen))
+    a = sums[rows, own] / np.maximum(counts[own] - 1, 1)
     means = sums / counts
-    means[np.arange(len(labels)), own] = np.inf
+    means[rows, own] = np.inf
     b = means.min(axis=1)
-    silhouette = np.where(counts[own] > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
+    silhouette = np.where(sizes[own] > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
     return ClassSeparation(inter=float(inter), intra=float(intra), ratio=float(inter / intra),
-                           silhouette=float(silhouette.mean()))
+                           silhouette=float(np.average(silhouette, weights=sizes[own] / counts[own])),
+                           n_points=len(chosen))
 
 
 def knn_preservation(graph, positions: np.ndarray) -> float:
     """Share of each point's graph neighbours that are among its nearest points in the layout
-    (as many as it has graph neighbours). O(n²)."""
+    ``positions`` (n, 2) (as many as it has graph neighbours), averaged over the points with
+    neighbours. O((n + edges) log n) time by a k-d tree, O(n + edges) memory."""
     graph = graph.tocsr()
-    distances = pairwise_distances(positions)
-    np.fill_diagonal(distances, np.inf)
-    shares = []
-    for i in range(graph.shape[0]):
-        neighbours = graph.indices[graph.indptr[i]:graph.indptr[i + 1]]
-        if len(neighbours) == 0:
-            continue
-        nearest = np.argpartition(distances[i], len(neighbours) - 1)[:len(neighbours)]
-        shares.append(len(np.intersect1d(neighbours, nearest)) / len(neighbours))
-    return float(np.mean(shares))
+    n = graph.shape[0]
+    degrees = np.diff(graph.indptr)
+    tree = cKDTree(positions)
+    # Rows by degree, in powers of two: no row asks the tree for more than twice its degree, so a
+    # hub of the graph costs its own degree only.
+    levels = np.ceil(np.log2(np.maximum(degrees, 1))).astype(int)
+    nearest = [np.empty(0, dtype=np.intp)]  # codes i·n + j of each point i's nearest j
+    for level in np.unique(levels[degrees > 0]):
+        rows = np.flatnonzero((levels == level) & (degrees > 0))
+        found = map_neighbours(tree, rows, degrees[rows].max())
+        among = np.arange(found.shape[1]) < degrees[rows, None]  # as many as the row's own degree
+        nearest.append((rows[:, None] * n + found)[among])
+    edges = np.repeat(np.arange(n), degrees) * n + graph.indices
+    kept = np.bincount(common_values(edges, np.concatenate(nearest)) // n, minlength=n)
+    return float(np.mean(kept[degrees > 0] / degrees[degrees > 0]))
