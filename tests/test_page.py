@@ -24,7 +24,7 @@ import torch
 from netscope.active.tracking import SubspaceTracker
 from netscope.studies.models import digits, mlp_from_sizes
 from netscope.studies.structure import run_structure_study, scramble
-from netscope.viewer.encoding import encode, quantise_log, quantise_positions
+from netscope.viewer.encoding import ENERGY_LEVELS, POSITION_LEVELS, SENSITIVITY_LEVELS, encode, quantise_log, quantise_positions
 
 CHROMIUM, DRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
@@ -57,11 +57,11 @@ def test_blobs_round_trip_with_deltas_that_wrap(rng):
 def test_quantised_positions_and_logs_stay_within_a_step(rng):
     positions = rng.standard_normal((4, 100, 2)) * [3.0, 1.0]
     q, corner, side = quantise_positions(positions)
-    np.testing.assert_allclose(corner + q / 65535 * side, positions, atol=side / 65535)
+    np.testing.assert_allclose(corner + q / POSITION_LEVELS * side, positions, atol=side / POSITION_LEVELS / 2 + 1e-12)
     values = np.concatenate([[0.0], 10 ** rng.uniform(-4, 2, 99)])
     q, low, high, _ = quantise_log(values)
-    back = np.where(q == 0, 0, 10 ** (low + (q.astype(float) - 1) / 65534 * (high - low)))
-    np.testing.assert_allclose(back, values, rtol=3e-4)
+    back = np.where(q == 0, 0, 10 ** (low + (q.astype(float) - 1) / (SENSITIVITY_LEVELS - 1) * (high - low)))
+    np.testing.assert_allclose(back, values, rtol=np.log(10) * (high - low) / (SENSITIVITY_LEVELS - 1) / 2 + 1e-12)
     with pytest.raises(ValueError, match="non-negative"):
         quantise_log(np.array([1.0, -1.0]))
 
@@ -142,14 +142,14 @@ def test_the_page_holds_what_the_study_computed(study):
     n = data["n"]
     assert data["layers"] == ["act1", "act2", "act3"] and data["snapshots"] == ["0", "2", "4"]
     assert n == metrics["dataset"]["probe"] + metrics["scrambled"]["count"]
-    energy = decoded(data["energy"]) / 65535
+    energy = decoded(data["energy"]) / ENERGY_LEVELS
     assert energy.shape == (3, n)
-    np.testing.assert_allclose(energy.mean(axis=1), metrics["subspace"]["mean_energy"], atol=1e-4)
+    np.testing.assert_allclose(energy.mean(axis=1), metrics["subspace"]["mean_energy"], atol=0.5 / ENERGY_LEVELS)
     np.testing.assert_allclose(data["eigenvalues"], metrics["subspace"]["eigenvalues"])
     assert decoded(data["scrambled"]).sum() == metrics["scrambled"]["count"]
     assert decoded(data["images"]).shape == (n, 8, 8, 1)
     positions = decoded(data["maps"]["act2"]["positions"])
-    assert positions.shape == (3, n, 2) and positions.max() == 65535  # the square box touches the map
+    assert positions.shape == (3, n, 2) and positions.max() == POSITION_LEVELS  # the square box touches the map
     placement = metrics["scrambled_placement"]["act3"]
     assert len(placement) == 3 and all(0 <= p["given_share"] <= 1 and 0 <= p["true_share"] <= 1 for p in placement)
 
@@ -303,3 +303,29 @@ def test_scrambled_placement_on_two_clusters():
         scrambled_placement(points, points[:, :2], np.zeros(40, bool), given, true)
     with pytest.raises(ValueError, match="k"):
         scrambled_placement(points, points[:, :2], scrambled, given, true, k=40)
+
+
+def test_sample_energy_against_numpy_and_its_errors(rng):
+    from netscope import ActiveSubspace
+
+    G = rng.standard_normal((50, 8))
+    G[3] = 0.0  # a zero gradient has energy 0, not NaN
+    fitted = ActiveSubspace("snapshot", n_components=3, progress=False).fit_gradients(G)
+    U = np.linalg.eigh(G.T @ G / 50)[1][:, ::-1][:, :3]
+    norms = (G**2).sum(axis=1)
+    expected = np.divide(((G @ U) ** 2).sum(axis=1), norms, out=np.zeros(50), where=norms > 0)
+    np.testing.assert_allclose(fitted.sample_energy(3), expected, atol=1e-6)  # the kept rows are float32
+    np.testing.assert_allclose(fitted.sample_energy(2, gradients=[G[:20], G[20:]]),
+                               np.divide(((G @ U[:, :2]) ** 2).sum(axis=1), norms, out=np.zeros(50), where=norms > 0),
+                               atol=1e-12)
+    with pytest.raises(ValueError, match="8 columns"):
+        fitted.sample_energy(2, gradients=np.ones((4, 7)))
+    broken = G.copy()
+    broken[5, 1] = np.nan
+    with pytest.raises(ValueError, match="row 5"):
+        fitted.sample_energy(2, gradients=broken)
+    with pytest.raises(ValueError, match="k"):
+        fitted.sample_energy(4)
+    without = ActiveSubspace("gram", n_components=3, keep_gradients=False, progress=False).fit_gradients(G)
+    with pytest.raises(ValueError, match="needs the gradients"):
+        without.sample_energy(2)

@@ -95,7 +95,8 @@ class StructureMap:
                     positions = procrustes_align(positions, previous)
                 n = len(positions)
                 metrics_.setdefault(layer, []).append(MapMetrics(
-                    layout=class_separation(positions, labels), activation=class_separation(activations, labels),
+                    layout=class_separation(positions, labels, seed=self.seed),
+                    activation=class_separation(activations, labels, seed=self.seed),
                     knn_preservation=knn_preservation(graph, positions),
                     fidelity=fidelity(activations, positions, min(self.k, max(1, (2 * n - 4) // 3)), seed=self.seed),
                     stability=None if previous is None else stability(previous, positions, min(self.k, n - 1))))

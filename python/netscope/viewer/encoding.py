@@ -1,5 +1,6 @@
-"""How the page stores its arrays: quantised to 8 or 16 bits, byte planes, differences along
-time, gzip, base64 — decoded in the browser by its own ``DecompressionStream``.
+"""How the page stores its arrays: quantised to as few levels as they need in 8 or 16 bits,
+byte planes, differences along time, gzip, base64 — decoded in the browser by its own
+``DecompressionStream``.
 
 100 000 points × 10 snapshots of positions are 4 MB as 16-bit integers; differences between
 consecutive (aligned) snapshots are small numbers, whose high bytes are mostly 0 or 255 once the
@@ -13,7 +14,13 @@ import gzip
 
 import numpy as np
 
-LEVELS = 65535  # a 16-bit quantisation step is 1/65535 of the range: far below a screen pixel
+# Quantisation steps, each as coarse as what it shows allows (fewer levels pack smaller; at
+# 100 000 points × 10 snapshots × 3 layers they took the page from 29 to under 20 MB,
+# bench/bench_page.py):
+POSITION_LEVELS = 4095  # 12 bits: a step is 0.16 px of the 640-px map, 0.5 px of a 2 000-px screen
+SENSITIVITY_LEVELS = 4095  # 12 bits of log range: 0.3 % steps over 5 decades (the tooltip shows 3 digits)
+ENERGY_LEVELS = 1000  # energies in [0, 1] to 3 decimals, as the tooltip shows them
+IMAGE_LEVELS = 16  # grey levels of the tooltip's thumbnails (the digits have 17)
 _CODES = {np.dtype("<u1"): "u1", np.dtype("<u2"): "u2"}
 
 
@@ -33,22 +40,22 @@ def encode(values: np.ndarray, *, delta: bool = False) -> dict:
             "b64": base64.b64encode(packed).decode("ascii")}
 
 
-def quantise_positions(positions: np.ndarray):
+def quantise_positions(positions: np.ndarray, levels: int = POSITION_LEVELS):
     """Positions (T, n, 2) as uint16 in one square box over every snapshot (so motion between
     snapshots shows), centred: ``(q (T, n, 2) uint16, lower corner (2,), side)``;
-    position = corner + q / 65535 · side. O(T n)."""
+    position = corner + q / levels · side. O(T n)."""
     positions = np.asarray(positions, dtype=np.float64)
     low, high = positions.min(axis=(0, 1)), positions.max(axis=(0, 1))
     side = float((high - low).max()) or 1.0
     corner = (low + high) / 2 - side / 2
-    q = np.rint((positions - corner) / side * LEVELS)
-    return np.clip(q, 0, LEVELS).astype(np.uint16), corner, side
+    q = np.rint((positions - corner) / side * levels)
+    return np.clip(q, 0, levels).astype(np.uint16), corner, side
 
 
-def quantise_log(values: np.ndarray):
+def quantise_log(values: np.ndarray, levels: int = SENSITIVITY_LEVELS):
     """Non-negative values as uint16 on a log scale: 0 stays 0, positive values map to
-    1..65535 between their smallest and largest logarithm. Returns ``(q, log10 low, log10 high,
-    :func:`shown_range` of the log10 values)``; value = 10^(low + (q - 1)/65534 · (high − low)).
+    1..levels between their smallest and largest logarithm. Returns ``(q, log10 low, log10 high,
+    :func:`shown_range` of the log10 values)``; value = 10^(low + (q - 1)/(levels - 1) · (high − low)).
     O(size)."""
     values = np.asarray(values, dtype=np.float64)
     if not np.all(np.isfinite(values)) or values.min(initial=0.0) < 0:
@@ -58,7 +65,7 @@ def quantise_log(values: np.ndarray):
     low, high = float(logs.min()), float(logs.max())
     q = np.zeros(values.shape, dtype=np.uint16)
     scaled = (np.log10(values[positive]) - low) / (high - low) if high > low else np.zeros(positive.sum())
-    q[positive] = 1 + np.rint(scaled * (LEVELS - 1)).astype(np.uint16)
+    q[positive] = 1 + np.rint(scaled * (levels - 1)).astype(np.uint16)
     return q, low, high, shown_range(logs)
 
 
@@ -69,17 +76,17 @@ def shown_range(values) -> list:
     return [float(low), float(max(high, low + 1e-3))]
 
 
-def quantise_unit(values: np.ndarray) -> np.ndarray:
-    """Values in [0, 1] as uint16 (value = q / 65535). O(size)."""
+def quantise_unit(values: np.ndarray, levels: int = ENERGY_LEVELS) -> np.ndarray:
+    """Values in [0, 1] as uint16 (value = q / levels). O(size)."""
     values = np.asarray(values, dtype=np.float64)
     if not np.all(np.isfinite(values)) or values.min(initial=0.0) < 0 or values.max(initial=0.0) > 1:
         raise ValueError("values must lie in [0, 1]")
-    return np.rint(values * LEVELS).astype(np.uint16)
+    return np.rint(values * levels).astype(np.uint16)
 
 
 def as_images(images, n: int) -> tuple:
     """Inputs to show in the tooltips as ``(uint8 (n, h, w, c), (h, w, c))`` with c 1 or 3,
-    scaled to 0..255 over the whole array: ``images`` (n, h, w), (n, h, w, c), (n, c, h, w)
+    scaled to 0..255 over the whole array in ``IMAGE_LEVELS`` steps: ``images`` (n, h, w), (n, h, w, c), (n, c, h, w)
     or (n, d) with d a square number. O(n h w c)."""
     images = np.asarray(images, dtype=np.float64)
     if len(images) != n:
@@ -100,4 +107,5 @@ def as_images(images, n: int) -> tuple:
         raise ValueError("images hold NaN or inf")
     low, high = images.min(), images.max()
     scaled = (images - low) / (high - low) if high > low else np.zeros_like(images)
-    return np.rint(scaled * 255).astype(np.uint8), list(images.shape[1:])
+    steps = np.rint(scaled * (IMAGE_LEVELS - 1)) * (255 // (IMAGE_LEVELS - 1))
+    return steps.astype(np.uint8), list(images.shape[1:])

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .encoding import as_images, encode, quantise_log, quantise_positions, quantise_unit, shown_range
+from .encoding import (ENERGY_LEVELS, POSITION_LEVELS, SENSITIVITY_LEVELS, as_images, encode, quantise_log,
+                       quantise_positions, quantise_unit, shown_range)
 
 SCRAMBLE_KINDS = ("labels", "inputs")
 
@@ -81,8 +82,9 @@ def write_page(path, maps, *, images=None, subspace=None, true_labels=None, scra
     classes : optional names of the classes, one per distinct label value in sorted order.
     title, summary : text at the top and under the map.
 
-    The file holds everything: positions quantised to 16 bits (T · n · 4 bytes before gzip),
-    sensitivities and energies as 16-bit values, images as 8-bit. Written to a temporary file
+    The file holds everything, each array quantised as coarsely as it is shown
+    (:mod:`netscope.viewer.encoding`: positions to 12 bits, sensitivities to 12 bits of their log
+    range, energies to 3 decimals, images to 16 grey levels). Written to a temporary file
     and renamed, so a half-written page never replaces a whole one. Returns the path. O(T n).
     """
     layers, T = maps.layers_, len(maps.snapshot_labels_)
@@ -129,7 +131,8 @@ def write_page(path, maps, *, images=None, subspace=None, true_labels=None, scra
             "energy": None if energy is None else encode(quantise_unit(energy)),
             "energy_shown": None if energy is None else shown_range(energy),
             "eigenvalues": None if eigenvalues is None else eigenvalues.tolist(),
-            "images": None, "image_shape": None, "maps": {}}
+            "images": None, "image_shape": None, "maps": {},
+            "levels": {"position": POSITION_LEVELS, "sensitivity": SENSITIVITY_LEVELS, "energy": ENERGY_LEVELS}}
     if images is not None:
         pixels, shape = as_images(images, n)
         data["images"], data["image_shape"] = encode(pixels), shape

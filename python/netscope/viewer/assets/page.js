@@ -4,7 +4,6 @@
 // Everything it shows is in the JSON block of this file; it makes no network request.
 (async function () {
   const TYPES = { u1: Uint8Array, u2: Uint16Array, f4: Float32Array };
-  const Q = 65535;
   const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
     "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2",
     "#c7c7c7", "#dbdb8d", "#9edae5"];
@@ -37,7 +36,8 @@
   }
 
   const D = JSON.parse(document.getElementById("netscope-data").textContent);
-  const n = D.n, T = D.snapshots.length, L = D.layers.length;
+  const n = D.n, T = D.snapshots.length;
+  const QP = D.levels.position, QS = D.levels.sensitivity, QE = D.levels.energy;
   const labels = await decode(D.labels);
   const trueLabels = await decode(D.true_labels);
   const scrambled = await decode(D.scrambled);
@@ -67,7 +67,7 @@
 
   // ---------------------------------------------------------------- state and controls
   const S = { layer: 0, t: 0, target: 0, playing: false, colour: "class", highlight: null, pinned: new Set(),
-    hover: -1, scrambledOnly: false, frames: 0 };
+    hover: -1, scrambledOnly: false };
   const $ = (id) => document.getElementById(id);
   const layerSelect = $("layer"), slider = $("epoch"), play = $("play"), colourSelect = $("colour");
   D.layers.forEach((name, i) => layerSelect.add(new Option(name, String(i))));
@@ -84,7 +84,7 @@
   const snapshotAt = (t) => Math.min(T - 1, Math.max(0, Math.round(t)));
   const sensitivityValue = (layer, t, i) => {
     const q = layer.sensitivity[t * n + i];
-    return q === 0 ? 0 : Math.pow(10, layer.entry.log_lo + (q - 1) / (Q - 1) * (layer.entry.log_hi - layer.entry.log_lo));
+    return q === 0 ? 0 : Math.pow(10, layer.entry.log_lo + (q - 1) / (QS - 1) * (layer.entry.log_hi - layer.entry.log_lo));
   };
 
   // ---------------------------------------------------------------- map drawing
@@ -106,17 +106,17 @@
 
   function screen(layer, t, i) {
     const p = layer.positions, o = 2 * (t * n + i), span = W - 2 * MARGIN;
-    return [MARGIN + p[o] / Q * span, MARGIN + (1 - p[o + 1] / Q) * span];
+    return [MARGIN + p[o] / QP * span, MARGIN + (1 - p[o + 1] / QP) * span];
   }
   function interpolate() {
     const layer = layers[S.layer], p = layer.positions, t0 = Math.min(Math.floor(S.t), T - 1);
-    const t1 = Math.min(t0 + 1, T - 1), f = S.t - t0, span = (W - 2 * MARGIN) / Q;
+    const t1 = Math.min(t0 + 1, T - 1), f = S.t - t0, span = (W - 2 * MARGIN) / QP;
     const a = 2 * t0 * n, b = 2 * t1 * n;
     for (let i = 0; i < n; i++) {
       const x = p[a + 2 * i] + (p[b + 2 * i] - p[a + 2 * i]) * f;
       const y = p[a + 2 * i + 1] + (p[b + 2 * i + 1] - p[a + 2 * i + 1]) * f;
       px[i] = MARGIN + x * span;
-      py[i] = MARGIN + (Q - y) * span;
+      py[i] = MARGIN + (QP - y) * span;
     }
   }
   function updateColours() {
@@ -135,7 +135,7 @@
       };
     } else {
       const [lo, hi] = D.energy_shown;
-      colourOf = (i) => ramp((energy[t * n + i] / Q - lo) / Math.max(hi - lo, 1e-12));
+      colourOf = (i) => ramp((energy[t * n + i] / QE - lo) / Math.max(hi - lo, 1e-12));
     }
     for (let i = 0; i < n; i++) {
       let dim = false;
@@ -187,7 +187,6 @@
     context.putImageData(image, 0, 0);
     drawOverlay();
     markCharts();
-    S.frames++;
   }
 
   // ---------------------------------------------------------------- legend
@@ -378,7 +377,7 @@
       lines.push(D.scramble_kind === "inputs" ? "input corrupted" : "true label " + name(trueLabels[i]) + " (scrambled)");
     if (predictions) lines.push("prediction " + name(predictions[t * n + i]) + (predictions[t * n + i] === labels[i] ? " ✓" : " ✗"));
     lines.push("sensitivity " + sensitivityValue(layer, t, i).toPrecision(3));
-    if (energy) lines.push("subspace energy " + (energy[t * n + i] / Q).toFixed(3));
+    if (energy) lines.push("subspace energy " + (energy[t * n + i] / QE).toFixed(3));
     lines.push("snapshot " + D.snapshots[t]);
     tooltipText.textContent = lines.join("\n");
     drawImage(i);
