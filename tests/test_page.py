@@ -314,10 +314,11 @@ def test_sample_energy_against_numpy_and_its_errors(rng):
     U = np.linalg.eigh(G.T @ G / 50)[1][:, ::-1][:, :3]
     norms = (G**2).sum(axis=1)
     expected = np.divide(((G @ U) ** 2).sum(axis=1), norms, out=np.zeros(50), where=norms > 0)
-    np.testing.assert_allclose(fitted.sample_energy(3), expected, atol=1e-6)  # the kept rows are float32
+    # The fit keeps its rows in float32, so its eigenvectors and energies agree to ~1e-7.
+    np.testing.assert_allclose(fitted.sample_energy(3), expected, atol=1e-6)
     np.testing.assert_allclose(fitted.sample_energy(2, gradients=[G[:20], G[20:]]),
                                np.divide(((G @ U[:, :2]) ** 2).sum(axis=1), norms, out=np.zeros(50), where=norms > 0),
-                               atol=1e-12)
+                               atol=1e-6)
     with pytest.raises(ValueError, match="8 columns"):
         fitted.sample_energy(2, gradients=np.ones((4, 7)))
     broken = G.copy()
