@@ -11,7 +11,7 @@ ActivationTracker and a SubspaceTracker follow a probe set of ``--points`` jitte
 - plotly (``plotly.express.scatter``, WebGL, one animation frame per snapshot, its JavaScript
   inline) and bokeh (WebGL, a ColumnDataSource with every snapshot, BokehJS inline): file size,
   load time, and one redraw of the same interpolated positions through their own update paths
-  (``Plotly.restyle``, a new ``source.data``).
+  (``Plotly.restyle``; new ``source.data`` columns and ``source.change.emit()``).
 
 Writes ``bench/results/page.json``. Needs Chromium and chromedriver (Debian's packages) and
 ``pip install plotly bokeh selenium``.
@@ -181,9 +181,10 @@ def main():
             "const a = frames[0].data[0], b = frames[1].data[0]; " + interpolated +
             " await Plotly.restyle(g, {x: [x], y: [y]}, [0]);"),
         "bokeh, WebGL, ColumnDataSource": (
-            bokeh_path, "return !!(window.Bokeh && Bokeh.documents.length && document.querySelector('canvas'))",
+            bokeh_path, "const r = window.Bokeh && Bokeh.index && Bokeh.index.roots; "
+                        "return !!(r && r.length && r.every(v => v.has_finished()))",
             BOKEH_SOURCE + " const n = s.data.x0.length; const a = {x: s.data.x0, y: s.data.y0}, b = {x: s.data.x1, y: s.data.y1}; "
-            + interpolated + " s.data = {...s.data, x, y};"),
+            + interpolated + " s.data.x = x; s.data.y = y; s.change.emit();"),
     }
     driver = browser()
     rows = []

@@ -32,6 +32,7 @@ def test_readme_examples_run_and_hold_what_their_comments_say(tmp_path, monkeypa
     # Structural maps: a map per snapshot, nodes carrying their positions.
     assert maps["maps"].snapshot_labels_ == [0, 1, 2] and maps["positions"].shape == (360, 2)
     assert maps["graph"].number_of_nodes() == 360
+    assert maps["subspace"].energy.shape == (3, 360) and (tmp_path / "maps.html").stat().st_size > 10_000
     # The core: C = (1/N) Σ g gᵀ, then merged with its saved copy: twice the count, the same mean.
     assert core["C"].shape == (300, 300) and core["eigenvalues"].shape == (20,) and core["U"].shape == (2000, 50)
     np.testing.assert_allclose(core["gram"].matrix(), core["C"])
