@@ -11,7 +11,7 @@ LAYERS = ["core", "nn", "active", "viewer", "structure", "plotting", "studies"]
 # The viewer renders results it is handed (StructureMap.to_html calls it) and imports no estimator.
 ALLOWED = {"core": {"core"}, "nn": {"core", "nn"}, "active": {"core", "nn", "active"}, "viewer": {"core", "viewer"},
            "structure": {"core", "structure", "viewer"}, "plotting": {"core", "plotting"},
-           "studies": {"core", "nn", "active", "structure", "plotting", "studies"}}
+           "studies": {"core", "nn", "active", "viewer", "structure", "plotting", "studies"}}
 
 
 def test_import_netscope_and_its_core_loads_no_torch_matplotlib_or_networkx():

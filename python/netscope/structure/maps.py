@@ -18,6 +18,7 @@ from ..core._validation import check_int
 from ..core.knn import knn_graph
 from ..core.layout import DEFAULT_ITERATIONS, METHODS, force_layout
 from ..exceptions import check_fitted
+from ..viewer import write_page
 from .alignment import procrustes_align
 from .fidelity import fidelity, stability
 from .metrics import MapMetrics, class_separation, knn_preservation
@@ -177,13 +178,11 @@ class StructureMap:
         layer selector, snapshot slider with play/pause and interpolated motion, hover tooltips
         (with the input where ``images`` is given), colour by class, by prediction, by
         sensitivity and by active-subspace energy (``subspace``, a
-        :class:`netscope.active.SubspaceTracker`), pinned paths, the metric curves, the
+        :class:`netscope.active.tracking.SubspaceTracker`), pinned paths, the metric curves, the
         spectrum and the neuron × sample view; ``true_labels``, ``scrambled`` and ``placement``
         mark scrambled points and chart where they sit. Arguments as for
         :func:`netscope.viewer.write_page`. Returns the path. O(T n) to encode."""
         check_fitted(self, "positions_")
-        from ..viewer import write_page
-
         return write_page(path, self, images=images, subspace=subspace, true_labels=true_labels,
                           scrambled=scrambled, scramble_kind=scramble_kind, placement=placement, classes=classes,
                           title=title, summary=summary)

@@ -15,17 +15,16 @@ from tqdm.auto import tqdm
 from ..active.tracking import SubspaceTracker
 from ..core._validation import check_int
 from ..nn.activations import ActivationTracker
-from ..nn.data import as_batches
 from ..nn.user_code import load_weights
 from ..plotting import structure as structure_plots
 from ..structure.compare import check_references, compare_maps
 from ..structure.maps import StructureMap
 from ..structure.robustness import scrambled_placement
+from ..viewer.page import SCRAMBLE_KINDS
 from .models import digits, mlp_from_sizes
 
 DEFAULT_SIZES = (64, 128, 64, 32, 10)
 DEFAULT_SNAPSHOTS = (0, 1, 2, 3, 5, 8, 13, 20, 30)
-SCRAMBLE_KINDS = ("labels", "inputs")
 # Probe inputs shown in the page's tooltips when they are images of at most this many pixels in all.
 IMAGE_PIXEL_BUDGET = 16 * 2**20
 
