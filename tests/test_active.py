@@ -287,3 +287,27 @@ def test_cli_active_subspace_writes_figures_and_summary(tmp_path):
     assert summary["convergence"]["sizes"][-1] == 300 and summary["convergence"]["distance"][-1] < 1e-2
     for name in ("eigenvalues", "eigenvectors", "layer_importance", "convergence", "sufficient_summary"):
         assert_drawn(out / f"{name}.png", min_width=700)  # 6.4 in at 110 dpi
+
+
+def test_layer_spectra_are_the_diagonal_blocks_of_c(rng):
+    layout = ParameterLayout(names=("a.weight", "a.bias", "b.weight"), shapes=((3, 4), (3,), (5,)),
+                             layers=("a", "a", "b"), kinds=("weight", "bias", "weight"))
+    G = rng.standard_normal((40, 20)) * np.linspace(0.2, 2.0, 20)  # layer a: columns 0..14, b: 15..19
+    fitted = netscope.ActiveSubspace("snapshot", n_components=6, progress=False).fit_gradients(G, layout=layout)
+    spectra = fitted.layer_spectra(4)
+    C = G.astype(np.float32).astype(np.float64).T @ G.astype(np.float32).astype(np.float64) / 40
+    W = fitted.eigenvectors_[:, :4]
+    for layer, (start, stop) in {"a": (0, 15), "b": (15, 20)}.items():
+        block = C[start:stop, start:stop]
+        np.testing.assert_allclose(spectra[layer].eigenvalues, np.linalg.eigvalsh(block)[::-1][:4], rtol=1e-5)
+        assert spectra[layer].trace == pytest.approx(np.trace(block), rel=1e-6)
+        assert spectra[layer].trace_share == pytest.approx(np.trace(block) / np.trace(C), rel=1e-6)
+        np.testing.assert_allclose(spectra[layer].global_share, (W[start:stop] ** 2).sum(axis=0), atol=1e-12)
+        assert spectra[layer].parameters == stop - start
+    np.testing.assert_allclose(spectra["a"].global_share + spectra["b"].global_share, 1.0, atol=1e-8)
+    with pytest.raises(ValueError, match="k"):
+        fitted.layer_spectra(7)
+    with pytest.raises(ValueError, match="needs the gradients"):
+        netscope.ActiveSubspace("gram", keep_gradients=False, progress=False).fit_gradients(G, layout=layout).layer_spectra(2)
+    with pytest.raises(ValueError, match="parameter layout"):
+        netscope.ActiveSubspace("snapshot", n_components=3, progress=False).fit_gradients(G).layer_spectra(2)

@@ -84,6 +84,11 @@ def _active_subspace(args) -> int:
           "(share / share of parameters):")
     for layer, entry in importance.items():
         print(f"  {layer:>10}: {entry['share']:.3f}  ({entry['enrichment']:.2f}x)")
+    if summary["layer_spectra"] is not None:
+        spectra = summary["layer_spectra"]["layers"]
+        print("each layer's own block of C: λ1 and share of the trace:")
+        for layer, entry in spectra.items():
+            print(f"  {layer:>10}: λ1={entry['eigenvalues'][0]:.4g}, trace share {entry['trace_share']:.3f}")
     convergence, stream = summary["convergence"], summary["stream_convergence"]
     if stream is not None:
         print("bootstrap skipped (it needs the gradients, which this run does not keep); along the stream, "

@@ -9,7 +9,7 @@ from tqdm.auto import tqdm
 
 from ..core._validation import check_int
 from ..core.spectra import max_relative_error, subspace_sines
-from .results import Bootstrap, Convergence, LayerImportance, LayerShare, StreamConvergence
+from .results import Bootstrap, Convergence, LayerImportance, LayerShare, LayerSpectra, LayerSpectrum, StreamConvergence
 from .solvers import top_right_singular
 
 
@@ -31,6 +31,28 @@ def layer_importance(layout, eigenvectors: np.ndarray, k: int) -> LayerImportanc
         layers[layer] = LayerShare(share=share, parameters=parameters[layer], parameter_fraction=fraction,
                                    enrichment=share / fraction, kinds=kinds[layer])
     return LayerImportance(k=k, layers=layers)
+
+
+def layer_spectra(G: np.ndarray, layout, eigenvectors: np.ndarray, k: int) -> LayerSpectra:
+    """The top-k eigenvalues of each layer's diagonal block C_ll = (1/N) G_lᵀ G_l of C, from the
+    rows of G (N, D) (G_l: the layer's columns), with each block's trace and the global leading
+    eigenvectors' (D, ≥ k) weight on the layer. Cost: O(N D k) for the blocks' randomized block
+    Krylov solves (exact where a layer's basis would span it), one (N, D_l) copy of a layer's
+    columns at a time."""
+    n = len(G)
+    W = eigenvectors[:, :k]
+    blocks, total = {}, 0.0
+    for layer, (start, stop) in layout.layer_slices().items():
+        columns = np.ascontiguousarray(G[:, start:stop])
+        trace = float(np.einsum("ij,ij->", columns, columns, dtype=np.float64)) / n
+        values, _ = top_right_singular(columns, min(k, n, stop - start))
+        restricted = W[start:stop]
+        blocks[layer] = (values, trace, stop - start, np.einsum("ij,ij->j", restricted, restricted))
+        total += trace
+    layers = {layer: LayerSpectrum(eigenvalues=values, trace=trace, trace_share=trace / total if total > 0 else 0.0,
+                                   parameters=int(size), global_share=share)
+              for layer, (values, trace, size, share) in blocks.items()}
+    return LayerSpectra(k=k, layers=layers)
 
 
 def bootstrap_replicate(G: np.ndarray, counts: np.ndarray, k: int, seed: int = 0):

@@ -18,7 +18,7 @@ from ..nn.parameters import ParameterLayout
 from ..nn.per_sample import BACKENDS
 from . import diagnostics, persistence
 from .fitting import Fitted, solve
-from .results import Bootstrap, Convergence, LayerImportance
+from .results import Bootstrap, Convergence, LayerImportance, LayerSpectra
 from .solvers import SOLVERS
 from .stream import Stream, open_stream
 
@@ -221,6 +221,18 @@ class ActiveSubspace:
         if self.parameter_layout_ is None:
             raise ValueError("layer_importance needs a parameter layout: fit() a model, or pass layout= to fit_gradients()")
         return diagnostics.layer_importance(self.parameter_layout_, self.eigenvectors_, k)
+
+    def layer_spectra(self, k: int | None = None) -> LayerSpectra:
+        """The top-k eigenvalues of each layer's diagonal block of C, the share of the trace each
+        block holds, and how much of each global top-k direction lies on each layer: a
+        :class:`netscope.active.results.LayerSpectra`. Which layer has the largest directions
+        of its own, and whether the global ones are one layer's or shared. Needs the kept
+        gradients. Default k: min(10, fitted). O(N D k)."""
+        G = self._require_gradients("layer_spectra")
+        k = self._check_k(k)
+        if self.parameter_layout_ is None:
+            raise ValueError("layer_spectra needs a parameter layout: fit() a model, or pass layout= to fit_gradients()")
+        return diagnostics.layer_spectra(G, self.parameter_layout_, self.eigenvectors_, k)
 
     def transform(self, x) -> np.ndarray:
         """Coordinates ``Ŵᵀ x`` of parameter vectors x ((D,) or (n, D)) in the fitted subspace."""

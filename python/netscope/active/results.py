@@ -43,6 +43,33 @@ class LayerImportance(Result):
 
 
 @dataclasses.dataclass(frozen=True)
+class LayerSpectrum(Result):
+    """One layer's diagonal block C_ll of C = (1/N) Σ g gᵀ: its top ``eigenvalues`` (descending),
+    its ``trace`` and ``trace_share`` (tr C_ll / tr C: the layers' shares sum to 1), its number
+    of ``parameters``, and ``global_share``, the squared norm of each of the global top-k
+    eigenvectors restricted to this layer (over layers these sum to 1 for every direction)."""
+
+    eigenvalues: np.ndarray
+    trace: float
+    trace_share: float
+    parameters: int
+    global_share: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerSpectra(Result):
+    """:class:`LayerSpectrum` of every layer (in parameter order); ``k``: the eigenvalues per
+    layer asked for (fewer where a layer has fewer parameters or samples); ``spectra["layer1"]``
+    is that layer's."""
+
+    k: int
+    layers: dict
+
+    def __getitem__(self, layer: str) -> LayerSpectrum:
+        return self.layers[layer]
+
+
+@dataclasses.dataclass(frozen=True)
 class Bootstrap(Result):
     """Bootstrap intervals (arrays of length k): the fitted ``eigenvalues`` with their percentile
     interval ``eigenvalues_low`` .. ``eigenvalues_high``, and the subspace distance sin θ_max of

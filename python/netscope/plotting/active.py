@@ -87,6 +87,38 @@ def plot_layer_importance(result, k: int | None = None, *, ax=None):
     return fig
 
 
+def plot_layer_spectra(spectra, global_eigenvalues=None):
+    """Left: each layer's top eigenvalues (its diagonal block of C), beside the global ones
+    (dashed, if given). Right: per layer, its share of the trace, of the global top-k
+    directions' weight, and of the parameters. ``spectra``: a
+    :class:`netscope.active.results.LayerSpectra`."""
+    layers = list(spectra.layers)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
+    for layer in layers:
+        values = spectra[layer].eigenvalues
+        left.semilogy(np.arange(1, len(values) + 1), values, "o-", markersize=3, label=layer)
+    if global_eigenvalues is not None:
+        values = np.asarray(global_eigenvalues)[:spectra.k]
+        left.semilogy(np.arange(1, len(values) + 1), values, "k--", label="global C")
+    left.set_xlabel("index i")
+    left.set_ylabel("eigenvalue λ_i of the layer's block")
+    left.set_title(f"Top {spectra.k} eigenvalues of each layer's diagonal block")
+    left.legend(fontsize=7)
+    x = np.arange(len(layers))
+    total = sum(spectra[layer].parameters for layer in layers)
+    right.bar(x - 0.27, [spectra[layer].trace_share for layer in layers], width=0.27, label="share of tr C")
+    right.bar(x, [float(np.mean(spectra[layer].global_share)) for layer in layers], width=0.27,
+              label=f"share of the global top-{spectra.k} directions")
+    right.bar(x + 0.27, [spectra[layer].parameters / total for layer in layers], width=0.27, color="0.75",
+              label="share of parameters")
+    right.set_xticks(x, layers, rotation=30, ha="right")
+    right.set_ylabel("share")
+    right.set_title("Where the gradient variance and the leading directions sit")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def plot_convergence(convergence, *, ax=None):
     """Subspace distance and eigenvalue error versus the number of samples, with the line n = D,
     from a :class:`netscope.active.results.Convergence`."""

@@ -154,8 +154,11 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     start = time.perf_counter()
     importance = study.layer_importance(k)
     timings["layer_importance"] = time.perf_counter() - start
-    bootstrap = convergence = None
+    bootstrap = convergence = spectra = None
     if keep_gradients:
+        start = time.perf_counter()
+        spectra = study.layer_spectra(k)
+        timings["layer_spectra"] = time.perf_counter() - start
         start = time.perf_counter()
         bootstrap = study.bootstrap(n_boot=n_boot, k=k, seed=seed)
         timings["bootstrap"] = time.perf_counter() - start
@@ -171,6 +174,8 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     }
     if sampling == "prior":  # the samples of the sufficient summary are the prior's parameter vectors
         figures["sufficient_summary.png"] = active_plots.plot_sufficient_summary(study)
+    if spectra is not None:
+        figures["layer_spectra.png"] = active_plots.plot_layer_spectra(spectra, study.eigenvalues_)
     if convergence is not None:
         figures["convergence.png"] = active_plots.plot_convergence(convergence)
     elif study.stream_convergence_ is not None:
@@ -196,6 +201,7 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
         "eigenvalues_for_50_percent_of_trace": count_for_trace_share(eigenvalues, 0.5) if full_spectrum else None,
         "layer_importance": importance.to_dict(),
         "layer_importance_all_vectors": study.layer_importance(study.eigenvectors_.shape[1]).to_dict(),
+        "layer_spectra": None if spectra is None else spectra.to_dict(),
         "bootstrap": None if bootstrap is None else bootstrap.to_dict(),
         "convergence": None if convergence is None else convergence.to_dict(),
         "stream_convergence": None if study.stream_convergence_ is None else study.stream_convergence_.to_dict(),
