@@ -311,3 +311,60 @@ def test_layer_spectra_are_the_diagonal_blocks_of_c(rng):
         netscope.ActiveSubspace("gram", keep_gradients=False, progress=False).fit_gradients(G, layout=layout).layer_spectra(2)
     with pytest.raises(ValueError, match="parameter layout"):
         netscope.ActiveSubspace("snapshot", n_components=3, progress=False).fit_gradients(G).layer_spectra(2)
+
+
+def test_multipass_reaches_the_exact_top_k_of_a_decaying_spectrum(rng):
+    D, N, k = 300, 2000, 8
+    basis = np.linalg.qr(rng.standard_normal((D, D)))[0]
+    G = (rng.standard_normal((N, D)) * (0.93 ** np.arange(D))) @ basis.T  # λ_i ∝ 0.93^(2i): slow decay
+    values, vectors = np.linalg.eigh(G.astype(np.float32).astype(np.float64).T @ G.astype(np.float32) / N)
+    exact, top = values[::-1][:k], vectors[:, ::-1][:, :k]
+    errors = []
+    for passes in (2, 3, 8):
+        fitted = netscope.ActiveSubspace("multipass", n_components=k, n_passes=passes, progress=False).fit_gradients(
+            [G[:700].astype(np.float32), G[700:].astype(np.float32)])
+        errors.append(np.abs(fitted.eigenvalues_ / exact - 1).max())
+        assert fitted.gradients_ is None and fitted.n_samples_ == N
+    assert errors[0] > 1e-4 and errors[0] > errors[1] > errors[2]  # the passes are the accuracy knob
+    assert errors[2] < 1e-8
+    sines = np.linalg.svd(top.T @ fitted.eigenvectors_, compute_uv=False)
+    assert np.sqrt(1 - sines.min() ** 2) < 1e-6
+
+
+@pytest.mark.parametrize("sampling", ["prior", "data"])
+def test_multipass_equals_the_snapshot_on_a_small_network(sampling):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    torch.manual_seed(0)
+    model, (x, y) = mlp(1, 5, 2, 1), regression_1d(64)
+    data = DataLoader(TensorDataset(x, y), batch_size=16)  # read again in every pass
+    loss, samples = torch.nn.MSELoss(), (300 if sampling == "prior" else None)
+    exact = netscope.ActiveSubspace("snapshot", n_components=5, progress=False).fit(
+        model, loss, data, n_samples=samples, sampling=sampling, seed=3)
+    replayed = netscope.ActiveSubspace("multipass", n_components=5, n_passes=4, progress=False).fit(
+        model, loss, data, n_samples=samples, sampling=sampling, seed=3)
+    np.testing.assert_allclose(replayed.eigenvalues_, exact.eigenvalues_, rtol=1e-8)
+    np.testing.assert_allclose(np.abs(replayed.eigenvectors_.T @ exact.eigenvectors_), np.eye(5), atol=1e-6)
+    np.testing.assert_array_equal(replayed.losses_, exact.losses_)
+
+
+def test_multipass_refuses_what_it_cannot_replay(tmp_path):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    with pytest.raises(ValueError, match="n_passes goes with method='multipass'"):
+        netscope.ActiveSubspace("sketch", n_components=3, n_passes=4)
+    with pytest.raises(ValueError, match="n_passes"):
+        netscope.ActiveSubspace("multipass", n_components=3, n_passes=1)
+    with pytest.raises(ValueError, match="needs n_components"):
+        netscope.ActiveSubspace("multipass")
+    study = netscope.ActiveSubspace("multipass", n_components=2, n_passes=3, progress=False)
+    G = np.random.default_rng(0).standard_normal((30, 6))
+    with pytest.raises(ValueError, match="one-shot iterator"):
+        study.fit_gradients(iter([G]))
+    model, (x, y) = mlp(1, 3, 1, 1), regression_1d(32)
+    with pytest.raises(ValueError, match="checkpoint"):
+        study.fit(model, torch.nn.MSELoss(), (x, y), n_samples=10, checkpoint=tmp_path / "c")
+    shuffled = DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True)
+    with pytest.raises(ValueError, match="shuffles"):
+        study.fit(model, torch.nn.MSELoss(), shuffled, sampling="data")
+    assert not hasattr(study, "eigenvalues_")

@@ -17,10 +17,13 @@ from ..nn.gradients import SAMPLE_BLOCK, prior_samples
 from ..nn.parameters import ParameterLayout
 from ..nn.per_sample import BACKENDS
 from . import diagnostics, persistence
-from .fitting import Fitted, solve
+from .fitting import Fitted, solve, solve_passes
 from .results import Bootstrap, Convergence, LayerImportance, LayerSpectra
 from .solvers import SOLVERS
-from .stream import Stream, open_stream
+from .stream import Stream, check_replayable, open_stream
+
+
+DEFAULT_PASSES = 6
 
 
 class ActiveSubspace:
@@ -43,10 +46,19 @@ class ActiveSubspace:
         - ``"sketch"``: stream the gradients into a :class:`NystromSketch` of ``sketch_size``
           columns (default 2k + 10): O(N D s) time, O(D s) memory, G need not be kept. Needs
           ``n_components``.
+        - ``"multipass"``: randomized block Krylov on the implicit C, replaying the gradient
+          stream ``n_passes`` times (the prior regenerated from its seed, the data read again),
+          one block of ``sketch_size`` columns (default 2k + 10) per pass; G is never stored
+          (``keep_gradients`` does not apply). The passes are the accuracy knob: the basis
+          spans C Ω … C^(q-1) Ω. O(q × (N gradients + N D b)) time, O(D b q) memory. Needs
+          ``n_components``; one process, no checkpoint.
     n_components : int or None
         Eigenvectors to keep (k). None keeps all of them (``"randomized"``: 100).
     sketch_size : int or None
-        Columns of the Nyström sketch for ``method="sketch"`` (default 2 n_components + 10).
+        Columns of the Nyström sketch for ``method="sketch"``, or of each Krylov block for
+        ``"multipass"`` (default 2 n_components + 10).
+    n_passes : int or None
+        Passes over the gradient stream for ``method="multipass"`` (default 6, at least 2).
     full_spectrum : bool
         Also compute every eigenvalue (LAPACK, values only: about half the time of all
         eigenpairs), so that ``eigenvalues_`` holds the whole spectrum while ``eigenvectors_``
@@ -78,8 +90,9 @@ class ActiveSubspace:
     """
 
     def __init__(self, method: str = "snapshot", n_components: int | None = None, *,
-                 full_spectrum: bool = False, sketch_size: int | None = None, keep_gradients: bool = True,
-                 chunk_size: int | None = None, backend: str = "auto", progress: bool = True):
+                 full_spectrum: bool = False, sketch_size: int | None = None, n_passes: int | None = None,
+                 keep_gradients: bool = True, chunk_size: int | None = None, backend: str = "auto",
+                 progress: bool = True):
         if method not in SOLVERS:
             raise ValueError(f"method must be one of {tuple(SOLVERS)}, got {method!r}")
         solver = SOLVERS[method]
@@ -94,12 +107,16 @@ class ActiveSubspace:
             if method == "sketch" and n_components > sketch_size:
                 raise ValueError(f"n_components={n_components} exceeds sketch_size={sketch_size}: "
                                  "a sketch of s columns yields at most s eigenpairs")
+        if n_passes is not None and method != "multipass":
+            raise ValueError(f"n_passes goes with method='multipass' (passes over the stream), not {method!r}")
+        n_passes = check_int(DEFAULT_PASSES if n_passes is None else n_passes, "n_passes", minimum=2)
         if chunk_size is not None:
             check_int(chunk_size, "chunk_size", minimum=1)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         self.method, self.n_components, self.full_spectrum = method, n_components, full_spectrum
         self.sketch_size, self.keep_gradients, self.chunk_size = sketch_size, keep_gradients, chunk_size
+        self.n_passes = n_passes
         self.backend, self.progress = backend, progress
 
     # ------------------------------------------------------------------ fitting
@@ -159,10 +176,16 @@ class ActiveSubspace:
         The estimator's fitted state changes only when the fit succeeds. Returns ``self``.
         Cost: N forward/backward passes in torch, then as ``method`` says.
         """
-        stream = open_stream(self, model, loss_fn, data, n_samples=n_samples, sampling=sampling, seed=seed,
-                             scale=scale, centered=centered, prior_batches=prior_batches, device=device, mode=mode,
-                             checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
-                             stream_sizes=stream_sizes)
+        def opened():
+            return open_stream(self, model, loss_fn, data, n_samples=n_samples, sampling=sampling, seed=seed,
+                               scale=scale, centered=centered, prior_batches=prior_batches, device=device,
+                               mode=mode, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
+                               stream_sizes=stream_sizes)
+
+        if self.method == "multipass":
+            check_replayable(data, sampling=sampling, checkpoint=checkpoint, stream_sizes=stream_sizes)
+            return self._assign(solve_passes(self, opened, self.n_passes))
+        stream = opened()
         with contextlib.closing(stream):
             return self._assign(solve(self, stream))
 
@@ -187,8 +210,16 @@ class ActiveSubspace:
         """
         if isinstance(chunks, np.ndarray):
             chunks = [chunks]
-        return self._assign(solve(self, Stream(layout=layout, sampling="given",
-                                               chunks=((chunk, None) for chunk in chunks))))
+
+        def given():
+            return Stream(layout=layout, sampling="given", chunks=((chunk, None) for chunk in chunks))
+
+        if self.method == "multipass":
+            if iter(chunks) is chunks:
+                raise ValueError("chunks: method='multipass' reads the gradients n_passes times; pass an array or "
+                                 "a list of chunks, not a one-shot iterator")
+            return self._assign(solve_passes(self, given, self.n_passes))
+        return self._assign(solve(self, given()))
 
     def _assign(self, fitted: Fitted) -> "ActiveSubspace":
         """Take a successful fit's result as the fitted state, all at once."""

@@ -133,4 +133,70 @@ class SketchSolver(GramSolver):
         return {"sketch_size": self.state.sketch_size}
 
 
-SOLVERS = {"snapshot": SnapshotSolver, "gram": GramSolver, "randomized": RandomizedSolver, "sketch": SketchSolver}
+class MultipassSolver(_Solver):
+    """Randomized block Krylov on the implicit C = (1/N) Σ g gᵀ, one replay of the gradient
+    stream per block: pass 1 forms C Ω for a seeded Gaussian Ω (D × b, b = ``sketch_size``),
+    every later pass C Q for the newest orthonormal block Q, orthogonalised against all earlier
+    ones; the eigenpairs are the Rayleigh–Ritz values of the blocks whose products are known. With
+    q passes the basis spans C Ω, C² Ω, …, C^(q-1) Ω ((q − 1) b columns), and its error falls
+    like that of eigh_top at depth q − 2. G is never stored. Per pass O(N D b) on top of the
+    gradients; memory O(D b q) (the basis and its products, float64). Top k only."""
+
+    keeps_rows, full_spectrum_possible, needs_n_components, state = False, False, True, None
+
+    def __init__(self, dim: int, *, sketch_size: int, seed: int = 0):
+        super().__init__(dim)
+        self.block, self.seed = min(sketch_size, dim), seed
+        self.basis, self.products = [], []
+        self._multiplier = self._sum = None
+        self.count = 0
+
+    def consume(self, chunk: np.ndarray) -> None:
+        """Add chunkᵀ (chunk V) for the current pass's block V. O(n D b)."""
+        if self._multiplier is None:
+            self._multiplier = np.random.default_rng([self.seed, 1]).standard_normal((self.dim, self.block))
+        if self._sum is None:
+            self._sum = np.zeros((self.dim, self._multiplier.shape[1]))
+        rows = chunk.astype(np.float64, copy=False)
+        self._sum += rows.T @ (rows @ self._multiplier)
+        self.count += len(chunk)
+
+    def end_pass(self) -> bool:
+        """Close a pass: keep C V, and make the next block from it (orthogonalised twice against
+        the basis). Returns False when the Krylov space stopped growing (it is invariant: the
+        Rayleigh–Ritz pairs are exact, and further passes would add nothing)."""
+        if self._sum is None or self.count == 0:
+            raise ValueError("a pass over the gradient stream gave no gradients")
+        product = self._sum / self.count
+        if self.basis:
+            self.products.append(product)
+        block = product.copy()
+        for _ in range(2):
+            for Q in self.basis:
+                block -= Q @ (Q.T @ block)
+        u, singular, _ = np.linalg.svd(block, full_matrices=False)
+        kept = singular > 1e-12 * max(singular.max(initial=0.0), np.abs(product).max(initial=0.0), 1e-300)
+        self._sum, self.count = None, 0
+        if not kept.any():
+            self._multiplier = None
+            return False
+        self._multiplier = u[:, kept]
+        self.basis.append(self._multiplier)
+        return True
+
+    def eigenpairs(self, G, k: int, full_spectrum: bool):
+        known = len(self.products)
+        if known == 0:
+            raise ValueError("multipass needs n_passes >= 2: the first pass only starts the Krylov basis")
+        K, CK = np.hstack(self.basis[:known]), np.hstack(self.products)
+        if k > K.shape[1]:
+            raise ValueError(f"n_components={k} exceeds the {K.shape[1]} directions the passes found; "
+                             "raise n_passes or sketch_size")
+        T = K.T @ CK
+        values, U = np.linalg.eigh((T + T.T) / 2)
+        order = np.argsort(values)[::-1][:k]
+        return values[order], K @ U[:, order]
+
+
+SOLVERS = {"snapshot": SnapshotSolver, "gram": GramSolver, "randomized": RandomizedSolver, "sketch": SketchSolver,
+           "multipass": MultipassSolver}

@@ -56,6 +56,22 @@ def _as_arrays(chunks):
         del chunk
 
 
+def check_replayable(data, *, sampling, checkpoint, stream_sizes) -> None:
+    """Refuse what a stream read several times (``method="multipass"``) cannot do: several
+    processes, checkpoints, the estimate along the stream, and a loader whose order changes
+    between passes in data sampling."""
+    if distributed.rank_and_size()[1] > 1:
+        raise ValueError("method='multipass' runs in one process; under torch.distributed use 'gram' or 'sketch'")
+    if checkpoint is not None:
+        raise ValueError("checkpoint: method='multipass' does not checkpoint (each pass is one gradient stream); "
+                         "lower n_passes, or use 'sketch'")
+    if stream_sizes is not None:
+        raise ValueError("stream_sizes needs a single-pass streaming method ('gram' or 'sketch')")
+    if sampling == "data" and as_batches(data).shuffles:
+        raise ValueError("data: the loader shuffles, but method='multipass' must meet the same examples in every "
+                         "pass; use shuffle=False")
+
+
 def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, scale, centered, prior_batches,
                 device, mode, checkpoint, checkpoint_every, resume, stream_sizes) -> Stream:
     """The stream of :meth:`netscope.ActiveSubspace.fit`'s arguments (see there), for
