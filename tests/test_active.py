@@ -313,7 +313,7 @@ def test_layer_spectra_are_the_diagonal_blocks_of_c(rng):
         netscope.ActiveSubspace("snapshot", n_components=3, progress=False).fit_gradients(G).layer_spectra(2)
 
 
-def test_multipass_reaches_the_exact_top_k_of_a_decaying_spectrum(rng):
+def test_multipass_reaches_the_exact_top_k_of_a_decaying_spectrum(rng, tmp_path):
     D, N, k = 300, 2000, 8
     basis = np.linalg.qr(rng.standard_normal((D, D)))[0]
     G = (rng.standard_normal((N, D)) * (0.93 ** np.arange(D))) @ basis.T  # λ_i ∝ 0.93^(2i): slow decay
@@ -327,6 +327,10 @@ def test_multipass_reaches_the_exact_top_k_of_a_decaying_spectrum(rng):
         assert fitted.gradients_ is None and fitted.n_samples_ == N
     assert errors[0] > 1e-4 and errors[0] > errors[1] > errors[2]  # the passes are the accuracy knob
     assert errors[2] < 1e-8
+    fitted.save(tmp_path / "multipass.npz")
+    loaded = netscope.ActiveSubspace.load(tmp_path / "multipass.npz")
+    assert loaded.method == "multipass" and loaded.n_passes == 8
+    np.testing.assert_array_equal(loaded.eigenvalues_, fitted.eigenvalues_)
     sines = np.linalg.svd(top.T @ fitted.eigenvectors_, compute_uv=False)
     assert np.sqrt(1 - sines.min() ** 2) < 1e-6
 
