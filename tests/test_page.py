@@ -330,3 +330,27 @@ def test_sample_energy_against_numpy_and_its_errors(rng):
     without = ActiveSubspace("gram", n_components=3, keep_gradients=False, progress=False).fit_gradients(G)
     with pytest.raises(ValueError, match="needs the gradients"):
         without.sample_energy(2)
+
+
+def test_narrow_layers_and_labels_that_are_not_class_indices():
+    from netscope import ActivationTracker, StructureMap
+
+    torch.manual_seed(0)
+    _, _, x, y = digits()
+    model = mlp_from_sizes([64, 2, 10], "relu")  # a 2-neuron bottleneck: fewer neurons than the top 3
+    tracker = ActivationTracker(model, (x[:60], y[:60]))
+    tracker.snapshot()
+    maps = StructureMap(k=5, n_iter=20).fit(tracker)
+    view = maps.neuron_maps_["act1"][0]
+    assert view.top == 2 and len(view.positions) == 60 + len(view.neurons)
+    assert maps.predictions_.shape == (1, 60)
+    shifted = ActivationTracker(model, (x[:60], y[:60] + 1))  # labels 1..10: not indices of the 10 outputs
+    shifted.snapshot()
+    assert shifted.snapshots[0]["predictions"] is None
+
+
+def test_subspace_tracker_names_a_loss_that_does_not_fit_the_labels():
+    model = mlp_from_sizes([4, 3, 2], "tanh")
+    data = (torch.zeros(5, 4), torch.zeros(5, 3))  # regression targets of the wrong width
+    with pytest.raises(ValueError, match="loss_fn fails on the probe's outputs and labels"):
+        SubspaceTracker(model, torch.nn.functional.mse_loss, data)

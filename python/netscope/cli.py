@@ -159,15 +159,20 @@ def _structure(args) -> int:
         entry = metrics["subspace"]
         energy = f"mean energy {entry['mean_energy'][0]:.2f} -> {entry['mean_energy'][-1]:.2f}"
         if entry.get("mean_energy_wrong"):
-            wrong, right = entry["mean_energy_wrong"][-1], entry["mean_energy_correct"][-1]
-            energy += (f"; last snapshot: correct {right:.2f}" if right is not None else "") + \
-                (f", wrong {wrong:.2f}" if wrong is not None else "")
+            last = {"correct": entry["mean_energy_correct"][-1], "wrong": entry["mean_energy_wrong"][-1]}
+            energy += "; last snapshot: " + ", ".join(f"{name} {value:.2f}" for name, value in last.items()
+                                                     if value is not None)
         print(f"probe active subspace (top {entry['k']}): lambda_1 {entry['eigenvalues'][0][0]:.3g} -> "
               f"{entry['eigenvalues'][-1][0]:.3g}, {energy}")
+    labels_scrambled = metrics.get("scrambled", {}).get("kind") == "labels"
     for layer, series in metrics.get("scrambled_placement", {}).items():
-        print(f"  {layer:>6}, scrambled points' neighbours of their given / true class: "
-              f"{series[0]['given_share']:.2f} / {series[0]['true_share']:.2f} -> "
-              f"{series[-1]['given_share']:.2f} / {series[-1]['true_share']:.2f}")
+        if labels_scrambled:
+            print(f"  {layer:>6}, scrambled points' neighbours of their given / true class: "
+                  f"{series[0]['given_share']:.2f} / {series[0]['true_share']:.2f} -> "
+                  f"{series[-1]['given_share']:.2f} / {series[-1]['true_share']:.2f}")
+        else:
+            print(f"  {layer:>6}, corrupted points' neighbours of their class: "
+                  f"{series[0]['true_share']:.2f} -> {series[-1]['true_share']:.2f}")
     for layer, runs in metrics.get("compare", {}).items():
         print(f"  {layer:>6}, last snapshot: " + "; ".join(
             f"{run['method']} {run['seconds']:.2f} s, trustworthiness {run['trustworthiness']:.3f}, "

@@ -11,8 +11,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..core._validation import as_float_matrix, check_int
+from ..core._validation import as_float_matrix, check_all_finite, check_int
 from ..exceptions import check_fitted
+from ..nn.data import as_batches
 from ..nn.gradients import SAMPLE_BLOCK, prior_samples
 from ..nn.parameters import ParameterLayout
 from ..nn.per_sample import BACKENDS
@@ -109,7 +110,8 @@ class ActiveSubspace:
                                  "a sketch of s columns yields at most s eigenpairs")
         if n_passes is not None and method != "multipass":
             raise ValueError(f"n_passes goes with method='multipass' (passes over the stream), not {method!r}")
-        n_passes = check_int(DEFAULT_PASSES if n_passes is None else n_passes, "n_passes", minimum=2)
+        if method == "multipass":
+            n_passes = check_int(DEFAULT_PASSES if n_passes is None else n_passes, "n_passes", minimum=2)
         if chunk_size is not None:
             check_int(chunk_size, "chunk_size", minimum=1)
         if backend not in BACKENDS:
@@ -184,6 +186,7 @@ class ActiveSubspace:
 
         if self.method == "multipass":
             check_replayable(data, sampling=sampling, checkpoint=checkpoint, stream_sizes=stream_sizes)
+            data = as_batches(data)  # one reader for every pass: it checks that each pass meets the same examples
             return self._assign(solve_passes(self, opened, self.n_passes))
         stream = opened()
         with contextlib.closing(stream):
@@ -289,17 +292,17 @@ class ActiveSubspace:
         if gradients is None:
             gradients = self._require_gradients("sample_energy (without gradients=)")
         chunks = [gradients] if isinstance(gradients, np.ndarray) else gradients
-        energies = []
-        for chunk in chunks:
+        energies, W = [], {}
+        for index, chunk in enumerate(chunks):
             chunk = as_float_matrix(chunk, "gradients")
             if chunk.shape[1] != self.n_parameters_:
                 raise ValueError(f"gradients must have {self.n_parameters_} columns (one per parameter), "
                                  f"got {chunk.shape[1]}")
-            W = self.eigenvectors_[:, :k].astype(chunk.dtype)
+            check_all_finite(chunk, f"gradients chunk {index}")
+            if chunk.dtype not in W:
+                W[chunk.dtype] = self.eigenvectors_[:, :k].astype(chunk.dtype)
             norms = np.einsum("ij,ij->i", chunk, chunk).astype(np.float64)
-            if not np.isfinite(norms).all():
-                raise ValueError(f"gradients: row {int(np.argmin(np.isfinite(norms)))} of a chunk holds NaN or inf")
-            along = ((chunk @ W).astype(np.float64) ** 2).sum(axis=1)
+            along = ((chunk @ W[chunk.dtype]).astype(np.float64) ** 2).sum(axis=1)
             energies.append(np.divide(along, norms, out=np.zeros_like(norms), where=norms > 0))
         return np.minimum(np.concatenate(energies), 1.0) if energies else np.zeros(0)
 

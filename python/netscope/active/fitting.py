@@ -64,12 +64,13 @@ def solve_passes(estimator, open_pass, n_passes: int) -> Fitted:
     per pass, then its Rayleigh–Ritz eigenpairs. The losses are the first pass's. Stops early
     when the Krylov space is exhausted. Cost: n_passes × (the stream + O(N D b))."""
     start = time.perf_counter()
-    solver = dim = layout = sampling = prior = losses = None
-    for _ in range(n_passes):
+    solver = dim = layout = sampling = prior = losses = n = None
+    for passes in range(n_passes):
         stream = open_pass()
         with contextlib.closing(stream):
             layout, sampling, prior = stream.layout, stream.sampling, stream.prior
             dim = layout.n_parameters if layout is not None else dim
+            solver = solver or stream.solver  # the first pass's, built with the fit's seed
             pass_losses = []
             for chunk, chunk_losses in _checked_chunks(stream, dim):
                 dim = chunk.shape[1]
@@ -80,7 +81,10 @@ def solve_passes(estimator, open_pass, n_passes: int) -> Fitted:
                     pass_losses.append(chunk_losses)
                 del chunk
         if solver is None:
-            raise ValueError("chunks: no gradients were given")
+            raise ValueError("the gradient stream gave no gradients")
+        if n is not None and solver.count != n:
+            raise ValueError(f"data: pass {passes + 1} of the stream gave {solver.count} gradients, the first {n}; "
+                             "method='multipass' needs the same samples in every pass")
         n = solver.count
         if losses is None:
             losses = np.concatenate(pass_losses).astype(np.float64) if pass_losses else None

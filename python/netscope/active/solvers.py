@@ -187,7 +187,7 @@ class MultipassSolver(_Solver):
     def eigenpairs(self, G, k: int, full_spectrum: bool):
         known = len(self.products)
         if known == 0:
-            raise ValueError("multipass needs n_passes >= 2: the first pass only starts the Krylov basis")
+            raise ValueError("multipass found no direction: the gradients are all zero (C Ω = 0)")
         K, CK = np.hstack(self.basis[:known]), np.hstack(self.products)
         if k > K.shape[1]:
             raise ValueError(f"n_components={k} exceeds the {K.shape[1]} directions the passes found; "

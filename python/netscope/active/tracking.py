@@ -14,14 +14,31 @@ import numpy as np
 import torch
 
 from ..core._validation import check_int
-from ..nn.data import as_batches
-from ..nn.gradients import data_gradients
+from ..nn.data import as_batches, batch_to, call_model, model_device
+from ..nn.gradients import checked_loss, data_gradients
+from ..nn.modes import modes
+from ..nn.parameters import ParameterLayout
 from .estimator import ActiveSubspace
 
 # The probe's (n, D) float32 gradients are kept for the energies while they fit in this many
 # bytes (the "randomized" method: block Krylov on G, O(n D k)); beyond, a Nyström sketch and a
 # second pass over the probe set.
 KEPT_GRADIENT_BYTES = 2**30
+
+
+def _check_loss(model, loss_fn, batches, device) -> None:
+    """ValueError unless ``loss_fn`` gives a scalar on the probe's first two examples: a loss
+    that does not fit the labels fails here, before any snapshot. One small forward pass."""
+    _, inputs, targets = next(iter(batches.pieces(2)))
+    with modes(model, "eval"), torch.no_grad():
+        inputs, targets = batch_to(model_device(model, device), inputs, targets)
+        outputs = call_model(model, inputs)
+        try:
+            checked_loss(loss_fn, outputs, targets)
+        except ValueError:
+            raise
+        except Exception as error:  # whatever the user's loss raises on these outputs and labels
+            raise ValueError(f"loss_fn fails on the probe's outputs and labels: {type(error).__name__}: {error}") from error
 
 
 class SubspaceTracker:
@@ -56,7 +73,8 @@ class SubspaceTracker:
         if self.batches.shuffles:
             raise ValueError("data: the probe loader shuffles, but the energies follow each example across "
                              "snapshots; use shuffle=False")
-        n_parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        _check_loss(model, loss_fn, self.batches, device)
+        n_parameters = ParameterLayout.from_module(model).n_parameters
         keeps = self.batches.n_examples * n_parameters * 4 <= KEPT_GRADIENT_BYTES
         self.method = "randomized" if keeps else "sketch"
         self.model, self.loss_fn, self.device, self.backend, self.chunk_size = model, loss_fn, device, backend, chunk_size

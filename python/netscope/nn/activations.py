@@ -77,11 +77,17 @@ class ActivationTracker:
         self.loss_fn = loss_fn
         self.snapshots = []  # list of {"label", "activations": {layer: (n, w)}, "sensitivity": {layer: (n,)}, "predictions"}
 
+    def _labels_are_classes(self, outputs) -> bool:
+        """Whether the labels index the columns of the (n, classes) ``outputs``, so that an
+        argmax is a prediction of the same kind."""
+        return (outputs.ndim == 2 and outputs.shape[1] > 1 and np.issubdtype(self.labels.dtype, np.integer)
+                and 0 <= self.labels.min() and self.labels.max() < outputs.shape[1])
+
     def snapshot(self, label=None) -> dict:
         """Record the watched layers now; returns and keeps ``{"label", "activations", "sensitivity",
         "predictions"}`` (activations float32 ``(n, width)``, sensitivities float64 ``(n,)``, on the
         host; predictions int64 ``(n,)``, the argmax of the model's (n, classes) output, or None
-        for other outputs).
+        unless the labels are class indices of that output).
 
         Sensitivity of sample i at a layer: ‖∂ℓ_i/∂h_i‖, the norm of the gradient of its loss (or
         its predicted-class score) with respect to its embedding h_i at that layer.
@@ -109,7 +115,7 @@ class ActivationTracker:
                         score = outputs.max(dim=1).values.sum() if outputs.ndim > 1 else outputs.sum()
                     else:
                         score = self.loss_fn(outputs, targets) * len(targets)  # per-sample terms of a mean
-                    if outputs.ndim == 2 and outputs.shape[1] > 1:
+                    if self._labels_are_classes(outputs):
                         predictions.append(outputs.detach().argmax(dim=1).cpu().numpy())
                     needs = [e for e in embeddings if e.requires_grad]
                     gradients = torch.autograd.grad(score, needs, allow_unused=True) if needs else []

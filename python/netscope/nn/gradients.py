@@ -37,7 +37,8 @@ from .per_sample import PerSampleGradients
 SAMPLE_BLOCK = 64
 
 
-def _checked_loss(loss_fn, predictions, targets):
+def checked_loss(loss_fn, predictions, targets):
+    """``loss_fn(predictions, targets)``, a ValueError unless it is a scalar tensor."""
     loss = loss_fn(predictions, targets)
     if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
         shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
@@ -157,7 +158,7 @@ def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scal
 
     def loss_at(params, inputs, targets):
         args, kwargs = call_arguments(inputs)
-        return _checked_loss(loss_fn, functional_call(model, params, args, kwargs, strict=False), targets)
+        return checked_loss(loss_fn, functional_call(model, params, args, kwargs, strict=False), targets)
 
     per_sample = PerSampleGradients(loss_at, (0, None, None), model=model, device=device, backend=backend,
                                     randomness=None if mode == "eval" else (seed,), what="parameter sample")
@@ -210,11 +211,11 @@ def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_
 
     def loss_one(params, inputs, target):
         args, kwargs = call_arguments(map_tensors(lambda t: t.unsqueeze(0), inputs))
-        return _checked_loss(loss_fn, functional_call(model, params, args, kwargs, strict=False), target.unsqueeze(0))
+        return checked_loss(loss_fn, functional_call(model, params, args, kwargs, strict=False), target.unsqueeze(0))
 
     def loss_direct(inputs, target):
         predictions = call_model(model, map_tensors(lambda t: t.unsqueeze(0), inputs))
-        return _checked_loss(loss_fn, predictions, target.unsqueeze(0))
+        return checked_loss(loss_fn, predictions, target.unsqueeze(0))
 
     per_sample = PerSampleGradients(loss_one, (None, 0, 0), model=model, device=device, backend=backend,
                                     randomness=None if mode == "eval" else (seed,), direct=(loss_direct, own),

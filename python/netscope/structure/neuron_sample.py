@@ -67,6 +67,7 @@ def neuron_sample_map(activations: np.ndarray, *, top: int = 3, max_samples: int
                np.sort(np.random.default_rng(seed).choice(n, max_samples, replace=False)))
     if align_to is not None and not np.array_equal(align_to.samples, samples):
         raise ValueError("align_to must be a map of the same samples (same n, max_samples and seed)")
+    top = min(top, activations.shape[1])  # a layer narrower than top joins each sample to all its neurons
     graph = neuron_sample_graph(activations[samples], top=top)
     s = len(samples)
     # Neurons that no drawn sample ranks in its top have no edge; leave them out of the map.

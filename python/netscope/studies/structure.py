@@ -163,19 +163,21 @@ def run_checkpoint_maps(out_dir, model: torch.nn.Module, checkpoints, probe, *, 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tracker = ActivationTracker(model, probe, layers=layers, loss_fn=loss_fn, batch_size=batch_size)
-    subspace = (SubspaceTracker(model, loss_fn or torch.nn.functional.cross_entropy, tracker.batches,
-                                n_components=subspace_k) if subspace_k else None)
+    subspace = None
+    if subspace_k:
+        try:
+            subspace = SubspaceTracker(model, loss_fn or torch.nn.functional.cross_entropy, tracker.batches,
+                                       n_components=subspace_k)
+        except ValueError as error:
+            raise ValueError(f"--loss: the probe's active subspace needs a loss of (outputs, labels); "
+                             f"{'the given loss' if loss_fn else 'cross-entropy, the default,'} fails ({error}); "
+                             "pass --loss, or --subspace-k 0") from error
     start = time.perf_counter()
     for path in tqdm(checkpoints, desc="checkpoints", unit="file", disable=not progress):
         load_weights(model, path)
         tracker.snapshot(label=Path(path).stem)
         if subspace is not None:
-            try:
-                subspace.snapshot(label=Path(path).stem)
-            except (RuntimeError, TypeError, IndexError) as error:
-                raise ValueError(f"--loss: the probe's active subspace needs a loss of (outputs, labels); "
-                                 f"{'the given loss' if loss_fn else 'cross-entropy, the default,'} failed on it "
-                                 f"({error}); pass --loss, or --subspace-k 0") from None
+            subspace.snapshot(label=Path(path).stem)
     timings = {"tracking": time.perf_counter() - start}
     described = {"dataset": {"probe": len(tracker.labels)}, "model": description or {"class": type(model).__name__},
                  "checkpoints": [str(path) for path in checkpoints]}

@@ -22,7 +22,7 @@ def _series(name, values, *, dash=False, colour=None):
             **({"colour": colour} if colour else {})}
 
 
-def _charts(metrics, placement, energy_by_outcome) -> list:
+def _charts(metrics, placement, scramble_kind, energy_by_outcome) -> list:
     """The metric curves of one layer, one dict per chart (title and series over snapshots)."""
     charts = [
         {"title": "inter/intra-class distance (— activations, -- map)",
@@ -43,10 +43,13 @@ def _charts(metrics, placement, energy_by_outcome) -> list:
         charts.append({"title": "mean active-subspace energy by prediction", "series": [
             _series("correct", energy_by_outcome[0], colour="#2a9d4b"),
             _series("wrong", energy_by_outcome[1], colour="#d62728")]})
-    if placement is not None:
+    if placement is not None and scramble_kind == "labels":
         charts.append({"title": "scrambled points: neighbours (activations) of their …", "series": [
             _series("given class", [p.given_share for p in placement]),
             _series("true class", [p.true_share for p in placement], dash=True)]})
+    elif placement is not None:  # corrupted inputs keep their labels: given and true are one class
+        charts.append({"title": "corrupted points: neighbours (activations) of their class", "series": [
+            _series("own class", [p.true_share for p in placement])]})
     return charts
 
 
@@ -78,8 +81,9 @@ def write_page(path, maps, *, images=None, subspace=None, true_labels=None, scra
     true_labels, scrambled : optional (n,) labels and boolean mask of the points whose labels
         (``scramble_kind="labels"``) or inputs (``"inputs"``) were scrambled; the page rings them.
     placement : optional {layer: [ScrambledPlacement per snapshot]} — where the scrambled
-        points sit (:func:`netscope.structure.metrics.scrambled_placement`), drawn as a chart.
-    classes : optional names of the classes, one per distinct label value in sorted order.
+        points sit (:func:`netscope.structure.robustness.scrambled_placement`), drawn as a chart.
+    classes : optional names of the classes, one per distinct value of the labels, true labels
+        and predictions, in sorted order.
     title, summary : text at the top and under the map.
 
     The file holds everything, each array quantised as coarsely as it is shown
@@ -121,7 +125,7 @@ def write_page(path, maps, *, images=None, subspace=None, true_labels=None, scra
         correct = predictions == labels[None, :]
         energy_by_outcome = (subspace.mean_energy(correct), subspace.mean_energy(~correct))
 
-    data = {"title": title, "summary": summary, "n": n, "layers": list(layers),
+    data = {"summary": summary, "n": n, "layers": list(layers),
             "snapshots": [str(s) for s in maps.snapshot_labels_], "classes": [str(c) for c in classes],
             "labels": encode(_class_indices(labels, class_values)),
             "true_labels": None if true_labels is None else encode(_class_indices(true_labels, class_values)),
@@ -138,12 +142,13 @@ def write_page(path, maps, *, images=None, subspace=None, true_labels=None, scra
         data["images"], data["image_shape"] = encode(pixels), shape
     neuron_maps = getattr(maps, "neuron_maps_", {})
     for layer in layers:
-        q, corner, side = quantise_positions(np.stack(maps.positions_[layer]))
+        q, _, _ = quantise_positions(np.stack(maps.positions_[layer]))  # the page draws shapes, not coordinates
         sensitivity, log_low, log_high, shown = quantise_log(np.stack(maps.sensitivity_[layer]))
         data["maps"][layer] = {
-            "positions": encode(q, delta=True), "corner": corner.tolist(), "side": side,
+            "positions": encode(q, delta=True),
             "sensitivity": encode(sensitivity), "log_lo": log_low, "log_hi": log_high, "shown": shown,
-            "charts": _charts(maps.metrics_[layer], None if placement is None else placement[layer], energy_by_outcome),
+            "charts": _charts(maps.metrics_[layer], None if placement is None else placement[layer], scramble_kind,
+                              energy_by_outcome),
             "neurons": [_neuron_view(view) for view in neuron_maps[layer]] if layer in neuron_maps else None}
 
     assets = resources.files("netscope.viewer") / "assets"

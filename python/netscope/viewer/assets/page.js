@@ -57,7 +57,8 @@
   function mix(c, amount) { return c.map((v) => Math.round(v + (255 - v) * amount)); }
   const classColours = D.classes.map((_, i) => rgb(i < PALETTE.length ? PALETTE[i] :
     "#" + [0, 1, 2].map((j) => ((i * 97 + j * 61) % 200 + 30).toString(16).padStart(2, "0")).join("")));
-  const rampColours = RAMP.map(rgb);
+  const rampColours = RAMP.map(rgb), correctColour = rgb(CORRECT), wrongColour = rgb(WRONG);
+  const css = (c) => "rgb(" + c.join(",") + ")";
   function ramp(x) {
     const v = Math.min(1, Math.max(0, x)) * (rampColours.length - 1), i = Math.min(Math.floor(v), rampColours.length - 2);
     const f = v - i, a = rampColours[i], b = rampColours[i + 1];
@@ -126,7 +127,7 @@
     colourKey = key;
     let colourOf;
     if (S.colour === "class") colourOf = (i) => classColours[labels[i]];
-    else if (S.colour === "correct") colourOf = (i) => predictions[t * n + i] === labels[i] ? rgb(CORRECT) : rgb(WRONG);
+    else if (S.colour === "correct") colourOf = (i) => predictions[t * n + i] === labels[i] ? correctColour : wrongColour;
     else if (S.colour === "sensitivity") {
       const [lo, hi] = layer.entry.shown;
       colourOf = (i) => {
@@ -203,7 +204,7 @@
       b.addEventListener("click", () => { S.highlight = S.highlight === value ? null : value; legend(); frame(); });
       box.append(b);
     };
-    if (S.colour === "class") D.classes.forEach((name, c) => button(String(name), PALETTE[c % PALETTE.length], c));
+    if (S.colour === "class") D.classes.forEach((name, c) => button(String(name), css(classColours[c]), c));
     else if (S.colour === "correct") { button("correct", CORRECT, 0); button("wrong", WRONG, 1); }
     else {
       const range = S.colour === "energy" ? D.energy_shown : layers[S.layer].entry.shown;
@@ -228,53 +229,52 @@
     return e;
   }
   const markers = [];
-  function chart(spec, width, height, logScale) {
+  function chart(spec, width, height) {
     const figure = document.createElement("figure"), caption = document.createElement("figcaption");
     caption.textContent = spec.title;
     const svg = element("svg", { width, height });
     figure.append(caption, svg);
     const left = 34, right = 6, top = 6, bottom = 16, values = [];
-    for (const s of spec.series) for (const v of s.values) if (v !== null && (!logScale || v > 0)) values.push(logScale ? Math.log10(v) : v);
-    let lo = Math.min(...values), hi = Math.max(...values);
+    for (const s of spec.series) for (const v of s.values) if (v !== null) values.push(v);
+    let lo = values.length ? Math.min(...values) : 0, hi = values.length ? Math.max(...values) : 1;
     if (!(hi > lo)) { lo -= 0.5; hi += 0.5; }
     const pad = (hi - lo) * 0.08; lo -= pad; hi += pad;
     const count = spec.series[0].values.length;
     const x = (t) => left + (count > 1 ? t / (count - 1) : 0.5) * (width - left - right);
-    const y = (v) => top + (1 - ((logScale ? Math.log10(v) : v) - lo) / (hi - lo)) * (height - top - bottom);
+    const y = (v) => top + (1 - (v - lo) / (hi - lo)) * (height - top - bottom);
     element("line", { x1: left, x2: left, y1: top, y2: height - bottom, stroke: "#999" }, svg);
     element("line", { x1: left, x2: width - right, y1: height - bottom, y2: height - bottom, stroke: "#999" }, svg);
     for (const v of [lo + pad, hi - pad]) {
-      const label = element("text", { x: left - 3, y: y(logScale ? Math.pow(10, v) : v) + 3, "text-anchor": "end" }, svg);
-      label.textContent = logScale ? Math.pow(10, v).toPrecision(2) : (Math.abs(v) < 10 ? v.toFixed(2) : v.toPrecision(3));
+      const label = element("text", { x: left - 3, y: y(v) + 3, "text-anchor": "end" }, svg);
+      label.textContent = Math.abs(v) < 10 ? v.toFixed(2) : v.toPrecision(3);
     }
     const first = element("text", { x: x(0), y: height - 4, "text-anchor": "start" }, svg);
     first.textContent = String(D.snapshots[0]);
     const last = element("text", { x: x(count - 1), y: height - 4, "text-anchor": "end" }, svg);
     last.textContent = String(D.snapshots[count - 1]);
     spec.series.forEach((s, j) => {
-      const points = s.values.map((v, t) => v === null || (logScale && !(v > 0)) ? null : x(t) + "," + y(v)).filter((p) => p);
+      const points = s.values.map((v, t) => v === null ? null : x(t) + "," + y(v)).filter((p) => p);
       element("polyline", { points: points.join(" "), fill: "none", stroke: s.colour || PALETTE[j], "stroke-width": 1.5,
         "stroke-dasharray": s.dash ? "4 2" : "none", opacity: s.opacity === undefined ? 1 : s.opacity }, svg);
     });
-    if (spec.series.length > 1 && !logScale) {
+    if (spec.series.length > 1) {
       spec.series.forEach((s, j) => {
         const key = element("text", { x: width - right, y: top + 10 + 11 * j, "text-anchor": "end", fill: s.colour || PALETTE[j] }, svg);
         key.textContent = s.name;
       });
     }
     const marker = element("line", { y1: top, y2: height - bottom, stroke: "#000", "stroke-width": 1, opacity: 0.5 }, svg);
-    return { figure, svg, marker, x };
+    return { figure, marker, x };
   }
   function charts() {
     const box = $("charts");
     box.replaceChildren();
     markers.length = 0;
     for (const spec of D.maps[D.layers[S.layer]].charts) {
-      const c = chart(spec, 210, 120, false);
+      const c = chart(spec, 210, 120);
       box.append(c.figure);
       markers.push(c);
     }
-    if (D.eigenvalues) spectrum();
   }
   let spectrumState = null;
   function spectrum() {
@@ -282,7 +282,7 @@
     svg.replaceChildren();
     $("spectrum-figure").hidden = false;
     const all = D.eigenvalues.flat().filter((v) => v > 0).map(Math.log10);
-    let lo = Math.min(...all), hi = Math.max(...all);
+    let lo = all.length ? Math.min(...all) : -1, hi = all.length ? Math.max(...all) : 0;
     if (!(hi > lo)) { lo -= 0.5; hi += 0.5; }
     const k = D.eigenvalues[0].length;
     const x = (j) => left + (k > 1 ? j / (k - 1) : 0.5) * (width - left - right);
@@ -370,7 +370,7 @@
     g.imageSmoothingEnabled = false;
     g.drawImage(scratch, 0, 0, w * cell, h * cell);
   }
-  function showTooltip(i, x, y) {
+  function showTooltip(i) {
     const t = snapshotAt(S.t), layer = layers[S.layer], name = (c) => String(D.classes[c]);
     const lines = ["sample " + i, "label " + name(labels[i])];
     if (trueLabels && scrambled && scrambled[i])
@@ -381,6 +381,8 @@
     lines.push("snapshot " + D.snapshots[t]);
     tooltipText.textContent = lines.join("\n");
     drawImage(i);
+  }
+  function placeTooltip(x, y) {
     tooltip.hidden = false;
     const box = tooltip.getBoundingClientRect();
     tooltip.style.left = (x + 14 + box.width > W ? x - 14 - box.width : x + 14) + "px";
@@ -389,8 +391,8 @@
   overlay.addEventListener("mousemove", (event) => {
     const r = overlay.getBoundingClientRect(), x = event.clientX - r.left, y = event.clientY - r.top;
     const i = nearest(x, y);
-    if (i !== S.hover) { S.hover = i; drawOverlay(); }
-    if (i >= 0) showTooltip(i, x, y); else tooltip.hidden = true;
+    if (i !== S.hover) { S.hover = i; drawOverlay(); if (i >= 0) showTooltip(i); }
+    if (i >= 0) placeTooltip(x, y); else tooltip.hidden = true;
   });
   overlay.addEventListener("mouseleave", () => { S.hover = -1; tooltip.hidden = true; drawOverlay(); });
   overlay.addEventListener("click", (event) => {
@@ -404,8 +406,8 @@
   let animating = false, last = 0;
   function showSnapshotLabel() {
     const t = snapshotAt(S.t);
-    $("epoch-label").textContent = "epoch " + D.snapshots[t] + " (" + (t + 1) + "/" + T + ")";
-    slider.setAttribute("aria-valuetext", "epoch " + D.snapshots[t]);
+    $("epoch-label").textContent = D.snapshots[t] + " (" + (t + 1) + "/" + T + ")";
+    slider.setAttribute("aria-valuetext", "snapshot " + D.snapshots[t]);
   }
   function tick(now) {
     const dt = Math.min(0.1, (now - last) / 1000);
@@ -433,7 +435,9 @@
   slider.addEventListener("input", () => { setPlaying(false); S.target = Number(slider.value); animate(); });
   play.addEventListener("click", () => setPlaying(!S.playing));
   document.addEventListener("keydown", (event) => {
-    if (event.key === " " && event.target.tagName !== "SELECT" && event.target.tagName !== "BUTTON") {
+    const field = event.target.tagName === "SELECT" || event.target.tagName === "BUTTON" ||
+      (event.target.tagName === "INPUT" && event.target.type !== "range");
+    if (event.key === " " && !field) {
       event.preventDefault(); setPlaying(!S.playing);
     }
   });
@@ -444,6 +448,7 @@
   $("scrambled-only").addEventListener("change", (event) => { S.scrambledOnly = event.target.checked; frame(); });
 
   charts();
+  if (D.eigenvalues) spectrum();
   legend();
   showSnapshotLabel();
   frame();
