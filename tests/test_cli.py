@@ -137,3 +137,14 @@ def test_user_code_errors_name_the_flag(tmp_path, capsys, monkeypatch):
     assert "--scrambled must be a fraction in [0, 1)" in capsys.readouterr().err
     assert main(["structure", "--subspace-k", "-1", "--out", "y"]) == 2
     assert "--subspace-k must be 0" in capsys.readouterr().err
+
+
+def test_the_seed_command_runs_multipass(tmp_path, capsys):
+    out = tmp_path / "mp"
+    assert main(["active-subspace", "--method", "multipass", "--passes", "3", "--samples", "300", "--vectors", "5",
+                 "--k", "3", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["method"] == "multipass" and summary["n_passes"] == 3 and len(summary["eigenvalues"]) == 5
+    assert summary["bootstrap"] is None and summary["stream_convergence"] is None and summary["layer_spectra"] is None
+    assert main(["active-subspace", "--passes", "3", "--samples", "50", "--out", str(out)]) == 2
+    assert "n_passes goes with method='multipass'" in capsys.readouterr().err

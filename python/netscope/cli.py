@@ -62,7 +62,8 @@ def _active_subspace(args) -> int:
     try:
         summary = run_active_subspace_study(
             args.out, problem=problem, preset=args.preset or "seed", sampling=args.sampling, n_samples=args.samples, depth=args.depth, width=args.width,
-            activation=args.activation, method=args.method, sketch_size=args.sketch_size, seed=args.seed,
+            activation=args.activation, method=args.method, sketch_size=args.sketch_size, n_passes=args.passes,
+            seed=args.seed,
             n_boot=args.n_boot, k=args.k, n_vectors=args.vectors, chunk_size=args.chunk_size,
             device=args.device, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
             resume=args.resume,
@@ -246,11 +247,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="neurons per hidden layer, seed preset (default: %(default)s)")
     study.add_argument("--activation", default="tanh", choices=["tanh", "relu", "sigmoid", "gelu"],
                        help="hidden activation (default: %(default)s)")
-    study.add_argument("--method", choices=["snapshot", "gram", "randomized", "sketch"],
+    study.add_argument("--method", choices=["snapshot", "gram", "randomized", "sketch", "multipass"],
                        help="eigensolver route (default: snapshot seed, sketch large; with --model, snapshot "
-                            "when the gradients fit in 1 GiB, else sketch)")
+                            "when the gradients fit in 1 GiB, else sketch); multipass replays the stream --passes times")
     study.add_argument("--sketch-size", type=int,
-                       help="columns of the Nyström sketch (default: 2 × vectors + 10; 80 for large)")
+                       help="columns of the Nyström sketch, or of each multipass block (default: 2 × vectors + 10; "
+                            "80 for large)")
+    study.add_argument("--passes", type=int,
+                       help="passes over the gradient stream for --method multipass (default: 6)")
     study.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     study.add_argument("--n-boot", type=int, default=50, help="bootstrap replicates (default: %(default)s)")
     study.add_argument("--k", type=int, default=10, help="subspace dimension for the diagnostics (default: %(default)s)")

@@ -90,7 +90,7 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
                               sketch_size: int | None = None, seed: int = 0, n_boot: int = 50, k: int = 10,
                               n_vectors: int | None = None, chunk_size: int | None = None, device=None,
                               checkpoint=None, checkpoint_every: int = 1000, resume: bool = False,
-                              progress: bool = True):
+                              n_passes: int | None = None, progress: bool = True):
     """The active subspace of a network's loss, its diagnostics and figures.
 
     Without ``problem``, the seed: ``preset="seed"``: an MLP 1 → ``depth`` × ``width`` → 1
@@ -132,15 +132,16 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     out_dir = Path(out_dir)
     timings = {}
 
-    keep_gradients = method in ("snapshot", "randomized") or fits_in_memory
+    # multipass replays the stream instead of keeping it: no gradients, no estimate along one pass.
+    keep_gradients = method != "multipass" and (method in ("snapshot", "randomized") or fits_in_memory)
     full_spectrum = method in ("snapshot", "gram")
     study = ActiveSubspace(method=method, n_components=min(n_vectors, n_samples, n_parameters),
-                           full_spectrum=full_spectrum, sketch_size=sketch_size, keep_gradients=keep_gradients,
-                           chunk_size=chunk_size, progress=progress)
+                           full_spectrum=full_spectrum, sketch_size=sketch_size, n_passes=n_passes,
+                           keep_gradients=keep_gradients, chunk_size=chunk_size, progress=progress)
     rank, world = distributed.rank_and_size()
     # Without the gradients, how the estimate settles is followed along the stream instead.
     stream_sizes = None
-    if not keep_gradients and world == 1:
+    if not keep_gradients and world == 1 and method != "multipass":
         stream_sizes = np.unique(np.geomspace(max(1, n_samples // 32), n_samples, 6).astype(int))[:-1]
     study.fit(model, loss, data, n_samples=n_samples, sampling=sampling, seed=seed, device=device,
               checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume, stream_sizes=stream_sizes)
@@ -193,7 +194,8 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
         "n_parameters": n_parameters,
         "n_samples": study.n_samples_,
         "method": method,
-        "sketch_size": sketch_size if method == "sketch" else None,
+        "sketch_size": sketch_size if method in ("sketch", "multipass") else None,
+        "n_passes": study.n_passes if method == "multipass" else None,
         "model": problem.description,
         "eigenvalues": eigenvalues.tolist(),
         # Shares of the trace need every eigenvalue: only the dense methods compute them.
