@@ -88,7 +88,7 @@ def solve_passes(estimator, open_pass, n_passes: int) -> Fitted:
         n = solver.count
         if losses is None:
             losses = np.concatenate(pass_losses).astype(np.float64) if pass_losses else None
-        if not solver.end_pass():
+        if not solver.end_pass(extend=passes < n_passes - 1):
             break
     timings = {"gradients": time.perf_counter() - start}
     start = time.perf_counter()

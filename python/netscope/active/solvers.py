@@ -161,22 +161,25 @@ class MultipassSolver(_Solver):
         self._sum += rows.T @ (rows @ self._multiplier)
         self.count += len(chunk)
 
-    def end_pass(self) -> bool:
-        """Close a pass: keep C V, and make the next block from it (orthogonalised twice against
-        the basis). Returns False when the Krylov space stopped growing (it is invariant: the
-        Rayleigh–Ritz pairs are exact, and further passes would add nothing)."""
+    def end_pass(self, extend: bool = True) -> bool:
+        """Close a pass: keep C V and, with ``extend`` (not after the last pass), make the next
+        block from it (orthogonalised twice against the basis). Returns False when the Krylov
+        space stopped growing (it is invariant: the Rayleigh–Ritz pairs are exact, and further
+        passes would add nothing) or was not extended."""
         if self._sum is None or self.count == 0:
             raise ValueError("a pass over the gradient stream gave no gradients")
         product = self._sum / self.count
         if self.basis:
             self.products.append(product)
+        self._sum, self.count = None, 0
+        if not extend:
+            return False
         block = product.copy()
         for _ in range(2):
             for Q in self.basis:
                 block -= Q @ (Q.T @ block)
         u, singular, _ = np.linalg.svd(block, full_matrices=False)
         kept = singular > 1e-12 * max(singular.max(initial=0.0), np.abs(product).max(initial=0.0), 1e-300)
-        self._sum, self.count = None, 0
         if not kept.any():
             self._multiplier = None
             return False

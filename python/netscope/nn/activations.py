@@ -74,14 +74,16 @@ class ActivationTracker:
         self.device = model_device(model, device)
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         self.model, self.labels, self.layers = model, labels, layers
+        # Outputs a prediction needs for the labels to be its class indices (inf: they are not indices).
+        integer = np.issubdtype(labels.dtype, np.integer) and labels.min() >= 0
+        self._classes_needed = int(labels.max()) + 1 if integer else float("inf")
         self.loss_fn = loss_fn
         self.snapshots = []  # list of {"label", "activations": {layer: (n, w)}, "sensitivity": {layer: (n,)}, "predictions"}
 
     def _labels_are_classes(self, outputs) -> bool:
         """Whether the labels index the columns of the (n, classes) ``outputs``, so that an
         argmax is a prediction of the same kind."""
-        return (outputs.ndim == 2 and outputs.shape[1] > 1 and np.issubdtype(self.labels.dtype, np.integer)
-                and 0 <= self.labels.min() and self.labels.max() < outputs.shape[1])
+        return outputs.ndim == 2 and 1 < outputs.shape[1] and self._classes_needed <= outputs.shape[1]
 
     def snapshot(self, label=None) -> dict:
         """Record the watched layers now; returns and keeps ``{"label", "activations", "sensitivity",
