@@ -130,6 +130,27 @@ def test_sketch_method_matches_the_snapshot_leading_eigenvalues(fitted):
         netscope.ActiveSubspace(method="sketch", n_components=30, sketch_size=20)
 
 
+def test_float32_sketch_fit_matches_float64_and_auto_picks_by_size(fitted, monkeypatch, tmp_path):
+    model, data, _ = fitted
+    fits = {dtype: netscope.ActiveSubspace(method="sketch", n_components=3, sketch_size=40, sketch_dtype=dtype,
+                                           keep_gradients=False, progress=False)
+                     .fit(model, torch.nn.MSELoss(), data, n_samples=600, seed=0)
+            for dtype in ("float64", "float32", "auto")}
+    assert fits["float32"].eigenvectors_.dtype == np.float32 and fits["auto"].eigenvectors_.dtype == np.float64
+    np.testing.assert_allclose(fits["float32"].eigenvalues_, fits["float64"].eigenvalues_, rtol=1e-5)
+    assert np.array_equal(fits["auto"].eigenvalues_, fits["float64"].eigenvalues_)  # 169 x 40 x 8 B is small
+    fits["float32"].save(tmp_path / "narrow.npz")
+    assert netscope.ActiveSubspace.load(tmp_path / "narrow.npz").sketch_dtype == "float32"
+    # Beyond the threshold "auto" stores float32, and a checkpoint records which.
+    monkeypatch.setattr(netscope.active.solvers, "FLOAT32_SKETCH_BEYOND_BYTES", 1000)
+    netscope.ActiveSubspace(method="sketch", n_components=3, sketch_size=40, progress=False).fit(
+        model, torch.nn.MSELoss(), data, n_samples=60, seed=0, checkpoint=tmp_path / "ck")
+    assert json.loads((tmp_path / "ck.json").read_text())["settings"]["sketch_dtype"] == "float32"
+    assert netscope.NystromSketch.load(tmp_path / "ck").dtype == np.float32
+    with pytest.raises(ValueError, match="sketch_dtype must be one of"):
+        netscope.ActiveSubspace(method="sketch", n_components=3, sketch_dtype="half")
+
+
 def test_snapshot_uses_the_small_gram_when_n_is_below_d(fitted):
     _, _, full = fitted
     G = full.gradients_[:40]  # N = 40 < D = 169

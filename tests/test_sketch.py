@@ -41,8 +41,12 @@ def test_merge_and_bad_input(rng):
     first = netscope.NystromSketch(16, 6, seed=1).update(G[:40])
     first.merge(netscope.NystromSketch(16, 6, seed=1).update(G[40:]))
     np.testing.assert_allclose(first.eigenpairs(3)[0], whole.eigenpairs(3)[0], rtol=1e-12)
-    with pytest.raises(ValueError, match="same dim, sketch_size and seed"):
+    with pytest.raises(ValueError, match="same dim, sketch_size, seed and dtype"):
         first.merge(netscope.NystromSketch(16, 6, seed=2))
+    with pytest.raises(ValueError, match="same dim, sketch_size, seed and dtype"):
+        first.merge(netscope.NystromSketch(16, 6, seed=1, dtype=np.float32))
+    with pytest.raises(ValueError, match="dtype must be float64 or float32, got 'int8'"):
+        netscope.NystromSketch(16, 6, dtype="int8")
     with pytest.raises(ValueError, match="sketch_size must be <= 16"):
         netscope.NystromSketch(16, 17)
     with pytest.raises(ValueError, match=r"G must have shape \(n, 16\)"):
@@ -72,3 +76,30 @@ def test_save_load_round_trip_and_bad_files(rng, tmp_path):
     with pytest.raises(ValueError, match="not a netscope NystromSketch file"):
         netscope.NystromSketch.load(tmp_path / "gram.bin")
     assert_damaged_copies_refused(netscope.NystromSketch.load, tmp_path / "sketch.bin", tmp_path)
+
+
+def test_float32_sketch_matches_float64(rng, tmp_path):
+    # A gradient-like stream: a decaying spectrum over 3 000 dimensions, float32 chunks. The two
+    # storages see the same test matrix; only Y's float32 rounding separates them.
+    dim, s = 3000, 30
+    G = (rng.standard_normal((400, dim)) * 1.0 / np.arange(1, dim + 1) ** 0.7).astype(np.float32)
+    wide, narrow = netscope.NystromSketch(dim, s, seed=4), netscope.NystromSketch(dim, s, seed=4, dtype=np.float32)
+    for chunk in np.array_split(G, 9):
+        wide.update(chunk)
+        narrow.update(chunk)
+    assert narrow.dtype == np.float32 and wide.dtype == np.float64
+    assert narrow._core.state().dtype == np.float32 and narrow._core.state().nbytes == dim * s * 4
+    values64, vectors64 = wide.eigenpairs(10)
+    values32, vectors32 = narrow.eigenpairs(10)
+    assert vectors32.dtype == np.float32
+    np.testing.assert_allclose(values32, values64, rtol=1e-5)
+    # The float32 sketch is as close to the exact spectrum as the float64 one.
+    exact = np.linalg.eigvalsh(G.astype(float).T @ G.astype(float) / len(G))[::-1][:10]
+    assert abs(np.abs(values32 - exact).max() - np.abs(values64 - exact).max()) < 1e-5 * exact[0]
+    cosines = np.linalg.svd(vectors64[:, :5].T @ vectors32[:, :5].astype(float), compute_uv=False)
+    assert cosines.min() > 1 - 1e-6
+    narrow.save(tmp_path / "narrow.bin")
+    loaded = netscope.NystromSketch.load(tmp_path / "narrow.bin")
+    assert loaded.dtype == np.float32 and loaded.count == 400
+    np.testing.assert_array_equal(loaded.eigenpairs(10)[0], values32)
+    assert_damaged_copies_refused(netscope.NystromSketch.load, tmp_path / "narrow.bin", tmp_path)

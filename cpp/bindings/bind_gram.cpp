@@ -32,8 +32,8 @@ void bind_gram(py::module_& m) {
            })
       .def("save", &GramAccumulator::save, py::arg("path"), py::call_guard<py::gil_scoped_release>())
       .def_static("load", &GramAccumulator::load, py::arg("path"), py::call_guard<py::gil_scoped_release>())
-      .def("state", &state_copy<GramAccumulator, &GramAccumulator::lower_sum>)
-      .def("replace_state", &replace_state<GramAccumulator>, py::arg("values"), py::arg("count"));
+      .def("state", &state_copy<GramAccumulator, double, &GramAccumulator::lower_sum>)
+      .def("replace_state", &replace_state<GramAccumulator, double>, py::arg("values"), py::arg("count"));
 }
 
 }  // namespace netscope_bindings

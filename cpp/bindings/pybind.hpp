@@ -50,19 +50,19 @@ void update_rows(Accumulator& accumulator, const CArray<T>& rows) {
   accumulator.update(data, n);
 }
 
-// An accumulator's state as a new flat float64 array (a copy: the core keeps its own buffer), and
-// its replacement by the totals of a reduction, values and count in one step.
-template <class Accumulator, const netscope::Matrix<double>& (Accumulator::*State)() const>
-py::array_t<double> state_copy(const Accumulator& accumulator) {
-  const netscope::Matrix<double>& state = (accumulator.*State)();
-  py::array_t<double> copy(static_cast<py::ssize_t>(state.size()));
+// An accumulator's state as a new flat array of its storage type (a copy: the core keeps its own
+// buffer), and its replacement by the totals of a reduction, values and count in one step.
+template <class Accumulator, class Scalar, const netscope::Matrix<Scalar>& (Accumulator::*State)() const>
+py::array_t<Scalar> state_copy(const Accumulator& accumulator) {
+  const netscope::Matrix<Scalar>& state = (accumulator.*State)();
+  py::array_t<Scalar> copy(static_cast<py::ssize_t>(state.size()));
   std::copy(state.data(), state.data() + state.size(), copy.mutable_data());
   return copy;
 }
 
-template <class Accumulator>
-void replace_state(Accumulator& accumulator, const CArray<double>& values, std::int64_t count) {
-  const double* data = values.data();
+template <class Accumulator, class Scalar>
+void replace_state(Accumulator& accumulator, const CArray<Scalar>& values, std::int64_t count) {
+  const Scalar* data = values.data();
   const Index size = values.size();
   py::gil_scoped_release release;
   accumulator.replace_state(data, size, count);

@@ -88,6 +88,7 @@ Matrix<T> gaussian_matrix(Index rows, Index cols, std::uint64_t seed) {
 
 template Matrix<float> gaussian_matrix<float>(Index, Index, std::uint64_t);
 template Matrix<double> gaussian_matrix<double>(Index, Index, std::uint64_t);
+template void gaussian_rows<float>(Index, Index, Index, std::uint64_t, float*, Index);
 template void gaussian_rows<double>(Index, Index, Index, std::uint64_t, double*, Index);
 
 }  // namespace netscope

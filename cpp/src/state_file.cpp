@@ -47,8 +47,9 @@ StateFileWriter::~StateFileWriter() {
   }
 }
 
-void StateFileWriter::write(const double* values, Index n) {
-  const std::size_t bytes = static_cast<std::size_t>(n) * sizeof(double);
+template <class T>
+void StateFileWriter::write(const T* values, Index n) {
+  const std::size_t bytes = static_cast<std::size_t>(n) * sizeof(T);
   out_.write(reinterpret_cast<const char*>(values), static_cast<std::streamsize>(bytes));
   checksum_ = fnv1a(values, bytes, checksum_);
 }
@@ -85,8 +86,8 @@ void StateFileReader::corrupt_header() const {
   throw std::invalid_argument("path: " + path_ + " has a corrupt header");
 }
 
-void StateFileReader::expect_payload(std::uint64_t values) {
-  const std::uint64_t expected = sizeof(StateHeader) + values * sizeof(double) + sizeof(std::uint64_t);
+void StateFileReader::expect_payload(std::uint64_t values, std::uint64_t bytes_per_value) {
+  const std::uint64_t expected = sizeof(StateHeader) + values * bytes_per_value + sizeof(std::uint64_t);
   const auto here = in_.tellg();
   in_.seekg(0, std::ios::end);
   const auto actual = static_cast<std::uint64_t>(in_.tellg());
@@ -98,8 +99,9 @@ void StateFileReader::expect_payload(std::uint64_t values) {
   }
 }
 
-void StateFileReader::read(double* values, Index n) {
-  const std::size_t bytes = static_cast<std::size_t>(n) * sizeof(double);
+template <class T>
+void StateFileReader::read(T* values, Index n) {
+  const std::size_t bytes = static_cast<std::size_t>(n) * sizeof(T);
   if (!in_.read(reinterpret_cast<char*>(values), static_cast<std::streamsize>(bytes))) {
     throw std::invalid_argument("path: " + path_ + " is truncated");
   }
@@ -114,7 +116,8 @@ void StateFileReader::finish() {
   if (stored != checksum_) throw std::invalid_argument("path: " + path_ + " is corrupt (checksum mismatch)");
 }
 
-void replace_matrix_state(Matrix<double>& state, std::int64_t& state_count, const double* values, Index size,
+template <class T>
+void replace_matrix_state(Matrix<T>& state, std::int64_t& state_count, const T* values, Index size,
                           std::int64_t count) {
   if (size != state.size()) {
     throw std::invalid_argument("state: expected " + std::to_string(state.size()) + " numbers, got " +
@@ -125,5 +128,12 @@ void replace_matrix_state(Matrix<double>& state, std::int64_t& state_count, cons
   std::copy(values, values + size, state.data());
   state_count = count;
 }
+
+template void StateFileWriter::write<float>(const float*, Index);
+template void StateFileWriter::write<double>(const double*, Index);
+template void StateFileReader::read<float>(float*, Index);
+template void StateFileReader::read<double>(double*, Index);
+template void replace_matrix_state<float>(Matrix<float>&, std::int64_t&, const float*, Index, std::int64_t);
+template void replace_matrix_state<double>(Matrix<double>&, std::int64_t&, const double*, Index, std::int64_t);
 
 }  // namespace netscope

@@ -110,6 +110,39 @@ static void test_zero_rows_give_zero_eigenpairs() {
   CHECK(std::abs(std::abs(vectors(0, 0)) - 1.0) < 1e-12);
 }
 
+static void test_float32_storage_matches_float64() {
+  // A decaying spectrum across two row blocks: the float32 sketch sees the same test matrix, so
+  // its Y and eigenpairs differ from the float64 ones only by float32 rounding.
+  const Index dim = 20000, n = 60;
+  const Matrix<double> basis = check::random_orthonormal(dim, 12, 8);
+  RowMajor coefficients = RowMajor::Random(n, 12);
+  for (Index j = 0; j < 12; ++j) coefficients.col(j) *= std::pow(0.6, static_cast<double>(j));
+  const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows =
+      (coefficients * basis.transpose()).cast<float>();
+  NystromSketch wide(dim, 16, 6);
+  NystromSketch32 narrow(dim, 16, 6);
+  wide.update(rows.data(), 30);
+  wide.update(rows.data() + 30 * dim, 30);
+  narrow.update(rows.data(), 30);
+  narrow.update(rows.data() + 30 * dim, 30);
+  const double scale = wide.sketch().cwiseAbs().maxCoeff();
+  CHECK((narrow.sketch().cast<double>() - wide.sketch()).cwiseAbs().maxCoeff() < 1e-6 * scale);
+  Vector<double> values64, values32;
+  Matrix<double> vectors64;
+  Matrix<float> vectors32;
+  wide.eigenpairs(8, values64, vectors64);
+  narrow.eigenpairs(8, values32, vectors32);
+  for (Index i = 0; i < 8; ++i) CHECK(std::abs(values32(i) - values64(i)) < 1e-5 * values64(0));
+  CHECK(check::subspace_distance(vectors32.cast<double>().leftCols(4), vectors64.leftCols(4)) < 1e-3);
+
+  const std::string path = "netscope_test_sketch32.bin";
+  narrow.save(path);
+  const NystromSketch32 loaded = NystromSketch32::load(path);
+  CHECK(loaded.count() == n && (loaded.sketch() - narrow.sketch()).cwiseAbs().maxCoeff() == 0.0f);
+  CHECK_THROWS(NystromSketch::load(path));  // a float32 file is not read as a float64 sketch
+  std::remove(path.c_str());
+}
+
 int main() {
   test_exact_for_low_rank();
   test_merge_equals_one_stream();
@@ -117,5 +150,6 @@ int main() {
   test_float_rows_match_double_rows();
   test_save_load_round_trip();
   test_zero_rows_give_zero_eigenpairs();
+  test_float32_storage_matches_float64();
   return check::finish();
 }

@@ -1,5 +1,6 @@
 // The on-disk format of the streaming accumulators' state (GramAccumulator, NystromSketch): a
-// fixed little-endian header, float64 payload, and an FNV-1a checksum of both. Files are written
+// fixed little-endian header, a float64 (or, for the float32 sketch, float32) payload, and an
+// FNV-1a checksum of both. Files are written
 // atomically (a temporary file in the same folder, then a rename), so a process killed mid-write
 // leaves the previous file intact: what resumable runs rely on.
 #pragma once
@@ -27,7 +28,8 @@ StateHeader make_state_header(const char (&kind)[5], std::uint32_t version, Inde
 // An accumulator's state (`state`, `state_count`) replaced by `values` (`size` numbers, laid out as
 // `state`) and `count` in one step, after checking the size, the count's sign and that every value
 // is finite; on a failed check both are left as they were. O(size).
-void replace_matrix_state(Matrix<double>& state, std::int64_t& state_count, const double* values, Index size,
+template <class T>
+void replace_matrix_state(Matrix<T>& state, std::int64_t& state_count, const T* values, Index size,
                           std::int64_t count);
 
 class StateFileWriter {
@@ -39,7 +41,8 @@ class StateFileWriter {
   StateFileWriter(const StateFileWriter&) = delete;
   StateFileWriter& operator=(const StateFileWriter&) = delete;
 
-  void write(const double* values, Index n);
+  template <class T>
+  void write(const T* values, Index n);
   // Appends the checksum, flushes and renames the temporary file onto `path`.
   void commit();
 
@@ -59,10 +62,11 @@ class StateFileReader {
   const StateHeader& header() const { return header_; }
   // Throws std::invalid_argument naming the file: call for a header field out of range.
   [[noreturn]] void corrupt_header() const;
-  // Checks that the payload holds exactly `values` float64 numbers, before anything is allocated
-  // on the word of a possibly damaged header.
-  void expect_payload(std::uint64_t values);
-  void read(double* values, Index n);
+  // Checks that the payload holds exactly `values` numbers of `bytes_per_value` bytes, before
+  // anything is allocated on the word of a possibly damaged header.
+  void expect_payload(std::uint64_t values, std::uint64_t bytes_per_value = sizeof(double));
+  template <class T>
+  void read(T* values, Index n);
   // Reads the stored checksum and compares it with the bytes read.
   void finish();
 

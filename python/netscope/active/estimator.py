@@ -20,7 +20,7 @@ from ..nn.per_sample import BACKENDS
 from . import diagnostics, persistence
 from .fitting import Fitted, solve, solve_passes
 from .results import Bootstrap, Convergence, LayerImportance, LayerSpectra
-from .solvers import SOLVERS
+from .solvers import SKETCH_DTYPES, SOLVERS
 from .stream import Stream, check_replayable, open_stream
 
 
@@ -58,6 +58,11 @@ class ActiveSubspace:
     sketch_size : int or None
         Columns of the Nyström sketch for ``method="sketch"``, or of each Krylov block for
         ``"multipass"`` (default 2 n_components + 10).
+    sketch_dtype : {"auto", "float64", "float32"}
+        Storage of the sketch for ``method="sketch"``. "auto" (default): float32 when the
+        float64 sketch would take more than 1 GiB (D s × 8 bytes), else float64. The float32
+        sketch halves the memory and is as accurate: chunks are still summed in float64 and the
+        eigenpairs computed in float64; its eigenvectors are float32.
     n_passes : int or None
         Passes over the gradient stream for ``method="multipass"`` (default 6, at least 2).
     full_spectrum : bool
@@ -81,7 +86,7 @@ class ActiveSubspace:
     Attributes (after fit)
     ----------------------
     eigenvalues_ : ndarray (k,) or, with full_spectrum, (min(N, D),); descending
-    eigenvectors_ : ndarray (D, k), orthonormal columns Ŵ
+    eigenvectors_ : ndarray (D, k), orthonormal columns Ŵ; float64 (float32 from a float32 sketch)
     parameter_layout_ : ParameterLayout
     n_samples_ : int
     gradients_ : ndarray (N, D) float32 or None
@@ -91,7 +96,8 @@ class ActiveSubspace:
     """
 
     def __init__(self, method: str = "snapshot", n_components: int | None = None, *,
-                 full_spectrum: bool = False, sketch_size: int | None = None, n_passes: int | None = None,
+                 full_spectrum: bool = False, sketch_size: int | None = None, sketch_dtype: str = "auto",
+                 n_passes: int | None = None,
                  keep_gradients: bool = True, chunk_size: int | None = None, backend: str = "auto",
                  progress: bool = True):
         if method not in SOLVERS:
@@ -108,6 +114,8 @@ class ActiveSubspace:
             if method == "sketch" and n_components > sketch_size:
                 raise ValueError(f"n_components={n_components} exceeds sketch_size={sketch_size}: "
                                  "a sketch of s columns yields at most s eigenpairs")
+        if sketch_dtype not in SKETCH_DTYPES:
+            raise ValueError(f"sketch_dtype must be one of {SKETCH_DTYPES}, got {sketch_dtype!r}")
         if n_passes is not None and method != "multipass":
             raise ValueError(f"n_passes goes with method='multipass' (passes over the stream), not {method!r}")
         if method == "multipass":
@@ -118,7 +126,7 @@ class ActiveSubspace:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         self.method, self.n_components, self.full_spectrum = method, n_components, full_spectrum
         self.sketch_size, self.keep_gradients, self.chunk_size = sketch_size, keep_gradients, chunk_size
-        self.n_passes = n_passes
+        self.sketch_dtype, self.n_passes = sketch_dtype, n_passes
         self.backend, self.progress = backend, progress
 
     # ------------------------------------------------------------------ fitting
@@ -203,7 +211,7 @@ class ActiveSubspace:
 
     def _new_solver(self, dim: int, seed: int = 0):
         sketch_size = self.sketch_size or 2 * (self.n_components or 0) + 10
-        return self._solver_class(dim, sketch_size=sketch_size, seed=seed)
+        return self._solver_class(dim, sketch_size=sketch_size, seed=seed, sketch_dtype=self.sketch_dtype)
 
     def fit_gradients(self, chunks, *, layout: ParameterLayout | None = None):
         """Estimate the subspace from gradients you computed: an iterable of (n, D) arrays.

@@ -145,7 +145,9 @@ def solve(estimator, stream) -> Fitted:
     values, vectors = solver.eigenpairs(G, _components(estimator, solver, n, dim), estimator.full_spectrum)
     timings["eigendecomposition"] = time.perf_counter() - start
     values = np.maximum(np.asarray(values, dtype=np.float64), 0.0)
-    vectors = np.asarray(vectors, dtype=np.float64)
+    # A float32 sketch gives float32 vectors: widening them would double the largest array of a
+    # run that chose float32 for its memory.
+    vectors = np.asarray(vectors, dtype=np.float32 if vectors.dtype == np.float32 else np.float64)
     return Fitted(eigenvalues=values, eigenvectors=vectors, layout=layout, sampling=stream.sampling,
                   prior=stream.prior, n_samples=int(n), n_parameters=int(dim),
                   gradients=G if estimator.keep_gradients else None, losses=losses,

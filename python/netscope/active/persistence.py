@@ -14,7 +14,7 @@ def save(estimator, path) -> None:
     """Write the fitted ``estimator`` to ``path``. O(D k)."""
     meta = {
         "method": estimator.method, "n_components": estimator.n_components, "full_spectrum": estimator.full_spectrum,
-        "sketch_size": estimator.sketch_size, "n_passes": estimator.n_passes,
+        "sketch_size": estimator.sketch_size, "sketch_dtype": estimator.sketch_dtype, "n_passes": estimator.n_passes,
         "n_samples": estimator.n_samples_,
         "n_parameters": estimator.n_parameters_, "sampling": estimator.sampling_, "timings": estimator.timings_,
         "layout": None if estimator.parameter_layout_ is None else estimator.parameter_layout_.to_dict(),
@@ -38,6 +38,7 @@ def load(cls, path):
             meta = json.loads(str(archive["meta"]))
             result = cls(method=meta["method"], n_components=meta["n_components"],
                          full_spectrum=meta["full_spectrum"], sketch_size=meta["sketch_size"],
+                         sketch_dtype=meta.get("sketch_dtype", "auto"),
                          n_passes=meta.get("n_passes") if meta["method"] == "multipass" else None, progress=False)
             result.eigenvalues_ = archive["eigenvalues"]
             result.eigenvectors_ = archive["eigenvectors"]

@@ -21,6 +21,10 @@ from ..core.sketch import NystromSketch
 # for the seed's network), so the default depth 3 leaves the 10th direction off by sin θ ≈ 0.6;
 # depth 6 reaches the float32 floor, sin θ ≈ 1e-3 (measured on the seed's gradients).
 DIAGNOSTIC_KRYLOV_DEPTH = 6
+# sketch_dtype="auto" stores the sketch in float32 beyond this many bytes of float64 sketch: the
+# float32 one is as accurate (tests/test_sketch.py, bench/bench_sketch.py) at half the memory.
+FLOAT32_SKETCH_BEYOND_BYTES = 2**30
+SKETCH_DTYPES = ("auto", "float64", "float32")
 
 
 def top_right_singular(G: np.ndarray, k: int, seed: int = 0):
@@ -43,7 +47,7 @@ class _Solver:
     """What every solver shares: the dimension, the default number of eigenpairs (all min(N, D)
     of them) and no settings of its own for checkpoints."""
 
-    def __init__(self, dim: int, *, sketch_size=None, seed: int = 0):
+    def __init__(self, dim: int, *, sketch_size=None, seed: int = 0, sketch_dtype: str = "auto"):
         self.dim = dim
 
     def default_components(self, n: int) -> int:
@@ -96,7 +100,7 @@ class GramSolver(_Solver):
 
     keeps_rows, full_spectrum_possible, needs_n_components = False, True, False
 
-    def __init__(self, dim: int, *, sketch_size=None, seed: int = 0):
+    def __init__(self, dim: int, *, sketch_size=None, seed: int = 0, sketch_dtype: str = "auto"):
         super().__init__(dim)
         self.state = GramAccumulator(dim)
 
@@ -113,13 +117,18 @@ class GramSolver(_Solver):
 
 class SketchSolver(GramSolver):
     """Stream the rows into a :class:`NystromSketch` of ``sketch_size`` columns (default 2k + 10):
-    O(N D s) time, O(D s) memory, G need not be kept. Top k only; needs n_components."""
+    O(N D s) time, O(D s) memory, G need not be kept. Top k only; needs n_components. The sketch
+    is float32 for ``sketch_dtype="float32"``, or for "auto" beyond
+    :data:`FLOAT32_SKETCH_BEYOND_BYTES` of float64 sketch."""
 
     full_spectrum_possible, needs_n_components = False, True
 
-    def __init__(self, dim: int, *, sketch_size: int, seed: int = 0):
+    def __init__(self, dim: int, *, sketch_size: int, seed: int = 0, sketch_dtype: str = "auto"):
         _Solver.__init__(self, dim)
-        self.state = NystromSketch(dim, min(sketch_size, dim), seed=seed)
+        sketch_size = min(sketch_size, dim)
+        if sketch_dtype == "auto":
+            sketch_dtype = "float32" if 8 * dim * sketch_size > FLOAT32_SKETCH_BEYOND_BYTES else "float64"
+        self.state = NystromSketch(dim, sketch_size, seed=seed, dtype=sketch_dtype)
 
     def current(self, k: int):
         return self.state.eigenpairs(k)
@@ -130,7 +139,7 @@ class SketchSolver(GramSolver):
         return self.state.eigenpairs(k)
 
     def settings(self) -> dict:
-        return {"sketch_size": self.state.sketch_size}
+        return {"sketch_size": self.state.sketch_size, "sketch_dtype": self.state.dtype.name}
 
 
 class MultipassSolver(_Solver):
@@ -144,7 +153,7 @@ class MultipassSolver(_Solver):
 
     keeps_rows, full_spectrum_possible, needs_n_components, state = False, False, True, None
 
-    def __init__(self, dim: int, *, sketch_size: int, seed: int = 0):
+    def __init__(self, dim: int, *, sketch_size: int, seed: int = 0, sketch_dtype: str = "auto"):
         super().__init__(dim)
         self.block, self.seed = min(sketch_size, dim), seed
         self.basis, self.products = [], []

@@ -88,15 +88,20 @@ class StreamingRows:
         if not os.path.isfile(path):
             raise FileNotFoundError(f"path: no such file {path!r}")
         result = cls.__new__(cls)
-        StreamingRows.__init__(result, cls._core_class.load(path))
+        StreamingRows.__init__(result, cls._core_class_of_file(path).load(path))
         return result
+
+    @classmethod
+    def _core_class_of_file(cls, path: str):
+        """The _core class that reads the state file at ``path``."""
+        return cls._core_class
 
     def all_reduce(self, group=None):
         """Sum the state over the processes of a ``torch.distributed`` group, in place.
 
         Afterwards every rank holds what one process would hold after seeing every rank's rows
         (the same sums, added in another order). Every rank of the group must call it. Returns
-        ``self``. Cost: one all-reduce of the state (dim² or dim·s float64 numbers) and one copy of
+        ``self``. Cost: one all-reduce of the state (dim² float64 or dim·s numbers of the sketch's dtype) and one copy of
         it (the core hands out no writable view of its buffer).
         """
         import torch
