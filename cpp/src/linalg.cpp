@@ -215,6 +215,8 @@ void set_blas_threads(int n) {
   scipy_openblas_set_num_threads(n);
 }
 
+int blas_threads() { return scipy_openblas_get_num_threads(); }
+
 template void orthonormalize_columns<float>(Matrix<float>&, Matrix<float>*);
 template void orthonormalize_columns<double>(Matrix<double>&, Matrix<double>*);
 template void thin_svd<float>(Matrix<float>&, Matrix<float>&, Vector<float>&, Matrix<float>&);

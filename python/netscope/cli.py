@@ -220,9 +220,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="the seed experiment: active subspace of an MLP's loss under a standard-normal prior",
     )
     study.add_argument("--out", default="netscope-out/active-subspace", help="output folder (default: %(default)s)")
-    study.add_argument("--preset", choices=["seed", "large"],
+    study.add_argument("--preset", choices=["seed", "large", "xl"],
                        help="seed: the seed's 5 146-parameter MLP; large: a 1 126 410-parameter MLP on the digits, "
-                            "top 50 by the Nyström sketch (default: seed, unless --model)")
+                            "top 50 by the Nyström sketch; xl: an 8 546 314-parameter MLP 64-2048-2048-2048-10, "
+                            "top 50 by a float32 sketch, trained first for --sampling data "
+                            "(default: seed, unless --model)")
     study.add_argument("--model", metavar="MODULE:FACTORY",
                        help="your network: a function (e.g. mypkg.nets:make_cnn) that returns an nn.Module; "
                             "needs --data and --loss")
@@ -240,8 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--device", help="move the --model network there and compute there (e.g. cuda); "
                                         "default: where the factory put it")
     study.add_argument("--samples", type=int,
-                       help="samples N (default: 10 000 seed, 2 048 large; with --model, D prior samples or "
-                            "every example)")
+                       help="samples N (default: prior 10 000 seed, 2 048 large, 1 024 xl; data: every example; "
+                            "with --model, D prior samples or every example)")
     study.add_argument("--depth", type=int, default=5, help="hidden layers, seed preset (default: %(default)s)")
     study.add_argument("--width", type=int, default=35,
                        help="neurons per hidden layer, seed preset (default: %(default)s)")
@@ -252,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "when the gradients fit in 1 GiB, else sketch); multipass replays the stream --passes times")
     study.add_argument("--sketch-size", type=int,
                        help="columns of the Nyström sketch, or of each multipass block (default: 2 × vectors + 10; "
-                            "80 for large)")
+                            "80 for large and xl)")
     study.add_argument("--passes", type=int,
                        help="passes over the gradient stream for --method multipass (default: 6)")
     study.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")

@@ -69,5 +69,20 @@ void require_finite_rows(const T* rows, Index n, Index dim, const char* state);
 
 // Threads the linked OpenBLAS uses (the core's own loops: set_core_threads, parallel.hpp).
 void set_blas_threads(int n);
+int blas_threads();
+
+// While alive, the linked BLAS runs on one thread, and the previous count is restored after: for
+// loops that give each of the core's threads its own small BLAS calls, where OpenBLAS's own
+// threads would only wait on each other. The count is process-wide.
+class SingleThreadedBlas {
+ public:
+  SingleThreadedBlas() : previous_(blas_threads()) { set_blas_threads(1); }
+  ~SingleThreadedBlas() { set_blas_threads(previous_); }
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+ private:
+  int previous_;
+};
 
 }  // namespace netscope

@@ -57,7 +57,9 @@ class BasicNystromSketch {
  private:
   template <class T>
   void update_rows(const T* rows, Index n);
-  // Calls body(first_row, rows) for the consecutive row blocks of W, each of at least s rows.
+  Index row_blocks() const;
+  // Calls body(block, first_row, rows) for the consecutive row blocks of W, each of at least s
+  // rows, on the core's threads in parallel: bodies write disjoint rows or sum under a lock.
   template <class Body>
   void for_each_row_block(Body&& body) const;
   // Rows [first_row, first_row + rows) of Y + shift W, into `out` (rows, s); `test` is scratch.

@@ -130,7 +130,7 @@ class StreamMonitor:
             self.record(count, *self.solve(self.k))
 
     def record(self, count: int, values, vectors) -> None:
-        vectors = np.asarray(vectors, dtype=np.float64)[:, :self.k]
+        vectors = np.asarray(vectors)[:, :self.k]  # as given: a float32 sketch's stay float32
         self.distance_to_previous.append(
             None if self.previous is None else float(subspace_sines(self.previous, vectors)[-1]))
         self.sizes.append(int(count))

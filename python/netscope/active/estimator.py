@@ -14,11 +14,11 @@ from tqdm.auto import tqdm
 from ..core._validation import as_float_matrix, check_all_finite, check_int
 from ..exceptions import check_fitted
 from ..nn.data import as_batches
-from ..nn.gradients import SAMPLE_BLOCK, prior_samples
+from ..nn.gradients import PriorSamples
 from ..nn.parameters import ParameterLayout
 from ..nn.per_sample import BACKENDS
 from . import diagnostics, persistence
-from .fitting import Fitted, solve, solve_passes
+from .fitting import Fitted, add_projections, solve, solve_passes
 from .results import Bootstrap, Convergence, LayerImportance, LayerSpectra
 from .solvers import SKETCH_DTYPES, SOLVERS
 from .stream import Stream, check_replayable, open_stream
@@ -73,6 +73,13 @@ class ActiveSubspace:
         Keep G (float32, N × D) after fitting: needed by :meth:`bootstrap` and
         :meth:`convergence`. ``"snapshot"`` and ``"randomized"`` need it to fit anyway. With a
         checkpoint, G lives in a memory-mapped file beside it.
+    keep_projections : bool
+        For a fit that keeps no gradients (``keep_gradients=False``, or "multipass"): read the
+        gradient stream once more after the fit (the prior regenerated, the data read again)
+        and keep each sample's coordinates in the fitted directions, ``projections_`` (N × k).
+        :meth:`bootstrap` then gives intervals without the gradients. Costs one more pass of
+        gradients plus O(N D k); memory O(N k). One process; data sampling needs a loader that
+        does not shuffle.
     chunk_size : int or None
         Samples per torch batch (default: 256 for prior, 1000 for data sampling; with a loader,
         data sampling also cuts at its batches).
@@ -90,6 +97,7 @@ class ActiveSubspace:
     parameter_layout_ : ParameterLayout
     n_samples_ : int
     gradients_ : ndarray (N, D) float32 or None
+    projections_ : ndarray (N, k) float64 or None — with ``keep_projections``, Ŵᵀ g of every sample
     losses_ : ndarray (N,) or None — the loss at each sample
     stream_convergence_ : StreamConvergence or None — with ``fit(stream_sizes=...)``, the estimate along the stream
     timings_ : dict — wall seconds of each stage
@@ -98,7 +106,8 @@ class ActiveSubspace:
     def __init__(self, method: str = "snapshot", n_components: int | None = None, *,
                  full_spectrum: bool = False, sketch_size: int | None = None, sketch_dtype: str = "auto",
                  n_passes: int | None = None,
-                 keep_gradients: bool = True, chunk_size: int | None = None, backend: str = "auto",
+                 keep_gradients: bool = True, keep_projections: bool = False, chunk_size: int | None = None,
+                 backend: str = "auto",
                  progress: bool = True):
         if method not in SOLVERS:
             raise ValueError(f"method must be one of {tuple(SOLVERS)}, got {method!r}")
@@ -120,13 +129,17 @@ class ActiveSubspace:
             raise ValueError(f"n_passes goes with method='multipass' (passes over the stream), not {method!r}")
         if method == "multipass":
             n_passes = check_int(DEFAULT_PASSES if n_passes is None else n_passes, "n_passes", minimum=2)
+        if keep_projections and (keep_gradients or solver.keeps_rows):
+            raise ValueError("keep_projections replays the stream for a fit that keeps no gradients: set "
+                             "keep_gradients=False with method 'gram', 'sketch' or 'multipass' (with gradients, "
+                             "bootstrap() uses them)")
         if chunk_size is not None:
             check_int(chunk_size, "chunk_size", minimum=1)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         self.method, self.n_components, self.full_spectrum = method, n_components, full_spectrum
         self.sketch_size, self.keep_gradients, self.chunk_size = sketch_size, keep_gradients, chunk_size
-        self.sketch_dtype, self.n_passes = sketch_dtype, n_passes
+        self.sketch_dtype, self.n_passes, self.keep_projections = sketch_dtype, n_passes, keep_projections
         self.backend, self.progress = backend, progress
 
     # ------------------------------------------------------------------ fitting
@@ -192,13 +205,28 @@ class ActiveSubspace:
                                mode=mode, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
                                stream_sizes=stream_sizes)
 
-        if self.method == "multipass":
-            check_replayable(data, sampling=sampling, checkpoint=checkpoint, stream_sizes=stream_sizes)
+        def replay():
+            return open_stream(self, model, loss_fn, data, n_samples=n_samples, sampling=sampling, seed=seed,
+                               scale=scale, centered=centered, prior_batches=prior_batches, device=device,
+                               mode=mode, checkpoint=None, checkpoint_every=checkpoint_every, resume=False,
+                               stream_sizes=None, replay=True)
+
+        if self.method == "multipass" or self.keep_projections:
+            check_replayable(data, sampling=sampling,
+                             what="method='multipass'" if self.method == "multipass" else "keep_projections")
             data = as_batches(data)  # one reader for every pass: it checks that each pass meets the same examples
-            return self._assign(solve_passes(self, opened, self.n_passes))
-        stream = opened()
-        with contextlib.closing(stream):
-            return self._assign(solve(self, stream))
+        if self.method == "multipass":
+            if checkpoint is not None:
+                raise ValueError("checkpoint: method='multipass' does not checkpoint (each pass is one gradient "
+                                 "stream); lower n_passes, or use 'sketch'")
+            if stream_sizes is not None:
+                raise ValueError("stream_sizes needs a single-pass streaming method ('gram' or 'sketch')")
+            fitted = solve_passes(self, opened, self.n_passes)
+        else:
+            stream = opened()
+            with contextlib.closing(stream):
+                fitted = solve(self, stream)
+        return self._assign(add_projections(fitted, replay) if self.keep_projections else fitted)
 
     @property
     def _solver_class(self):
@@ -225,19 +253,18 @@ class ActiveSubspace:
         def given():
             return Stream(layout=layout, sampling="given", chunks=((chunk, None) for chunk in chunks))
 
-        if self.method == "multipass":
-            if iter(chunks) is chunks:
-                raise ValueError("chunks: method='multipass' reads the gradients n_passes times; pass an array or "
-                                 "a list of chunks, not a one-shot iterator")
-            return self._assign(solve_passes(self, given, self.n_passes))
-        return self._assign(solve(self, given()))
+        if (self.method == "multipass" or self.keep_projections) and iter(chunks) is chunks:
+            raise ValueError("chunks: method='multipass' and keep_projections read the gradients more than once; "
+                             "pass an array or a list of chunks, not a one-shot iterator")
+        fitted = solve_passes(self, given, self.n_passes) if self.method == "multipass" else solve(self, given())
+        return self._assign(add_projections(fitted, given) if self.keep_projections else fitted)
 
     def _assign(self, fitted: Fitted) -> "ActiveSubspace":
         """Take a successful fit's result as the fitted state, all at once."""
         self.eigenvalues_, self.eigenvectors_ = fitted.eigenvalues, fitted.eigenvectors
         self.parameter_layout_, self.sampling_, self._prior = fitted.layout, fitted.sampling, fitted.prior
         self.n_samples_, self.n_parameters_ = fitted.n_samples, fitted.n_parameters
-        self.gradients_, self.losses_ = fitted.gradients, fitted.losses
+        self.gradients_, self.losses_, self.projections_ = fitted.gradients, fitted.losses, fitted.projections
         self.stream_convergence_, self.timings_ = fitted.stream_convergence, fitted.timings
         return self
 
@@ -324,30 +351,44 @@ class ActiveSubspace:
         n_active = self._check_k(n_active, "n_active")
         if self._prior is None or self.losses_ is None:
             raise ValueError("sufficient_summary needs a fit with sampling='prior'")
-        layout, W = self.parameter_layout_, self.eigenvectors_[:, :n_active]
+        layout = self.parameter_layout_
+        W = self.eigenvectors_[:, :n_active].astype(np.float64)
         active = np.empty((self.n_samples_, n_active))
-        # Whole blocks of float32 samples, about 64 MB of them at a time, widened to float64 a
-        # few rows at a time for the product.
-        step = SAMPLE_BLOCK * max(1, 2**24 // (SAMPLE_BLOCK * self.n_parameters_))
-        rows = max(1, 2**23 // self.n_parameters_)
+        prior = PriorSamples(layout, **self._prior)
+        # Blocks of about 64 MB of float32 samples, each widened and multiplied as it is drawn.
+        step = max(1, 2**24 // self.n_parameters_)
         starts = range(0, self.n_samples_, step)
         for start in tqdm(starts, desc="sufficient summary", unit="block", disable=not self.progress or len(starts) < 4):
             stop = min(start + step, self.n_samples_)
-            samples = prior_samples(layout, start, stop, **self._prior).numpy()
-            for first in range(0, stop - start, rows):
-                last = min(first + rows, stop - start)
-                active[start + first:start + last] = samples[first:last].astype(np.float64) @ W
+            active[start:stop] = prior.rows(start, stop).numpy().astype(np.float64) @ W
         return active, self.losses_
 
     # ------------------------------------------------------------------ diagnostics
     def bootstrap(self, n_boot: int = 100, k: int | None = None, *, confidence: float = 0.95,
                   seed: int = 0) -> Bootstrap:
         """Bootstrap intervals for the top-k eigenvalues and the subspace distance of every
-        dimension r = 1..k (Constantine & Gleich 2014), from the kept gradients: a
-        :class:`netscope.active.results.Bootstrap`. Cost: O(n_boot N D k)."""
-        G = self._require_gradients("bootstrap")
-        n_boot = check_int(n_boot, "n_boot", minimum=2)
-        return diagnostics.bootstrap(G, self.eigenvalues_, self.eigenvectors_, n_boot=n_boot, k=self._check_k(k),
+        dimension r = 1..k (Constantine & Gleich 2014): a
+        :class:`netscope.active.results.Bootstrap`.
+
+        From the kept gradients: resample them. O(n_boot N D k). Without them, from
+        ``projections_`` (``keep_projections=True``): the same resampling of the N samples, in
+        the K fitted directions (Fisher et al. 2016 bootstrap PCA in the span of the sample):
+        each replicate's C* restricted to span(Ŵ), whose eigenpairs are its Rayleigh–Ritz pairs
+        there, and its ``eigenvalues`` are those of the sample C there. Variation out of span(Ŵ)
+        is not seen, so ask for K well above k (the study's 50 for k = 10). O(n_boot N K k).
+        """
+        check_fitted(self, "eigenvalues_")
+        n_boot, k = check_int(n_boot, "n_boot", minimum=2), self._check_k(k)
+        if self.gradients_ is None and self.projections_ is not None:
+            Z = self.projections_
+            values, vectors = np.linalg.eigh(Z.T @ Z / len(Z))
+            order = np.argsort(values)[::-1]
+            return diagnostics.bootstrap(Z, np.maximum(values[order], 0.0), vectors[:, order], n_boot=n_boot, k=k,
+                                         confidence=confidence, seed=seed, progress=self.progress)
+        if self.gradients_ is None:
+            raise ValueError("bootstrap needs the gradients (keep_gradients=True) or their replayed projections "
+                             "(keep_gradients=False, keep_projections=True)")
+        return diagnostics.bootstrap(self.gradients_, self.eigenvalues_, self.eigenvectors_, n_boot=n_boot, k=k,
                                      confidence=confidence, seed=seed, progress=self.progress)
 
     def convergence(self, sizes=None, k: int | None = None) -> Convergence:

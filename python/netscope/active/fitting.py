@@ -6,6 +6,7 @@ was."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ class Fitted:
     losses: np.ndarray | None
     stream_convergence: object
     timings: dict
+    projections: np.ndarray | None = None
 
 
 def _components(estimator, solver, n: int, dim: int) -> int:
@@ -153,3 +155,25 @@ def solve(estimator, stream) -> Fitted:
                   gradients=G if estimator.keep_gradients else None, losses=losses,
                   stream_convergence=None if monitor is None else monitor.result(values, vectors, n, dim),
                   timings=timings)
+
+
+def add_projections(fitted: Fitted, open_replay) -> Fitted:
+    """``fitted`` with each sample's coordinates in its directions, Z = G Ŵ ((N, k) float64), from
+    the stream read again (``open_replay()`` opens it: the same samples in the same order).
+    Products in the chunks' own precision, one chunk alive at a time. Cost: the stream once more
+    + O(N D k); memory O(N k)."""
+    start = time.perf_counter()
+    vectors, parts, cast = fitted.eigenvectors, [], {}
+    stream = open_replay()
+    with contextlib.closing(stream):
+        for chunk, _ in _checked_chunks(stream, fitted.n_parameters):
+            if chunk.dtype not in cast:
+                cast[chunk.dtype] = vectors.astype(chunk.dtype, copy=False)
+            parts.append((chunk @ cast[chunk.dtype]).astype(np.float64))
+            del chunk
+    projections = np.concatenate(parts) if parts else np.zeros((0, vectors.shape[1]))
+    if len(projections) != fitted.n_samples:
+        raise ValueError(f"data: the replay gave {len(projections)} gradients, the fit {fitted.n_samples}; "
+                         "keep_projections needs the same samples in both passes")
+    timings = {**fitted.timings, "projections": time.perf_counter() - start}
+    return dataclasses.replace(fitted, projections=projections, timings=timings)

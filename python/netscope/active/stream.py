@@ -56,27 +56,22 @@ def _as_arrays(chunks):
         del chunk
 
 
-def check_replayable(data, *, sampling, checkpoint, stream_sizes) -> None:
-    """Refuse what a stream read several times (``method="multipass"``) cannot do: several
-    processes, checkpoints, the estimate along the stream, and a loader whose order changes
-    between passes in data sampling."""
+def check_replayable(data, *, sampling, what: str) -> None:
+    """Refuse what a stream read more than once (by ``what``, e.g. "method='multipass'") cannot
+    do: several processes, and a loader whose order changes between passes in data sampling."""
     if distributed.rank_and_size()[1] > 1:
-        raise ValueError("method='multipass' runs in one process; under torch.distributed use 'gram' or 'sketch'")
-    if checkpoint is not None:
-        raise ValueError("checkpoint: method='multipass' does not checkpoint (each pass is one gradient stream); "
-                         "lower n_passes, or use 'sketch'")
-    if stream_sizes is not None:
-        raise ValueError("stream_sizes needs a single-pass streaming method ('gram' or 'sketch')")
+        raise ValueError(f"{what} runs in one process; under torch.distributed use 'gram' or 'sketch'")
     if sampling == "data" and as_batches(data).shuffles:
-        raise ValueError("data: the loader shuffles, but method='multipass' must meet the same examples in every "
-                         "pass; use shuffle=False")
+        raise ValueError(f"data: the loader shuffles, but {what} must meet the same examples in every pass; "
+                         "use shuffle=False")
 
 
 def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, scale, centered, prior_batches,
-                device, mode, checkpoint, checkpoint_every, resume, stream_sizes) -> Stream:
+                device, mode, checkpoint, checkpoint_every, resume, stream_sizes, replay: bool = False) -> Stream:
     """The stream of :meth:`netscope.ActiveSubspace.fit`'s arguments (see there), for
-    ``estimator``'s method and settings. O(one pass over a loader to count it, a checkpoint's
-    size on resume)."""
+    ``estimator``'s method and settings; with ``replay``, the same gradients again without a
+    solver (nothing allocated for one). O(one pass over a loader to count it, a checkpoint's size
+    on resume)."""
     if sampling not in SAMPLINGS:
         raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
     layout = ParameterLayout.from_module(model)
@@ -100,7 +95,7 @@ def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, s
     if stream_sizes is not None and (SOLVERS[estimator.method].keeps_rows or world > 1):
         raise ValueError("stream_sizes needs a streaming method (method='gram' or 'sketch') in one process")
 
-    solver = estimator._new_solver(layout.n_parameters, seed)
+    solver = None if replay else estimator._new_solver(layout.n_parameters, seed)
     rows, losses, saver = MemoryRows(layout.n_parameters), [], None
     if checkpoint is not None:
         every = check_int(checkpoint_every, "checkpoint_every", minimum=1)

@@ -42,6 +42,17 @@ def mlp_from_sizes(sizes, activation: str = "tanh") -> torch.nn.Sequential:
     return torch.nn.Sequential(modules)
 
 
+def train_epoch(model: torch.nn.Module, optimiser, loss, x: torch.Tensor, y: torch.Tensor,
+                generator: torch.Generator, batch_size: int = 64) -> None:
+    """One epoch of minibatch training on ``(x, y)`` in an order drawn from ``generator``.
+    O(len(x) × one forward and backward pass)."""
+    model.train()
+    for batch in torch.randperm(len(x), generator=generator).split(batch_size):
+        optimiser.zero_grad()
+        loss(model(x[batch]), y[batch]).backward()
+        optimiser.step()
+
+
 def digits_images():
     """scikit-learn's bundled 8×8 digits, all 1 797 real images (nothing downloaded), scaled to
     [0, 1]: ``(images (1797, 64) float32 tensor, labels (1797,) int64 numpy array)``."""

@@ -21,7 +21,7 @@ from ..structure.compare import check_references, compare_maps
 from ..structure.maps import StructureMap
 from ..structure.robustness import scrambled_placement
 from ..viewer.page import SCRAMBLE_KINDS
-from .models import digits, mlp_from_sizes
+from .models import digits, mlp_from_sizes, train_epoch
 
 DEFAULT_SIZES = (64, 128, 64, 32, 10)
 DEFAULT_SNAPSHOTS = (0, 1, 2, 3, 5, 8, 13, 20, 30)
@@ -97,11 +97,7 @@ def run_structure_study(out_dir, *, epochs: int = 30, snapshots=DEFAULT_SNAPSHOT
     start = time.perf_counter()
     for epoch in tqdm(range(epochs + 1), desc="training", unit="epoch", disable=not progress):
         if epoch > 0:
-            model.train()
-            for batch in torch.randperm(len(x_fit), generator=generator).split(64):
-                optimiser.zero_grad()
-                loss(model(x_fit[batch]), y_fit[batch]).backward()
-                optimiser.step()
+            train_epoch(model, optimiser, loss, x_fit, y_fit, generator)
         if epoch in snapshots:
             tracker.snapshot(label=epoch)
             if subspace is not None:
