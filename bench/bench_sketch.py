@@ -7,8 +7,11 @@ GᵀG + scipy's subset eigh), and the sketch for several sketch sizes s and subs
 
 Part 2, scaling: D from 10⁴ to 10⁶ (each in its own process, for its peak memory), N = 256
 synthetic gradients in chunks of 32 whose covariance decays as 1/i² over 200 directions above a
-faint isotropic floor; top 50 from a sketch of s = 110. The exact top eigenvalues of the same rows come from
-the method of snapshots (the N × N Gram), computed after the sketch's peak memory is read.
+faint isotropic floor; top 50 from a sketch of s = 110, stored in float64 and in float32 (the same
+test matrix: the float32 rows show what the halved memory costs in accuracy). ``--dims`` may go
+to the xl preset's D = 8 546 314, where the float64 point needs 7.5 GB of sketch and the exact
+reference 9 GB of rows. The exact top eigenvalues of the same rows come from the method of
+snapshots (the N × N Gram), computed after the sketch's peak memory is read.
 
     python bench/bench_sketch.py [--part {all,seed,scaling}] [--n 10000] [--dims 10000 100000 1000000]
 """
@@ -87,11 +90,11 @@ def synthetic_chunk(dim: int, chunk: int, index: int) -> np.ndarray:
     return rows
 
 
-def scaling_point(dim: int, n: int, chunk: int, sketch_size: int, k: int) -> dict:
+def scaling_point(dim: int, n: int, chunk: int, sketch_size: int, k: int, dtype: str) -> dict:
     """One D of part 2, in this process: time, peak memory and accuracy of the sketch."""
     baseline_mb = peak_memory_mb()
     update_seconds = 0.0
-    sketch = netscope.NystromSketch(dim, sketch_size)
+    sketch = netscope.NystromSketch(dim, sketch_size, dtype=dtype)
     for index in range(n // chunk):
         rows = synthetic_chunk(dim, chunk, index)
         tick = time.perf_counter()
@@ -102,13 +105,19 @@ def scaling_point(dim: int, n: int, chunk: int, sketch_size: int, k: int) -> dic
     eigen_seconds = time.perf_counter() - tick
     peak_mb = peak_memory_mb()
     del vectors
-    G = np.concatenate([synthetic_chunk(dim, chunk, index) for index in range(n // chunk)]).astype(np.float64)
-    exact = np.linalg.eigvalsh(G @ G.T / n)[::-1][:k]
+    # The exact top k from the N x N Gram, widened a million columns at a time (at D = 8.5M the
+    # float64 G would be 17 GB).
+    G = np.concatenate([synthetic_chunk(dim, chunk, index) for index in range(n // chunk)])
+    gram = np.zeros((n, n))
+    for start in range(0, dim, 2**20):
+        columns = G[:, start:start + 2**20].astype(np.float64)
+        gram += columns @ columns.T
+    exact = np.linalg.eigvalsh(gram / n)[::-1][:k]
     return {
-        "D": dim, "N": n, "s": sketch_size, "k": k,
+        "D": dim, "N": n, "s": sketch_size, "k": k, "dtype": dtype,
         "update s/sample": update_seconds / n,
         "eigenpairs s": eigen_seconds,
-        "sketch MB": 8 * dim * sketch_size / 2**20,
+        "sketch MB": np.dtype(dtype).itemsize * dim * sketch_size / 2**20,
         "peak MB above start": peak_mb - baseline_mb,
         "Gram would need MB": 8 * dim * dim / 2**20,
         "max rel. error λ_1..20": max_relative_error(values[:20], exact[:20]),
@@ -124,18 +133,20 @@ def main():
     parser.add_argument("--dims", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--part", choices=["all", "seed", "scaling"], default="all")
     parser.add_argument("--point", type=int, help=argparse.SUPPRESS)  # one scaling D, in a child process
+    parser.add_argument("--dtype", default="float64", help=argparse.SUPPRESS)  # of that point's sketch
     args = parser.parse_args()
     if args.point:
-        print(json.dumps(scaling_point(args.point, n=256, chunk=32, sketch_size=110, k=50)))
+        print(json.dumps(scaling_point(args.point, n=256, chunk=32, sketch_size=110, k=50, dtype=args.dtype)))
         return
     if args.part in ("all", "seed"):
         write_result("sketch", seed_size(args.n, args.chunk, args.repeat), n=args.n, dim=5146, chunk=args.chunk)
     if args.part == "seed":
         return
     scaling = []
-    for dim in args.dims:
-        child = subprocess.run([sys.executable, __file__, "--point", str(dim)], capture_output=True, text=True,
-                               check=True)
+    points = [(dim, dtype) for dim in args.dims for dtype in ("float64", "float32")]
+    for dim, dtype in points:
+        child = subprocess.run([sys.executable, __file__, "--point", str(dim), "--dtype", dtype],
+                               capture_output=True, text=True, check=True)
         scaling.append(json.loads(child.stdout.strip().splitlines()[-1]))
         print(scaling[-1], flush=True)
     write_result("sketch_scaling", scaling)

@@ -186,3 +186,28 @@ def test_large_preset_runs_end_to_end_on_a_few_samples(tmp_path):
     assert set(summary["layer_importance"]["layers"]) == {"layer1", "layer2", "layer3"}
     for name in ("eigenvalues", "eigenvectors", "layer_importance", "sufficient_summary"):
         assert_drawn(out / f"{name}.png")
+
+
+def test_runs_without_kept_gradients_report_intervals_from_a_replay(tmp_path, monkeypatch):
+    import netscope.studies.active as study
+
+    monkeypatch.setattr(study, "KEPT_GRADIENT_BYTES", 0)  # as if the gradients did not fit
+    summary = study.run_active_subspace_study(tmp_path, method="sketch", n_samples=400, n_boot=20, progress=False)
+    intervals = summary["intervals"]
+    assert summary["bootstrap"] is None and intervals["source"] == "replayed projections on the top 100 directions"
+    assert np.all(np.asarray(intervals["eigenvalues_low"]) <= intervals["eigenvalues"])
+    assert np.all(np.asarray(intervals["eigenvalues"]) <= intervals["eigenvalues_high"])
+    assert intervals["seconds"] > summary["timings_s"]["intervals"] > 0 and "projections" in summary["timings_s"]
+    assert_drawn(tmp_path / "eigenvalues.png")
+
+
+def test_xl_preset_is_ten_million_parameters_trained_for_data_sampling(monkeypatch):
+    import netscope.studies.active as study
+
+    monkeypatch.setattr(study, "XL_TRAIN_EPOCHS", 1)
+    prior = study.preset_problem("xl", sampling="prior")
+    assert sum(p.numel() for p in prior.model.parameters()) == 8_546_314 and len(prior.data[0]) == 128
+    data = study.preset_problem("xl", sampling="data")
+    assert len(data.data[0]) == 1437 and data.description["trained_epochs"] == 1
+    assert data.description["accuracy"]["test"] > 0.5  # one epoch of Adam already learns the digits
+    assert study.PRESETS["xl"]["method"] == "sketch" and study.PRESETS["xl"]["n_vectors"] == 50

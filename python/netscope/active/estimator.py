@@ -226,6 +226,7 @@ class ActiveSubspace:
             stream = opened()
             with contextlib.closing(stream):
                 fitted = solve(self, stream)
+            del stream  # and with it the solver's state (a sketch: D s numbers), before any replay
         return self._assign(add_projections(fitted, replay) if self.keep_projections else fitted)
 
     @property

@@ -14,12 +14,19 @@ def _fitted(result):
     return result
 
 
-def plot_eigenvalues(result, *, ax=None):
-    """Eigenvalue decay on a log scale (seed figure 1), with the count that holds 90 % of the trace."""
+def plot_eigenvalues(result, *, intervals=None, ax=None):
+    """Eigenvalue decay on a log scale (seed figure 1), with the count that holds 90 % of the
+    trace; with ``intervals`` (a :class:`netscope.active.results.Bootstrap`), its top-k
+    intervals as error bars."""
     eigenvalues = _fitted(result).eigenvalues_
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
     index = np.arange(1, len(eigenvalues) + 1)
     ax.semilogy(index, np.where(eigenvalues > 0, eigenvalues, np.nan), lw=1.2)
+    if intervals is not None:
+        top = np.arange(1, len(intervals.eigenvalues) + 1)
+        errors = [intervals.eigenvalues - intervals.eigenvalues_low, intervals.eigenvalues_high - intervals.eigenvalues]
+        ax.errorbar(top, intervals.eigenvalues, yerr=np.maximum(errors, 0.0), fmt="none", ecolor="C3", lw=1,
+                    capsize=2, label=f"{intervals.confidence:.0%} bootstrap intervals, top {len(top)}")
     n90 = count_for_trace_share(eigenvalues, 0.9)
     ax.axvline(n90, color="0.5", ls="--", lw=0.8, label=f"{n90} eigenvalues hold 90% of the trace")
     ax.set_xlabel("index i")

@@ -35,8 +35,9 @@ PRESETS = {
     # Ten million: an MLP 64 → 2048 → 2048 → 2048 → 10 (8 546 314 parameters), top 50 by the
     # sketch, stored in float32 (D × 80 × 4 B = 2.7 GB). Prior mode: 1 024 samples of the loss
     # over 128 digits; data mode: every training digit at the network trained for
-    # XL_TRAIN_EPOCHS epochs. 16-sample chunks keep one chunk's gradients at 547 MB.
-    "xl": {"n_samples": 1024, "method": "sketch", "n_vectors": 50, "chunk_size": 16, "sketch_size": 80},
+    # XL_TRAIN_EPOCHS epochs. 8-sample chunks keep one chunk's gradients, and torch's work on
+    # them, near 1.2 GB (16 took the run past 6 GiB).
+    "xl": {"n_samples": 1024, "method": "sketch", "n_vectors": 50, "chunk_size": 8, "sketch_size": 80},
 }
 PRESET_SIZES = {"large": [64, 1024, 1024, 10], "xl": [64, 2048, 2048, 2048, 10]}
 # A preset's prior-mode loss is over this many digits images per prior sample.
@@ -129,8 +130,11 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     (5 146 parameters by default) on a generated 1-D regression set of 256 points,
     ``n_samples`` = 10 000 prior samples, every eigenvalue and the leading ``n_vectors`` = 100
     eigenvectors. ``preset="large"``: an MLP 64 → 1024 → 1024 → 10 (1 126 410 parameters) under
-    a cross-entropy loss on 256 digits, 2 048 samples, the top 50 by a Nyström sketch. Arguments
-    left at None take the preset's value.
+    a cross-entropy loss on 256 digits, 2 048 samples, the top 50 by a Nyström sketch.
+    ``preset="xl"``: an MLP 64 → 2048 → 2048 → 2048 → 10 (8 546 314 parameters), 1 024 prior
+    samples of the loss over 128 digits (or, in data sampling, every training digit at the
+    network trained first), the top 50 by a float32 sketch. Arguments left at None take the
+    preset's value.
 
     With ``problem`` (a user's model, loss and data): ``sampling`` "prior" or "data";
     ``n_samples`` None means D prior samples or every example; ``method`` None means
@@ -141,7 +145,9 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     and convergence diagnostics need the gradients, which are kept when they fit in 1 GiB (in a
     file beside ``checkpoint`` if one is given); otherwise they are skipped (null in the
     summary) and, in one process, the estimate is followed along the stream instead
-    (``stream_convergence``: six sample counts from N/32 to N). Under ``torch.distributed``
+    (``stream_convergence``: six sample counts from N/32 to N), and the stream is read once more
+    for bootstrap intervals from the samples' projections (``intervals``, with their cost; the
+    kept gradients' bootstrap otherwise). Under ``torch.distributed``
     every rank fits its share, and rank 0 alone runs the diagnostics and writes the files; the
     other ranks return None.
     """
@@ -169,10 +175,14 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     # multipass replays the stream instead of keeping it: no gradients, no estimate along one pass.
     keep_gradients = method != "multipass" and (method in ("snapshot", "randomized") or fits_in_memory)
     full_spectrum = method in ("snapshot", "gram")
+    rank, world = distributed.rank_and_size()
+    # Without the gradients, the intervals come from a second read of the stream, where it can
+    # be read again.
+    keep_projections = not keep_gradients and world == 1 and (sampling == "prior" or not data.shuffles)
     study = ActiveSubspace(method=method, n_components=min(n_vectors, n_samples, n_parameters),
                            full_spectrum=full_spectrum, sketch_size=sketch_size, n_passes=n_passes,
-                           keep_gradients=keep_gradients, chunk_size=chunk_size, progress=progress)
-    rank, world = distributed.rank_and_size()
+                           keep_gradients=keep_gradients, keep_projections=keep_projections,
+                           chunk_size=chunk_size, progress=progress)
     # Without the gradients, how the estimate settles is followed along the stream instead.
     stream_sizes = None
     if not keep_gradients and world == 1 and method != "multipass":
@@ -182,14 +192,19 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     if rank != 0:
         return None
     out_dir.mkdir(parents=True, exist_ok=True)
-    timings["gradients"] = study.timings_["gradients"]
-    timings["eigendecomposition"] = study.timings_["eigendecomposition"]
+    timings.update(study.timings_)
 
     k = min(k, study.eigenvectors_.shape[1])
     start = time.perf_counter()
     importance = study.layer_importance(k)
     timings["layer_importance"] = time.perf_counter() - start
-    bootstrap = convergence = spectra = None
+    bootstrap = convergence = spectra = intervals = bands = None
+    if keep_projections:
+        start = time.perf_counter()
+        bands = study.bootstrap(n_boot=n_boot, k=k, seed=seed)
+        timings["intervals"] = time.perf_counter() - start
+        intervals = {"source": f"replayed projections on the top {study.eigenvectors_.shape[1]} directions",
+                     **bands.to_dict(), "seconds": timings["intervals"] + study.timings_["projections"]}
     if keep_gradients:
         start = time.perf_counter()
         spectra = study.layer_spectra(k)
@@ -197,13 +212,15 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
         start = time.perf_counter()
         bootstrap = study.bootstrap(n_boot=n_boot, k=k, seed=seed)
         timings["bootstrap"] = time.perf_counter() - start
+        bands = bootstrap
+        intervals = {"source": "kept gradients", **bootstrap.to_dict(), "seconds": timings["bootstrap"]}
         start = time.perf_counter()
         convergence = study.convergence(k=k)
         timings["convergence"] = time.perf_counter() - start
 
     start = time.perf_counter()
     figures = {
-        "eigenvalues.png": active_plots.plot_eigenvalues(study),
+        "eigenvalues.png": active_plots.plot_eigenvalues(study, intervals=bands),
         "eigenvectors.png": active_plots.plot_eigenvectors(study),
         "layer_importance.png": active_plots.plot_layer_importance(study, k),
     }
@@ -239,6 +256,9 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
         "layer_importance_all_vectors": study.layer_importance(study.eigenvectors_.shape[1]).to_dict(),
         "layer_spectra": None if spectra is None else spectra.to_dict(),
         "bootstrap": None if bootstrap is None else bootstrap.to_dict(),
+        # Bootstrap intervals of the top k from whichever a run has: its gradients, or their
+        # projections read back from a second pass (with the cost of that pass).
+        "intervals": intervals,
         "convergence": None if convergence is None else convergence.to_dict(),
         "stream_convergence": None if study.stream_convergence_ is None else study.stream_convergence_.to_dict(),
         "timings_s": timings,
