@@ -20,6 +20,7 @@ TITLES = {
     "sketch": "NystromSketch against the exact Gram route on the seed's N={n} gradients of D={dim} (chunks of {chunk}): `python bench/bench_sketch.py`",
     "per_example": "Per-example gradients per second, chunks of {chunk_size}: `python bench/bench_per_example.py`",
     "sketch_scaling": "NystromSketch from D = 10⁴ to 10⁶, float64 and float32 (same run; N = 256 gradients with eigenvalues 1/i², chunks of 32)",
+    "layer_blocks": "Each layer's block of C accumulated beside the global state, on the same precomputed gradients: `python bench/bench_layer_blocks.py`",
     "xl": "`netscope active-subspace --preset xl` (8 546 314 parameters, top 50) in both sampling modes, each command in its own process: `python bench/bench_xl.py`",
 }
 

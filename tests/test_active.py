@@ -469,3 +469,64 @@ def test_replayed_projections_are_the_gradients_in_the_fitted_directions(samplin
     expected = kept.gradients_.astype(np.float64) @ replayed.eigenvectors_
     np.testing.assert_allclose(replayed.projections_, expected, rtol=1e-4, atol=1e-6 * np.abs(expected).max())
     assert replayed.stream_convergence_ is not None  # the first pass still records along the stream
+
+
+def test_layer_blocks_from_the_stream_are_the_diagonal_blocks_of_c(rng, monkeypatch):
+    import netscope.active.layer_blocks as layer_blocks
+
+    monkeypatch.setattr(layer_blocks, "GRAM_LAYER_MAX", 20)  # layer "b" (40 parameters) gets a sketch
+    layout = ParameterLayout(names=("a.weight", "b.weight", "c.bias"), shapes=((3, 5), (40,), (6,)),
+                             layers=("a", "b", "c"), kinds=("weight", "weight", "bias"))
+    N = 300
+    G = rng.standard_normal((N, 61)) * np.linspace(0.3, 2.0, 61)
+    G[:, 15:55] = rng.standard_normal((N, 6)) @ rng.standard_normal((6, 40))  # rank 6 < 30 - 1: the sketch is exact
+    chunks = [G[:120], G[120:]]
+    fitted = netscope.ActiveSubspace("sketch", n_components=5, sketch_size=40, keep_gradients=False, layer_blocks=True,
+                                     progress=False).fit_gradients(chunks, layout=layout)
+    assert isinstance(fitted.layer_blocks_.states["b"], netscope.NystromSketch)
+    assert fitted.layer_blocks_.states["b"].dtype == np.float32
+    spectra = fitted.layer_spectra(4)
+    C = G.T @ G / N
+    total = np.trace(C)
+    for layer, (start, stop) in layout.layer_slices().items():
+        block = C[start:stop, start:stop]
+        exact = np.linalg.eigvalsh(block)[::-1][:min(4, stop - start)]
+        sketched = isinstance(fitted.layer_blocks_.states[layer], netscope.NystromSketch)  # float32: its rounding
+        np.testing.assert_allclose(spectra[layer].eigenvalues, exact, rtol=1e-5 if sketched else 1e-8,
+                                   atol=1e-10 * exact[0])
+        assert spectra[layer].trace == pytest.approx(np.trace(block), rel=1e-12)
+        assert spectra[layer].trace_share == pytest.approx(np.trace(block) / total, rel=1e-12)
+        restricted = fitted.eigenvectors_[start:stop, :4]
+        np.testing.assert_allclose(spectra[layer].global_share, (restricted ** 2).sum(axis=0), rtol=1e-12)
+    with pytest.raises(ValueError, match="layer_blocks accumulates the layers' blocks for a one-pass fit"):
+        netscope.ActiveSubspace("sketch", n_components=3, layer_blocks=True)
+    with pytest.raises(ValueError, match="layer_blocks needs layout="):
+        netscope.ActiveSubspace("gram", keep_gradients=False, layer_blocks=True).fit_gradients(chunks)
+    with pytest.raises(ValueError, match="layer_blocks=True"):
+        netscope.ActiveSubspace("gram", keep_gradients=False, progress=False).fit_gradients(chunks).layer_spectra()
+
+
+def test_layer_blocks_resume_from_a_checkpoint_to_the_uninterrupted_result(tmp_path):
+    from test_long_runs import InterruptedLoss
+
+    torch.manual_seed(0)
+    model, data = mlp(1, 8, 2, 1), regression_1d(32)
+    path = tmp_path / "state.bin"
+
+    def fit(loss, **options):
+        return netscope.ActiveSubspace("sketch", n_components=4, keep_gradients=False, layer_blocks=True,
+                                       chunk_size=50, progress=False).fit(model, loss, data, n_samples=400, seed=3,
+                                                                          **options)
+
+    whole = fit(torch.nn.MSELoss())
+    with pytest.raises(KeyboardInterrupt):  # stopped in chunk 4 of 8: the last checkpoint holds 100
+        fit(InterruptedLoss(4), checkpoint=path, checkpoint_every=100)
+    assert sorted(p.name for p in tmp_path.glob("state.bin.layers@*.json")) == ["state.bin.layers@100.json"]
+    resumed = fit(torch.nn.MSELoss(), checkpoint=path, checkpoint_every=100, resume=True)
+    for layer, spectrum in whole.layer_spectra(3).layers.items():
+        np.testing.assert_array_equal(resumed.layer_spectra(3)[layer].eigenvalues, spectrum.eigenvalues)
+        assert resumed.layer_spectra(3)[layer].trace == spectrum.trace
+    assert sorted(p.name for p in tmp_path.glob("state.bin.layers@*.json")) == ["state.bin.layers@400.json"]
+    (tmp_path / "state.bin.layers@400.json").unlink()
+    with pytest.raises(ValueError, match="layer blocks of sample 400 are missing"):
+        fit(torch.nn.MSELoss(), checkpoint=path, resume=True)

@@ -198,7 +198,15 @@ def test_runs_without_kept_gradients_report_intervals_from_a_replay(tmp_path, mo
     assert np.all(np.asarray(intervals["eigenvalues_low"]) <= intervals["eigenvalues"])
     assert np.all(np.asarray(intervals["eigenvalues"]) <= intervals["eigenvalues_high"])
     assert intervals["seconds"] > summary["timings_s"]["intervals"] > 0 and "projections" in summary["timings_s"]
-    assert_drawn(tmp_path / "eigenvalues.png")
+    # The layers' blocks came along the stream: their traces are the kept-gradient route's.
+    spectra = summary["layer_spectra"]["layers"]
+    assert sum(entry["trace_share"] for entry in spectra.values()) == pytest.approx(1.0)
+    problem = study.preset_problem("seed")
+    kept = netscope.ActiveSubspace(progress=False).fit(problem.model, problem.loss, problem.data, n_samples=400)
+    for layer, entry in kept.layer_spectra(10).layers.items():
+        assert spectra[layer]["trace"] == pytest.approx(entry.trace, rel=1e-9)
+    for name in ("eigenvalues", "layer_spectra"):
+        assert_drawn(tmp_path / f"{name}.png")
 
 
 def test_xl_preset_is_ten_million_parameters_trained_for_data_sampling(monkeypatch):
@@ -211,3 +219,41 @@ def test_xl_preset_is_ten_million_parameters_trained_for_data_sampling(monkeypat
     assert len(data.data[0]) == 1437 and data.description["trained_epochs"] == 1
     assert data.description["accuracy"]["test"] > 0.5  # one epoch of Adam already learns the digits
     assert study.PRESETS["xl"]["method"] == "sketch" and study.PRESETS["xl"]["n_vectors"] == 50
+
+
+LAYER_BLOCKS_SCRIPT = '''
+import json, os, sys
+import torch
+import netscope
+from netscope.active import distributed
+from netscope.studies.models import mlp, regression_1d
+
+if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    torch.distributed.init_process_group("gloo")
+torch.manual_seed(0)
+model, data = mlp(1, 30, 2, 1), regression_1d(64)  # layer2 has 930 parameters: a sketch below
+import netscope.active.layer_blocks as layer_blocks
+layer_blocks.GRAM_LAYER_MAX = 100
+fit = netscope.ActiveSubspace("sketch", n_components=5, keep_gradients=False, layer_blocks=True, chunk_size=40,
+                              progress=False).fit(model, torch.nn.MSELoss(), data, n_samples=400, seed=2)
+if distributed.rank_and_size()[0] == 0:
+    spectra = fit.layer_spectra(4)
+    result = {layer: [list(map(float, s.eigenvalues)), s.trace] for layer, s in spectra.layers.items()}
+    json.dump({"world": distributed.rank_and_size()[1], "count": fit.layer_blocks_.count, **result},
+              open(sys.argv[1], "w"))
+'''
+
+
+def test_layer_blocks_all_reduce_over_two_processes(tmp_path):
+    script = tmp_path / "blocks.py"
+    script.write_text(LAYER_BLOCKS_SCRIPT)
+    subprocess.run([sys.executable, str(script), str(tmp_path / "one.json")], check=True, capture_output=True)
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    result = subprocess.run([*launcher, str(script), str(tmp_path / "two.json")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    one, two = (json.loads((tmp_path / name).read_text()) for name in ("one.json", "two.json"))
+    assert (one.pop("world"), two.pop("world")) == (1, 2) and one.pop("count") == two.pop("count") == 400
+    assert list(one) == list(two) == ["layer1", "layer2", "layer3"]
+    for layer in one:  # the same gradients, summed in another order (layer2's sketch in float32)
+        np.testing.assert_allclose(two[layer][0], one[layer][0], rtol=1e-6)
+        assert two[layer][1] == pytest.approx(one[layer][1], rel=1e-12)

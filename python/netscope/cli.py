@@ -90,16 +90,19 @@ def _active_subspace(args) -> int:
         print("each layer's own block of C: λ1 and share of the trace:")
         for layer, entry in spectra.items():
             print(f"  {layer:>10}: λ1={entry['eigenvalues'][0]:.4g}, trace share {entry['trace_share']:.3f}")
-    convergence, stream = summary["convergence"], summary["stream_convergence"]
+    convergence, stream, intervals = summary["convergence"], summary["stream_convergence"], summary["intervals"]
+    if intervals is not None:
+        print(f"{intervals['confidence']:.0%} bootstrap intervals ({intervals['source']}, {intervals['seconds']:.0f} s): "
+              f"λ1 {intervals['eigenvalues_low'][0]:.4g}..{intervals['eigenvalues_high'][0]:.4g}; mean sin θ to the "
+              f"top-{len(intervals['distance_mean'])} subspace {intervals['distance_mean'][-1]:.2f}")
     if stream is not None:
-        print("bootstrap skipped (it needs the gradients, which this run does not keep); along the stream, "
-              f"max rel. change of λ1..λ{stream['k']} against the final estimate: " + ", ".join(
-                  f"n={n}: {e:.2f}" for n, e in zip(stream["sizes"][:-1], stream["eigenvalue_error"][:-1])))
+        print(f"along the stream, max rel. change of λ1..λ{stream['k']} against the final estimate: " + ", ".join(
+            f"n={n}: {e:.2f}" for n, e in zip(stream["sizes"][:-1], stream["eigenvalue_error"][:-1])))
     elif convergence is not None:
         print("subspace distance to the all-samples estimate: " + ", ".join(
             f"n={n}: {d:.2f}" for n, d in zip(convergence["sizes"], convergence["distance"])))
-    else:
-        print("bootstrap and convergence skipped: they need the gradients, which this run does not keep")
+    if intervals is None and convergence is None:
+        print("bootstrap and convergence skipped: they need the gradients or a stream that can be read again")
     print("timings (s): " + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in summary["timings_s"].items())
           + f"; peak memory {summary['peak_memory_mb']:.0f} MB")
     print(f"wrote figures and summary.json to {args.out}")

@@ -31,13 +31,14 @@ class Checkpoint:
     :class:`DiskRows`, or None) receives the kept gradients; the caller appends to it.
     """
 
-    def __init__(self, path, every: int, settings: dict, rows: DiskRows | None = None):
+    def __init__(self, path, every: int, settings: dict, rows: DiskRows | None = None, blocks=None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.sidecar = Path(f"{self.path}.json")
         self.every = every
         self.settings = settings
         self.rows = rows
+        self.blocks = blocks  # per-layer states (LayerBlocks), saved in generations beside the state
         self._saved_count = 0
 
     @staticmethod
@@ -74,6 +75,11 @@ class Checkpoint:
             raise ValueError(f"checkpoint: {self.sidecar} holds {len(losses)} losses for {count} samples")
         if self.rows is not None:
             self.rows.open(count, saved.get("rows", []))
+        if self.blocks is not None:
+            if not Path(f"{self._blocks_path(count)}.json").exists():
+                raise ValueError(f"checkpoint: the layer blocks of sample {count} are missing beside {self.path}; "
+                                 "delete the checkpoint to start afresh")
+            self.blocks.restore(self._blocks_path(count))
         self._saved_count = count
         return accumulator, [np.asarray(losses[:count], dtype=np.float64)], count
 
@@ -82,8 +88,13 @@ class Checkpoint:
         if count - self._saved_count >= self.every:
             self.save(count, accumulator, losses)
 
+    def _blocks_path(self, count: int) -> str:
+        return f"{self.path}.layers@{count}"
+
     def save(self, count: int, accumulator, losses) -> None:
-        """Flush the rows, write the sidecar, then the state. O(size of the state)."""
+        """Flush the rows, write the sidecar, the layer blocks of this count, then the state, and
+        only then drop the blocks of earlier counts: killed anywhere, the files hold the blocks of
+        the state's count. O(size of the state)."""
         if self.rows is not None:
             self.rows.flush()
         flat = np.concatenate(losses).astype(np.float64).tolist() if losses else []
@@ -92,6 +103,12 @@ class Checkpoint:
         temporary = Path(f"{self.sidecar}.tmp")
         temporary.write_text(json.dumps(payload))
         os.replace(temporary, self.sidecar)
+        if self.blocks is not None:
+            self.blocks.save(self._blocks_path(count))
         if accumulator is not None:
             accumulator.save(self.path)
+        if self.blocks is not None:
+            for old in self.path.parent.glob(f"{self.path.name}.layers@*"):
+                if not old.name.startswith(f"{self.path.name}.layers@{count}."):
+                    old.unlink()
         self._saved_count = count

@@ -19,6 +19,7 @@ from ..nn.parameters import ParameterLayout
 from ..nn.per_sample import BACKENDS
 from . import diagnostics, persistence
 from .fitting import Fitted, add_projections, solve, solve_passes
+from .layer_blocks import LayerBlocks
 from .results import Bootstrap, Convergence, LayerImportance, LayerSpectra
 from .solvers import SKETCH_DTYPES, SOLVERS
 from .stream import Stream, check_replayable, open_stream
@@ -80,6 +81,13 @@ class ActiveSubspace:
         :meth:`bootstrap` then gives intervals without the gradients. Costs one more pass of
         gradients plus O(N D k); memory O(N k). One process; data sampling needs a loader that
         does not shuffle.
+    layer_blocks : bool
+        For a fit that keeps no gradients: also accumulate each layer's diagonal block of C from
+        the stream (:class:`netscope.active.layer_blocks.LayerBlocks`: an exact Gram for a layer
+        of up to 2 048 parameters, else a Nyström sketch of 30 columns, and every block's exact
+        trace), checkpointed and all-reduced with the fit, so that :meth:`layer_spectra` works
+        without the gradients. Memory Σ_l min(D_l², 30 D_l) numbers; per chunk O(n Σ_l
+        min(D_l², 30 D_l)). Not with "multipass".
     chunk_size : int or None
         Samples per torch batch (default: 256 for prior, 1000 for data sampling; with a loader,
         data sampling also cuts at its batches).
@@ -98,6 +106,7 @@ class ActiveSubspace:
     n_samples_ : int
     gradients_ : ndarray (N, D) float32 or None
     projections_ : ndarray (N, k) float64 or None — with ``keep_projections``, Ŵᵀ g of every sample
+    layer_blocks_ : LayerBlocks or None — with ``layer_blocks``, each layer's block of C
     losses_ : ndarray (N,) or None — the loss at each sample
     stream_convergence_ : StreamConvergence or None — with ``fit(stream_sizes=...)``, the estimate along the stream
     timings_ : dict — wall seconds of each stage
@@ -106,7 +115,8 @@ class ActiveSubspace:
     def __init__(self, method: str = "snapshot", n_components: int | None = None, *,
                  full_spectrum: bool = False, sketch_size: int | None = None, sketch_dtype: str = "auto",
                  n_passes: int | None = None,
-                 keep_gradients: bool = True, keep_projections: bool = False, chunk_size: int | None = None,
+                 keep_gradients: bool = True, keep_projections: bool = False, layer_blocks: bool = False,
+                 chunk_size: int | None = None,
                  backend: str = "auto",
                  progress: bool = True):
         if method not in SOLVERS:
@@ -133,6 +143,10 @@ class ActiveSubspace:
             raise ValueError("keep_projections replays the stream for a fit that keeps no gradients: set "
                              "keep_gradients=False with method 'gram', 'sketch' or 'multipass' (with gradients, "
                              "bootstrap() uses them)")
+        if layer_blocks and (keep_gradients or solver.keeps_rows or method == "multipass"):
+            raise ValueError("layer_blocks accumulates the layers' blocks for a one-pass fit that keeps no gradients: "
+                             "set keep_gradients=False with method 'gram' or 'sketch' (with gradients, "
+                             "layer_spectra() uses them)")
         if chunk_size is not None:
             check_int(chunk_size, "chunk_size", minimum=1)
         if backend not in BACKENDS:
@@ -140,6 +154,7 @@ class ActiveSubspace:
         self.method, self.n_components, self.full_spectrum = method, n_components, full_spectrum
         self.sketch_size, self.keep_gradients, self.chunk_size = sketch_size, keep_gradients, chunk_size
         self.sketch_dtype, self.n_passes, self.keep_projections = sketch_dtype, n_passes, keep_projections
+        self.layer_blocks = layer_blocks
         self.backend, self.progress = backend, progress
 
     # ------------------------------------------------------------------ fitting
@@ -251,13 +266,20 @@ class ActiveSubspace:
         if isinstance(chunks, np.ndarray):
             chunks = [chunks]
 
-        def given():
-            return Stream(layout=layout, sampling="given", chunks=((chunk, None) for chunk in chunks))
+        if self.layer_blocks and layout is None:
+            raise ValueError("layer_blocks needs layout= (which columns are which layer's)")
+
+        def given(blocks=None):
+            return Stream(layout=layout, sampling="given", chunks=((chunk, None) for chunk in chunks), blocks=blocks)
 
         if (self.method == "multipass" or self.keep_projections) and iter(chunks) is chunks:
             raise ValueError("chunks: method='multipass' and keep_projections read the gradients more than once; "
                              "pass an array or a list of chunks, not a one-shot iterator")
-        fitted = solve_passes(self, given, self.n_passes) if self.method == "multipass" else solve(self, given())
+        if self.method == "multipass":
+            fitted = solve_passes(self, given, self.n_passes)
+        else:
+            blocks = LayerBlocks(layout, sketch_dtype=self.sketch_dtype) if self.layer_blocks else None
+            fitted = solve(self, given(blocks))
         return self._assign(add_projections(fitted, given) if self.keep_projections else fitted)
 
     def _assign(self, fitted: Fitted) -> "ActiveSubspace":
@@ -266,6 +288,7 @@ class ActiveSubspace:
         self.parameter_layout_, self.sampling_, self._prior = fitted.layout, fitted.sampling, fitted.prior
         self.n_samples_, self.n_parameters_ = fitted.n_samples, fitted.n_parameters
         self.gradients_, self.losses_, self.projections_ = fitted.gradients, fitted.losses, fitted.projections
+        self.layer_blocks_ = fitted.layer_blocks
         self.stream_convergence_, self.timings_ = fitted.stream_convergence, fitted.timings
         return self
 
@@ -296,13 +319,19 @@ class ActiveSubspace:
         """The top-k eigenvalues of each layer's diagonal block of C, the share of the trace each
         block holds, and how much of each global top-k direction lies on each layer: a
         :class:`netscope.active.results.LayerSpectra`. Which layer has the largest directions
-        of its own, and whether the global ones are one layer's or shared. Needs the kept
-        gradients. Default k: min(10, fitted). O(N D k)."""
-        G = self._require_gradients("layer_spectra")
+        of its own, and whether the global ones are one layer's or shared. From the kept
+        gradients (O(N D k)), or without them from the blocks accumulated along the stream
+        (``layer_blocks=True``: exact for the small layers, the 30-column sketch's estimate for
+        the large ones; O(Σ_l D_l² k + 900 D_l)). Default k: min(10, fitted)."""
         k = self._check_k(k)
+        if self.gradients_ is None and self.layer_blocks_ is not None:
+            return self.layer_blocks_.spectra(self.eigenvectors_, k)
+        if self.gradients_ is None:
+            raise ValueError("layer_spectra needs the gradients (keep_gradients=True) or the layers' blocks "
+                             "(keep_gradients=False, layer_blocks=True)")
         if self.parameter_layout_ is None:
             raise ValueError("layer_spectra needs a parameter layout: fit() a model, or pass layout= to fit_gradients()")
-        return diagnostics.layer_spectra(G, self.parameter_layout_, self.eigenvectors_, k)
+        return diagnostics.layer_spectra(self.gradients_, self.parameter_layout_, self.eigenvectors_, k)
 
     def transform(self, x) -> np.ndarray:
         """Coordinates ``Ŵᵀ x`` of parameter vectors x ((D,) or (n, D)) in the fitted subspace."""

@@ -33,6 +33,7 @@ class Fitted:
     stream_convergence: object
     timings: dict
     projections: np.ndarray | None = None
+    layer_blocks: object = None
 
 
 def _components(estimator, solver, n: int, dim: int) -> int:
@@ -117,6 +118,8 @@ def solve(estimator, stream) -> Fitted:
         if solver is None:
             solver = estimator._new_solver(dim)
         solver.consume(chunk)
+        if stream.blocks is not None:
+            stream.blocks.update(chunk)
         if estimator._keeps_rows:
             rows.append(chunk)
         count += len(chunk)
@@ -136,6 +139,8 @@ def solve(estimator, stream) -> Fitted:
     if stream.across_ranks:
         if solver.state is not None:
             solver.state.all_reduce()
+        if stream.blocks is not None:
+            stream.blocks.all_reduce()
         if G is not None:
             G = distributed.gather_rows(G)
         if losses is not None:
@@ -154,7 +159,7 @@ def solve(estimator, stream) -> Fitted:
                   prior=stream.prior, n_samples=int(n), n_parameters=int(dim),
                   gradients=G if estimator.keep_gradients else None, losses=losses,
                   stream_convergence=None if monitor is None else monitor.result(values, vectors, n, dim),
-                  timings=timings)
+                  timings=timings, layer_blocks=stream.blocks)
 
 
 def add_projections(fitted: Fitted, open_replay) -> Fitted:

@@ -54,7 +54,7 @@ def load(cls, path):
     result.timings_ = meta["timings"]
     result.parameter_layout_ = None if meta["layout"] is None else ParameterLayout.from_dict(meta["layout"])
     result._prior = None if meta["prior"] is None else {**meta["prior"], "center": center}
-    result.gradients_ = result.projections_ = None
+    result.gradients_ = result.projections_ = result.layer_blocks_ = None
     result.stream_convergence_ = None
     return result
 

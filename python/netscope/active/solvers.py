@@ -34,6 +34,15 @@ def top_right_singular(G: np.ndarray, k: int, seed: int = 0):
     return s.astype(np.float64) ** 2 / G.shape[0], np.asarray(Vt, dtype=np.float64).T
 
 
+def new_sketch(dim: int, sketch_size: int, seed: int, sketch_dtype: str) -> NystromSketch:
+    """A :class:`NystromSketch` of min(sketch_size, dim) columns; ``sketch_dtype`` "auto" stores
+    it in float32 beyond :data:`FLOAT32_SKETCH_BEYOND_BYTES` of float64 sketch."""
+    sketch_size = min(sketch_size, dim)
+    if sketch_dtype == "auto":
+        sketch_dtype = "float32" if 8 * dim * sketch_size > FLOAT32_SKETCH_BEYOND_BYTES else "float64"
+    return NystromSketch(dim, sketch_size, seed=seed, dtype=sketch_dtype)
+
+
 def dense_eigenpairs(C: np.ndarray, k: int, full_spectrum: bool):
     """Top-k eigenpairs of a symmetric C; with ``full_spectrum``, every eigenvalue in place of the
     top k (LAPACK, values only). O(n² k) or O(n³)."""
@@ -125,10 +134,7 @@ class SketchSolver(GramSolver):
 
     def __init__(self, dim: int, *, sketch_size: int, seed: int = 0, sketch_dtype: str = "auto"):
         _Solver.__init__(self, dim)
-        sketch_size = min(sketch_size, dim)
-        if sketch_dtype == "auto":
-            sketch_dtype = "float32" if 8 * dim * sketch_size > FLOAT32_SKETCH_BEYOND_BYTES else "float64"
-        self.state = NystromSketch(dim, sketch_size, seed=seed, dtype=sketch_dtype)
+        self.state = new_sketch(dim, sketch_size, seed, sketch_dtype)
 
     def current(self, k: int):
         return self.state.eigenpairs(k)

@@ -14,6 +14,7 @@ from ..nn.gradients import SAMPLE_BLOCK, data_gradients, prior_gradients
 from ..nn.parameters import ParameterLayout
 from . import diagnostics, distributed
 from .checkpoint import Checkpoint
+from .layer_blocks import LayerBlocks
 from .rows import DiskRows, MemoryRows
 from .solvers import SOLVERS
 
@@ -34,6 +35,7 @@ class Stream:
     rows: object = None
     losses: list = field(default_factory=list)
     checkpoint: Checkpoint | None = None
+    blocks: LayerBlocks | None = None
     monitor: diagnostics.StreamMonitor | None = None
     across_ranks: bool = False
     screened: bool = False
@@ -96,6 +98,9 @@ def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, s
         raise ValueError("stream_sizes needs a streaming method (method='gram' or 'sketch') in one process")
 
     solver = None if replay else estimator._new_solver(layout.n_parameters, seed)
+    blocks = None
+    if estimator.layer_blocks and not replay:
+        blocks = LayerBlocks(layout, seed=seed, sketch_dtype=estimator.sketch_dtype)
     rows, losses, saver = MemoryRows(layout.n_parameters), [], None
     if checkpoint is not None:
         every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
@@ -105,7 +110,8 @@ def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, s
             "method": estimator.method, **solver.settings(), "keep_gradients": estimator._keeps_rows,
             "n_parameters": layout.n_parameters, "n_samples": n, "sampling": sampling, "seed": seed,
             "scale": float(scale), "centered": centered, "prior_batches": prior_batches, "mode": mode,
-            "backend": estimator.backend, "chunk_size": chunk_size, "rank": rank, "world_size": world}, rows=disk)
+            "backend": estimator.backend, "chunk_size": chunk_size, "rank": rank, "world_size": world,
+            "layer_blocks": estimator.layer_blocks}, rows=disk, blocks=blocks)
         state = solver.state
         restored = saver.begin(None if state is None else type(state), resume=resume)
         if restored is not None:
@@ -124,5 +130,6 @@ def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, s
     monitor = None if stream_sizes is None else diagnostics.StreamMonitor(
         stream_sizes, min(10, estimator.n_components or 10), solver.current)
     return Stream(source=chunks, layout=layout, sampling=sampling, prior=prior, solver=solver, rows=rows,
-                  losses=losses, checkpoint=saver, monitor=monitor, across_ranks=world > 1, screened=True)
+                  losses=losses, checkpoint=saver, blocks=blocks, monitor=monitor, across_ranks=world > 1,
+                  screened=True)
 

@@ -17,8 +17,10 @@ from tqdm.auto import tqdm
 
 from ..active import distributed
 from ..active.estimator import ActiveSubspace
+from ..active.layer_blocks import LayerBlocks
 from ..core.spectra import count_for_trace_share
 from ..nn.data import as_batches
+from ..nn.parameters import ParameterLayout
 from ..plotting import active as active_plots
 from .models import digits, mlp, mlp_from_sizes, regression_1d, train_epoch
 
@@ -46,6 +48,9 @@ PRESET_DATA_POINTS = {"large": 256, "xl": 128}
 XL_TRAIN_EPOCHS = 10
 # Kept gradients (for the bootstrap and the convergence study) are capped at this many bytes.
 KEPT_GRADIENT_BYTES = 2**30
+# Without kept gradients, the layers' blocks are accumulated along the stream when they take at
+# most this many bytes (the large preset's: 135 MB; the xl preset's would take 1 GB).
+LAYER_BLOCK_BYTES = 2**29
 
 
 def mlp_parameter_count(sizes) -> int:
@@ -179,10 +184,12 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     # Without the gradients, the intervals come from a second read of the stream, where it can
     # be read again.
     keep_projections = not keep_gradients and world == 1 and (sampling == "prior" or not data.shuffles)
+    layer_blocks = (not keep_gradients and method in ("gram", "sketch")
+                    and LayerBlocks.nbytes(ParameterLayout.from_module(model)) <= LAYER_BLOCK_BYTES)
     study = ActiveSubspace(method=method, n_components=min(n_vectors, n_samples, n_parameters),
                            full_spectrum=full_spectrum, sketch_size=sketch_size, n_passes=n_passes,
                            keep_gradients=keep_gradients, keep_projections=keep_projections,
-                           chunk_size=chunk_size, progress=progress)
+                           layer_blocks=layer_blocks, chunk_size=chunk_size, progress=progress)
     # Without the gradients, how the estimate settles is followed along the stream instead.
     stream_sizes = None
     if not keep_gradients and world == 1 and method != "multipass":
@@ -205,10 +212,11 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
         timings["intervals"] = time.perf_counter() - start
         intervals = {"source": f"replayed projections on the top {study.eigenvectors_.shape[1]} directions",
                      **bands.to_dict(), "seconds": timings["intervals"] + study.timings_["projections"]}
-    if keep_gradients:
+    if keep_gradients or layer_blocks:
         start = time.perf_counter()
         spectra = study.layer_spectra(k)
         timings["layer_spectra"] = time.perf_counter() - start
+    if keep_gradients:
         start = time.perf_counter()
         bootstrap = study.bootstrap(n_boot=n_boot, k=k, seed=seed)
         timings["bootstrap"] = time.perf_counter() - start
