@@ -73,7 +73,7 @@ def test_per_sample_gradients_match_a_backward_loop():
     chunks = list(netscope.nn.gradients.prior_gradients(model, loss_fn, (inputs, targets), n_samples=5,
                                                       seed=3, chunk_size=2, progress=False))
     G = np.concatenate([g.numpy() for _, g, _ in chunks])
-    samples = netscope.nn.gradients.prior_samples(layout, 0, 5, seed=3, scale=1.0, center=None)
+    samples = netscope.nn.gradients.PriorSamples(layout, seed=3, scale=1.0, center=None).rows(0, 5)
     original = [p.detach().clone() for p in model.parameters()]
     for row, sample in zip(G, samples):
         with torch.no_grad():
@@ -182,7 +182,7 @@ def test_layer_importance_transform_and_summary_against_hand_computations(fitted
     assert np.abs(result.transform(orthogonal)[:5]).max() < 1e-12
     # The sufficient summary: the prior samples regenerated and projected, beside their losses.
     active, losses = result.sufficient_summary(2)
-    samples = netscope.nn.gradients.prior_samples(result.parameter_layout_, 0, 600, seed=0, scale=1.0, center=None)
+    samples = netscope.nn.gradients.PriorSamples(result.parameter_layout_, seed=0, scale=1.0, center=None).rows(0, 600)
     np.testing.assert_allclose(active, samples.numpy().astype(np.float64) @ result.eigenvectors_[:, :2], rtol=1e-10)
     layout = result.parameter_layout_
     with torch.no_grad():

@@ -257,3 +257,27 @@ def test_layer_blocks_all_reduce_over_two_processes(tmp_path):
     for layer in one:  # the same gradients, summed in another order (layer2's sketch in float32)
         np.testing.assert_allclose(two[layer][0], one[layer][0], rtol=1e-6)
         assert two[layer][1] == pytest.approx(one[layer][1], rel=1e-12)
+
+
+def test_checkpoints_of_earlier_versions_resume(tmp_path):
+    # Written before sketch_dtype and layer_blocks were recorded: they resume with those settings'
+    # values of the time (float64, no blocks), and are refused for others.
+    torch.manual_seed(0)
+    model, data = mlp(1, 8, 2, 1), regression_1d(32)
+    path = tmp_path / "state.bin"
+
+    def fit(loss, **options):
+        return netscope.ActiveSubspace("sketch", n_components=4, keep_gradients=False, chunk_size=50,
+                                       progress=False, **options.pop("estimator", {})).fit(
+            model, loss, data, n_samples=400, seed=3, checkpoint=path, checkpoint_every=100, **options)
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(InterruptedLoss(4))
+    sidecar = json.loads(Path(f"{path}.json").read_text())
+    for key in ("sketch_dtype", "layer_blocks"):
+        del sidecar["settings"][key]
+    Path(f"{path}.json").write_text(json.dumps(sidecar))
+    assert fit(torch.nn.MSELoss(), resume=True).n_samples_ == 400
+    Path(f"{path}.json").write_text(json.dumps(sidecar))
+    with pytest.raises(ValueError, match="sketch_dtype: 'float64' then, 'float32' now"):
+        fit(torch.nn.MSELoss(), resume=True, estimator={"sketch_dtype": "float32"})

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -216,6 +217,25 @@ void set_blas_threads(int n) {
 }
 
 int blas_threads() { return scipy_openblas_get_num_threads(); }
+
+namespace {
+std::mutex single_blas_mutex;
+int single_blas_guards = 0;
+int threads_before_guards = 1;
+}  // namespace
+
+SingleThreadedBlas::SingleThreadedBlas() {
+  std::lock_guard<std::mutex> lock(single_blas_mutex);
+  if (single_blas_guards++ == 0) {
+    threads_before_guards = blas_threads();
+    set_blas_threads(1);
+  }
+}
+
+SingleThreadedBlas::~SingleThreadedBlas() {
+  std::lock_guard<std::mutex> lock(single_blas_mutex);
+  if (--single_blas_guards == 0) set_blas_threads(threads_before_guards);
+}
 
 template void orthonormalize_columns<float>(Matrix<float>&, Matrix<float>*);
 template void orthonormalize_columns<double>(Matrix<double>&, Matrix<double>*);

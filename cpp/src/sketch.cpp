@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 #include <vector>
@@ -55,7 +56,8 @@ void BasicNystromSketch<Scalar>::for_each_row_block(Body&& body) const {
   // calls: on blocks of a few thousand rows OpenBLAS's threads spend more time waiting on each
   // other than working (eigenpairs of dim 10^6, s = 80: 4.5 s with them, 2.4 s so).
   const Index blocks = row_blocks();
-  SingleThreadedBlas single;
+  std::optional<SingleThreadedBlas> single;  // only when several threads share the blocks
+  if (blocks > 1 && core_threads() > 1) single.emplace();
   parallel_for(0, blocks, 1, [&](Index begin, Index end) {
     for (Index b = begin; b < end; ++b) {
       const Index first = b * dim_ / blocks;

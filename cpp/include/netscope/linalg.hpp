@@ -71,18 +71,16 @@ void require_finite_rows(const T* rows, Index n, Index dim, const char* state);
 void set_blas_threads(int n);
 int blas_threads();
 
-// While alive, the linked BLAS runs on one thread, and the previous count is restored after: for
-// loops that give each of the core's threads its own small BLAS calls, where OpenBLAS's own
-// threads would only wait on each other. The count is process-wide.
+// While any is alive, the linked BLAS runs on one thread; when the last one ends, the count from
+// before the first is restored (guards on several threads nest by a count under a lock, so none
+// restores too early). For loops that give each of the core's threads its own small BLAS calls,
+// where OpenBLAS's own threads would only wait on each other. The count is process-wide.
 class SingleThreadedBlas {
  public:
-  SingleThreadedBlas() : previous_(blas_threads()) { set_blas_threads(1); }
-  ~SingleThreadedBlas() { set_blas_threads(previous_); }
+  SingleThreadedBlas();
+  ~SingleThreadedBlas();
   SingleThreadedBlas(const SingleThreadedBlas&) = delete;
   SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  int previous_;
 };
 
 }  // namespace netscope

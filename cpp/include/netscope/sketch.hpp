@@ -7,8 +7,8 @@
 //
 // Storage is float64 (NystromSketch) or float32 (NystromSketch32, half the memory). In float32,
 // each chunk's products G W are summed across row blocks in float64 and Y gains them in float32;
-// the eigenpairs are computed in float64 block by block, so only Y's own rounding (relative 6e-8
-// per entry) separates the two.
+// the eigenpairs are computed in float64 block by block, so only float32 rounding (of Y, and of
+// the W the updates multiply by, each relative 6e-8 per entry) separates the two.
 #pragma once
 
 #include <netscope/linalg.hpp>

@@ -22,6 +22,10 @@ import numpy as np
 from .rows import DiskRows
 
 
+# Settings that checkpoints of earlier versions do not record, with the value those runs had.
+ADDED_SETTINGS = {"sketch_dtype": "float64", "layer_blocks": False}
+
+
 class Checkpoint:
     """Save a fit's state every ``every`` samples to ``path``; restore it on resume.
 
@@ -62,8 +66,9 @@ class Checkpoint:
             saved = json.loads(self.sidecar.read_text())
         except json.JSONDecodeError as error:
             raise ValueError(f"checkpoint: {self.sidecar} is not valid JSON ({error})") from None
-        different = {key: (saved["settings"].get(key), value) for key, value in self.settings.items()
-                     if saved["settings"].get(key) != value}
+        settings = {**ADDED_SETTINGS, **saved["settings"]}
+        different = {key: (settings.get(key), value) for key, value in self.settings.items()
+                     if settings.get(key) != value}
         if different:
             changes = ", ".join(f"{key}: {old!r} then, {new!r} now" for key, (old, new) in different.items())
             raise ValueError(f"checkpoint: {self.path} was written by a run with other settings ({changes}); "

@@ -40,18 +40,27 @@ def layer_spectra(G: np.ndarray, layout, eigenvectors: np.ndarray, k: int) -> La
     Krylov solves (exact where a layer's basis would span it), one (N, D_l) copy of a layer's
     columns at a time."""
     n = len(G)
-    W = eigenvectors[:, :k]
-    blocks, total = {}, 0.0
+    blocks = {}
     for layer, (start, stop) in layout.layer_slices().items():
         columns = np.ascontiguousarray(G[:, start:stop])
         trace = float(np.einsum("ij,ij->", columns, columns, dtype=np.float64)) / n
-        values, _ = top_right_singular(columns, min(k, n, stop - start))
+        blocks[layer] = (top_right_singular(columns, min(k, n, stop - start))[0], trace)
+    return spectra_of_blocks(blocks, layout.layer_slices(), eigenvectors, k)
+
+
+def spectra_of_blocks(blocks: dict, slices: dict, eigenvectors: np.ndarray, k: int) -> LayerSpectra:
+    """:class:`LayerSpectra` from each layer's ``(top eigenvalues, trace)`` in ``blocks``, its
+    coordinates ``slices[layer] = (start, stop)``, and the global leading ``eigenvectors`` (D,
+    ≥ k), whose weight on each layer it measures. O(D k)."""
+    W = eigenvectors[:, :k]
+    total = sum(trace for _, trace in blocks.values())
+    layers = {}
+    for layer, (values, trace) in blocks.items():
+        start, stop = slices[layer]
         restricted = W[start:stop]
-        blocks[layer] = (values, trace, stop - start, np.einsum("ij,ij->j", restricted, restricted))
-        total += trace
-    layers = {layer: LayerSpectrum(eigenvalues=values, trace=trace, trace_share=trace / total if total > 0 else 0.0,
-                                   parameters=int(size), global_share=share)
-              for layer, (values, trace, size, share) in blocks.items()}
+        layers[layer] = LayerSpectrum(eigenvalues=np.maximum(np.asarray(values, dtype=np.float64), 0.0), trace=trace,
+                                      trace_share=trace / total if total > 0 else 0.0, parameters=stop - start,
+                                      global_share=np.einsum("ij,ij->j", restricted, restricted))
     return LayerSpectra(k=k, layers=layers)
 
 

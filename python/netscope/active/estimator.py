@@ -86,8 +86,8 @@ class ActiveSubspace:
         the stream (:class:`netscope.active.layer_blocks.LayerBlocks`: an exact Gram for a layer
         of up to 2 048 parameters, else a Nyström sketch of 30 columns, and every block's exact
         trace), checkpointed and all-reduced with the fit, so that :meth:`layer_spectra` works
-        without the gradients. Memory Σ_l min(D_l², 30 D_l) numbers; per chunk O(n Σ_l
-        min(D_l², 30 D_l)). Not with "multipass".
+        without the gradients. Memory D_l² float64 numbers per layer of up to 2 048 parameters,
+        30 D_l float32 per larger one; per chunk O(n) times as many. Not with "multipass".
     chunk_size : int or None
         Samples per torch batch (default: 256 for prior, 1000 for data sampling; with a loader,
         data sampling also cuts at its batches).
@@ -139,7 +139,7 @@ class ActiveSubspace:
             raise ValueError(f"n_passes goes with method='multipass' (passes over the stream), not {method!r}")
         if method == "multipass":
             n_passes = check_int(DEFAULT_PASSES if n_passes is None else n_passes, "n_passes", minimum=2)
-        if keep_projections and (keep_gradients or solver.keeps_rows):
+        if keep_projections and method != "multipass" and (keep_gradients or solver.keeps_rows):
             raise ValueError("keep_projections replays the stream for a fit that keeps no gradients: set "
                              "keep_gradients=False with method 'gram', 'sketch' or 'multipass' (with gradients, "
                              "bootstrap() uses them)")
@@ -322,7 +322,8 @@ class ActiveSubspace:
         of its own, and whether the global ones are one layer's or shared. From the kept
         gradients (O(N D k)), or without them from the blocks accumulated along the stream
         (``layer_blocks=True``: exact for the small layers, the 30-column sketch's estimate for
-        the large ones; O(Σ_l D_l² k + 900 D_l)). Default k: min(10, fitted)."""
+        the large ones; O(D_l³) per small layer, O(900 D_l) per large one). Default k: min(10,
+        fitted)."""
         k = self._check_k(k)
         if self.gradients_ is None and self.layer_blocks_ is not None:
             return self.layer_blocks_.spectra(self.eigenvectors_, k)
@@ -407,8 +408,7 @@ class ActiveSubspace:
         there, and its ``eigenvalues`` are those of the sample C there. Variation out of span(Ŵ)
         is not seen, so ask for K well above k (the study's 50 for k = 10). O(n_boot N K k).
         """
-        check_fitted(self, "eigenvalues_")
-        n_boot, k = check_int(n_boot, "n_boot", minimum=2), self._check_k(k)
+        k, n_boot = self._check_k(k), check_int(n_boot, "n_boot", minimum=2)
         if self.gradients_ is None and self.projections_ is not None:
             Z = self.projections_
             values, vectors = np.linalg.eigh(Z.T @ Z / len(Z))

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import _core
 from ..core.gram import GramAccumulator
-from ..core.rsvd import eigh_top
-from .results import LayerSpectra, LayerSpectrum
+from .diagnostics import spectra_of_blocks
+from .results import LayerSpectra
 from .solvers import new_sketch
 
 # A layer of at most this many parameters gets an exact GramAccumulator (2 048² float64 = 32 MB);
@@ -28,9 +29,10 @@ class LayerBlocks:
     :class:`NystromSketch` of ``sketch_size`` columns (float32 unless ``sketch_dtype`` says
     "float64"), plus each block's trace Σ ‖g_l‖², exact whatever the state.
 
-    Memory: Σ_l min(D_l², D_l s) numbers (:meth:`nbytes` says how many bytes before any is
-    allocated). Per chunk of n rows: O(n Σ_l min(D_l², D_l s)) and one (n, D_l) copy of a layer's
-    columns at a time. Saved, resumed and all-reduced like the estimator's own state.
+    Memory: D_l² float64 numbers per Gram layer and D_l s per sketched one (:meth:`nbytes` says
+    how many bytes before any is allocated). Per chunk of n rows: n times that, and one (n, D_l)
+    copy of a layer's columns at a time. Saved, resumed and all-reduced like the estimator's own
+    state.
     """
 
     def __init__(self, layout, *, sketch_size: int = LAYER_SKETCH_SIZE, seed: int = 0, sketch_dtype: str = "auto"):
@@ -66,31 +68,23 @@ class LayerBlocks:
             self.traces[index] += float(np.einsum("ij,ij->", columns, columns, dtype=np.float64))
 
     def spectra(self, eigenvectors: np.ndarray, k: int) -> LayerSpectra:
-        """The top-k eigenvalues of each block (exact for a Gram layer, the sketch's estimate
-        otherwise), its trace and share of tr C, and the global leading ``eigenvectors``' (D, ≥ k)
-        weight on it. O(Σ_l D_l² k + D_l s²)."""
+        """The top-k eigenvalues of each block (exact for a Gram layer: LAPACK's, O(D_l³); the
+        sketch's estimate otherwise, O(D_l s²)), its trace and share of tr C, and the global
+        leading ``eigenvectors``' (D, ≥ k) weight on it."""
         count = self.count
         if count == 0:
             raise ValueError("the layer blocks have seen no gradients")
-        W = eigenvectors[:, :k]
-        total = float(self.traces.sum()) / count
-        layers = {}
+        blocks = {}
         for index, (layer, (start, stop)) in enumerate(self.slices.items()):
             state = self.states[layer]
             top = min(k, count, stop - start)
             if isinstance(state, GramAccumulator):
-                values = eigh_top(state.matrix(), top)[0]
+                values = _core.symmetric_eigenvalues(state.matrix())[:top]
             else:
                 values = state.eigenpairs(min(top, state.sketch_size))[0]
-            restricted = W[start:stop]
-            trace = float(self.traces[index]) / count
-            layers[layer] = LayerSpectrum(eigenvalues=np.maximum(np.asarray(values, dtype=np.float64), 0.0),
-                                          trace=trace, trace_share=trace / total if total > 0 else 0.0,
-                                          parameters=stop - start,
-                                          global_share=np.einsum("ij,ij->j", restricted, restricted))
-        return LayerSpectra(k=k, layers=layers)
+            blocks[layer] = (values, float(self.traces[index]) / count)
+        return spectra_of_blocks(blocks, self.slices, eigenvectors, k)
 
-    # ------------------------------------------------------------------ checkpoints, ranks
     def save(self, path) -> None:
         """Write every state (``path.<i>``, atomically each) and then the traces and layer names
         (``path.json``). O(the states' size)."""

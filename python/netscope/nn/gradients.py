@@ -100,7 +100,8 @@ class PriorSamples:
     once; a read that does not go on from the last one starts its block's generator afresh and
     draws the rows of the block before ``start`` one at a time into an O(D) scratch (numpy's
     stream is the same however it is split). Without it, chunks of 16 in blocks of 64 drew 2.5
-    rows per row they used. Memory O(D) besides the rows returned.
+    rows per row they used. Memory O(D) besides the rows returned; one read from anywhere costs
+    O((stop - start + SAMPLE_BLOCK) D).
     """
 
     def __init__(self, layout: ParameterLayout, *, seed: int, scale: float, center: np.ndarray | None):
@@ -129,14 +130,6 @@ class PriorSamples:
         if self.center is not None:
             rows += self.center
         return torch.from_numpy(rows)
-
-
-def prior_samples(layout: ParameterLayout, start: int, stop: int, *, seed: int, scale: float,
-                  center: np.ndarray | None) -> torch.Tensor:
-    """Parameter vectors start..stop-1 of the prior stream as a float32 ``(stop-start, D)``
-    tensor (one read of a :class:`PriorSamples`). Cost O((stop - start + SAMPLE_BLOCK) D) time,
-    O((stop - start) D) memory."""
-    return PriorSamples(layout, seed=seed, scale=scale, center=center).rows(start, stop)
 
 
 def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scale: float = 1.0,
