@@ -334,39 +334,82 @@ def test_layer_spectra_are_the_diagonal_blocks_of_c(rng):
         netscope.ActiveSubspace("snapshot", n_components=3, progress=False).fit_gradients(G).layer_spectra(2)
 
 
-def test_multipass_reaches_the_exact_top_k_of_a_decaying_spectrum(rng, tmp_path):
+def use_subspace_iteration(monkeypatch, iterate: bool) -> None:
+    """Make method="multipass" take its two-block subspace iteration (as it does beyond
+    KRYLOV_STATE_BYTES of Krylov basis) instead of block Krylov, on a small problem."""
+    if iterate:
+        monkeypatch.setattr(netscope.active.solvers, "KRYLOV_STATE_BYTES", 0)
+
+
+@pytest.mark.parametrize("iterate", [False, True], ids=["krylov", "subspace"])
+def test_multipass_reaches_the_exact_top_k_of_a_decaying_spectrum(rng, tmp_path, monkeypatch, iterate):
+    use_subspace_iteration(monkeypatch, iterate)
     D, N, k = 300, 2000, 8
     basis = np.linalg.qr(rng.standard_normal((D, D)))[0]
     G = (rng.standard_normal((N, D)) * (0.93 ** np.arange(D))) @ basis.T  # λ_i ∝ 0.93^(2i): slow decay
-    values, vectors = np.linalg.eigh(G.astype(np.float32).astype(np.float64).T @ G.astype(np.float32) / N)
+    C = G.astype(np.float32).astype(np.float64).T @ G.astype(np.float32) / N
+    values, vectors = np.linalg.eigh(C)
     exact, top = values[::-1][:k], vectors[:, ::-1][:, :k]
-    errors = []
+    errors, residuals = [], []
     for passes in (2, 3, 8):
         fitted = netscope.ActiveSubspace("multipass", n_components=k, n_passes=passes, progress=False).fit_gradients(
             [G[:700].astype(np.float32), G[700:].astype(np.float32)])
         errors.append(np.abs(fitted.eigenvalues_ / exact - 1).max())
         assert fitted.gradients_ is None and fitted.n_samples_ == N
+        # residuals_ is ‖C v − λ v‖ of the returned pairs, checked against the explicit C
+        explicit = np.linalg.norm(C @ fitted.eigenvectors_ - fitted.eigenvectors_ * fitted.eigenvalues_, axis=0)
+        np.testing.assert_allclose(fitted.residuals_, explicit, rtol=1e-6, atol=1e-12 * exact[0])
+        residuals.append(fitted.residuals_.max() / exact[-1])
     assert errors[0] > 1e-4 and errors[0] > errors[1] > errors[2]  # the passes are the accuracy knob
-    assert errors[2] < 1e-8
+    assert errors[2] < 1e-8 and residuals[0] > residuals[1] > residuals[2]
     fitted.save(tmp_path / "multipass.npz")
     loaded = netscope.ActiveSubspace.load(tmp_path / "multipass.npz")
     assert loaded.method == "multipass" and loaded.n_passes == 8
     np.testing.assert_array_equal(loaded.eigenvalues_, fitted.eigenvalues_)
+    np.testing.assert_array_equal(loaded.residuals_, fitted.residuals_)
     sines = np.linalg.svd(top.T @ fitted.eigenvectors_, compute_uv=False)
     assert np.sqrt(1 - sines.min() ** 2) < 1e-6
 
 
+def test_multipass_subspace_iteration_in_float32(rng, monkeypatch):
+    # The two-block iteration stored in float32 (as "auto" picks beyond 1 GiB of block): the
+    # products are float32 sums, so the pairs reach float32's accuracy, not float64's.
+    use_subspace_iteration(monkeypatch, True)
+    D, N, k = 400, 1500, 6
+    G = (rng.standard_normal((N, D)) * (0.9 ** np.arange(D))) @ np.linalg.qr(rng.standard_normal((D, D)))[0].T
+    G = G.astype(np.float32)
+    values, vectors = np.linalg.eigh(G.astype(np.float64).T @ G / N)
+    fitted = netscope.ActiveSubspace("multipass", n_components=k, n_passes=10, sketch_dtype="float32",
+                                     progress=False).fit_gradients([G[:500], G[500:]])
+    assert fitted.eigenvectors_.dtype == np.float32
+    np.testing.assert_allclose(fitted.eigenvalues_, values[::-1][:k], rtol=1e-5)
+    sines = np.linalg.svd(vectors[:, ::-1][:, :k].T @ fitted.eigenvectors_, compute_uv=False)
+    assert np.sqrt(1 - sines.min() ** 2) < 1e-3
+
+
+def test_multipass_picks_subspace_iteration_beyond_its_krylov_budget(monkeypatch):
+    solvers = netscope.active.solvers
+    monkeypatch.setattr(solvers, "KRYLOV_STATE_BYTES", 8 * 1000 * 30 * 11)  # q = 6, b = 30 at D = 1000 fits
+    assert isinstance(solvers.MultipassSolver(1000, sketch_size=30, n_passes=6).passes, solvers._BlockKrylovPasses)
+    iterated = solvers.MultipassSolver(1000, sketch_size=30, n_passes=7).passes
+    assert isinstance(iterated, solvers._SubspacePasses) and iterated.dtype == np.float64
+    monkeypatch.setattr(solvers, "FLOAT32_SKETCH_BEYOND_BYTES", 1000)
+    assert solvers.MultipassSolver(1000, sketch_size=30, n_passes=7).passes.dtype == np.float32
+
+
+@pytest.mark.parametrize("iterate", [False, True], ids=["krylov", "subspace"])
 @pytest.mark.parametrize("sampling", ["prior", "data"])
-def test_multipass_equals_the_snapshot_on_a_small_network(sampling):
+def test_multipass_equals_the_snapshot_on_a_small_network(sampling, iterate, monkeypatch):
     from torch.utils.data import DataLoader, TensorDataset
 
+    use_subspace_iteration(monkeypatch, iterate)
     torch.manual_seed(0)
     model, (x, y) = mlp(1, 5, 2, 1), regression_1d(64)
     data = DataLoader(TensorDataset(x, y), batch_size=16)  # read again in every pass
     loss, samples = torch.nn.MSELoss(), (300 if sampling == "prior" else None)
     exact = netscope.ActiveSubspace("snapshot", n_components=5, progress=False).fit(
         model, loss, data, n_samples=samples, sampling=sampling, seed=3)
-    replayed = netscope.ActiveSubspace("multipass", n_components=5, n_passes=4, progress=False).fit(
+    replayed = netscope.ActiveSubspace("multipass", n_components=5, n_passes=8 if iterate else 4, progress=False).fit(
         model, loss, data, n_samples=samples, sampling=sampling, seed=3)
     np.testing.assert_allclose(replayed.eigenvalues_, exact.eigenvalues_, rtol=1e-8)
     np.testing.assert_allclose(np.abs(replayed.eigenvectors_.T @ exact.eigenvectors_), np.eye(5), atol=1e-6)
@@ -463,12 +506,16 @@ def test_replayed_projections_are_the_gradients_in_the_fitted_directions(samplin
     kept = netscope.ActiveSubspace("snapshot", n_components=4, progress=False).fit(
         model, torch.nn.MSELoss(), data, n_samples=samples, sampling=sampling, seed=4)
     replayed = netscope.ActiveSubspace("sketch", n_components=4, sketch_size=20, keep_gradients=False,
-                                       keep_projections=True, chunk_size=48, progress=False).fit(
+                                       keep_projections=True, layer_blocks=True, chunk_size=48, progress=False).fit(
         model, torch.nn.MSELoss(), data, n_samples=samples, sampling=sampling, seed=4,
         checkpoint=tmp_path / "ck", stream_sizes=[50])
     expected = kept.gradients_.astype(np.float64) @ replayed.eigenvectors_
     np.testing.assert_allclose(replayed.projections_, expected, rtol=1e-4, atol=1e-6 * np.abs(expected).max())
     assert replayed.stream_convergence_ is not None  # the first pass still records along the stream
+    # the layer blocks filled along the replay, not the checkpointed first pass
+    assert not list(tmp_path.glob("ck.layers*"))
+    for layer, entry in replayed.layer_spectra(3).layers.items():
+        np.testing.assert_allclose(entry.eigenvalues, kept.layer_spectra(3)[layer].eigenvalues, rtol=1e-4)
 
 
 def test_layer_blocks_from_the_stream_are_the_diagonal_blocks_of_c(rng, monkeypatch):
@@ -498,8 +545,20 @@ def test_layer_blocks_from_the_stream_are_the_diagonal_blocks_of_c(rng, monkeypa
         assert spectra[layer].trace_share == pytest.approx(np.trace(block) / total, rel=1e-12)
         restricted = fitted.eigenvectors_[start:stop, :4]
         np.testing.assert_allclose(spectra[layer].global_share, (restricted ** 2).sum(axis=0), rtol=1e-12)
-    with pytest.raises(ValueError, match="layer_blocks accumulates the layers' blocks for a one-pass fit"):
+    # With keep_projections the blocks fill along the replay instead: the same numbers, and
+    # multipass (which cannot fill them along its passes) gets them too.
+    for method in ("sketch", "multipass"):
+        replayed = netscope.ActiveSubspace(method, n_components=5, sketch_size=40, keep_gradients=False,
+                                           keep_projections=True, layer_blocks=True,
+                                           progress=False).fit_gradients(chunks, layout=layout)
+        np.testing.assert_array_equal(replayed.layer_blocks_.traces, fitted.layer_blocks_.traces)
+        for layer in layout.layer_slices():
+            np.testing.assert_allclose(replayed.layer_spectra(4)[layer].eigenvalues, spectra[layer].eigenvalues,
+                                       rtol=1e-12)
+    with pytest.raises(ValueError, match="layer_blocks accumulates the layers' blocks for a fit that keeps no"):
         netscope.ActiveSubspace("sketch", n_components=3, layer_blocks=True)
+    with pytest.raises(ValueError, match="or 'multipass' with keep_projections=True"):
+        netscope.ActiveSubspace("multipass", n_components=3, keep_gradients=False, layer_blocks=True)
     with pytest.raises(ValueError, match="layer_blocks needs layout="):
         netscope.ActiveSubspace("gram", keep_gradients=False, layer_blocks=True).fit_gradients(chunks)
     with pytest.raises(ValueError, match="layer_blocks=True"):

@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import torch
 
+import netscope
 from netscope.cli import main
 
 
@@ -145,6 +146,10 @@ def test_the_seed_command_runs_multipass(tmp_path, capsys):
                  "--k", "3", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["method"] == "multipass" and summary["n_passes"] == 3 and len(summary["eigenvalues"]) == 5
-    assert summary["bootstrap"] is None and summary["stream_convergence"] is None and summary["layer_spectra"] is None
+    saved = netscope.ActiveSubspace.load(out / "active_subspace.npz")
+    np.testing.assert_allclose(summary["relative_residuals"], saved.residuals_ / saved.eigenvalues_)
+    assert "multipass residuals" in capsys.readouterr().out
+    assert summary["bootstrap"] is None and summary["stream_convergence"] is None
+    assert summary["intervals"]["source"].startswith("replayed") and summary["layer_spectra"] is not None
     assert main(["active-subspace", "--passes", "3", "--samples", "50", "--out", str(out)]) == 2
     assert "n_passes goes with method='multipass'" in capsys.readouterr().err

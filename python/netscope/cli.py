@@ -90,6 +90,10 @@ def _active_subspace(args) -> int:
         print("each layer's own block of C: λ1 and share of the trace:")
         for layer, entry in spectra.items():
             print(f"  {layer:>10}: λ1={entry['eigenvalues'][0]:.4g}, trace share {entry['trace_share']:.3f}")
+    if summary["relative_residuals"] is not None:
+        residuals = summary["relative_residuals"]
+        print(f"multipass residuals ‖C v - λ v‖ / λ after {summary['n_passes']} passes: λ1 {residuals[0]:.2g}, "
+              f"largest of the top {len(residuals)} {max(residuals):.2g} (more passes lower them)")
     convergence, stream, intervals = summary["convergence"], summary["stream_convergence"], summary["intervals"]
     if intervals is not None:
         print(f"{intervals['confidence']:.0%} bootstrap intervals ({intervals['source']}, {intervals['seconds']:.0f} s): "

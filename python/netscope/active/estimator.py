@@ -35,7 +35,7 @@ class ActiveSubspace:
 
     Parameters
     ----------
-    method : {"snapshot", "gram", "randomized", "sketch"}
+    method : {"snapshot", "gram", "randomized", "sketch", "multipass"}
         How the eigenpairs are computed from the (N, D) gradient matrix G:
 
         - ``"snapshot"`` (default): the method of snapshots. Diagonalise the smaller of
@@ -48,20 +48,25 @@ class ActiveSubspace:
         - ``"sketch"``: stream the gradients into a :class:`NystromSketch` of ``sketch_size``
           columns (default 2k + 10): O(N D s) time, O(D s) memory, G need not be kept. Needs
           ``n_components``.
-        - ``"multipass"``: randomized block Krylov on the implicit C, replaying the gradient
-          stream ``n_passes`` times (the prior regenerated from its seed, the data read again),
-          one block of ``sketch_size`` columns (default 2k + 10) per pass; G is never stored
-          (``keep_gradients`` does not apply). The passes are the accuracy knob: the basis
-          spans C Ω … C^(q-1) Ω. O(q × (N gradients + N D b)) time, O(D b q) memory. Needs
-          ``n_components``; one process, no checkpoint.
+        - ``"multipass"``: replay the gradient stream ``n_passes`` times (the prior regenerated
+          from its seed, the data read again), one product of the implicit C with a block of
+          ``sketch_size`` columns (default 2k + 10) per pass; G is never stored
+          (``keep_gradients`` does not apply). The passes are the accuracy knob, and
+          ``residuals_`` tells how far they got. Randomized block Krylov (the basis spans
+          C Ω … C^(q-1) Ω; memory D b (2q − 1) float64) while that basis takes at most 1 GiB,
+          else subspace iteration on two D × b blocks (span C^(q-1) Ω; memory 2 D b, float32
+          as ``sketch_dtype`` says), which needs more passes for the same accuracy.
+          O(q × (N gradients + N D b)) time. Needs ``n_components``; one process, no
+          checkpoint.
     n_components : int or None
         Eigenvectors to keep (k). None keeps all of them (``"randomized"``: 100).
     sketch_size : int or None
         Columns of the Nyström sketch for ``method="sketch"``, or of each Krylov block for
         ``"multipass"`` (default 2 n_components + 10).
     sketch_dtype : {"auto", "float64", "float32"}
-        Storage of the sketch for ``method="sketch"``. "auto" (default): float32 when the
-        float64 sketch would take more than 1 GiB (D s × 8 bytes), else float64. The float32
+        Storage of the sketch for ``method="sketch"``, and of the two blocks of
+        ``"multipass"``'s subspace iteration. "auto" (default): float32 when the float64 sketch
+        (or block) would take more than 1 GiB (D s × 8 bytes), else float64. The float32
         sketch halves the memory and is as accurate: chunks are still summed in float64 and the
         eigenpairs computed in float64; its eigenvectors are float32.
     n_passes : int or None
@@ -85,9 +90,12 @@ class ActiveSubspace:
         For a fit that keeps no gradients: also accumulate each layer's diagonal block of C from
         the stream (:class:`netscope.active.layer_blocks.LayerBlocks`: an exact Gram for a layer
         of up to 2 048 parameters, else a Nyström sketch of 30 columns, and every block's exact
-        trace), checkpointed and all-reduced with the fit, so that :meth:`layer_spectra` works
-        without the gradients. Memory D_l² float64 numbers per layer of up to 2 048 parameters,
-        30 D_l float32 per larger one; per chunk O(n) times as many. Not with "multipass".
+        trace), so that :meth:`layer_spectra` works without the gradients. Filled along the fit's
+        own pass (checkpointed and all-reduced with it) or, with ``keep_projections``, along the
+        second read, where the solver's state is already freed: the peak memory is then the
+        larger of the two, not their sum. Memory D_l² float64 numbers per layer of up to 2 048
+        parameters, 30 D_l float32 per larger one; per chunk O(n) times as many. With
+        "multipass" only with ``keep_projections``.
     chunk_size : int or None
         Samples per torch batch (default: 256 for prior, 1000 for data sampling; with a loader,
         data sampling also cuts at its batches).
@@ -101,13 +109,15 @@ class ActiveSubspace:
     Attributes (after fit)
     ----------------------
     eigenvalues_ : ndarray (k,) or, with full_spectrum, (min(N, D),); descending
-    eigenvectors_ : ndarray (D, k), orthonormal columns Ŵ; float64 (float32 from a float32 sketch)
+    eigenvectors_ : ndarray (D, k), orthonormal columns Ŵ; float64 (float32 from float32 sketch storage)
     parameter_layout_ : ParameterLayout
     n_samples_ : int
     gradients_ : ndarray (N, D) float32 or None
     projections_ : ndarray (N, k) float64 or None — with ``keep_projections``, Ŵᵀ g of every sample
     layer_blocks_ : LayerBlocks or None — with ``layer_blocks``, each layer's block of C
     losses_ : ndarray (N,) or None — the loss at each sample
+    residuals_ : ndarray (k,) or None — for "multipass", ‖C v_i − λ_i v_i‖ of each returned pair,
+        from the last pass's product: small against λ_i means the passes sufficed
     stream_convergence_ : StreamConvergence or None — with ``fit(stream_sizes=...)``, the estimate along the stream
     timings_ : dict — wall seconds of each stage
     """
@@ -143,10 +153,10 @@ class ActiveSubspace:
             raise ValueError("keep_projections replays the stream for a fit that keeps no gradients: set "
                              "keep_gradients=False with method 'gram', 'sketch' or 'multipass' (with gradients, "
                              "bootstrap() uses them)")
-        if layer_blocks and (keep_gradients or solver.keeps_rows or method == "multipass"):
-            raise ValueError("layer_blocks accumulates the layers' blocks for a one-pass fit that keeps no gradients: "
-                             "set keep_gradients=False with method 'gram' or 'sketch' (with gradients, "
-                             "layer_spectra() uses them)")
+        if layer_blocks and (keep_gradients or solver.keeps_rows or (method == "multipass" and not keep_projections)):
+            raise ValueError("layer_blocks accumulates the layers' blocks for a fit that keeps no gradients: "
+                             "set keep_gradients=False with method 'gram' or 'sketch' (or 'multipass' with "
+                             "keep_projections=True); with gradients, layer_spectra() uses them")
         if chunk_size is not None:
             check_int(chunk_size, "chunk_size", minimum=1)
         if backend not in BACKENDS:
@@ -218,13 +228,13 @@ class ActiveSubspace:
             return open_stream(self, model, loss_fn, data, n_samples=n_samples, sampling=sampling, seed=seed,
                                scale=scale, centered=centered, prior_batches=prior_batches, device=device,
                                mode=mode, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
-                               stream_sizes=stream_sizes)
+                               stream_sizes=stream_sizes, layer_blocks=self._blocks_in_fit)
 
-        def replay():
+        def replay(layer_blocks=False):
             return open_stream(self, model, loss_fn, data, n_samples=n_samples, sampling=sampling, seed=seed,
                                scale=scale, centered=centered, prior_batches=prior_batches, device=device,
                                mode=mode, checkpoint=None, checkpoint_every=checkpoint_every, resume=False,
-                               stream_sizes=None, replay=True)
+                               stream_sizes=None, replay=True, layer_blocks=layer_blocks)
 
         if self.method == "multipass" or self.keep_projections:
             check_replayable(data, sampling=sampling,
@@ -236,13 +246,21 @@ class ActiveSubspace:
                                  "stream); lower n_passes, or use 'sketch'")
             if stream_sizes is not None:
                 raise ValueError("stream_sizes needs a single-pass streaming method ('gram' or 'sketch')")
-            fitted = solve_passes(self, opened, self.n_passes)
+            fitted = solve_passes(self, opened, replay, self.n_passes)
         else:
             stream = opened()
             with contextlib.closing(stream):
                 fitted = solve(self, stream)
             del stream  # and with it the solver's state (a sketch: D s numbers), before any replay
-        return self._assign(add_projections(fitted, replay) if self.keep_projections else fitted)
+        if self.keep_projections:
+            fitted = add_projections(fitted, lambda: replay(layer_blocks=self.layer_blocks))
+        return self._assign(fitted)
+
+    @property
+    def _blocks_in_fit(self) -> bool:
+        """Whether the layer blocks fill along the fit's own pass, not the projections' replay
+        (where the solver's state is already freed)."""
+        return self.layer_blocks and not self.keep_projections
 
     @property
     def _solver_class(self):
@@ -255,7 +273,8 @@ class ActiveSubspace:
 
     def _new_solver(self, dim: int, seed: int = 0):
         sketch_size = self.sketch_size or 2 * (self.n_components or 0) + 10
-        return self._solver_class(dim, sketch_size=sketch_size, seed=seed, sketch_dtype=self.sketch_dtype)
+        return self._solver_class(dim, sketch_size=sketch_size, seed=seed, sketch_dtype=self.sketch_dtype,
+                                  n_passes=self.n_passes)
 
     def fit_gradients(self, chunks, *, layout: ParameterLayout | None = None):
         """Estimate the subspace from gradients you computed: an iterable of (n, D) arrays.
@@ -269,18 +288,20 @@ class ActiveSubspace:
         if self.layer_blocks and layout is None:
             raise ValueError("layer_blocks needs layout= (which columns are which layer's)")
 
-        def given(blocks=None):
+        def given(layer_blocks=False):
+            blocks = LayerBlocks(layout, sketch_dtype=self.sketch_dtype) if layer_blocks else None
             return Stream(layout=layout, sampling="given", chunks=((chunk, None) for chunk in chunks), blocks=blocks)
 
         if (self.method == "multipass" or self.keep_projections) and iter(chunks) is chunks:
             raise ValueError("chunks: method='multipass' and keep_projections read the gradients more than once; "
                              "pass an array or a list of chunks, not a one-shot iterator")
         if self.method == "multipass":
-            fitted = solve_passes(self, given, self.n_passes)
+            fitted = solve_passes(self, given, given, self.n_passes)
         else:
-            blocks = LayerBlocks(layout, sketch_dtype=self.sketch_dtype) if self.layer_blocks else None
-            fitted = solve(self, given(blocks))
-        return self._assign(add_projections(fitted, given) if self.keep_projections else fitted)
+            fitted = solve(self, given(self._blocks_in_fit))
+        if self.keep_projections:
+            fitted = add_projections(fitted, lambda: given(self.layer_blocks))
+        return self._assign(fitted)
 
     def _assign(self, fitted: Fitted) -> "ActiveSubspace":
         """Take a successful fit's result as the fitted state, all at once."""
@@ -288,7 +309,7 @@ class ActiveSubspace:
         self.parameter_layout_, self.sampling_, self._prior = fitted.layout, fitted.sampling, fitted.prior
         self.n_samples_, self.n_parameters_ = fitted.n_samples, fitted.n_parameters
         self.gradients_, self.losses_, self.projections_ = fitted.gradients, fitted.losses, fitted.projections
-        self.layer_blocks_ = fitted.layer_blocks
+        self.layer_blocks_, self.residuals_ = fitted.layer_blocks, fitted.residuals
         self.stream_convergence_, self.timings_ = fitted.stream_convergence, fitted.timings
         return self
 

@@ -34,6 +34,7 @@ class Fitted:
     timings: dict
     projections: np.ndarray | None = None
     layer_blocks: object = None
+    residuals: np.ndarray | None = None
 
 
 def _components(estimator, solver, n: int, dim: int) -> int:
@@ -61,19 +62,20 @@ def _checked_chunks(stream, dim):
         yield chunk, chunk_losses
 
 
-def solve_passes(estimator, open_pass, n_passes: int) -> Fitted:
-    """Replay the stream ``n_passes`` times (``open_pass()`` opens it anew, the same samples in
-    the same order) into a :class:`netscope.active.solvers.MultipassSolver`, one Krylov block
-    per pass, then its Rayleigh–Ritz eigenpairs. The losses are the first pass's. Stops early
-    when the Krylov space is exhausted. Cost: n_passes × (the stream + O(N D b))."""
+def solve_passes(estimator, open_first, open_again, n_passes: int) -> Fitted:
+    """Read the stream ``n_passes`` times (``open_first()`` opens it with the fit's solver,
+    ``open_again()`` anew without one: the same samples in the same order) into a
+    :class:`netscope.active.solvers.MultipassSolver`, one block per pass, then its Rayleigh–Ritz
+    eigenpairs. The losses are the first pass's. Stops early when the Krylov space is exhausted.
+    Cost: n_passes × (the stream + O(N D b))."""
     start = time.perf_counter()
     solver = dim = layout = sampling = prior = losses = n = None
     for passes in range(n_passes):
-        stream = open_pass()
+        stream = open_again() if passes else open_first()
         with contextlib.closing(stream):
             layout, sampling, prior = stream.layout, stream.sampling, stream.prior
             dim = layout.n_parameters if layout is not None else dim
-            solver = solver or stream.solver  # the first pass's, built with the fit's seed
+            solver = solver or stream.solver  # built with the fit's seed; later passes bring none
             pass_losses = []
             for chunk, chunk_losses in _checked_chunks(stream, dim):
                 dim = chunk.shape[1]
@@ -99,7 +101,7 @@ def solve_passes(estimator, open_pass, n_passes: int) -> Fitted:
     timings["eigendecomposition"] = time.perf_counter() - start
     return Fitted(eigenvalues=np.maximum(values, 0.0), eigenvectors=vectors, layout=layout, sampling=sampling,
                   prior=prior, n_samples=int(n), n_parameters=int(dim), gradients=None, losses=losses,
-                  stream_convergence=None, timings=timings)
+                  stream_convergence=None, timings=timings, residuals=solver.residuals)
 
 
 def solve(estimator, stream) -> Fitted:
@@ -164,9 +166,10 @@ def solve(estimator, stream) -> Fitted:
 
 def add_projections(fitted: Fitted, open_replay) -> Fitted:
     """``fitted`` with each sample's coordinates in its directions, Z = G Ŵ ((N, k) float64), from
-    the stream read again (``open_replay()`` opens it: the same samples in the same order).
-    Products in the chunks' own precision, one chunk alive at a time. Cost: the stream once more
-    + O(N D k); memory O(N k)."""
+    the stream read again (``open_replay()`` opens it: the same samples in the same order), and
+    the layer blocks the replay's stream fills, if it has them. Products in the chunks' own
+    precision, one chunk alive at a time. Cost: the stream once more + O(N D k) (+ the blocks');
+    memory O(N k)."""
     start = time.perf_counter()
     vectors, parts, cast = fitted.eigenvectors, [], {}
     stream = open_replay()
@@ -175,10 +178,13 @@ def add_projections(fitted: Fitted, open_replay) -> Fitted:
             if chunk.dtype not in cast:
                 cast[chunk.dtype] = vectors.astype(chunk.dtype, copy=False)
             parts.append((chunk @ cast[chunk.dtype]).astype(np.float64))
+            if stream.blocks is not None:
+                stream.blocks.update(chunk)
             del chunk
     projections = np.concatenate(parts) if parts else np.zeros((0, vectors.shape[1]))
     if len(projections) != fitted.n_samples:
         raise ValueError(f"data: the replay gave {len(projections)} gradients, the fit {fitted.n_samples}; "
                          "keep_projections needs the same samples in both passes")
     timings = {**fitted.timings, "projections": time.perf_counter() - start}
-    return dataclasses.replace(fitted, projections=projections, timings=timings)
+    return dataclasses.replace(fitted, projections=projections, timings=timings,
+                               layer_blocks=stream.blocks if stream.blocks is not None else fitted.layer_blocks)

@@ -22,8 +22,9 @@ def save(estimator, path) -> None:
     }
     arrays = {"eigenvalues": estimator.eigenvalues_, "eigenvectors": estimator.eigenvectors_,
               "meta": np.array(json.dumps(meta))}
-    if estimator.losses_ is not None:
-        arrays["losses"] = estimator.losses_
+    for name in ("losses", "residuals"):
+        if getattr(estimator, name + "_") is not None:
+            arrays[name] = getattr(estimator, name + "_")
     if estimator._prior is not None and estimator._prior["center"] is not None:
         arrays["prior_center"] = estimator._prior["center"]
     with open(path, "wb") as handle:
@@ -43,6 +44,7 @@ def load(cls, path):
             result.eigenvalues_ = archive["eigenvalues"]
             result.eigenvectors_ = archive["eigenvectors"]
             result.losses_ = archive["losses"] if "losses" in archive else None
+            result.residuals_ = archive["residuals"] if "residuals" in archive else None
             center = archive["prior_center"] if "prior_center" in archive else None
     except (KeyError, ValueError, OSError) as error:
         if isinstance(error, FileNotFoundError):

@@ -56,7 +56,8 @@ class _Solver:
     """What every solver shares: the dimension, the default number of eigenpairs (all min(N, D)
     of them) and no settings of its own for checkpoints."""
 
-    def __init__(self, dim: int, *, sketch_size=None, seed: int = 0, sketch_dtype: str = "auto"):
+    def __init__(self, dim: int, *, sketch_size=None, seed: int = 0, sketch_dtype: str = "auto",
+                 n_passes: int | None = None):
         self.dim = dim
 
     def default_components(self, n: int) -> int:
@@ -109,7 +110,8 @@ class GramSolver(_Solver):
 
     keeps_rows, full_spectrum_possible, needs_n_components = False, True, False
 
-    def __init__(self, dim: int, *, sketch_size=None, seed: int = 0, sketch_dtype: str = "auto"):
+    def __init__(self, dim: int, *, sketch_size=None, seed: int = 0, sketch_dtype: str = "auto",
+                 n_passes: int | None = None):
         super().__init__(dim)
         self.state = GramAccumulator(dim)
 
@@ -132,7 +134,8 @@ class SketchSolver(GramSolver):
 
     full_spectrum_possible, needs_n_components = False, True
 
-    def __init__(self, dim: int, *, sketch_size: int, seed: int = 0, sketch_dtype: str = "auto"):
+    def __init__(self, dim: int, *, sketch_size: int, seed: int = 0, sketch_dtype: str = "auto",
+                 n_passes: int | None = None):
         _Solver.__init__(self, dim)
         self.state = new_sketch(dim, sketch_size, seed, sketch_dtype)
 
@@ -148,41 +151,29 @@ class SketchSolver(GramSolver):
         return {"sketch_size": self.state.sketch_size, "sketch_dtype": self.state.dtype.name}
 
 
-class MultipassSolver(_Solver):
-    """Randomized block Krylov on the implicit C = (1/N) Σ g gᵀ, one replay of the gradient
-    stream per block: pass 1 forms C Ω for a seeded Gaussian Ω (D × b, b = ``sketch_size``),
-    every later pass C Q for the newest orthonormal block Q, orthogonalised against all earlier
-    ones; the eigenpairs are the Rayleigh–Ritz values of the blocks whose products are known. With
-    q passes the basis spans C Ω, C² Ω, …, C^(q-1) Ω ((q − 1) b columns), and its error falls
-    like that of eigh_top at depth q − 2. G is never stored. Per pass O(N D b) on top of the
-    gradients; memory O(D b q) (the basis and its products, float64). Top k only."""
+class _BlockKrylovPasses:
+    """Randomized block Krylov over the passes: pass 1 forms C Ω for a seeded Gaussian Ω (D × b),
+    every later pass C Q for the newest orthonormal block Q, orthogonalised twice against all
+    earlier ones; the Rayleigh–Ritz pairs come from the blocks whose products are known. After q
+    passes the basis spans C Ω, C² Ω, …, C^(q-1) Ω ((q − 1) b columns). Memory: the basis and its
+    products, D b (2q − 1) float64."""
 
-    keeps_rows, full_spectrum_possible, needs_n_components, state = False, False, True, None
-
-    def __init__(self, dim: int, *, sketch_size: int, seed: int = 0, sketch_dtype: str = "auto"):
-        super().__init__(dim)
-        self.block, self.seed = min(sketch_size, dim), seed
+    def __init__(self, dim: int, block: int, seed: int):
+        self.dim, self.block, self.seed = dim, block, seed
         self.basis, self.products = [], []
         self._multiplier = self._sum = None
         self.count = 0
 
-    def consume(self, chunk: np.ndarray) -> None:
-        """Add chunkᵀ (chunk V) for the current pass's block V. O(n D b)."""
+    def consume(self, rows: np.ndarray) -> None:
         if self._multiplier is None:
             self._multiplier = np.random.default_rng([self.seed, 1]).standard_normal((self.dim, self.block))
         if self._sum is None:
             self._sum = np.zeros((self.dim, self._multiplier.shape[1]))
-        rows = chunk.astype(np.float64, copy=False)
+        rows = rows.astype(np.float64, copy=False)
         self._sum += rows.T @ (rows @ self._multiplier)
-        self.count += len(chunk)
+        self.count += len(rows)
 
-    def end_pass(self, extend: bool = True) -> bool:
-        """Close a pass: keep C V and, with ``extend`` (not after the last pass), make the next
-        block from it (orthogonalised twice against the basis). Returns False when the Krylov
-        space stopped growing (it is invariant: the Rayleigh–Ritz pairs are exact, and further
-        passes would add nothing) or was not extended."""
-        if self._sum is None or self.count == 0:
-            raise ValueError("a pass over the gradient stream gave no gradients")
+    def end_pass(self, extend: bool) -> bool:
         product = self._sum / self.count
         if self.basis:
             self.products.append(product)
@@ -202,18 +193,165 @@ class MultipassSolver(_Solver):
         self.basis.append(self._multiplier)
         return True
 
-    def eigenpairs(self, G, k: int, full_spectrum: bool):
+    def ritz_pairs(self, k: int):
         known = len(self.products)
         if known == 0:
-            raise ValueError("multipass found no direction: the gradients are all zero (C Ω = 0)")
+            return None
         K, CK = np.hstack(self.basis[:known]), np.hstack(self.products)
         if k > K.shape[1]:
-            raise ValueError(f"n_components={k} exceeds the {K.shape[1]} directions the passes found; "
-                             "raise n_passes or sketch_size")
+            return K.shape[1]
         T = K.T @ CK
         values, U = np.linalg.eigh((T + T.T) / 2)
         order = np.argsort(values)[::-1][:k]
-        return values[order], K @ U[:, order]
+        values, U = values[order], U[:, order]
+        vectors = K @ U
+        residuals = np.linalg.norm(CK @ U - vectors * values, axis=0)
+        return values, vectors, residuals
+
+
+# Rows of the D × b blocks that subspace iteration handles at a time: the temporaries of its
+# products and orthogonalisation stay at ROW_BLOCK × b numbers, never another D × b.
+ROW_BLOCK = 1 << 16
+
+
+def _row_blocks(dim: int):
+    return (slice(start, min(start + ROW_BLOCK, dim)) for start in range(0, dim, ROW_BLOCK))
+
+
+def _gram_of_blocks(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """leftᵀ right (b × b) in float64, summed over row blocks. O(D b²)."""
+    total = np.zeros((left.shape[1], right.shape[1]))
+    for rows in _row_blocks(left.shape[0]):
+        total += left[rows].astype(np.float64).T @ right[rows].astype(np.float64)
+    return total
+
+
+def _orthonormalize_in_place(block: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of span(block) written over ``block`` (D × b, float32 or float64):
+    twice the eigendecomposition of the float64 Gram (CholeskyQR2 with rank detection, so that
+    a rank-deficient block loses its null columns). Returns ``block`` itself, or a copy of its
+    leading r < b columns when the rank is r (zero columns: the block was zero). O(D b²)."""
+    rank = block.shape[1]
+    floor = (100 * np.finfo(block.dtype).eps) ** 2
+    for _ in range(2):
+        values, vectors = np.linalg.eigh(_gram_of_blocks(block, block))
+        kept = values > floor * max(values.max(initial=0.0), 1e-300)
+        rank = int(kept.sum())
+        if rank == 0:
+            return block[:, :0]
+        transform = vectors[:, kept] / np.sqrt(values[kept])
+        for rows in _row_blocks(block.shape[0]):
+            block[rows, :rank] = block[rows].astype(np.float64) @ transform
+        block[:, rank:] = 0
+    return block if rank == block.shape[1] else np.ascontiguousarray(block[:, :rank])
+
+
+class _SubspacePasses:
+    """Subspace iteration over the passes, for networks whose Krylov basis does not fit: pass 1
+    forms C Ω for a seeded Gaussian Ω (D × b), every later pass C Q for Q = orth(the previous
+    product); the Rayleigh–Ritz pairs come from the last Q and its product. After q passes Q
+    spans C^(q-1) Ω. Memory: two D × b blocks (Q and the product being summed) in ``dtype``,
+    whatever q; each chunk's product is added row block by row block, in place."""
+
+    def __init__(self, dim: int, block: int, seed: int, dtype):
+        self.dim, self.dtype = dim, np.dtype(dtype)
+        self.basis = np.random.default_rng([seed, 1]).standard_normal((dim, block), dtype=self.dtype)
+        self._sum, self.product, self.count = None, None, 0
+
+    def consume(self, rows: np.ndarray) -> None:
+        if self._sum is None:
+            self._sum = np.zeros_like(self.basis)
+        rows = rows.astype(self.dtype, copy=False)
+        coefficients = rows @ self.basis
+        for block in _row_blocks(self.dim):
+            self._sum[block] += rows[:, block].T @ coefficients
+        self.count += len(rows)
+
+    def end_pass(self, extend: bool) -> bool:
+        self._sum /= self.count
+        self.count = 0
+        if not extend:
+            self.product, self._sum = self._sum, None
+            return False
+        del self.basis  # the block the product came from; the product becomes the next one
+        self.basis, self._sum = _orthonormalize_in_place(self._sum), None
+        return self.basis.shape[1] > 0
+
+    def ritz_pairs(self, k: int):
+        if self.product is None or self.basis.shape[1] == 0:
+            return None
+        if k > self.basis.shape[1]:
+            return self.basis.shape[1]
+        T = _gram_of_blocks(self.basis, self.product)
+        values, U = np.linalg.eigh((T + T.T) / 2)
+        order = np.argsort(values)[::-1][:k]
+        values, U = values[order], U[:, order]
+        squares = np.zeros(k)
+        for rows in _row_blocks(self.dim):
+            vectors = self.basis[rows].astype(np.float64) @ U
+            squares += ((self.product[rows].astype(np.float64) @ U - vectors * values) ** 2).sum(axis=0)
+            # the product is not needed past its residual: its first k columns take the vectors
+            self.product[rows, :k] = vectors
+        self.basis = None
+        vectors, self.product = np.ascontiguousarray(self.product[:, :k]), None
+        return values, vectors, np.sqrt(squares)
+
+
+# method="multipass" keeps the block Krylov basis (the fewer passes for a given accuracy) while it
+# takes at most this many bytes, and otherwise iterates on two blocks (memory independent of q).
+KRYLOV_STATE_BYTES = 2**30
+
+
+class MultipassSolver(_Solver):
+    """Top-k eigenpairs of the implicit C = (1/N) Σ g gᵀ from ``n_passes`` replays of the gradient
+    stream, one product C V per pass for a block V of b = ``sketch_size`` columns; G is never
+    stored. While the basis takes at most :data:`KRYLOV_STATE_BYTES` (D b (2q − 1) float64) it is
+    randomized block Krylov (the basis spans C Ω … C^(q-1) Ω, and the error falls like that of
+    eigh_top at depth q − 2); beyond, subspace iteration on two D × b blocks (span C^(q-1) Ω),
+    stored as ``sketch_dtype`` says (float32 for "auto" beyond 1 GiB of float64 block). Both end
+    with the Rayleigh–Ritz pairs of the last basis and its product, and the residual ‖C v − λ v‖
+    of each pair, from the same product. Per pass O(N D b) on top of the gradients. Top k only."""
+
+    keeps_rows, full_spectrum_possible, needs_n_components, state = False, False, True, None
+
+    def __init__(self, dim: int, *, sketch_size: int, seed: int = 0, sketch_dtype: str = "auto",
+                 n_passes: int | None = None):
+        super().__init__(dim)
+        block = min(sketch_size, dim)
+        if 8 * dim * block * (2 * n_passes - 1) <= KRYLOV_STATE_BYTES:
+            self.passes = _BlockKrylovPasses(dim, block, seed)
+        else:
+            if sketch_dtype == "auto":
+                sketch_dtype = "float32" if 8 * dim * block > FLOAT32_SKETCH_BEYOND_BYTES else "float64"
+            self.passes = _SubspacePasses(dim, block, seed, sketch_dtype)
+        self.residuals = None
+
+    @property
+    def count(self) -> int:
+        return self.passes.count
+
+    def consume(self, chunk: np.ndarray) -> None:
+        """Add chunkᵀ (chunk V) for the current pass's block V. O(n D b)."""
+        self.passes.consume(chunk)
+
+    def end_pass(self, extend: bool = True) -> bool:
+        """Close a pass: keep C V and, with ``extend`` (not after the last pass), make the next
+        block from it. Returns False when no further pass is to run: not ``extend``ed, or the
+        Krylov space stopped growing (it is invariant: the Rayleigh–Ritz pairs are exact)."""
+        if self.passes.count == 0:
+            raise ValueError("a pass over the gradient stream gave no gradients")
+        return self.passes.end_pass(extend)
+
+    def eigenpairs(self, G, k: int, full_spectrum: bool):
+        """The top-k Rayleigh–Ritz pairs; ``residuals`` then holds ‖C v − λ v‖ of each."""
+        pairs = self.passes.ritz_pairs(k)
+        if pairs is None:
+            raise ValueError("multipass found no direction: the gradients are all zero (C Ω = 0)")
+        if not isinstance(pairs, tuple):
+            raise ValueError(f"n_components={k} exceeds the {pairs} directions the passes found; "
+                             "raise n_passes or sketch_size")
+        values, vectors, self.residuals = pairs
+        return values, vectors
 
 
 SOLVERS = {"snapshot": SnapshotSolver, "gram": GramSolver, "randomized": RandomizedSolver, "sketch": SketchSolver,

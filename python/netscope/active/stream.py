@@ -69,11 +69,12 @@ def check_replayable(data, *, sampling, what: str) -> None:
 
 
 def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, scale, centered, prior_batches,
-                device, mode, checkpoint, checkpoint_every, resume, stream_sizes, replay: bool = False) -> Stream:
+                device, mode, checkpoint, checkpoint_every, resume, stream_sizes, replay: bool = False,
+                layer_blocks: bool = False) -> Stream:
     """The stream of :meth:`netscope.ActiveSubspace.fit`'s arguments (see there), for
     ``estimator``'s method and settings; with ``replay``, the same gradients again without a
-    solver (nothing allocated for one). O(one pass over a loader to count it, a checkpoint's size
-    on resume)."""
+    solver (nothing allocated for one); with ``layer_blocks``, a :class:`LayerBlocks` to fill
+    along it. O(one pass over a loader to count it, a checkpoint's size on resume)."""
     if sampling not in SAMPLINGS:
         raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
     layout = ParameterLayout.from_module(model)
@@ -98,9 +99,7 @@ def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, s
         raise ValueError("stream_sizes needs a streaming method (method='gram' or 'sketch') in one process")
 
     solver = None if replay else estimator._new_solver(layout.n_parameters, seed)
-    blocks = None
-    if estimator.layer_blocks and not replay:
-        blocks = LayerBlocks(layout, seed=seed, sketch_dtype=estimator.sketch_dtype)
+    blocks = LayerBlocks(layout, seed=seed, sketch_dtype=estimator.sketch_dtype) if layer_blocks else None
     rows, losses, saver = MemoryRows(layout.n_parameters), [], None
     if checkpoint is not None:
         every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
@@ -111,7 +110,7 @@ def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, s
             "n_parameters": layout.n_parameters, "n_samples": n, "sampling": sampling, "seed": seed,
             "scale": float(scale), "centered": centered, "prior_batches": prior_batches, "mode": mode,
             "backend": estimator.backend, "chunk_size": chunk_size, "rank": rank, "world_size": world,
-            "layer_blocks": estimator.layer_blocks}, rows=disk, blocks=blocks)
+            "layer_blocks": layer_blocks}, rows=disk, blocks=blocks)
         state = solver.state
         restored = saver.begin(None if state is None else type(state), resume=resume)
         if restored is not None:

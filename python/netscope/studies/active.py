@@ -48,9 +48,13 @@ PRESET_DATA_POINTS = {"large": 256, "xl": 128}
 XL_TRAIN_EPOCHS = 10
 # Kept gradients (for the bootstrap and the convergence study) are capped at this many bytes.
 KEPT_GRADIENT_BYTES = 2**30
-# Without kept gradients, the layers' blocks are accumulated along the stream when they take at
-# most this many bytes (the large preset's: 135 MB; the xl preset's would take 1 GB).
+# Without kept gradients, the layers' blocks are accumulated along the fit's stream when they
+# take at most LAYER_BLOCK_BYTES, or along the replay for the intervals, where the solver's
+# state is already freed, when they take at most LAYER_BLOCK_REPLAY_BYTES (the large preset's
+# take 135 MB; the xl preset's 1 GB, beside its 1.7 GB of eigenvectors in the replay against
+# the 2.7 GB sketch and the same eigenvectors at the fit's peak).
 LAYER_BLOCK_BYTES = 2**29
+LAYER_BLOCK_REPLAY_BYTES = 2**31
 
 
 def mlp_parameter_count(sizes) -> int:
@@ -184,8 +188,9 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     # Without the gradients, the intervals come from a second read of the stream, where it can
     # be read again.
     keep_projections = not keep_gradients and world == 1 and (sampling == "prior" or not data.shuffles)
-    layer_blocks = (not keep_gradients and method in ("gram", "sketch")
-                    and LayerBlocks.nbytes(ParameterLayout.from_module(model)) <= LAYER_BLOCK_BYTES)
+    layer_blocks = (not keep_gradients and (keep_projections or method != "multipass")
+                    and LayerBlocks.nbytes(ParameterLayout.from_module(model))
+                    <= (LAYER_BLOCK_REPLAY_BYTES if keep_projections else LAYER_BLOCK_BYTES))
     study = ActiveSubspace(method=method, n_components=min(n_vectors, n_samples, n_parameters),
                            full_spectrum=full_spectrum, sketch_size=sketch_size, n_passes=n_passes,
                            keep_gradients=keep_gradients, keep_projections=keep_projections,
@@ -255,6 +260,9 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
         "method": method,
         "sketch_size": sketch_size if method in ("sketch", "multipass") else None,
         "n_passes": study.n_passes if method == "multipass" else None,
+        # ‖C v − λ v‖ / λ of each multipass pair: how far its passes got
+        "relative_residuals": None if study.residuals_ is None else (study.residuals_ / np.maximum(
+            eigenvalues[:len(study.residuals_)], np.finfo(float).tiny)).tolist(),
         "model": problem.description,
         "eigenvalues": eigenvalues.tolist(),
         # Shares of the trace need every eigenvalue: only the dense methods compute them.
