@@ -416,6 +416,21 @@ def test_multipass_equals_the_snapshot_on_a_small_network(sampling, iterate, mon
     np.testing.assert_array_equal(replayed.losses_, exact.losses_)
 
 
+@pytest.mark.parametrize("iterate", [False, True], ids=["krylov", "subspace"])
+def test_multipass_says_when_the_passes_found_too_few_directions(rng, monkeypatch, iterate):
+    use_subspace_iteration(monkeypatch, iterate)
+    study = netscope.ActiveSubspace("multipass", n_components=5, sketch_size=6, n_passes=3, progress=False)
+    with pytest.raises(ValueError, match="found no direction: the gradients are all zero"):
+        study.fit_gradients(np.zeros((30, 6)))
+    rank_two = rng.standard_normal((30, 2)) @ rng.standard_normal((2, 6))
+    with pytest.raises(ValueError, match="n_components=5 exceeds the 2 directions the passes found"):
+        study.fit_gradients(rank_two)
+    fitted = netscope.ActiveSubspace("multipass", n_components=2, n_passes=3, progress=False).fit_gradients(rank_two)
+    np.testing.assert_allclose(fitted.eigenvalues_, np.linalg.eigvalsh(rank_two.T @ rank_two / 30)[::-1][:2],
+                               rtol=1e-6)
+    assert not hasattr(study, "eigenvalues_")
+
+
 def test_multipass_refuses_what_it_cannot_replay(tmp_path):
     from torch.utils.data import DataLoader, TensorDataset
 

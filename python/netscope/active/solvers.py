@@ -151,6 +151,15 @@ class SketchSolver(GramSolver):
         return {"sketch_size": self.state.sketch_size, "sketch_dtype": self.state.dtype.name}
 
 
+def _check_directions(found: int, k: int) -> None:
+    """Refuse a multipass solve for k pairs from ``found`` directions."""
+    if found == 0:
+        raise ValueError("multipass found no direction: the gradients are all zero (C Ω = 0)")
+    if k > found:
+        raise ValueError(f"n_components={k} exceeds the {found} directions the passes found; "
+                         "raise n_passes or sketch_size")
+
+
 class _BlockKrylovPasses:
     """Randomized block Krylov over the passes: pass 1 forms C Ω for a seeded Gaussian Ω (D × b),
     every later pass C Q for the newest orthonormal block Q, orthogonalised twice against all
@@ -195,11 +204,8 @@ class _BlockKrylovPasses:
 
     def ritz_pairs(self, k: int):
         known = len(self.products)
-        if known == 0:
-            return None
+        _check_directions(sum(Q.shape[1] for Q in self.basis[:known]), k)
         K, CK = np.hstack(self.basis[:known]), np.hstack(self.products)
-        if k > K.shape[1]:
-            return K.shape[1]
         T = K.T @ CK
         values, U = np.linalg.eigh((T + T.T) / 2)
         order = np.argsort(values)[::-1][:k]
@@ -278,10 +284,7 @@ class _SubspacePasses:
         return self.basis.shape[1] > 0
 
     def ritz_pairs(self, k: int):
-        if self.product is None or self.basis.shape[1] == 0:
-            return None
-        if k > self.basis.shape[1]:
-            return self.basis.shape[1]
+        _check_directions(0 if self.product is None else self.basis.shape[1], k)
         T = _gram_of_blocks(self.basis, self.product)
         values, U = np.linalg.eigh((T + T.T) / 2)
         order = np.argsort(values)[::-1][:k]
@@ -344,13 +347,7 @@ class MultipassSolver(_Solver):
 
     def eigenpairs(self, G, k: int, full_spectrum: bool):
         """The top-k Rayleigh–Ritz pairs; ``residuals`` then holds ‖C v − λ v‖ of each."""
-        pairs = self.passes.ritz_pairs(k)
-        if pairs is None:
-            raise ValueError("multipass found no direction: the gradients are all zero (C Ω = 0)")
-        if not isinstance(pairs, tuple):
-            raise ValueError(f"n_components={k} exceeds the {pairs} directions the passes found; "
-                             "raise n_passes or sketch_size")
-        values, vectors, self.residuals = pairs
+        values, vectors, self.residuals = self.passes.ritz_pairs(k)
         return values, vectors
 
 
