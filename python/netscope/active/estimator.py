@@ -422,7 +422,9 @@ class ActiveSubspace:
         dimension r = 1..k (Constantine & Gleich 2014): a
         :class:`netscope.active.results.Bootstrap`.
 
-        From the kept gradients: resample them. O(n_boot N D k). Without them, from
+        The eigenvalue intervals are basic bootstrap intervals, which stay right where the
+        sample is far smaller than D (:func:`netscope.active.diagnostics.bootstrap`). From the
+        kept gradients: resample them. O(n_boot N D k). Without them, from
         ``projections_`` (``keep_projections=True``): the same resampling of the N samples, in
         the K fitted directions (Fisher et al. 2016 bootstrap PCA in the span of the sample):
         each replicate's C* restricted to span(Ŵ), whose eigenpairs are its Rayleigh–Ritz pairs
@@ -432,15 +434,14 @@ class ActiveSubspace:
         k, n_boot = self._check_k(k), check_int(n_boot, "n_boot", minimum=2)
         if self.gradients_ is None and self.projections_ is not None:
             Z = self.projections_
-            values, vectors = np.linalg.eigh(Z.T @ Z / len(Z))
-            order = np.argsort(values)[::-1]
-            return diagnostics.bootstrap(Z, np.maximum(values[order], 0.0), vectors[:, order], n_boot=n_boot, k=k,
-                                         confidence=confidence, seed=seed, progress=self.progress)
+            values = np.linalg.eigvalsh(Z.T @ Z / len(Z))[::-1]
+            return diagnostics.bootstrap(Z, np.maximum(values, 0.0), n_boot=n_boot, k=k, confidence=confidence,
+                                         seed=seed, progress=self.progress)
         if self.gradients_ is None:
             raise ValueError("bootstrap needs the gradients (keep_gradients=True) or their replayed projections "
                              "(keep_gradients=False, keep_projections=True)")
-        return diagnostics.bootstrap(self.gradients_, self.eigenvalues_, self.eigenvectors_, n_boot=n_boot, k=k,
-                                     confidence=confidence, seed=seed, progress=self.progress)
+        return diagnostics.bootstrap(self.gradients_, self.eigenvalues_, n_boot=n_boot, k=k, confidence=confidence,
+                                     seed=seed, progress=self.progress)
 
     def convergence(self, sizes=None, k: int | None = None) -> Convergence:
         """How the top-k estimate from the first n samples approaches the one from all N (the

@@ -71,9 +71,10 @@ class LayerSpectra(Result):
 
 @dataclasses.dataclass(frozen=True)
 class Bootstrap(Result):
-    """Bootstrap intervals (arrays of length k): the fitted ``eigenvalues`` with their percentile
-    interval ``eigenvalues_low`` .. ``eigenvalues_high``, and the subspace distance sin θ_max of
-    every dimension r = 1..k (``distance_mean``, ``distance_low``, ``distance_high``)."""
+    """Bootstrap intervals (arrays of length k): the fitted ``eigenvalues`` with their basic
+    bootstrap interval ``eigenvalues_low`` .. ``eigenvalues_high``, and the subspace distance
+    sin θ_max of every dimension r = 1..k between the replicates and the sample
+    (``distance_mean``, and the percentiles ``distance_low``, ``distance_high``)."""
 
     eigenvalues: np.ndarray
     eigenvalues_low: np.ndarray
