@@ -61,7 +61,7 @@ class ActiveSubspace:
     n_components : int or None
         Eigenvectors to keep (k). None keeps all of them (``"randomized"``: 100).
     sketch_size : int or None
-        Columns of the Nyström sketch for ``method="sketch"``, or of each Krylov block for
+        Columns of the Nyström sketch for ``method="sketch"``, or of each block for
         ``"multipass"`` (default 2 n_components + 10).
     sketch_dtype : {"auto", "float64", "float32"}
         Storage of the sketch for ``method="sketch"``, and of the two blocks of
@@ -422,8 +422,9 @@ class ActiveSubspace:
         dimension r = 1..k (Constantine & Gleich 2014): a
         :class:`netscope.active.results.Bootstrap`.
 
-        The eigenvalue intervals are basic bootstrap intervals, which stay right where the
-        sample is far smaller than D (:func:`netscope.active.diagnostics.bootstrap`). From the
+        The eigenvalue intervals are basic bootstrap intervals: unlike percentile intervals they
+        remove the resamples' upward shift instead of adding it, which keeps them near the
+        nominal coverage where N ≪ D (:func:`netscope.active.diagnostics.bootstrap`). From the
         kept gradients: resample them. O(n_boot N D k). Without them, from
         ``projections_`` (``keep_projections=True``): the same resampling of the N samples, in
         the K fitted directions (Fisher et al. 2016 bootstrap PCA in the span of the sample):
