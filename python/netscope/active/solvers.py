@@ -34,13 +34,19 @@ def top_right_singular(G: np.ndarray, k: int, seed: int = 0):
     return s.astype(np.float64) ** 2 / G.shape[0], np.asarray(Vt, dtype=np.float64).T
 
 
+def storage_dtype(dim: int, columns: int, sketch_dtype: str) -> str:
+    """``sketch_dtype`` resolved for a dim × columns array: "auto" is float32 beyond
+    :data:`FLOAT32_SKETCH_BEYOND_BYTES` of float64, else float64."""
+    if sketch_dtype != "auto":
+        return sketch_dtype
+    return "float32" if 8 * dim * columns > FLOAT32_SKETCH_BEYOND_BYTES else "float64"
+
+
 def new_sketch(dim: int, sketch_size: int, seed: int, sketch_dtype: str) -> NystromSketch:
-    """A :class:`NystromSketch` of min(sketch_size, dim) columns; ``sketch_dtype`` "auto" stores
-    it in float32 beyond :data:`FLOAT32_SKETCH_BEYOND_BYTES` of float64 sketch."""
+    """A :class:`NystromSketch` of min(sketch_size, dim) columns, stored as :func:`storage_dtype`
+    says."""
     sketch_size = min(sketch_size, dim)
-    if sketch_dtype == "auto":
-        sketch_dtype = "float32" if 8 * dim * sketch_size > FLOAT32_SKETCH_BEYOND_BYTES else "float64"
-    return NystromSketch(dim, sketch_size, seed=seed, dtype=sketch_dtype)
+    return NystromSketch(dim, sketch_size, seed=seed, dtype=storage_dtype(dim, sketch_size, sketch_dtype))
 
 
 def dense_eigenpairs(C: np.ndarray, k: int, full_spectrum: bool):
@@ -160,6 +166,14 @@ def _check_directions(found: int, k: int) -> None:
                          "raise n_passes or sketch_size")
 
 
+def _top_ritz(T: np.ndarray, k: int):
+    """The top-k eigenpairs of the projected matrix T = Vᵀ C V (symmetrised against rounding),
+    descending: the Rayleigh–Ritz values and the coefficients of their vectors in V. O(b³)."""
+    values, U = np.linalg.eigh((T + T.T) / 2)
+    order = np.argsort(values)[::-1][:k]
+    return values[order], U[:, order]
+
+
 class _BlockKrylovPasses:
     """Randomized block Krylov over the passes: pass 1 forms C Ω for a seeded Gaussian Ω (D × b),
     every later pass C Q for the newest orthonormal block Q, orthogonalised twice against all
@@ -206,10 +220,7 @@ class _BlockKrylovPasses:
         known = len(self.products)
         _check_directions(sum(Q.shape[1] for Q in self.basis[:known]), k)
         K, CK = np.hstack(self.basis[:known]), np.hstack(self.products)
-        T = K.T @ CK
-        values, U = np.linalg.eigh((T + T.T) / 2)
-        order = np.argsort(values)[::-1][:k]
-        values, U = values[order], U[:, order]
+        values, U = _top_ritz(K.T @ CK, k)
         vectors = K @ U
         residuals = np.linalg.norm(CK @ U - vectors * values, axis=0)
         return values, vectors, residuals
@@ -285,10 +296,7 @@ class _SubspacePasses:
 
     def ritz_pairs(self, k: int):
         _check_directions(0 if self.product is None else self.basis.shape[1], k)
-        T = _gram_of_blocks(self.basis, self.product)
-        values, U = np.linalg.eigh((T + T.T) / 2)
-        order = np.argsort(values)[::-1][:k]
-        values, U = values[order], U[:, order]
+        values, U = _top_ritz(_gram_of_blocks(self.basis, self.product), k)
         squares = np.zeros(k)
         for rows in _row_blocks(self.dim):
             vectors = self.basis[rows].astype(np.float64) @ U
@@ -324,9 +332,7 @@ class MultipassSolver(_Solver):
         if 8 * dim * block * (2 * n_passes - 1) <= KRYLOV_STATE_BYTES:
             self.passes = _BlockKrylovPasses(dim, block, seed)
         else:
-            if sketch_dtype == "auto":
-                sketch_dtype = "float32" if 8 * dim * block > FLOAT32_SKETCH_BEYOND_BYTES else "float64"
-            self.passes = _SubspacePasses(dim, block, seed, sketch_dtype)
+            self.passes = _SubspacePasses(dim, block, seed, storage_dtype(dim, block, sketch_dtype))
         self.residuals = None
 
     @property
