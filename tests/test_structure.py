@@ -221,8 +221,15 @@ def test_bad_input(small_model, probe):
     x, labels = probe
     with pytest.raises(ValueError, match=r"data: inputs hold \[40\] examples .* but targets hold 39"):
         ActivationTracker(small_model, (x, labels[:-1]))
-    with pytest.raises(ValueError, match="labels must be 1-D"):
-        ActivationTracker(small_model, (x, np.zeros((40, 2))))
+    with pytest.raises(ValueError, match=r"labels must be 1-D with one entry per probe example \(40\)"):
+        ActivationTracker(small_model, x, labels=np.zeros((40, 2)))
+    with pytest.raises(ValueError, match=r"labels must be 1-D with one entry per probe example \(40\)"):
+        ActivationTracker(small_model, x, labels=labels[:-1])
+    assert ActivationTracker(small_model, (x, np.zeros((40, 2)))).labels is None  # token-like targets colour nothing
+    with pytest.raises(ValueError, match="pool must be one of"):
+        ActivationTracker(small_model, x, pool="max")
+    with pytest.raises(ValueError, match="data holds no targets, but loss_fn .* needs them"):
+        ActivationTracker(small_model, x, loss_fn=torch.nn.functional.cross_entropy)
     with pytest.raises(ValueError, match="layers must name modules"):
         ActivationTracker(small_model, (x, labels), layers=["nope"])
     with pytest.raises(ValueError, match="no snapshots"):

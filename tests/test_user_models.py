@@ -260,10 +260,14 @@ def test_bad_data_gives_errors_that_name_it():
     model, (x, y) = mlp(1, 4, 1, 1), regression_1d(20)
     fit = lambda data, **options: netscope.ActiveSubspace(progress=False).fit(
         model, torch.nn.MSELoss(), data, sampling="data", **options)
-    with pytest.raises(TypeError, match=r"data: batch 0 must be a pair \(inputs, targets\), got list of length 3"):
+    with pytest.raises(TypeError, match=r"data: batch 0 must be a pair \(inputs, targets\), a mapping .* got list of length 3"):
         fit([[x, y, y]])
-    with pytest.raises(TypeError, match="data must be a pair .* or a re-iterable"):
+    with pytest.raises(TypeError, match="data must be a batch .* or a re-iterable"):
+        fit(3.0)
+    with pytest.raises(ValueError, match="data holds no targets, but loss_fn needs them"):
         fit(x)
+    with pytest.raises(ValueError, match="batch 2 lacks targets but earlier batches hold them"):
+        fit([(x[:4], y[:4]), (x[4:8], y[4:8]), x[8:12]])
     with pytest.raises(TypeError, match="one-shot iterator"):
         fit(iter([(x, y)]))
     with pytest.raises(ValueError, match="data yielded no batches"):

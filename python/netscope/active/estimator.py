@@ -171,23 +171,31 @@ class ActiveSubspace:
     def fit(self, model: torch.nn.Module, loss_fn, data, *, n_samples: int | None = None,
             sampling: str = "prior", seed: int = 0, scale: float = 1.0, centered: bool = False,
             prior_batches: int | None = None, device=None, mode: str = "eval", checkpoint=None,
-            checkpoint_every: int = 1000, resume: bool = False, stream_sizes=None):
+            checkpoint_every: int = 1000, resume: bool = False, stream_sizes=None, target_key: str | None = None):
         """Sample gradients of ``loss_fn(model(inputs), targets)`` and estimate the subspace.
 
         Parameters
         ----------
         model : torch.nn.Module — its trainable parameters span the space (D of them). Any
             module: layers torch.func cannot batch fall back to a per-sample loop (``backend``).
-        loss_fn : callable(predictions, targets) -> scalar tensor, e.g. ``torch.nn.MSELoss()``.
-        data : a pair ``(inputs, targets)`` of tensors, or a re-iterable of such batches (a
-            ``DataLoader``, a list); ``inputs`` a tensor, a tuple/list (``model(*inputs)``) or a
-            dict (``model(**inputs)``) of tensors (see :mod:`netscope.nn.data`). Read batch by
-            batch: the dataset is never held whole.
+        loss_fn : callable(outputs, targets) -> scalar tensor, e.g. ``torch.nn.MSELoss()``; it
+            receives what the model returns (a tensor, a tuple, a Hugging Face ``ModelOutput``).
+            None: the model's own loss, ``outputs.loss``, with the targets passed to the model as
+            the keyword ``target_key`` (Hugging Face models compute it when given ``labels``).
+        data : one batch or a re-iterable of batches (a ``DataLoader``, a list); a batch is a
+            pair ``(inputs, targets)`` — ``inputs`` a tensor, a tuple/list (``model(*inputs)``)
+            or a mapping (``model(**inputs)``) of tensors — or a mapping that holds the targets
+            under ``target_key`` and the model's keyword inputs under the other keys (a Hugging
+            Face collator's batch; see :mod:`netscope.nn.data`). Token ids and padding masks
+            work as any tensor. Read batch by batch: the dataset is never held whole.
         n_samples : int or None — N. Prior: None means D (the seed found N ≳ D is needed);
             data: None means one gradient per example of ``data``, in order.
         sampling : "prior" — parameters x_j ~ N(c, scale² I), the mean loss over all of ``data``
             (summed batch by batch; c = 0, or the model's parameters if ``centered``); "data" —
             the model's current parameters, one gradient per example (the empirical Fisher).
+            For a trained network, "data" (or "prior" with ``centered=True``) is the choice that
+            uses its weights: the default prior around zero ignores them, as the seed study
+            intends for an untrained architecture.
         seed : int — the prior stream, dropout masks in ``mode="dropout"`` and the sketch's test
             matrix; equal seeds give identical results.
         prior_batches : int or None — prior sampling over the first m batches only, a fixed
@@ -214,6 +222,8 @@ class ActiveSubspace:
             between the top-k subspaces of consecutive sizes): how the estimate settled,
             without keeping the gradients. Each record costs one top-k solve. A resumed run
             records from where it resumed.
+        target_key : str or None — the key of the targets in mapping batches (None: "labels"
+            when present).
 
         Under ``torch.distributed`` (an initialised process group of several ranks, e.g. from
         ``torchrun``) each rank computes the gradients of its share of whole chunks; the
@@ -228,18 +238,18 @@ class ActiveSubspace:
             return open_stream(self, model, loss_fn, data, n_samples=n_samples, sampling=sampling, seed=seed,
                                scale=scale, centered=centered, prior_batches=prior_batches, device=device,
                                mode=mode, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
-                               stream_sizes=stream_sizes, layer_blocks=self._blocks_in_fit)
+                               stream_sizes=stream_sizes, target_key=target_key, layer_blocks=self._blocks_in_fit)
 
         def replay(layer_blocks=False):
             return open_stream(self, model, loss_fn, data, n_samples=n_samples, sampling=sampling, seed=seed,
                                scale=scale, centered=centered, prior_batches=prior_batches, device=device,
                                mode=mode, checkpoint=None, checkpoint_every=checkpoint_every, resume=False,
-                               stream_sizes=None, replay=True, layer_blocks=layer_blocks)
+                               stream_sizes=None, target_key=target_key, replay=True, layer_blocks=layer_blocks)
 
         if self.method == "multipass" or self.keep_projections:
             check_replayable(data, sampling=sampling,
                              what="method='multipass'" if self.method == "multipass" else "keep_projections")
-            data = as_batches(data)  # one reader for every pass: it checks that each pass meets the same examples
+            data = as_batches(data, "data", target_key)  # one reader for every pass: it checks that each pass meets the same examples
         if self.method == "multipass":
             if checkpoint is not None:
                 raise ValueError("checkpoint: method='multipass' does not checkpoint (each pass is one gradient "

@@ -69,8 +69,8 @@ def check_replayable(data, *, sampling, what: str) -> None:
 
 
 def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, scale, centered, prior_batches,
-                device, mode, checkpoint, checkpoint_every, resume, stream_sizes, replay: bool = False,
-                layer_blocks: bool = False) -> Stream:
+                device, mode, checkpoint, checkpoint_every, resume, stream_sizes, target_key=None,
+                replay: bool = False, layer_blocks: bool = False) -> Stream:
     """The stream of :meth:`netscope.ActiveSubspace.fit`'s arguments (see there), for
     ``estimator``'s method and settings; with ``replay``, the same gradients again without a
     solver (nothing allocated for one); with ``layer_blocks``, a :class:`LayerBlocks` to fill
@@ -81,7 +81,7 @@ def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, s
     seed = check_int(seed, "seed", minimum=0)
     if resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint= (the file to resume from)")
-    batches = as_batches(data)
+    batches = as_batches(data, "data", target_key)
     rank, world = distributed.rank_and_size()
     if sampling == "prior":
         n = layout.n_parameters if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
@@ -118,7 +118,7 @@ def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, s
             first += count
         rows = disk or rows
     options = {"chunk_size": chunk_size, "start": first, "device": device, "mode": mode,
-               "backend": estimator.backend, "progress": estimator.progress and rank == 0}
+               "backend": estimator.backend, "target_key": target_key, "progress": estimator.progress and rank == 0}
     if first >= stop:
         chunks = iter(())
     elif sampling == "prior":

@@ -14,9 +14,10 @@ import numpy as np
 import torch
 
 from ..core._validation import check_int
-from ..nn.data import as_batches, batch_to, call_model, model_device
-from ..nn.gradients import checked_loss, data_gradients
+from ..nn.data import as_batches, batch_to, model_device
+from ..nn.gradients import data_gradients
 from ..nn.modes import modes
+from ..nn.outputs import Objective
 from ..nn.parameters import ParameterLayout
 from .estimator import ActiveSubspace
 
@@ -26,15 +27,17 @@ from .estimator import ActiveSubspace
 KEPT_GRADIENT_BYTES = 2**30
 
 
-def _check_loss(model, loss_fn, batches, device) -> None:
-    """ValueError unless ``loss_fn`` gives a scalar on the probe's first two examples: a loss
-    that does not fit the labels fails here, before any snapshot. One small forward pass."""
+def _check_loss(model, objective: Objective, batches, device) -> None:
+    """ValueError unless the loss is a scalar on the probe's first two examples: a loss that
+    does not fit the labels fails here, before any snapshot. One small forward pass."""
+    if objective.needs_targets:
+        batches.require_targets("loss_fn")
     _, inputs, targets = next(iter(batches.pieces(2)))
     with modes(model, "eval"), torch.no_grad():
         inputs, targets = batch_to(model_device(model, device), inputs, targets)
-        outputs = call_model(model, inputs)
+        args, kwargs = objective.arguments(inputs, targets)
         try:
-            checked_loss(loss_fn, outputs, targets)
+            objective(model(*args, **kwargs), targets)
         except ValueError:
             raise
         except Exception as error:  # whatever the user's loss raises on these outputs and labels
@@ -49,11 +52,12 @@ class SubspaceTracker:
     ----------
     model : torch.nn.Module
     loss_fn : callable(outputs, targets) -> scalar tensor (a mean over the batch, as torch's
-        losses are by default), e.g. ``torch.nn.functional.cross_entropy``.
-    data : the probe set: a pair ``(inputs, targets)`` or a re-iterable of such batches in a
-        fixed order (as for :class:`netscope.ActivationTracker`).
+        losses are by default), e.g. ``torch.nn.functional.cross_entropy``; or None: the model's
+        own ``outputs.loss`` (as for :meth:`netscope.ActiveSubspace.fit`).
+    data : the probe set: one batch or a re-iterable of batches in a fixed order (as for
+        :class:`netscope.ActivationTracker`).
     n_components : int — k, the leading directions whose energy is measured (default 10).
-    device, backend, chunk_size : as for :class:`netscope.ActiveSubspace`.
+    device, backend, chunk_size, target_key : as for :class:`netscope.ActiveSubspace`.
 
     Each :meth:`snapshot` appends the top-k eigenvalues and the n energies; ``eigenvalues``
     (T, k) and ``energy`` (T, n) stack them. Cost per snapshot: n per-example gradients
@@ -63,17 +67,16 @@ class SubspaceTracker:
     """
 
     def __init__(self, model: torch.nn.Module, loss_fn, data, *, n_components: int = 10, device=None,
-                 backend: str = "auto", chunk_size: int | None = None):
+                 backend: str = "auto", chunk_size: int | None = None, target_key: str | None = None):
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-        if not callable(loss_fn):
-            raise TypeError(f"loss_fn must be callable(outputs, targets) -> scalar tensor, got {type(loss_fn).__name__}")
+        objective = Objective(loss_fn, target_key)
         self.n_components = check_int(n_components, "n_components", minimum=1)
-        self.batches = as_batches(data)
+        self.batches = as_batches(data, "data", target_key)
         if self.batches.shuffles:
             raise ValueError("data: the probe loader shuffles, but the energies follow each example across "
                              "snapshots; use shuffle=False")
-        _check_loss(model, loss_fn, self.batches, device)
+        _check_loss(model, objective, self.batches, device)
         n_parameters = ParameterLayout.from_module(model).n_parameters
         keeps = self.batches.n_examples * n_parameters * 4 <= KEPT_GRADIENT_BYTES
         self.method = "randomized" if keeps else "sketch"
@@ -87,11 +90,13 @@ class SubspaceTracker:
         keeps = self.method == "randomized"
         estimator = ActiveSubspace(self.method, n_components=k, keep_gradients=keeps,
                                    chunk_size=self.chunk_size, backend=self.backend, progress=False)
-        estimator.fit(self.model, self.loss_fn, self.batches, sampling="data", device=self.device)
+        estimator.fit(self.model, self.loss_fn, self.batches, sampling="data", device=self.device,
+                      target_key=self.batches.target_key)
         if keeps:
             energy = estimator.sample_energy(k)
         else:
             stream = data_gradients(self.model, self.loss_fn, self.batches, device=self.device, backend=self.backend,
+                                    target_key=self.batches.target_key,
                                     chunk_size=self.chunk_size or 1000, progress=False)
             energy = estimator.sample_energy(k, (gradients for _, gradients, _ in stream))
         record = {"label": label if label is not None else len(self.snapshots),

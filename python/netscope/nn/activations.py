@@ -8,24 +8,92 @@ maps.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import torch
 
 from ..core._validation import check_int
-from .data import Batches, batch_to, call_model, model_device
+from .data import Batches, batch_to, call_model, examples_in, model_device
 from .modes import modes
+from .outputs import main_tensor
+
+POOLS = ("auto", "mean", "first", "last", "flatten")
 
 
 def _is_activation(module: torch.nn.Module) -> bool:
     return type(module).__module__ == "torch.nn.modules.activation"
 
 
+def _block_list(model: torch.nn.Module) -> list:
+    """Names of the blocks of the model's longest ``nn.ModuleList`` of at least two non-leaf
+    modules of one type (a transformer's encoder or decoder layers), or []."""
+    best = []
+    for name, module in model.named_modules():
+        children = list(module.children())
+        if (isinstance(module, torch.nn.ModuleList) and len(children) >= 2 and len({type(c) for c in children}) == 1
+                and list(children[0].children()) and len(children) > len(best)):
+            best = [f"{name}.{index}" if name else str(index) for index in range(len(children))]
+    return best
+
+
 def default_hidden_layers(model: torch.nn.Module) -> list:
-    """Names of the modules whose outputs are the hidden layers: the activation modules, or,
-    in a model without any, every leaf module but the last."""
+    """Names of the modules whose outputs are the hidden layers: a transformer's blocks (the
+    longest ``ModuleList`` of repeated blocks), else the activation modules, or, in a model
+    without any, every leaf module but the last."""
+    blocks = _block_list(model)
+    if blocks:
+        return blocks
     leaves = [(name, module) for name, module in model.named_modules() if name and not list(module.children())]
     activations = [name for name, module in leaves if _is_activation(module)]
     return activations if activations else [name for name, _ in leaves[:-1]]
+
+
+def _sequence_mask(inputs) -> torch.Tensor | None:
+    """The batch's ``attention_mask`` (n, seq), when its inputs are a mapping that holds one."""
+    mask = inputs.get("attention_mask") if isinstance(inputs, Mapping) else None
+    return mask if isinstance(mask, torch.Tensor) and mask.ndim == 2 else None
+
+
+def _holds_tokens(inputs) -> bool:
+    """Whether the inputs carry integer token ids or an attention mask: a sequence model's."""
+    tensors = inputs.values() if isinstance(inputs, Mapping) else [inputs] if isinstance(inputs, torch.Tensor) else inputs
+    return _sequence_mask(inputs) is not None or any(not t.is_floating_point() and t.ndim == 2 for t in tensors)
+
+
+def pool_sequence(output: torch.Tensor, pool: str, mask: torch.Tensor | None) -> torch.Tensor:
+    """``(n, width)`` rows of a layer's ``output``: a ``(n, seq, h)`` sequence is pooled over its
+    positions — "mean" (over the positions ``mask`` (n, seq) marks, where given), "first",
+    "last" (the last marked position), or "flatten" (seq·h numbers) —; any other shape is
+    flattened per example. O(n seq h)."""
+    n = len(output)
+    if output.ndim != 3 or pool == "flatten":
+        return output.reshape(n, -1)
+    if mask is not None and mask.shape != output.shape[:2]:
+        mask = None  # the layer's positions are not the input's tokens (e.g. pooled or strided)
+    if pool == "first":
+        return output[:, 0]
+    if pool == "last":
+        if mask is None:
+            return output[:, -1]
+        last = (mask.shape[1] - 1 - torch.flip(mask != 0, dims=[1]).int().argmax(dim=1)).clamp(min=0)
+        return output[torch.arange(n, device=output.device), last]
+    if mask is None:
+        return output.mean(dim=1)
+    weights = (mask != 0).to(output.dtype).unsqueeze(-1)
+    return (output * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1)
+
+
+def _as_labels(labels, n: int) -> np.ndarray:
+    """``labels`` as a 1-D numpy array of n entries (numbers or strings), checked."""
+    if isinstance(labels, torch.Tensor):
+        labels = labels.detach().cpu().numpy()
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or len(labels) != n:
+        raise ValueError(f"labels must be 1-D with one entry per probe example ({n}), got shape {labels.shape}")
+    if labels.dtype == object:
+        labels = labels.astype(str)
+    return labels
 
 
 class ActivationTracker:
@@ -34,15 +102,26 @@ class ActivationTracker:
     Parameters
     ----------
     model : torch.nn.Module
-    data : a pair ``(inputs, labels)`` (labels a tensor or a numpy array) or a re-iterable of
-        such batches that gives the same examples in the same order every pass (a DataLoader
-        with ``shuffle=False``); inputs as in :mod:`netscope.data` (tensor, tuple or dict).
-        ``labels`` (n,) are the probe's classes; at least 3 examples.
+    data : the probe set: one batch or a re-iterable of batches that gives the same examples in
+        the same order every pass (a DataLoader with ``shuffle=False``), as
+        :mod:`netscope.nn.data` says: ``(inputs, targets)`` pairs, mappings (a Hugging Face
+        collator's, the targets under ``target_key``), or inputs alone. At least 3 examples.
     layers : list of module names (``dict(model.named_modules())`` keys); default: every hidden
-        layer's output (:func:`default_hidden_layers`). A layer that returns a tuple (GRU,
-        LSTM) is recorded by its first element.
-    loss_fn : callable(outputs, labels) -> scalar, optional — used for sensitivities; default:
-        the score of the predicted class, summed.
+        layer's output (:func:`default_hidden_layers`: a transformer's blocks, else the
+        activation modules). A layer that returns a tuple, a mapping or a ``ModelOutput`` is
+        recorded by its ``output_field``, or else its first tensor.
+    labels : optional 1-D array (n,) of classes (integers or strings) to colour the maps by;
+        default: the targets, when they are 1-D (a language model's (n, seq) targets colour
+        nothing). None and no 1-D targets: the maps carry no classes.
+    loss_fn : callable(outputs, targets) -> scalar, optional — used for sensitivities; default:
+        the score of the predicted class (the largest logit), summed.
+    pool : "auto" (default), "mean", "first", "last" or "flatten" — how a layer's sequence
+        output (n, seq, h) becomes one row per example (:func:`pool_sequence`); "mean" averages
+        the positions the batch's ``attention_mask`` marks; "auto" is "mean" for a sequence
+        model (integer token ids or an attention mask in the inputs) and "flatten" otherwise.
+    output_field : str or None — the field of a layer's tuple-free output to record (e.g.
+        ``"last_hidden_state"``).
+    target_key : str or None — the targets' key in mapping batches (None: "labels" when present).
     batch_size : int — probe examples per forward pass (a loader's own batches are cut to it).
     device : None or a torch device — where the forward passes run: the model's device (None),
         which an explicit value must equal.
@@ -52,20 +131,32 @@ class ActivationTracker:
     then restores every module's train/eval flag; parameters and their ``.grad`` are not touched.
     """
 
-    def __init__(self, model: torch.nn.Module, data, *, layers=None, loss_fn=None, batch_size: int = 256,
+    def __init__(self, model: torch.nn.Module, data, *, layers=None, labels=None, loss_fn=None, pool: str = "auto",
+                 output_field: str | None = None, target_key: str | None = None, batch_size: int = 256,
                  device=None):
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         if isinstance(data, (tuple, list)) and len(data) == 2 and isinstance(data[1], np.ndarray):
             data = (data[0], torch.as_tensor(data[1]))
-        self.batches = Batches(data)
+        if pool not in POOLS:
+            raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
+        if output_field is not None and not isinstance(output_field, str):
+            raise TypeError(f"output_field must be a field name (str) or None, got {type(output_field).__name__}")
+        if loss_fn is not None and not callable(loss_fn):
+            raise TypeError(f"loss_fn must be callable(outputs, targets) -> scalar or None, got {type(loss_fn).__name__}")
+        self.batches = Batches(data, "data", target_key)
         if self.batches.shuffles:
             raise ValueError("data: the probe loader shuffles, but a map follows each example across snapshots; "
                              "use shuffle=False")
-        labels = np.concatenate([targets.cpu().numpy() for _, _, targets in self.batches])
-        if labels.ndim != 1 or len(labels) < 3:
-            raise ValueError(f"data: labels must be 1-D with one entry per example (at least 3), "
-                             f"got shape {labels.shape}")
+        n = self.batches.n_examples
+        if n < 3:
+            raise ValueError(f"data: the probe set needs at least 3 examples, got {n}")
+        if loss_fn is not None:
+            self.batches.require_targets("loss_fn (the sensitivities' loss)")
+        if labels is None and self.batches.has_targets:
+            targets = np.concatenate([t.cpu().numpy() for _, _, t in self.batches])
+            labels = targets if targets.ndim == 1 else None
+        self.labels = None if labels is None else _as_labels(labels, n)
         modules = dict(model.named_modules())
         layers = default_hidden_layers(model) if layers is None else list(layers)
         unknown = [name for name in layers if name not in modules or not name]
@@ -73,26 +164,29 @@ class ActivationTracker:
             raise ValueError(f"layers must name modules of the model; unknown: {unknown}; known: {[n for n in modules if n][:10]}")
         self.device = model_device(model, device)
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
-        self.model, self.labels, self.layers = model, labels, layers
+        self.model, self.layers, self.output_field = model, layers, output_field
+        first_inputs = next(iter(self.batches))[1]
+        self.pool = ("mean" if _holds_tokens(first_inputs) else "flatten") if pool == "auto" else pool
         # Outputs a prediction needs for the labels to be its class indices (inf: they are not indices).
-        integer = np.issubdtype(labels.dtype, np.integer) and labels.min() >= 0
-        self._classes_needed = int(labels.max()) + 1 if integer else float("inf")
+        integer = self.labels is not None and np.issubdtype(self.labels.dtype, np.integer) and self.labels.min() >= 0
+        self._classes_needed = int(self.labels.max()) + 1 if integer else float("inf")
         self.loss_fn = loss_fn
         self.snapshots = []  # list of {"label", "activations": {layer: (n, w)}, "sensitivity": {layer: (n,)}, "predictions"}
 
-    def _labels_are_classes(self, outputs) -> bool:
-        """Whether the labels index the columns of the (n, classes) ``outputs``, so that an
-        argmax is a prediction of the same kind."""
-        return outputs.ndim == 2 and 1 < outputs.shape[1] and self._classes_needed <= outputs.shape[1]
+    def _labels_are_classes(self, logits) -> bool:
+        """Whether the labels index the columns of the (n, classes) ``logits``, so that an argmax
+        is a prediction of the same kind."""
+        return logits.ndim == 2 and 1 < logits.shape[1] and self._classes_needed <= logits.shape[1]
 
     def snapshot(self, label=None) -> dict:
         """Record the watched layers now; returns and keeps ``{"label", "activations", "sensitivity",
-        "predictions"}`` (activations float32 ``(n, width)``, sensitivities float64 ``(n,)``, on the
-        host; predictions int64 ``(n,)``, the argmax of the model's (n, classes) output, or None
-        unless the labels are class indices of that output).
+        "predictions"}`` (activations float32 ``(n, width)``, pooled as ``pool`` says,
+        sensitivities float64 ``(n,)``, on the host; predictions int64 ``(n,)``, the argmax of
+        the model's (n, classes) logits, or None unless the labels are class indices of them).
 
         Sensitivity of sample i at a layer: ‖∂ℓ_i/∂h_i‖, the norm of the gradient of its loss (or
-        its predicted-class score) with respect to its embedding h_i at that layer.
+        its predicted-class score) with respect to its embedding h_i at that layer (the layer's
+        whole output for that sample, before pooling).
         Cost: one forward and one backward pass over the probe set, ``batch_size`` at a time.
         """
         captured = {}
@@ -100,7 +194,7 @@ class ActivationTracker:
 
         def hook(name):
             def record(_module, _inputs, output):
-                captured[name] = output[0] if isinstance(output, (tuple, list)) else output
+                captured[name] = main_tensor(output, self.output_field, what=f"the output of layer {name!r}")
             return record
 
         parts = {name: [] for name in self.layers}
@@ -111,23 +205,26 @@ class ActivationTracker:
             with modes(self.model, "eval"), torch.enable_grad():
                 for _, inputs, targets in self.batches.pieces(self.batch_size):
                     inputs, targets = batch_to(self.device, inputs, targets)
+                    n = examples_in(inputs, targets)
                     outputs = call_model(self.model, inputs)
+                    logits = main_tensor(outputs)
                     embeddings = [captured[name] for name in self.layers]
                     if self.loss_fn is None:
-                        score = outputs.max(dim=1).values.sum() if outputs.ndim > 1 else outputs.sum()
+                        score = logits.max(dim=-1).values.sum() if logits.ndim > 1 else logits.sum()
                     else:
-                        score = self.loss_fn(outputs, targets) * len(targets)  # per-sample terms of a mean
-                    if self._labels_are_classes(outputs):
-                        predictions.append(outputs.detach().argmax(dim=1).cpu().numpy())
+                        score = self.loss_fn(outputs, targets) * n  # per-sample terms of a mean
+                    if self._labels_are_classes(logits):
+                        predictions.append(logits.detach().argmax(dim=1).cpu().numpy())
                     needs = [e for e in embeddings if e.requires_grad]
                     gradients = torch.autograd.grad(score, needs, allow_unused=True) if needs else []
                     gradient_of = {id(e): g for e, g in zip(needs, gradients)}
+                    mask = _sequence_mask(inputs)
                     for name, embedding in zip(self.layers, embeddings):
-                        flat = embedding.detach().reshape(len(targets), -1)
-                        parts[name].append(flat.to("cpu", torch.float32).numpy())
+                        rows = pool_sequence(embedding.detach(), self.pool, mask)
+                        parts[name].append(rows.to("cpu", torch.float32).numpy())
                         gradient = gradient_of.get(id(embedding))
-                        sensitivity[name].append(np.zeros(len(flat)) if gradient is None else
-                                                 gradient.reshape(len(flat), -1).norm(dim=1).to("cpu", torch.float64).numpy())
+                        sensitivity[name].append(np.zeros(n) if gradient is None else
+                                                 gradient.reshape(n, -1).norm(dim=1).to("cpu", torch.float64).numpy())
                     captured.clear()
         finally:
             for handle in handles:

@@ -29,24 +29,13 @@ from torch.func import functional_call
 from tqdm.auto import tqdm
 
 from ..core._validation import check_int
-from .data import as_batches, batch_to, call_arguments, call_model, map_tensors, model_device
+from .data import as_batches, batch_to, examples_in, map_tensors, model_device
 from .modes import check_mode, modes
+from .outputs import Objective
 from .parameters import ParameterLayout
 from .per_sample import PerSampleGradients
 
 SAMPLE_BLOCK = 64
-
-
-def checked_loss(loss_fn, predictions, targets):
-    """``loss_fn(predictions, targets)``, a ValueError unless it is a scalar tensor."""
-    loss = loss_fn(predictions, targets)
-    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
-        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
-        raise ValueError(
-            f"loss_fn must return a scalar tensor (e.g. a mean), got {shape}; "
-            "use reduction='mean' or 'sum'"
-        )
-    return loss
 
 
 def _raise_on_nonfinite(gradients: torch.Tensor, first_index: int, what: str) -> None:
@@ -84,13 +73,16 @@ def _to_host(pieces, first: int, stop: int, *, what: str, desc: str, unit: str, 
             yield start, host.pop(), losses.detach().to("cpu", torch.float64)
 
 
-def _stream_setup(model, data, device, mode, name="data"):
-    """``(layout, batches, device)`` of a gradient stream, every argument checked."""
+def _stream_setup(model, loss_fn, data, device, mode, target_key):
+    """``(layout, objective, batches, device)`` of a gradient stream, every argument checked."""
     layout = ParameterLayout.from_module(model)
-    batches = as_batches(data, name)
+    objective = Objective(loss_fn, target_key)
+    batches = as_batches(data, "data", target_key)
+    if objective.needs_targets:
+        batches.require_targets("loss_fn")
     device = model_device(model, device)
     check_mode(model, mode)
-    return layout, batches, device
+    return layout, objective, batches, device
 
 
 class PriorSamples:
@@ -135,7 +127,7 @@ class PriorSamples:
 def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scale: float = 1.0,
                     centered: bool = False, chunk_size: int = 4 * SAMPLE_BLOCK, start: int = 0,
                     prior_batches: int | None = None, device=None, mode: str = "eval", backend: str = "auto",
-                    progress: bool = True):
+                    target_key: str | None = None, progress: bool = True):
     """Yield ``(start, gradients, losses)`` for prior samples ``start`` .. ``n_samples - 1``, chunk
     by chunk (chunks begin at ``start`` + multiples of ``chunk_size``).
 
@@ -146,11 +138,14 @@ def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scal
     ``reduction="sum"`` is summed unweighted. ``prior_batches`` = m takes the first m batches
     as a fixed subset: faster, but then C is that subset's, not the dataset's (biased: E over
     subsets of ∇f_S ∇f_Sᵀ exceeds ∇f ∇fᵀ by the subsets' covariance), and the loader must not
-    shuffle. ``device``, ``mode`` and ``backend`` as for :class:`netscope.ActiveSubspace`.
+    shuffle. ``loss_fn=None`` takes the model's own loss (the targets passed to the model as
+    ``target_key``, :class:`netscope.nn.outputs.Objective`); a Hugging Face language model's own
+    loss averages over a batch's tokens, so its batches are weighted n_b / N as well. ``device``,
+    ``mode``, ``backend`` and ``target_key`` as for :class:`netscope.ActiveSubspace`.
     Cost: O(n_samples × one forward and backward pass over the (used) data), the data read
     once per chunk; memory O(chunk_size × (D + activations of one batch)).
     """
-    layout, batches, device = _stream_setup(model, data, device, mode)
+    layout, objective, batches, device = _stream_setup(model, loss_fn, data, device, mode, target_key)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
     first = check_int(start, "start", minimum=0, maximum=n_samples)
@@ -170,12 +165,12 @@ def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scal
         fixed = None  # the loader is read afresh for every chunk
     if fixed is not None:
         fixed = [batch_to(device, *batch) for batch in fixed]  # moved to the device once
-    n_used = sum(len(targets) for _, targets in fixed) if fixed is not None else batches.n_examples
+    n_used = sum(examples_in(*batch) for batch in fixed) if fixed is not None else batches.n_examples
     summed = getattr(loss_fn, "reduction", "mean") == "sum"
 
     def loss_at(params, inputs, targets):
-        args, kwargs = call_arguments(inputs)
-        return checked_loss(loss_fn, functional_call(model, params, args, kwargs, strict=False), targets)
+        args, kwargs = objective.arguments(inputs, targets)
+        return objective(functional_call(model, params, args, kwargs, strict=False), targets)
 
     per_sample = PerSampleGradients(loss_at, (0, None, None), model=model, device=device, backend=backend,
                                     randomness=None if mode == "eval" else (seed,), what="parameter sample")
@@ -189,7 +184,7 @@ def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scal
         stream = fixed if fixed is not None else (batch_to(device, inputs, targets) for _, inputs, targets in batches)
         for index, (inputs, targets) in enumerate(stream):
             parts, batch_losses = per_sample(start, params, inputs, targets, key=(index,))
-            weight = 1.0 if summed else len(targets) / n_used
+            weight = 1.0 if summed else examples_in(inputs, targets) / n_used
             rows = layout.concatenate_rows(parts)
             del parts
             total = rows.mul_(weight) if total is None else total.add_(rows, alpha=weight)
@@ -208,18 +203,19 @@ def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scal
 
 def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_size: int = 1000,
                    start: int = 0, device=None, mode: str = "eval", backend: str = "auto", seed: int = 0,
-                   progress: bool = True):
+                   target_key: str | None = None, progress: bool = True):
     """Yield ``(start, gradients, losses)``: one gradient per example, at the current parameters.
 
     Row i of the host ``(n, D)`` ``gradients`` (float32, or float64 for a float64 model) is ∇ of
     ``loss_fn(model(x), y)`` for example ``start + i`` of ``data`` alone (examples ``start`` ..
-    ``n_samples - 1`` in the order ``data`` gives them; ``n_samples`` = None takes them all).
-    Pieces are cut at each batch's start + multiples of ``chunk_size``. ``device``, ``mode``,
-    ``backend`` as for :class:`netscope.ActiveSubspace`; ``seed`` seeds dropout in
+    ``n_samples - 1`` in the order ``data`` gives them; ``n_samples`` = None takes them all;
+    ``loss_fn=None``: the model's own loss on that example alone). Pieces are cut at each
+    batch's start + multiples of ``chunk_size``. ``device``, ``mode``, ``backend``,
+    ``target_key`` as for :class:`netscope.ActiveSubspace`; ``seed`` seeds dropout in
     ``mode="dropout"``.
     Cost: O(n_samples × one per-example forward and backward pass); memory O(chunk_size × D).
     """
-    layout, batches, device = _stream_setup(model, data, device, mode)
+    layout, objective, batches, device = _stream_setup(model, loss_fn, data, device, mode, target_key)
     n_samples = batches.n_examples if n_samples is None else check_int(
         n_samples, "n_samples", minimum=1, maximum=batches.n_examples)
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
@@ -228,15 +224,21 @@ def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_
     own = {name: own[name] for name in layout.names}
     params = {name: p.detach() for name, p in own.items()}
 
+    def one_example(inputs, target):
+        """The example as a batch of one (targets may be None)."""
+        return map_tensors(lambda t: t.unsqueeze(0), inputs), map_tensors(lambda t: t.unsqueeze(0), target)
+
     def loss_one(params, inputs, target):
-        args, kwargs = call_arguments(map_tensors(lambda t: t.unsqueeze(0), inputs))
-        return checked_loss(loss_fn, functional_call(model, params, args, kwargs, strict=False), target.unsqueeze(0))
+        inputs, target = one_example(inputs, target)
+        args, kwargs = objective.arguments(inputs, target)
+        return objective(functional_call(model, params, args, kwargs, strict=False), target)
 
     def loss_direct(inputs, target):
-        predictions = call_model(model, map_tensors(lambda t: t.unsqueeze(0), inputs))
-        return checked_loss(loss_fn, predictions, target.unsqueeze(0))
+        inputs, target = one_example(inputs, target)
+        args, kwargs = objective.arguments(inputs, target)
+        return objective(model(*args, **kwargs), target)
 
-    per_sample = PerSampleGradients(loss_one, (None, 0, 0), model=model, device=device, backend=backend,
+    per_sample = PerSampleGradients(loss_one, (None, 0, 0 if batches.has_targets else None), model=model, device=device, backend=backend,
                                     randomness=None if mode == "eval" else (seed,), direct=(loss_direct, own),
                                     what="example")
 
