@@ -9,7 +9,7 @@ from scipy.spatial import cKDTree
 
 from .._result import Result
 from ..core._validation import check_int
-from .fidelity import Fidelity, Stability, common_values, map_neighbours
+from .fidelity import Fidelity, Stability, common_values, fidelity, map_neighbours, stability
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,16 +28,51 @@ class ClassSeparation(Result):
 @dataclasses.dataclass(frozen=True)
 class MapMetrics(Result):
     """What one (layer, snapshot) map shows: class separation in the ``layout`` and in the
-    ``activation`` space; ``knn_preservation`` (share of each point's graph neighbours that stay
-    among its nearest in the layout); ``fidelity`` to the activations (trustworthiness,
-    continuity, kNN preservation at the map's k); ``stability`` against the previous snapshot's
-    map (None for the first)."""
+    ``activation`` space (None without labels or with a single class: nothing to separate);
+    ``knn_preservation`` (share of each point's graph neighbours that stay among its nearest in
+    the layout); ``fidelity`` to the activations (trustworthiness, continuity, kNN preservation
+    at the map's k); ``stability`` against the previous snapshot's map (None for the first)."""
 
-    layout: ClassSeparation
-    activation: ClassSeparation
+    layout: ClassSeparation | None
+    activation: ClassSeparation | None
     knn_preservation: float
     fidelity: Fidelity
     stability: Stability | None
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "MapMetrics":
+        """The inverse of :meth:`to_dict`."""
+        def optional(kind, value):
+            return None if value is None else kind(**value)
+
+        return cls(layout=optional(ClassSeparation, data["layout"]),
+                   activation=optional(ClassSeparation, data["activation"]),
+                   knn_preservation=data["knn_preservation"], fidelity=Fidelity(**data["fidelity"]),
+                   stability=optional(Stability, data["stability"]))
+
+
+def has_classes(labels) -> bool:
+    """Whether ``labels`` (None or (n,)) hold two classes or more, so that their separation is
+    defined. O(n log n)."""
+    return labels is not None and len(np.unique(labels)) > 1
+
+
+def map_metrics(graph, activations: np.ndarray, positions: np.ndarray, previous: np.ndarray | None, labels,
+                k: int, *, seed: int = 0) -> MapMetrics:
+    """The :class:`MapMetrics` of the map ``positions`` (n, 2) of ``activations`` (n, d) drawn
+    from ``graph`` (its kNN graph, CSR), against the ``previous`` snapshot's map (or None), at
+    ``k`` neighbours; class separation only when ``labels`` (None or (n,)) hold two classes.
+    Cost: O(min(n, 2000) n (d + log n)) for separation and fidelity, O((n + edges) log n) for
+    the rest."""
+    n = len(positions)
+    separated = has_classes(labels)
+    return MapMetrics(
+        layout=class_separation(positions, labels, seed=seed) if separated else None,
+        activation=class_separation(activations, labels, seed=seed) if separated else None,
+        knn_preservation=knn_preservation(graph, positions),
+        # Trustworthiness's normaliser needs 2n - 3k - 1 > 0.
+        fidelity=fidelity(activations, positions, min(k, max(1, (2 * n - 4) // 3)), seed=seed),
+        stability=None if previous is None else stability(previous, positions, min(k, n - 1)))
 
 
 def pairwise_distances(X: np.ndarray) -> np.ndarray:
@@ -70,7 +105,8 @@ def class_separation(X: np.ndarray, labels: np.ndarray, *, max_points: int = 200
     pairs those classes hold in the full set, and each class's mean silhouette by its size: the
     over-sampled small classes weigh what they weigh in the full set. The silhouette's distances
     to each class are means over that class's sampled points. ValueError when ``max_points``
-    cannot hold two points of every class.
+    cannot hold two points of every class, or when ``labels`` hold a single class (no separation to
+    measure: :func:`has_classes`).
 
     Cost: O(n log n + m² (d + c)) time, O(m (m + c)) memory, for m = min(n, max_points) points
     and c classes.
@@ -81,6 +117,8 @@ def class_separation(X: np.ndarray, labels: np.ndarray, *, max_points: int = 200
         raise ValueError(f"X must be 2-D with one label per row, got shapes {X.shape} and {labels.shape}")
     max_points = check_int(max_points, "max_points", minimum=2)
     _, classes, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+    if len(sizes) < 2:
+        raise ValueError(f"labels must hold at least two classes to measure their separation, got {len(sizes)}")
     if len(X) > max_points and np.minimum(sizes, 2).sum() > max_points:
         raise ValueError(f"max_points must be >= {np.minimum(sizes, 2).sum()} to keep two points of each of "
                          f"the {len(sizes)} classes, got {max_points}")
