@@ -23,14 +23,16 @@ def _series(name, values, *, dash=False, colour=None):
 
 
 def _charts(metrics, placement, scramble_kind, energy_by_outcome) -> list:
-    """The metric curves of one layer, one dict per chart (title and series over snapshots)."""
-    charts = [
+    """The metric curves of one layer, one dict per chart (title and series over snapshots);
+    the class-separation charts only where classes were measured (labels of two classes)."""
+    charts = [] if all(m.activation is None for m in metrics) else [
         {"title": "inter/intra-class distance (— activations, -- map)",
          "series": [_series("activations", [m.activation.ratio for m in metrics]),
                     _series("map", [m.layout.ratio for m in metrics], dash=True)]},
         {"title": "silhouette of the classes",
          "series": [_series("activations", [m.activation.silhouette for m in metrics]),
-                    _series("map", [m.layout.silhouette for m in metrics], dash=True)]},
+                    _series("map", [m.layout.silhouette for m in metrics], dash=True)]}]
+    charts += [
         {"title": "map fidelity to the activations",
          "series": [_series("trustworthiness", [m.fidelity.trustworthiness for m in metrics]),
                     _series("continuity", [m.fidelity.continuity for m in metrics]),
@@ -64,14 +66,29 @@ def _class_indices(values, classes) -> np.ndarray:
     return np.searchsorted(classes, values).astype(np.uint16)
 
 
-def write_page(path, maps, *, images=None, subspace=None, true_labels=None, scrambled=None,
-               scramble_kind: str = "labels", placement=None, classes=None,
-               title: str = "netscope: maps of a training run", summary: str = "") -> Path:
-    """Write one self-contained HTML page of a fitted :class:`netscope.StructureMap` to ``path``.
+def write_page(path, maps, **options) -> Path:
+    """Write :func:`page_html` of the fitted ``maps`` (``options`` as there) to ``path``, through a
+    temporary file renamed over it, so a half-written page never replaces a whole one. Returns
+    the path. O(T n)."""
+    text = page_html(maps, **options)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+    return path
+
+
+def page_html(maps, *, images=None, subspace=None, true_labels=None, scrambled=None,
+              scramble_kind: str = "labels", placement=None, classes=None,
+              title: str = "netscope: maps of a training run", summary: str = "") -> str:
+    """One self-contained HTML page of a fitted :class:`netscope.StructureMap`, as text.
 
     Parameters
     ----------
-    maps : a fitted StructureMap (T snapshots of n points per layer).
+    maps : a fitted StructureMap (T snapshots of n points per layer). Its labels may be None
+        (the page then colours by prediction, sensitivity or energy, not by class) or of any
+        dtype: each distinct value is a class, named by its text unless ``classes`` names it.
     images : optional inputs shown in the tooltip: (n, h, w), (n, h, w, c), (n, c, h, w) or
         (n, h·w) with c 1 or 3, scaled to 0..255 over the whole array (stored 8-bit).
     subspace : optional :class:`netscope.active.tracking.SubspaceTracker` (its ``eigenvalues``
@@ -86,14 +103,13 @@ def write_page(path, maps, *, images=None, subspace=None, true_labels=None, scra
         and predictions, in sorted order.
     title, summary : text at the top and under the map.
 
-    The file holds everything, each array quantised as coarsely as it is shown
+    The page holds everything, each array quantised as coarsely as it is shown
     (:mod:`netscope.viewer.encoding`: positions to 12 bits, sensitivities to 12 bits of their log
-    range, energies to 3 decimals, images to 16 grey levels). Written to a temporary file
-    and renamed, so a half-written page never replaces a whole one. Returns the path. O(T n).
+    range, energies to 3 decimals, images to 16 grey levels). O(T n).
     """
     layers, T = maps.layers_, len(maps.snapshot_labels_)
-    labels = np.asarray(maps.labels_)
-    n = len(labels)
+    labels = None if maps.labels_ is None else np.asarray(maps.labels_)
+    n = len(maps.positions_[layers[0]][0]) if labels is None else len(labels)
     if scramble_kind not in SCRAMBLE_KINDS:
         raise ValueError(f"scramble_kind must be one of {SCRAMBLE_KINDS}, got {scramble_kind!r}")
     if (scrambled is None) != (true_labels is None):
@@ -104,8 +120,8 @@ def write_page(path, maps, *, images=None, subspace=None, true_labels=None, scra
         if scrambled.shape != (n,) or true_labels.shape != (n,):
             raise ValueError(f"scrambled and true_labels must have shape ({n},), got {scrambled.shape} and {true_labels.shape}")
     predictions = getattr(maps, "predictions_", None)
-    values = [labels] + [v for v in (true_labels, predictions) if v is not None]
-    class_values = np.unique(np.concatenate([np.ravel(v) for v in values]))
+    values = [np.ravel(v) for v in (labels, true_labels, predictions) if v is not None]
+    class_values = np.unique(np.concatenate(values)) if values else np.empty(0)
     if classes is None:
         classes = [v.item() if isinstance(v, np.generic) else v for v in class_values]
     elif len(classes) != len(class_values):
@@ -121,13 +137,13 @@ def write_page(path, maps, *, images=None, subspace=None, true_labels=None, scra
     if placement is not None and set(placement) != set(layers):
         raise ValueError(f"placement must have an entry per layer {layers}, got {sorted(placement)}")
     energy_by_outcome = None
-    if energy is not None and predictions is not None:
+    if energy is not None and predictions is not None and labels is not None:
         correct = predictions == labels[None, :]
         energy_by_outcome = (subspace.mean_energy(correct), subspace.mean_energy(~correct))
 
     data = {"summary": summary, "n": n, "layers": list(layers),
             "snapshots": [str(s) for s in maps.snapshot_labels_], "classes": [str(c) for c in classes],
-            "labels": encode(_class_indices(labels, class_values)),
+            "labels": None if labels is None else encode(_class_indices(labels, class_values)),
             "true_labels": None if true_labels is None else encode(_class_indices(true_labels, class_values)),
             "scrambled": None if scrambled is None else encode(scrambled.astype(np.uint8)),
             "scramble_kind": scramble_kind,
@@ -157,10 +173,4 @@ def write_page(path, maps, *, images=None, subspace=None, true_labels=None, scra
     for key, value in (("{{TITLE}}", html.escape(title)), ("{{STYLE}}", (assets / "page.css").read_text(encoding="utf-8")),
                        ("{{SCRIPT}}", (assets / "page.js").read_text(encoding="utf-8"))):
         text = text.replace(key, value)
-    text = text.replace("{{DATA}}", payload)  # last: the data may hold any of the other markers
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
-    return path
+    return text.replace("{{DATA}}", payload)  # last: the data may hold any of the other markers

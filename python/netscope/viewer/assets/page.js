@@ -72,11 +72,13 @@
   const $ = (id) => document.getElementById(id);
   const layerSelect = $("layer"), slider = $("epoch"), play = $("play"), colourSelect = $("colour");
   D.layers.forEach((name, i) => layerSelect.add(new Option(name, String(i))));
-  const modes = [["class", "class"]];
-  if (predictions) modes.push(["correct", "prediction correct / wrong"]);
+  // Points without labels have no class to colour by, nor a prediction to call right or wrong.
+  const modes = labels ? [["class", "class"]] : [];
+  if (predictions && labels) modes.push(["correct", "prediction correct / wrong"]);
   modes.push(["sensitivity", "sensitivity"]);
   if (energy) modes.push(["energy", "active-subspace energy"]);
   for (const [value, text] of modes) colourSelect.add(new Option(text, value));
+  S.colour = modes[0][0];
   slider.max = String(T - 1);
   slider.setAttribute("aria-valuetext", String(D.snapshots[0]));
   if (scrambled) $("scrambled-only-box").hidden = false;
@@ -372,10 +374,12 @@
   }
   function showTooltip(i) {
     const t = snapshotAt(S.t), layer = layers[S.layer], name = (c) => String(D.classes[c]);
-    const lines = ["sample " + i, "label " + name(labels[i])];
+    const lines = ["sample " + i];
+    if (labels) lines.push("label " + name(labels[i]));
     if (trueLabels && scrambled && scrambled[i])
       lines.push(D.scramble_kind === "inputs" ? "input corrupted" : "true label " + name(trueLabels[i]) + " (scrambled)");
-    if (predictions) lines.push("prediction " + name(predictions[t * n + i]) + (predictions[t * n + i] === labels[i] ? " ✓" : " ✗"));
+    if (predictions) lines.push("prediction " + name(predictions[t * n + i]) +
+      (labels ? (predictions[t * n + i] === labels[i] ? " ✓" : " ✗") : ""));
     lines.push("sensitivity " + sensitivityValue(layer, t, i).toPrecision(3));
     if (energy) lines.push("subspace energy " + (energy[t * n + i] / QE).toFixed(3));
     lines.push("snapshot " + D.snapshots[t]);
