@@ -13,20 +13,34 @@ def _class_colours(labels):
 
 
 def _scatter(ax, positions, labels, sizes=6, colours=None):
-    classes, colour_of = _class_colours(labels)
-    if colours is None:
+    """Points coloured by ``colours`` (values on a ramp) if given, else by class with one legend
+    entry per class (its name: labels may be integers or strings), else, without labels, in one
+    colour."""
+    if colours is not None:
+        ax.scatter(positions[:, 0], positions[:, 1], s=sizes, c=colours, cmap="magma", linewidths=0)
+    elif labels is None:
+        ax.scatter(positions[:, 0], positions[:, 1], s=sizes, color="tab:blue", linewidths=0)
+    else:
+        labels = np.asarray(labels)
+        classes, colour_of = _class_colours(labels)
         for c in classes:
             chosen = labels == c
             ax.scatter(positions[chosen, 0], positions[chosen, 1], s=sizes if np.isscalar(sizes) else sizes[chosen],
                        color=colour_of[c], label=str(c), linewidths=0)
-    else:
-        ax.scatter(positions[:, 0], positions[:, 1], s=sizes, c=colours, cmap="magma", linewidths=0)
     ax.set_xticks([])
     ax.set_yticks([])
 
 
+def _separation(metrics, space: str, name: str) -> np.ndarray:
+    """``name`` ("ratio", "silhouette") of the class separation in ``space`` ("activation",
+    "layout") of each snapshot's :class:`~netscope.structure.metrics.MapMetrics`; NaN (no
+    point drawn) where none was measured (no labels, or one class)."""
+    return np.array([np.nan if getattr(m, space) is None else getattr(getattr(m, space), name) for m in metrics])
+
+
 def plot_small_multiples(structure_map):
-    """One map per (layer, snapshot): rows are layers, columns snapshots, points coloured by class."""
+    """One map per (layer, snapshot): rows are layers, columns snapshots, points coloured by class
+    (one colour without labels)."""
     layers, snapshots = structure_map.layers_, structure_map.snapshot_labels_
     fig, axes = plt.subplots(len(layers), len(snapshots), figsize=(2.1 * len(snapshots), 2.1 * len(layers)),
                              squeeze=False)
@@ -34,12 +48,14 @@ def plot_small_multiples(structure_map):
         for column, label in enumerate(snapshots):
             ax = axes[row, column]
             _scatter(ax, structure_map.positions_[layer][column], structure_map.labels_, sizes=4)
-            ratio = structure_map.metrics_[layer][column].activation.ratio
-            ax.set_title(f"{label}: inter/intra {ratio:.2f}", fontsize=7)
+            separation = structure_map.metrics_[layer][column].activation
+            ax.set_title(f"{label}" if separation is None else f"{label}: inter/intra {separation.ratio:.2f}",
+                         fontsize=7)
             if column == 0:
                 ax.set_ylabel(layer, fontsize=9)
     handles, names = axes[0, -1].get_legend_handles_labels()
-    fig.legend(handles, names, loc="center right", fontsize=7, markerscale=2, title="class")
+    if handles:
+        fig.legend(handles, names, loc="center right", fontsize=7, markerscale=2, title="class")
     fig.tight_layout(rect=(0, 0, 0.95, 1))
     return fig
 
@@ -100,10 +116,10 @@ def plot_sensitivity(structure_map, snapshot: int = -1):
 
 
 def plot_neuron_sample_map(positions, labels, n_samples: int, *, title: str = "neurons × samples"):
-    """Samples coloured by class and neurons as black nodes, from a layout of
-    :func:`netscope.structure.neuron_sample_graph`."""
+    """Samples coloured by class (``labels`` (n_samples,) or None: one colour) and neurons as black
+    nodes, from a layout of :func:`netscope.structure.neuron_sample_graph`."""
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
-    _scatter(ax, positions[:n_samples], np.asarray(labels), sizes=6)
+    _scatter(ax, positions[:n_samples], labels, sizes=6)
     ax.scatter(positions[n_samples:, 0], positions[n_samples:, 1], s=18, color="black", marker="s", label="neuron")
     ax.legend(fontsize=7, markerscale=1.5, loc="best")
     ax.set_title(title)
@@ -114,14 +130,14 @@ def plot_neuron_sample_map(positions, labels, n_samples: int, *, title: str = "n
 def plot_metrics(structure_map):
     """Inter/intra-class distance ratio (activation space and layout), silhouette, the map's
     fidelity (trustworthiness, kNN preservation) and stability (neighbours kept from the previous
-    snapshot) of every layer over the snapshots."""
+    snapshot) of every layer over the snapshots; the class panels stay empty without two classes."""
     fig, axes = plt.subplots(1, 4, figsize=(15, 3.4))
     x = np.arange(len(structure_map.snapshot_labels_))
     for layer in structure_map.layers_:
         metrics = structure_map.metrics_[layer]
-        line, = axes[0].plot(x, [m.activation.ratio for m in metrics], "o-", label=layer)
-        axes[0].plot(x, [m.layout.ratio for m in metrics], "s--", color=line.get_color(), alpha=0.6)
-        axes[1].plot(x, [m.activation.silhouette for m in metrics], "o-", color=line.get_color())
+        line, = axes[0].plot(x, _separation(metrics, "activation", "ratio"), "o-", label=layer)
+        axes[0].plot(x, _separation(metrics, "layout", "ratio"), "s--", color=line.get_color(), alpha=0.6)
+        axes[1].plot(x, _separation(metrics, "activation", "silhouette"), "o-", color=line.get_color())
         axes[2].plot(x, [m.fidelity.trustworthiness for m in metrics], "o-", color=line.get_color())
         axes[2].plot(x, [m.fidelity.knn_preservation for m in metrics], "s--", color=line.get_color(), alpha=0.6)
         axes[3].plot(x[1:], [m.stability.neighbours_kept for m in metrics[1:]], "o-", color=line.get_color())
