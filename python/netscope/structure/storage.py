@@ -1,0 +1,132 @@
+"""A fitted :class:`netscope.StructureMap` on disk, and back: one ``.npz``, no pickle.
+
+Format (version 1). A zip of ``.npy`` arrays (``numpy.savez_compressed``), none of dtype object,
+so that ``numpy.load(path, allow_pickle=False)`` reads it whole:
+
+- ``header``: a 0-d unicode array holding JSON — ``format`` ("netscope.StructureMap"),
+  ``version`` (int), ``params`` (the estimator's ``get_params()``), ``layers`` (L names),
+  ``snapshot_labels`` (T strings or numbers), ``n`` (points), ``metrics`` (per layer, per
+  snapshot, :meth:`~netscope.structure.metrics.MapMetrics.to_dict`) and ``neuron_maps`` (per
+  layer, per snapshot, ``{"top", "width"}``; null without neuron maps).
+- ``labels`` (n,) of the labels' own dtype — integers, floats, booleans, or unicode strings
+  (``<U``) for class names; absent when the map has no labels. ``predictions`` (T, n) int64;
+  absent when there are none.
+- For layer i (its place in ``layers``) and snapshot t: ``positions_{i}`` (T, n, 2) float64,
+  ``sensitivity_{i}`` (T, n) float64, the kNN graph's CSR arrays ``graph_{i}_{t}_data``,
+  ``_indices`` and ``_indptr`` (shape (n, n)), and the neuron × sample map's
+  ``neurons_{i}_{t}_samples``, ``_neurons``, ``_positions`` and ``_edges``.
+
+A reader refuses files whose version is newer than :data:`FORMAT_VERSION`; a later version adds
+entries, and readers of it keep reading version 1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse
+
+from .metrics import MapMetrics
+from .neuron_sample import NeuronSampleMap
+
+FORMAT = "netscope.StructureMap"
+FORMAT_VERSION = 1
+_NEURON_ARRAYS = ("samples", "neurons", "positions", "edges")
+
+
+def _json_scalar(value):
+    """numpy scalars (e.g. a parameter set to np.int64(10)) as the Python values JSON takes."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} cannot be saved in the map's header")
+
+
+def save_map(maps, path) -> Path:
+    """Write the fitted ``maps`` to ``path`` in the format above, through a temporary file
+    renamed over ``path`` (a half-written file never replaces a whole one). Returns the path.
+    O(T n k) time and disk for T snapshots of n points with k neighbours."""
+    layers = maps.layers_
+    header = {"format": FORMAT, "version": FORMAT_VERSION, "params": maps.get_params(deep=False),
+              "layers": layers, "snapshot_labels": maps.snapshot_labels_, "n": len(maps.positions_[layers[0]][0]),
+              "metrics": [[m.to_dict() for m in maps.metrics_[layer]] for layer in layers],
+              "neuron_maps": [[{"top": v.top, "width": v.width} for v in maps.neuron_maps_[layer]] for layer in layers]
+              if maps.neuron_maps_ else None}
+    arrays = {"header": np.array(json.dumps(header, default=_json_scalar))}
+    if maps.labels_ is not None:
+        arrays["labels"] = maps.labels_
+    if maps.predictions_ is not None:
+        arrays["predictions"] = maps.predictions_
+    for i, layer in enumerate(layers):
+        arrays[f"positions_{i}"] = np.stack(maps.positions_[layer])
+        arrays[f"sensitivity_{i}"] = np.stack(maps.sensitivity_[layer])
+        for t, graph in enumerate(maps.graphs_[layer]):
+            graph = graph.tocsr()
+            arrays.update({f"graph_{i}_{t}_{part}": getattr(graph, part) for part in ("data", "indices", "indptr")})
+        for t, view in enumerate(maps.neuron_maps_.get(layer, [])):
+            arrays.update({f"neurons_{i}_{t}_{part}": getattr(view, part) for part in _NEURON_ARRAYS})
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "wb") as file:  # a file object: numpy would append ".npz" to a name
+        np.savez_compressed(file, **arrays)
+    os.replace(partial, path)
+    return path
+
+
+def _header(archive, path) -> dict:
+    """The checked header of an open archive."""
+    not_ours = f"path: {path} is not a saved netscope StructureMap"
+    if "header" not in archive.files:
+        raise ValueError(f"{not_ours} (it has no header)")
+    try:
+        header = json.loads(str(archive["header"]))
+    except ValueError:
+        raise ValueError(f"{not_ours} (its header is not JSON)") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT or not isinstance(header.get("version"), int):
+        raise ValueError(f"{not_ours} (its header names no {FORMAT} format)")
+    if header["version"] > FORMAT_VERSION:
+        raise ValueError(f"path: {path} was written by a newer netscope (format version {header['version']}; this one "
+                         f"reads versions up to {FORMAT_VERSION}): upgrade netscope to open it")
+    return header
+
+
+def load_map(path, cls):
+    """A ``cls`` (StructureMap) with the parameters and fitted attributes saved at ``path``.
+    ValueError for a file that is not one, or one of a newer format version. O(T n k)."""
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f"path: {path} is not a saved netscope StructureMap ({error})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(f"path: {path} is not a saved netscope StructureMap (it holds one bare array)")
+    with archive:
+        header = _header(archive, path)
+        try:
+            maps = cls(**header["params"])
+            layers, n = header["layers"], header["n"]
+            positions, sensitivity, graphs, neuron_maps = {}, {}, {}, {}
+            for i, layer in enumerate(layers):
+                positions[layer] = list(archive[f"positions_{i}"])
+                sensitivity[layer] = list(archive[f"sensitivity_{i}"])
+                graphs[layer] = [scipy.sparse.csr_matrix(tuple(archive[f"graph_{i}_{t}_{part}"]
+                                                               for part in ("data", "indices", "indptr")), shape=(n, n))
+                                 for t in range(len(positions[layer]))]
+                if header["neuron_maps"] is not None:
+                    neuron_maps[layer] = [
+                        NeuronSampleMap(**{part: archive[f"neurons_{i}_{t}_{part}"] for part in _NEURON_ARRAYS}, **sizes)
+                        for t, sizes in enumerate(header["neuron_maps"][i])]
+            labels = archive["labels"] if "labels" in archive.files else None
+            predictions = archive["predictions"] if "predictions" in archive.files else None
+            metrics = {layer: [MapMetrics.from_dict(m) for m in series] for layer, series in zip(layers, header["metrics"])}
+        except (KeyError, TypeError, ValueError, zipfile.BadZipFile) as error:
+            raise ValueError(f"path: {path} is a damaged saved StructureMap ({type(error).__name__}: {error})") from None
+    maps.layers_, maps.labels_, maps.snapshot_labels_ = layers, labels, header["snapshot_labels"]
+    maps.positions_, maps.graphs_, maps.sensitivity_ = positions, graphs, sensitivity
+    maps.metrics_, maps.predictions_, maps.neuron_maps_ = metrics, predictions, neuron_maps
+    return maps
