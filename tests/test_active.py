@@ -270,7 +270,7 @@ def test_bad_input_gives_clear_errors():
         netscope.ActiveSubspace(method="svd")
     with pytest.raises(ValueError, match="sampling must be one of"):
         netscope.ActiveSubspace().fit(mlp(1, 3, 1, 1), torch.nn.MSELoss(), data, sampling="posterior")
-    with pytest.raises(TypeError, match="data must be a pair"):
+    with pytest.raises(ValueError, match="data holds no targets, but loss_fn needs them"):
         netscope.ActiveSubspace().fit(mlp(1, 3, 1, 1), torch.nn.MSELoss(), data[0])
     with pytest.raises(netscope.NotFittedError, match="not fitted"):
         netscope.ActiveSubspace().layer_importance()

@@ -92,8 +92,9 @@ class Objective:
         loss = own_loss(outputs) if self.loss_fn is None else self.loss_fn(outputs, targets)
         if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
             shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
-            raise ValueError(f"{'the model' if self.loss_fn is None else 'loss_fn'} must give a scalar loss tensor "
-                             f"(e.g. a mean), got {shape}; use reduction='mean' or 'sum'")
+            source = "the model's own outputs.loss" if self.loss_fn is None else "loss_fn"
+            raise ValueError(f"{source} must return a scalar tensor (e.g. a mean), got {shape}; "
+                             "use reduction='mean' or 'sum'")
         return loss
 
     def __repr__(self) -> str:
