@@ -17,6 +17,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from test_page import decoded
 
+import netscope
 from netscope import ActivationTracker, StructureMap
 from netscope.plotting import structure as plots
 from netscope.structure import maps as maps_module
@@ -336,3 +337,34 @@ def test_repr_html_inlines_the_page_up_to_a_size(rng, monkeypatch):
     assert "<iframe" not in note and 'maps.to_html("maps.html")' in note and f"{size / 2**20:.1f} MB" in note
     monkeypatch.setattr(maps_module, "INLINE_PAGE_LIMIT", size)
     assert maps._repr_html_() == shown
+
+
+# ---------------------------------------------------------------- maps that grow
+def test_extend_after_save_and_load_equals_one_fit_over_all_snapshots(rng, tmp_path):
+    X, labels = blobs(rng, n_per_class=30, centres=3)
+    snapshots = [X + 0.2 * t * rng.standard_normal(X.shape) for t in range(4)]
+    whole = StructureMap(k=8, neuron_samples=20).fit(snapshots, labels=labels)
+    StructureMap(k=8, neuron_samples=20).fit(snapshots[:2], labels=labels).save(tmp_path / "first.npz")
+    grown = StructureMap.load(tmp_path / "first.npz").extend(snapshots[2:])
+    assert_same_maps(whole, grown)
+    assert grown.metrics_["layer"][2].stability is not None  # measured against the loaded last map
+
+
+def test_extend_a_grown_tracker_maps_only_its_new_snapshots(recorded):
+    first = StructureMap(k=5).fit(recorded)
+    recorded.snapshot(label="again")
+    grown = first.extend(recorded)
+    assert_same_maps(StructureMap(k=5).fit(recorded), grown)
+    with pytest.raises(ValueError, match="none past the 3 already mapped"):
+        grown.extend(recorded)
+
+
+def test_extend_refuses_other_points_layers_or_labels(rng):
+    X, labels = blobs(rng, n_per_class=10, centres=3)
+    fitted = StructureMap(k=5).fit([X], labels=labels)
+    with pytest.raises(ValueError, match="hold 29 points, the fitted maps 30"):
+        fitted.extend([X[:-1]])
+    with pytest.raises(ValueError, match="layers .* differ from the fitted"):
+        fitted.extend({"other": [X]})
+    with pytest.raises(netscope.NotFittedError):
+        StructureMap().extend([X])

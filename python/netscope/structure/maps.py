@@ -15,6 +15,7 @@ import html
 import numbers
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -294,12 +295,57 @@ class StructureMap(BaseEstimator):
         self._fit(_recording(X, labels, argument="X", form="array"))
         return self.positions_[DEFAULT_LAYER][0]
 
-    def _fit(self, recording: _Recording) -> "StructureMap":
+    def extend(self, snapshots, snapshot_labels=None, sensitivity=None) -> "StructureMap":
+        """Map snapshots that follow the fitted ones, each warm-started from the map before it
+        (the last fitted one first), as :meth:`fit` would have mapped them in one call: a fit
+        over T snapshots and then ``extend`` with U more equals a fit over all T + U.
+
+        ``snapshots`` as for :meth:`fit`, holding the new snapshots only — except a tracker (or
+        a :class:`netscope.recording.RunFolder`) that has grown since the fit: then its
+        snapshots past the T already mapped are the new ones. The layers, the points and the
+        labels must be the fitted ones. Cost: as :meth:`fit` for the U new maps.
+        """
+        check_fitted(self, "positions_")
+        T = len(self.snapshot_labels_)
+        if _is_tracker(snapshots):
+            if len(snapshots.snapshots) <= T:
+                raise ValueError(f"snapshots: the tracker holds {len(snapshots.snapshots)} snapshots, none past the "
+                                 f"{T} already mapped")
+            labels = snapshots.labels
+            snapshots = SimpleNamespace(layers=snapshots.layers, labels=labels, snapshots=snapshots.snapshots[T:])
+            recording = _recording(snapshots)
+        else:
+            recording = _recording(snapshots, None, snapshot_labels, sensitivity)
+            recording = dataclasses.replace(recording, labels=self.labels_, snapshot_labels=(
+                [T + t for t in recording.snapshot_labels] if snapshot_labels is None else recording.snapshot_labels))
+        if list(recording.activations) != self.layers_:
+            raise ValueError(f"snapshots: the layers {list(recording.activations)} differ from the fitted {self.layers_}")
+        n, given = len(self.positions_[self.layers_[0]][0]), len(next(iter(recording.activations.values()))[0])
+        if given != n:
+            raise ValueError(f"snapshots: the new snapshots hold {given} points, the fitted maps {n}")
+        if not np.array_equal(np.asarray(recording.labels), np.asarray(self.labels_)):
+            raise ValueError("snapshots: the labels differ from the fitted maps'; extend maps the same points")
+        if (recording.predictions is None) != (self.predictions_ is None):
+            raise ValueError("snapshots: the new snapshots " + ("lack" if recording.predictions is None else "hold")
+                             + " predictions where the fitted ones " + ("hold" if recording.predictions is None else
+                                                                         "lack") + " them")
+        return self._fit(recording, after=self)
+
+    def _fit(self, recording: _Recording, after: "StructureMap | None" = None) -> "StructureMap":
+        """Map ``recording``; with ``after`` (a fitted map of the same points), as the snapshots
+        that follow its own, warm-started from its last maps and appended to them."""
         params = self._resolved_params()
         seed, labels = params["seed"], recording.labels
         positions_, graphs_, metrics_, neuron_maps_ = {}, {}, {}, {}
+        sensitivity_ = {layer: list(series) for layer, series in recording.sensitivity.items()}
+        if after is not None:
+            positions_, graphs_, metrics_ = ({layer: list(series) for layer, series in fitted.items()}
+                                             for fitted in (after.positions_, after.graphs_, after.metrics_))
+            neuron_maps_ = {layer: list(series) for layer, series in after.neuron_maps_.items()}
+            sensitivity_ = {layer: after.sensitivity_[layer] + series for layer, series in sensitivity_.items()}
         for layer, series in recording.activations.items():
-            previous = neurons = None
+            previous = positions_[layer][-1] if layer in positions_ else None
+            neurons = neuron_maps_[layer][-1] if layer in neuron_maps_ else None
             for activations in series:
                 k = min(params["k"], len(activations) - 1)
                 graph = knn_graph(activations, k, metric=self.metric, symmetrize=self.symmetrize)
@@ -319,10 +365,13 @@ class StructureMap(BaseEstimator):
                     neurons = neuron_sample_map(activations, max_samples=params["neuron_samples"], seed=seed,
                                                 align_to=neurons)
                     neuron_maps_.setdefault(layer, []).append(neurons)
+        predictions = recording.predictions
+        if after is not None and predictions is not None:
+            predictions = np.concatenate([after.predictions_, predictions])
         self.layers_, self.labels_ = list(recording.activations), labels
-        self.snapshot_labels_ = recording.snapshot_labels
+        self.snapshot_labels_ = ([] if after is None else list(after.snapshot_labels_)) + recording.snapshot_labels
         self.positions_, self.graphs_, self.metrics_ = positions_, graphs_, metrics_
-        self.sensitivity_, self.predictions_ = recording.sensitivity, recording.predictions
+        self.sensitivity_, self.predictions_ = sensitivity_, predictions
         self.neuron_maps_ = neuron_maps_
         return self
 
