@@ -129,7 +129,7 @@ def test_user_code_errors_name_the_flag(tmp_path, capsys, monkeypatch):
     assert main([*structure, "--checkpoints", "other.pt"]) == 2
     assert "--checkpoints: other.pt does not fit the model from --model" in capsys.readouterr().err
     assert main([*structure, "--checkpoints", "nothing_*.pt"]) == 2
-    assert "--checkpoints: no file matches 'nothing_*.pt'" in capsys.readouterr().err
+    assert "--checkpoints: no weights file or save_pretrained folder matches 'nothing_*.pt'" in capsys.readouterr().err
     assert main(["structure", "--probe", "mynet_errors:probe", "--out", "y"]) == 2
     assert "--probe go with --model" in capsys.readouterr().err
     assert main([*structure, "--checkpoints", "ckpt/epoch_*.pt", "--scrambled", "0.1"]) == 2
@@ -146,6 +146,8 @@ def test_the_seed_command_runs_multipass(tmp_path, capsys):
                  "--k", "3", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["method"] == "multipass" and summary["n_passes"] == 3 and len(summary["eigenvalues"]) == 5
+    # A preset keeps the seed's prior, N(0, I), without --sampling.
+    assert summary["sampling"] == "prior" and summary["prior"] == {"scale": 1.0, "centered": False}
     saved = netscope.ActiveSubspace.load(out / "active_subspace.npz")
     np.testing.assert_allclose(summary["relative_residuals"], saved.residuals_ / saved.eigenvalues_)
     assert "multipass residuals" in capsys.readouterr().out
@@ -153,3 +155,100 @@ def test_the_seed_command_runs_multipass(tmp_path, capsys):
     assert summary["intervals"]["source"].startswith("replayed") and summary["layer_spectra"] is not None
     assert main(["active-subspace", "--passes", "3", "--samples", "50", "--out", str(out)]) == 2
     assert "n_passes goes with method='multipass'" in capsys.readouterr().err
+
+
+def saved_weights(name):
+    """The state dict that user_folder saved as ckpt/epoch_<name>.pt (run from that folder)."""
+    return torch.load(f"ckpt/epoch_{name}.pt", weights_only=True)["model_state_dict"]
+
+
+def loss_at(module, state) -> float:
+    """The mean cross-entropy over ``module.loader()`` of ``module.make_cnn()`` with the weights
+    ``state``, in eval mode as the fits take it."""
+    model = module.make_cnn()
+    model.load_state_dict(state)
+    model.eval()
+    with torch.no_grad():
+        x, y = (torch.cat(parts) for parts in zip(*module.loader()))
+        return float(torch.nn.functional.cross_entropy(model(x), y))
+
+
+def test_a_model_is_sampled_at_its_weights_by_default_in_any_weights_format(tmp_path, monkeypatch):
+    module = user_folder(tmp_path, "mynet_formats")
+    monkeypatch.chdir(tmp_path)
+    trained = saved_weights(10)
+    # A Lightning checkpoint (the network under the LightningModule's "model."), and a save_pretrained
+    # folder (pytorch_model.bin: safetensors, an optional package, is tested in test_weights_formats.py).
+    torch.save({"epoch": 10, "global_step": 40, "state_dict": {f"model.{key}": value for key, value in trained.items()},
+                "optimizer_states": [{"state": {}, "param_groups": [{"lr": 0.01, "params": [0, 1]}]}]},
+               "lightning.ckpt")
+    (tmp_path / "pretrained").mkdir()
+    torch.save(trained, "pretrained/pytorch_model.bin")
+    expected = loss_at(module, trained)
+    assert abs(expected - loss_at(module, saved_weights(1))) > 0.01  # the weights make a difference to see
+    base = ["active-subspace", "--model", "mynet_formats:make_cnn", "--data", "mynet_formats:loader",
+            "--loss", "cross_entropy", "--n-boot", "2", "--k", "3", "--vectors", "5"]
+    for weights in ("lightning.ckpt", "pretrained"):
+        assert main([*base, "--weights", weights, "--out", weights + "-out"]) == 0  # no --sampling
+        summary = json.loads((tmp_path / f"{weights}-out" / "summary.json").read_text())
+        assert summary["sampling"] == "data" and summary["prior"] is None and summary["n_samples"] == 120
+        losses = netscope.ActiveSubspace.load(tmp_path / f"{weights}-out" / "active_subspace.npz").losses_
+        np.testing.assert_allclose(losses.mean(), expected, rtol=1e-5)  # one loss per example, at the weights
+
+
+def test_prior_sampling_of_trained_weights_needs_centered(tmp_path, monkeypatch, capsys):
+    module = user_folder(tmp_path, "mynet_centered")
+    monkeypatch.chdir(tmp_path)
+    # Sharper weights than the saved ones, whose loss is too near ln 10, the loss at zero, to tell them apart.
+    sharp = saved_weights(10)
+    sharp["6.weight"] = sharp["6.weight"] * 20
+    torch.save(sharp, "sharp.pt")
+    base = ["active-subspace", "--model", "mynet_centered:make_cnn", "--data", "mynet_centered:loader",
+            "--loss", "cross_entropy", "--sampling", "prior", "--weights", "sharp.pt", "--out", "prior"]
+    assert main(base) == 2
+    error = capsys.readouterr().err
+    assert "--sampling prior --weights: the prior N(0, sigma^2 I) is centred at zero, so it ignores the weights" in error
+    assert "add --centered to sample around the trained weights (--scale sets sigma)" in error
+
+    assert main([*base, "--centered", "--scale", "1e-3", "--samples", "24", "--n-boot", "2", "--k", "3"]) == 0
+    assert "prior samples around the model, sigma 0.001" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "prior" / "summary.json").read_text())
+    assert summary["sampling"] == "prior" and summary["prior"] == {"scale": 1e-3, "centered": True}
+    # Both reach the fit: at sigma 1e-3 around the weights, each sample's loss is the weights' own
+    # (around zero it would be ln 10, and at sigma 1 anything).
+    expected = loss_at(module, sharp)
+    assert abs(expected - np.log(10)) > 0.5
+    losses = netscope.ActiveSubspace.load(tmp_path / "prior" / "active_subspace.npz").losses_
+    np.testing.assert_allclose(losses, expected, rtol=1e-2)
+
+
+def test_the_prior_flags_are_checked(tmp_path, capsys, monkeypatch):
+    user_folder(tmp_path, "mynet_prior_flags")
+    monkeypatch.chdir(tmp_path)
+    base = ["active-subspace", "--model", "mynet_prior_flags:make_cnn", "--data", "mynet_prior_flags:loader",
+            "--loss", "cross_entropy", "--out", "x"]
+    cases = [
+        (["--sampling", "prior", "--scale", "0"], "--scale must be a positive number (the prior's sigma), got 0.0"),
+        (["--sampling", "prior", "--scale", "-1"], "--scale must be a positive number (the prior's sigma), got -1.0"),
+        (["--sampling", "prior", "--scale", "nan"], "--scale must be a positive number (the prior's sigma), got nan"),
+        (["--centered"], "--centered: for --sampling prior only"),  # --model samples the data by default
+        (["--sampling", "data", "--scale", "0.5"], "--scale: for --sampling prior only"),
+        (["--sampling", "data", "--centered", "--scale", "0.5"], "--centered and --scale: for --sampling prior only"),
+    ]
+    for arguments, message in cases:
+        assert main([*base, *arguments]) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_structure_reads_save_pretrained_folders_as_checkpoints(tmp_path, monkeypatch):
+    user_folder(tmp_path, "mynet_folders")
+    monkeypatch.chdir(tmp_path)
+    # The HF Trainer's layout: run/checkpoint-<step>/ with the weights beside its other files.
+    for step, epoch in ((40, 10), (5, 1)):
+        (tmp_path / "run" / f"checkpoint-{step}").mkdir(parents=True)
+        torch.save(saved_weights(epoch), f"run/checkpoint-{step}/pytorch_model.bin")
+        (tmp_path / "run" / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
+    assert main(["structure", "--model", "mynet_folders:make_cnn", "--checkpoints", "run/checkpoint-*",
+                 "--probe", "mynet_folders:probe", "--k", "5", "--subspace-k", "0", "--no-html", "--out", "maps"]) == 0
+    metrics = json.loads((tmp_path / "maps" / "metrics.json").read_text())
+    assert metrics["snapshots"] == ["checkpoint-5", "checkpoint-40"]  # natural order

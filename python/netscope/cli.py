@@ -29,6 +29,7 @@ def _demo(args) -> int:
 
 
 def _active_subspace(args) -> int:
+    import math
     import os
 
     import matplotlib
@@ -38,6 +39,15 @@ def _active_subspace(args) -> int:
 
     from .studies.active import Problem, run_active_subspace_study
 
+    # Your network is taken where it stands (its trained weights, one gradient per example); the
+    # presets keep the seed's prior.
+    sampling = args.sampling or ("data" if args.model is not None else "prior")
+    if args.scale is not None and not (math.isfinite(args.scale) and args.scale > 0):
+        raise ValueError(f"--scale must be a positive number (the prior's sigma), got {args.scale}")
+    prior_flags = [flag for flag, given in (("--centered", args.centered), ("--scale", args.scale is not None)) if given]
+    if sampling != "prior" and prior_flags:
+        raise ValueError(f"{' and '.join(prior_flags)}: for --sampling prior only (data sampling takes the "
+                         "gradients at the model's parameters as they are)")
     problem = None
     if args.model is not None:
         from .nn import user_code
@@ -47,6 +57,10 @@ def _active_subspace(args) -> int:
             raise ValueError(f"--model needs {' and '.join(missing)}: the data and the loss to take gradients of")
         if args.preset is not None:
             raise ValueError("--preset and --model exclude each other: a preset is a built-in model")
+        if sampling == "prior" and args.weights is not None and not args.centered:
+            raise ValueError("--sampling prior --weights: the prior N(0, sigma^2 I) is centred at zero, so it ignores "
+                             "the weights; add --centered to sample around the trained weights (--scale sets "
+                             "sigma), or use --sampling data")
         model = user_code.build_model(args.model, device=args.device)
         if args.weights is not None:
             user_code.load_weights(model, args.weights, "--weights")
@@ -61,12 +75,12 @@ def _active_subspace(args) -> int:
         dist.init_process_group("gloo")
     try:
         summary = run_active_subspace_study(
-            args.out, problem=problem, preset=args.preset or "seed", sampling=args.sampling, n_samples=args.samples, depth=args.depth, width=args.width,
+            args.out, problem=problem, preset=args.preset or "seed", sampling=sampling, n_samples=args.samples, depth=args.depth, width=args.width,
             activation=args.activation, method=args.method, sketch_size=args.sketch_size, n_passes=args.passes,
             seed=args.seed,
             n_boot=args.n_boot, k=args.k, n_vectors=args.vectors, chunk_size=args.chunk_size,
             device=args.device, checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every,
-            resume=args.resume,
+            resume=args.resume, scale=1.0 if args.scale is None else args.scale, centered=args.centered,
         )
     finally:
         if distributed:
@@ -75,8 +89,11 @@ def _active_subspace(args) -> int:
         return 0
     importance = summary["layer_importance"]["layers"]
     eigenvalues = summary["eigenvalues"]
+    prior = summary["prior"]
+    around = "" if prior is None else (f" around {'the model' if prior['centered'] else 'zero'}, "
+                                       f"sigma {prior['scale']:g}")
     print(f"{summary['model']['name']}: D={summary['n_parameters']}, "
-          f"N={summary['n_samples']} {summary['sampling']} samples, method={summary['method']}")
+          f"N={summary['n_samples']} {summary['sampling']} samples{around}, method={summary['method']}")
     held = summary["eigenvalues_for_90_percent_of_trace"]
     print(f"eigenvalues: λ1={eigenvalues[0]:.4g}, λ10={eigenvalues[min(9, len(eigenvalues) - 1)]:.4g}, "
           f"λ_last={eigenvalues[-1]:.4g}" + (f"; {held} of {len(eigenvalues)} hold 90% of the trace" if held else
@@ -224,7 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     study = commands.add_parser(
         "active-subspace",
-        help="the seed experiment: active subspace of an MLP's loss under a standard-normal prior",
+        help="the seed experiment: active subspace of an MLP's loss under a standard-normal prior, or of your "
+             "network's (--model) at its weights",
     )
     study.add_argument("--out", default="netscope-out/active-subspace", help="output folder (default: %(default)s)")
     study.add_argument("--preset", choices=["seed", "large", "xl"],
@@ -241,11 +259,18 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--loss", metavar="{cross_entropy,mse,MODULE:FUNCTION}",
                        help="the loss: cross_entropy, mse, or your function loss(predictions, targets)")
     study.add_argument("--weights", metavar="FILE",
-                       help="saved weights to load into the --model network (a state dict, or a dict holding one "
-                            "under state_dict/model_state_dict/model), e.g. a trained network for --sampling data")
-    study.add_argument("--sampling", choices=["prior", "data"], default="prior",
-                       help="prior: parameters drawn from N(0, I), the loss over all the data (the seed's); "
-                            "data: one gradient per example at the model's parameters (default: %(default)s)")
+                       help="saved weights to load into the --model network: a torch state dict (alone or under "
+                            "state_dict/model_state_dict/model), a Lightning .ckpt, a .safetensors file or a "
+                            "Hugging Face save_pretrained folder")
+    study.add_argument("--sampling", choices=["prior", "data"],
+                       help="prior: parameters drawn from N(0, sigma^2 I) (around the model's with --centered), "
+                            "the loss over all the data (the seed's); data: one gradient per example at the "
+                            "model's parameters (default: data with --model, prior for the presets; prior with "
+                            "--weights needs --centered)")
+    study.add_argument("--centered", action="store_true",
+                       help="prior sampling around the model's parameters (e.g. the --weights) instead of zero")
+    study.add_argument("--scale", type=float, metavar="SIGMA",
+                       help="the prior's standard deviation sigma, for --sampling prior (default: 1.0)")
     study.add_argument("--device", help="move the --model network there and compute there (e.g. cuda); "
                                         "default: where the factory put it")
     study.add_argument("--samples", type=int,

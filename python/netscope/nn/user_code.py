@@ -4,13 +4,16 @@
 ``--probe`` name a callable that returns the data (a tensor pair or a DataLoader; see
 :mod:`netscope.data`) or the data itself; ``--loss`` is ``cross_entropy``, ``mse`` or a reference to
 a loss function (or an ``nn.Module`` loss class). The current folder is searched first, as
-``python -m`` does. Every failure is a ValueError that names the flag.
+``python -m`` does. ``--weights`` and ``--checkpoints`` are read by :func:`load_weights`: torch
+state dicts, Lightning ``.ckpt``, ``.safetensors`` and Hugging Face ``save_pretrained`` folders,
+never running pickled code. Every failure is a ValueError that names the flag.
 """
 
 from __future__ import annotations
 
 import glob
 import importlib
+import json
 import re
 import sys
 from pathlib import Path
@@ -81,31 +84,162 @@ def natural_key(path) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(path))]
 
 
+WEIGHTS_FORMATS = ("a torch state dict (alone, or under state_dict/model_state_dict/model as in a Lightning .ckpt), "
+                   "a .safetensors file, or a Hugging Face save_pretrained folder (model.safetensors or "
+                   "pytorch_model.bin, sharded with an *.index.json or not)")
+# The weight files of a save_pretrained folder, in the order transformers itself tries them.
+PRETRAINED_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def _pretrained_files(folder: Path, flag: str) -> list | None:
+    """The files that hold a save_pretrained folder's weights: its single file, or every shard its
+    ``*.index.json`` lists; None when the folder holds neither."""
+    for name in PRETRAINED_FILES:
+        if (folder / name).is_file():
+            return [folder / name]
+        index = folder / f"{name}.index.json"
+        if index.is_file():
+            return _shards(index, flag)
+    return None
+
+
+def _shards(index: Path, flag: str) -> list:
+    """The shard files that a sharded checkpoint's ``*.index.json`` lists, each once, in its order."""
+    try:
+        weight_map = json.loads(index.read_text())["weight_map"]
+        shards = [index.parent / shard for shard in dict.fromkeys(weight_map.values())]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ValueError(f"{flag}: {index} is not a shard index (a JSON object with a 'weight_map' of key -> file): "
+                         f"{type(error).__name__}: {error}") from None
+    absent = [shard.name for shard in shards if not shard.is_file()]
+    if absent:
+        raise ValueError(f"{flag}: {index} lists shards that are not beside it: {_abbreviated(absent)}")
+    return shards
+
+
 def checkpoint_files(pattern: str, flag: str = "--checkpoints") -> list:
-    """The files that the glob ``pattern`` matches, in natural order."""
-    files = sorted((Path(name) for name in glob.glob(pattern) if Path(name).is_file()), key=natural_key)
+    """The weight files and save_pretrained folders (e.g. the HF Trainer's ``run/checkpoint-*``)
+    that the glob ``pattern`` matches, in natural order; folders without model weights in them
+    (logs, say) are left out."""
+    matches = (Path(name) for name in glob.glob(pattern))
+    files = sorted((path for path in matches if path.is_file() or (path.is_dir() and _pretrained_files(path, flag))),
+                   key=natural_key)
     if not files:
-        raise ValueError(f"{flag}: no file matches {pattern!r}")
+        raise ValueError(f"{flag}: no weights file or save_pretrained folder matches {pattern!r}")
     return files
 
 
-def load_weights(model: torch.nn.Module, path, flag: str = "--checkpoints") -> None:
-    """Load the state dict saved at ``path`` into ``model``: a plain state dict, or a dict that
-    holds one under ``state_dict``, ``model_state_dict`` or ``model``."""
-    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+def _unpickling_reason(error: Exception) -> str:
+    """What torch.load's refusal says, without its advice to load with weights_only=False."""
+    text = str(error)
+    refused = re.search(r"Unsupported global: GLOBAL (\S+)", text)
+    if refused:
+        return (f"it pickles the Python object {refused.group(1)}, and netscope never runs pickled code "
+                "(torch.load with weights_only=True); save model.state_dict() instead")
+    detail = re.search(r"WeightsUnpickler error:\s*(.+)", text)
+    detail = (detail.group(1) if detail else text.splitlines()[0] if text else "").strip()
+    return f"it is not a file that torch.save wrote ({type(error).__name__}: {detail})"
+
+
+def _read_tensors(path: Path, device, flag: str) -> dict:
+    """The name -> tensor dict in one file: a .safetensors file, or a torch file holding a state
+    dict alone or under state_dict/model_state_dict/model (a Lightning .ckpt has "state_dict")."""
+    # Read here rather than left to torch.load, which reads .safetensors only in recent releases
+    # (netscope takes torch >= 2.1).
+    if path.suffix == ".safetensors":
+        try:
+            from safetensors.torch import load_file
+        except ImportError:
+            raise ValueError(f"{flag}: {path} is a .safetensors file; reading it needs the safetensors package: "
+                             "pip install safetensors") from None
+        try:
+            return load_file(path, device=str(device))
+        except Exception as error:  # safetensors raises its own SafetensorError, and OSError
+            raise ValueError(f"{flag}: cannot read {path} as safetensors ({type(error).__name__}: "
+                             f"{str(error).splitlines()[0] if str(error) else ''})") from None
     try:
         state = torch.load(path, map_location=device, weights_only=True)
     except Exception as error:  # unpickling raises many kinds; all mean "not a weights file"
-        raise ValueError(f"{flag}: cannot read {path} as saved torch weights ({type(error).__name__}: "
-                         f"{str(error).splitlines()[0]})") from None
+        raise ValueError(f"{flag}: cannot read {path}: {_unpickling_reason(error)}. Formats read: "
+                         f"{WEIGHTS_FORMATS}") from None
     for key in ("state_dict", "model_state_dict", "model"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
             break
-    if not isinstance(state, dict):
-        raise ValueError(f"{flag}: {path} holds a {type(state).__name__}, not a state dict")
+    if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
+        raise ValueError(f"{flag}: {path} holds a {type(state).__name__} that is not a state dict of tensors. "
+                         f"Formats read: {WEIGHTS_FORMATS}")
+    return state
+
+
+def _abbreviated(keys, shown: int = 5) -> str:
+    """The first ``shown`` of ``keys`` in sorted order, and how many more there are."""
+    keys = sorted(keys)
+    return ", ".join(keys[:shown]) + (f" and {len(keys) - shown} more" if len(keys) > shown else "")
+
+
+def _as_model_keys(state: dict, model: torch.nn.Module) -> dict | None:
+    """``state`` keyed as ``model.state_dict()`` is, or None where no reading fits: its keys as
+    they are, or else, under the shortest module prefix whose removal gives the model's keys (the
+    LightningModule attribute's "model.", DDP's "module.", torch.compile's "_orig_mod."), the keys
+    under it with the prefix removed (the others, such as a Lightning loss's buffers, are left
+    out). A model key may be absent when a tensor tied to it (one storage, as a language model's
+    output layer shares its embedding's, which save_pretrained writes once) is present."""
+    wanted = model.state_dict()
+    storages = {}
+    for key, tensor in wanted.items():
+        if tensor.numel():  # empty tensors share no storage worth the name
+            storages.setdefault((tensor.data_ptr(), tensor.shape, tensor.stride()), set()).add(key)
+    tied = {key: group for group in storages.values() for key in group}
+
+    def fits(keys) -> bool:
+        keys = set(keys)
+        return keys <= wanted.keys() and all(key in keys or tied.get(key, set()) & keys for key in wanted)
+
+    if fits(state.keys()):
+        return state
+    prefixes = sorted({key[:end + 1] for key in state for end, char in enumerate(key) if char == "."},
+                      key=lambda prefix: (len(prefix), prefix))
+    for prefix in prefixes:
+        stripped = {key[len(prefix):]: value for key, value in state.items() if key.startswith(prefix)}
+        if fits(stripped.keys()):
+            return stripped
+    return None
+
+
+def load_weights(model: torch.nn.Module, path, flag: str = "--checkpoints") -> None:
+    """Load the weights saved at ``path`` into ``model``. Read: a torch file (torch.save's) that
+    holds a state dict, alone or under ``state_dict``, ``model_state_dict`` or ``model`` (a
+    Lightning ``.ckpt`` holds it under ``state_dict``); a ``.safetensors`` file (needs the
+    safetensors package); a Hugging Face ``save_pretrained`` folder, with ``model.safetensors``
+    or ``pytorch_model.bin``, or the shards that its ``*.index.json`` lists; or such an index
+    file. Keys under a module prefix ("model." of Lightning) are matched as
+    :func:`_as_model_keys` says. torch files are read with ``weights_only=True``: no pickled
+    code runs. Anything else, and keys that do not fit the model, raise a ValueError that names
+    ``flag``."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"{flag}: {path} does not exist")
+    if path.is_dir():
+        files = _pretrained_files(path, flag)
+        if files is None:
+            raise ValueError(f"{flag}: the folder {path} holds none of {', '.join(PRETRAINED_FILES)} (or their "
+                             f"*.index.json). Formats read: {WEIGHTS_FORMATS}")
+    else:
+        files = _shards(path, flag) if path.name.endswith(".index.json") else [path]
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    state = {}
+    for file in files:
+        state.update(_read_tensors(file, device, flag))
+    matched = _as_model_keys(state, model)
+    if matched is None:
+        wanted = model.state_dict().keys()
+        raise ValueError(f"{flag}: {path} does not fit the model from --model: missing keys "
+                         f"{_abbreviated(wanted - state.keys()) or 'none'}; unexpected keys "
+                         f"{_abbreviated(state.keys() - wanted) or 'none'}")
     try:
-        model.load_state_dict(state)
-    except RuntimeError as error:
+        # strict=False only for the tied keys _as_model_keys allowed to be absent; it checked the rest.
+        model.load_state_dict(matched, strict=False)
+    except RuntimeError as error:  # a key that fits with a tensor that does not: shapes
         raise ValueError(f"{flag}: {path} does not fit the model from --model: "
                          f"{' '.join(str(error).split())[:400]}") from None

@@ -132,7 +132,8 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
                               sketch_size: int | None = None, seed: int = 0, n_boot: int = 50, k: int = 10,
                               n_vectors: int | None = None, chunk_size: int | None = None, device=None,
                               checkpoint=None, checkpoint_every: int = 1000, resume: bool = False,
-                              n_passes: int | None = None, progress: bool = True):
+                              n_passes: int | None = None, scale: float = 1.0, centered: bool = False,
+                              progress: bool = True):
     """The active subspace of a network's loss, its diagnostics and figures.
 
     Without ``problem``, the seed: ``preset="seed"``: an MLP 1 → ``depth`` × ``width`` → 1
@@ -144,6 +145,9 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     samples of the loss over 128 digits (or, in data sampling, every training digit at the
     network trained first), the top 50 by a float32 sketch. Arguments left at None take the
     preset's value.
+
+    ``sampling="prior"`` draws the parameters from N(c, ``scale``² I), c = 0 or, with
+    ``centered``, the model's parameters (see :meth:`netscope.ActiveSubspace.fit`).
 
     With ``problem`` (a user's model, loss and data): ``sampling`` "prior" or "data";
     ``n_samples`` None means D prior samples or every example; ``method`` None means
@@ -199,8 +203,8 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     stream_sizes = None
     if not keep_gradients and world == 1 and method != "multipass":
         stream_sizes = np.unique(np.geomspace(max(1, n_samples // 32), n_samples, 6).astype(int))[:-1]
-    study.fit(model, loss, data, n_samples=n_samples, sampling=sampling, seed=seed, device=device,
-              checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume, stream_sizes=stream_sizes)
+    study.fit(model, loss, data, n_samples=n_samples, sampling=sampling, seed=seed, scale=scale, centered=centered,
+              device=device, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume, stream_sizes=stream_sizes)
     if rank != 0:
         return None
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -255,6 +259,7 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     summary = {
         "preset": preset,
         "sampling": sampling,
+        "prior": {"scale": float(scale), "centered": bool(centered)} if sampling == "prior" else None,
         "n_parameters": n_parameters,
         "n_samples": study.n_samples_,
         "method": method,
