@@ -7,6 +7,9 @@ Public API (everything else is private):
 - :class:`ActivationTracker`, :class:`StructureMap` — a network's hidden activations on a probe
   set across training, and their 2-D maps with what they show.
 - :class:`ParameterLayout` — which coordinate of the flat parameter vector is which parameter.
+- :class:`Recorder`, :class:`RunFolder` — snapshots recorded during training into an
+  append-only run folder (``netscope.integrations`` has the Lightning and ``Trainer``
+  callbacks), and the folder read back.
 
 - :class:`GramAccumulator` — streaming float64 sum of gradient outer products, mergeable and
   serialisable.
@@ -37,7 +40,8 @@ from .exceptions import NotFittedError
 
 # Public names whose modules import torch: loaded on first use.
 _LAZY = {"ActiveSubspace": "netscope.active.estimator", "ActivationTracker": "netscope.nn.activations",
-         "ParameterLayout": "netscope.nn.parameters", "StructureMap": "netscope.structure.maps"}
+         "ParameterLayout": "netscope.nn.parameters", "StructureMap": "netscope.structure.maps",
+         "Recorder": "netscope.recording.recorder", "RunFolder": "netscope.recording.run_folder"}
 
 
 def __getattr__(name):
@@ -49,6 +53,6 @@ def __getattr__(name):
 
 
 __all__ = ["ActiveSubspace", "ActivationTracker", "GramAccumulator", "NotFittedError", "NystromSketch", "ParameterLayout",
-           "StructureMap", "eigh_top", "force_layout", "get_num_threads", "knn_graph", "randomized_svd",
+           "Recorder", "RunFolder", "StructureMap", "eigh_top", "force_layout", "get_num_threads", "knn_graph", "randomized_svd",
            "set_num_threads", "spectral_layout"]
 __version__ = "0.1.0"

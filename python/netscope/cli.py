@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+DEFAULT_STRUCTURE_OUT = "netscope-out/structure"
 
 
 def _demo(args) -> int:
@@ -144,7 +147,20 @@ def _structure(args) -> int:
     if args.subspace_k < 0:
         raise ValueError(f"--subspace-k must be 0 (none) or a positive number of directions, got {args.subspace_k}")
     user_flags = {"--checkpoints": args.checkpoints, "--probe": args.probe}
-    if args.model is not None:
+    if args.run_dir is not None:
+        from .studies.structure import run_recorded_maps
+
+        given = [flag for flag, value in {**user_flags, "--model": args.model, "--loss": args.loss,
+                                          "--layers": args.layers}.items() if value is not None]
+        if given or args.scrambled:
+            raise ValueError(f"--run maps a recorded run folder as it is; {', '.join(given) or '--scrambled'} "
+                             "go with --model or the built-in study")
+        metrics = run_recorded_maps(args.run_dir, args.out, k=args.k, seed=args.seed, compare=compare, html=args.html)
+        run = metrics["run"]
+        print(f"run {run['folder']}: {run['model_class']}, {run['snapshots']} snapshots "
+              f"({run['new_snapshots']} new since the last call), {metrics['dataset']['probe']} probe examples")
+        args.out = args.out or str(Path(args.run_dir) / "maps")
+    elif args.model is not None:
         from .nn import user_code
 
         missing = [flag for flag, value in user_flags.items() if value is None]
@@ -155,7 +171,7 @@ def _structure(args) -> int:
         model = user_code.build_model(args.model, device=args.device)
         files = user_code.checkpoint_files(args.checkpoints)
         metrics = run_checkpoint_maps(
-            args.out, model, files, user_code.load_data(args.probe, "--probe"),
+            args.out or DEFAULT_STRUCTURE_OUT, model, files, user_code.load_data(args.probe, "--probe"),
             layers=None if args.layers is None else args.layers.split(","),
             loss_fn=None if args.loss is None else user_code.load_loss(args.loss), batch_size=args.batch_size,
             k=args.k, seed=args.seed, description={"class": type(model).__name__, "factory": args.model},
@@ -169,7 +185,7 @@ def _structure(args) -> int:
             raise ValueError(f"{', '.join(given)} go with --model (the built-in study trains its own MLP)")
         if not 0 <= args.scrambled < 1:
             raise ValueError(f"--scrambled must be a fraction in [0, 1), got {args.scrambled}")
-        metrics = run_structure_study(args.out, epochs=args.epochs, activation=args.activation, k=args.k,
+        metrics = run_structure_study(args.out or DEFAULT_STRUCTURE_OUT, epochs=args.epochs, activation=args.activation, k=args.k,
                                       seed=args.seed, compare=compare, html=args.html, subspace_k=args.subspace_k,
                                       scrambled=args.scrambled, scramble_kind=args.scramble)
         final = metrics["accuracy"][-1]
@@ -307,7 +323,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     structure = commands.add_parser(
         "structure", help="the seed experiment: structural maps of an MLP's hidden layers while it learns the digits")
-    structure.add_argument("--out", default="netscope-out/structure", help="output folder (default: %(default)s)")
+    structure.add_argument("--out", help=f"output folder (default: {DEFAULT_STRUCTURE_OUT}; with --run, RUN/maps)")
+    structure.add_argument("--run", metavar="RUN", dest="run_dir",
+                           help="map a run folder that netscope.Recorder (or its Lightning / Trainer callbacks) "
+                                "wrote; run again while training goes on and only the new snapshots are laid out")
     structure.add_argument("--epochs", type=int, default=30, help="training epochs (default: %(default)s)")
     structure.add_argument("--activation", default="relu", choices=["tanh", "relu", "sigmoid", "gelu"],
                            help="hidden activation (default: %(default)s)")

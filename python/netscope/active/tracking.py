@@ -44,7 +44,37 @@ def _check_loss(model, objective: Objective, batches, device) -> None:
             raise ValueError(f"loss_fn fails on the probe's outputs and labels: {type(error).__name__}: {error}") from error
 
 
-class SubspaceTracker:
+class SubspaceRecords:
+    """Snapshots of a probe set's active subspace: ``snapshots`` is a list of ``{"label",
+    "eigenvalues" (k,), "energy" (n,)}``, one per snapshot, of the top ``n_components``
+    directions found by ``method``. :class:`SubspaceTracker` makes them; a recorded run folder
+    (:class:`netscope.recording.RunFolder`) reads them back."""
+
+    def __init__(self, n_components: int, method: str, snapshots=None):
+        self.n_components, self.method = n_components, method
+        self.snapshots = [] if snapshots is None else list(snapshots)
+
+    @property
+    def eigenvalues(self) -> np.ndarray:
+        """(T, k) float64: the top-k eigenvalues at each snapshot, descending."""
+        return np.stack([s["eigenvalues"] for s in self.snapshots])
+
+    @property
+    def energy(self) -> np.ndarray:
+        """(T, n) float64: each probe example's share of its gradient in the top-k subspace."""
+        return np.stack([s["energy"] for s in self.snapshots])
+
+    def mean_energy(self, where) -> list:
+        """Mean energy at each snapshot over the examples ``where`` (T, n) marks (e.g. the wrongly
+        predicted ones), None at a snapshot where it marks none: T floats. O(T n)."""
+        energy = self.energy
+        where = np.asarray(where, dtype=bool)
+        if where.shape != energy.shape:
+            raise ValueError(f"where must mark examples per snapshot, shape {energy.shape}; got {where.shape}")
+        return [float(e[w].mean()) if w.any() else None for e, w in zip(energy, where)]
+
+
+class SubspaceTracker(SubspaceRecords):
     """Record the top-k active subspace of a probe set's per-example loss gradients at each
     snapshot.
 
@@ -71,7 +101,7 @@ class SubspaceTracker:
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         objective = Objective(loss_fn, target_key)
-        self.n_components = check_int(n_components, "n_components", minimum=1)
+        n_components = check_int(n_components, "n_components", minimum=1)
         self.batches = as_batches(data, "data", target_key)
         if self.batches.shuffles:
             raise ValueError("data: the probe loader shuffles, but the energies follow each example across "
@@ -79,9 +109,8 @@ class SubspaceTracker:
         _check_loss(model, objective, self.batches, device)
         n_parameters = ParameterLayout.from_module(model).n_parameters
         keeps = self.batches.n_examples * n_parameters * 4 <= KEPT_GRADIENT_BYTES
-        self.method = "randomized" if keeps else "sketch"
+        super().__init__(n_components, "randomized" if keeps else "sketch")
         self.model, self.loss_fn, self.device, self.backend, self.chunk_size = model, loss_fn, device, backend, chunk_size
-        self.snapshots = []
 
     def snapshot(self, label=None) -> dict:
         """Fit the probe set's subspace at the model's current parameters; returns and keeps
@@ -103,22 +132,3 @@ class SubspaceTracker:
                   "eigenvalues": estimator.eigenvalues_[:k].copy(), "energy": energy}
         self.snapshots.append(record)
         return record
-
-    @property
-    def eigenvalues(self) -> np.ndarray:
-        """(T, k) float64: the top-k eigenvalues at each snapshot, descending."""
-        return np.stack([s["eigenvalues"] for s in self.snapshots])
-
-    @property
-    def energy(self) -> np.ndarray:
-        """(T, n) float64: each probe example's share of its gradient in the top-k subspace."""
-        return np.stack([s["energy"] for s in self.snapshots])
-
-    def mean_energy(self, where) -> list:
-        """Mean energy at each snapshot over the examples ``where`` (T, n) marks (e.g. the wrongly
-        predicted ones), None at a snapshot where it marks none: T floats. O(T n)."""
-        energy = self.energy
-        where = np.asarray(where, dtype=bool)
-        if where.shape != energy.shape:
-            raise ValueError(f"where must mark examples per snapshot, shape {energy.shape}; got {where.shape}")
-        return [float(e[w].mean()) if w.any() else None for e, w in zip(energy, where)]

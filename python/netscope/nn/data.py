@@ -26,11 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import torch
 
 from ..core._validation import check_int
 
 DEFAULT_TARGET_KEY = "labels"
+# Inputs shown as pictures (the page's tooltips) when they are images of at most this many pixels in all.
+IMAGE_PIXEL_BUDGET = 16 * 2**20
 
 
 def map_tensors(function, inputs):
@@ -247,6 +250,25 @@ class Batches:
                 if low_cut < high_cut:
                     yield (first + low_cut, map_tensors(lambda t: t[low_cut:high_cut], inputs),
                            map_tensors(lambda t: t[low_cut:high_cut], targets))
+
+
+def image_inputs(batches: Batches) -> np.ndarray | None:
+    """The inputs of ``batches`` as a float32 numpy array when they are one tensor per example of an image's
+    shape ((h, w), (c, h, w), or a square number of features) within ``IMAGE_PIXEL_BUDGET``,
+    else None."""
+    parts, pixels = [], 0
+    for _, inputs, _ in batches:
+        if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point():
+            return None
+        pixels += inputs.numel()
+        if pixels > IMAGE_PIXEL_BUDGET:
+            return None
+        parts.append(inputs.detach().to("cpu", torch.float32).numpy())
+    images = np.concatenate(parts)
+    shape = images.shape[1:]
+    square = len(shape) == 1 and int(round(np.sqrt(shape[0]))) ** 2 == shape[0] and shape[0] >= 16
+    image_like = len(shape) == 2 or (len(shape) == 3 and (shape[0] in (1, 3) or shape[2] in (1, 3)))
+    return images if square or image_like else None
 
 
 def as_batches(data, name: str = "data", target_key: str | None = None) -> Batches:

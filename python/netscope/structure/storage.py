@@ -22,27 +22,19 @@ entries, and readers of it keep reading version 1.
 
 from __future__ import annotations
 
-import json
-import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse
 
+from .._archive import read_archive, write_archive
 from .metrics import MapMetrics
 from .neuron_sample import NeuronSampleMap
 
 FORMAT = "netscope.StructureMap"
 FORMAT_VERSION = 1
 _NEURON_ARRAYS = ("samples", "neurons", "positions", "edges")
-
-
-def _json_scalar(value):
-    """numpy scalars (e.g. a parameter set to np.int64(10)) as the Python values JSON takes."""
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"{type(value).__name__} cannot be saved in the map's header")
 
 
 def save_map(maps, path) -> Path:
@@ -55,7 +47,7 @@ def save_map(maps, path) -> Path:
               "metrics": [[m.to_dict() for m in maps.metrics_[layer]] for layer in layers],
               "neuron_maps": [[{"top": v.top, "width": v.width} for v in maps.neuron_maps_[layer]] for layer in layers]
               if maps.neuron_maps_ else None}
-    arrays = {"header": np.array(json.dumps(header, default=_json_scalar))}
+    arrays = {}
     if maps.labels_ is not None:
         arrays["labels"] = maps.labels_
     if maps.predictions_ is not None:
@@ -68,45 +60,14 @@ def save_map(maps, path) -> Path:
             arrays.update({f"graph_{i}_{t}_{part}": getattr(graph, part) for part in ("data", "indices", "indptr")})
         for t, view in enumerate(maps.neuron_maps_.get(layer, [])):
             arrays.update({f"neurons_{i}_{t}_{part}": getattr(view, part) for part in _NEURON_ARRAYS})
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "wb") as file:  # a file object: numpy would append ".npz" to a name
-        np.savez_compressed(file, **arrays)
-    os.replace(partial, path)
-    return path
-
-
-def _header(archive, path) -> dict:
-    """The checked header of an open archive."""
-    not_ours = f"path: {path} is not a saved netscope StructureMap"
-    if "header" not in archive.files:
-        raise ValueError(f"{not_ours} (it has no header)")
-    try:
-        header = json.loads(str(archive["header"]))
-    except ValueError:
-        raise ValueError(f"{not_ours} (its header is not JSON)") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT or not isinstance(header.get("version"), int):
-        raise ValueError(f"{not_ours} (its header names no {FORMAT} format)")
-    if header["version"] > FORMAT_VERSION:
-        raise ValueError(f"path: {path} was written by a newer netscope (format version {header['version']}; this one "
-                         f"reads versions up to {FORMAT_VERSION}): upgrade netscope to open it")
-    return header
+    return write_archive(path, header, arrays)
 
 
 def load_map(path, cls):
     """A ``cls`` (StructureMap) with the parameters and fitted attributes saved at ``path``.
     ValueError for a file that is not one, or one of a newer format version. O(T n k)."""
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        raise ValueError(f"path: {path} is not a saved netscope StructureMap ({error})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"path: {path} is not a saved netscope StructureMap (it holds one bare array)")
+    header, archive = read_archive(path, FORMAT, FORMAT_VERSION, what="a saved netscope StructureMap")
     with archive:
-        header = _header(archive, path)
         try:
             maps = cls(**header["params"])
             layers, n = header["layers"], header["n"]

@@ -12,10 +12,12 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..active.tracking import SubspaceTracker
+from ..active.tracking import SubspaceRecords, SubspaceTracker
 from ..core._validation import check_int
 from ..nn.activations import ActivationTracker
+from ..nn.data import image_inputs
 from ..nn.user_code import load_weights
+from ..recording import RunFolder
 from ..plotting import structure as structure_plots
 from ..structure.compare import check_references, compare_maps
 from ..structure.maps import StructureMap
@@ -25,8 +27,6 @@ from .models import digits, mlp_from_sizes, train_epoch
 
 DEFAULT_SIZES = (64, 128, 64, 32, 10)
 DEFAULT_SNAPSHOTS = (0, 1, 2, 3, 5, 8, 13, 20, 30)
-# Probe inputs shown in the page's tooltips when they are images of at most this many pixels in all.
-IMAGE_PIXEL_BUDGET = 16 * 2**20
 
 
 def _accuracy(model, x, y) -> float:
@@ -126,25 +126,6 @@ def run_structure_study(out_dir, *, epochs: int = 30, snapshots=DEFAULT_SNAPSHOT
                       subspace=subspace, robustness=robustness, images=images, summary=summary)
 
 
-def _probe_images(batches):
-    """The probe's inputs as a numpy array when they are one tensor per example of an image's
-    shape ((h, w), (c, h, w), or a square number of features) within ``IMAGE_PIXEL_BUDGET``,
-    else None."""
-    parts, pixels = [], 0
-    for _, inputs, _ in batches:
-        if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point():
-            return None
-        pixels += inputs.numel()
-        if pixels > IMAGE_PIXEL_BUDGET:
-            return None
-        parts.append(inputs.detach().to("cpu", torch.float32).numpy())
-    images = np.concatenate(parts)
-    shape = images.shape[1:]
-    square = len(shape) == 1 and int(round(np.sqrt(shape[0]))) ** 2 == shape[0] and shape[0] >= 16
-    image_like = len(shape) == 2 or (len(shape) == 3 and (shape[0] in (1, 3) or shape[2] in (1, 3)))
-    return images if square or image_like else None
-
-
 def run_checkpoint_maps(out_dir, model: torch.nn.Module, checkpoints, probe, *, layers=None, loss_fn=None,
                         batch_size: int = 256, k: int = 15, seed: int = 0, description=None, compare=(),
                         html: bool = True, subspace_k: int = 10, progress: bool = True) -> dict:
@@ -179,21 +160,24 @@ def run_checkpoint_maps(out_dir, model: torch.nn.Module, checkpoints, probe, *, 
                  "checkpoints": [str(path) for path in checkpoints]}
     summary = f"{described['model'].get('class', 'model')}: {len(checkpoints)} checkpoints, {len(tracker.labels)} probe examples."
     return write_maps(out_dir, tracker, described, timings, k=k, seed=seed, compare=compare, html=html,
-                      subspace=subspace, images=_probe_images(tracker.batches), summary=summary)
+                      subspace=subspace, images=image_inputs(tracker.batches), summary=summary)
 
 
-def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timings: dict, *, k: int,
-               seed: int, compare=(), html: bool = True, subspace: SubspaceTracker | None = None,
-               robustness: dict | None = None, images=None, summary: str = "") -> dict:
-    """Map every (layer, snapshot) the tracker holds; write figures, GIFs, GraphML and
+def write_maps(out_dir: Path, tracker, described: dict, timings: dict, *, k: int,
+               seed: int, compare=(), html: bool = True, subspace: SubspaceRecords | None = None,
+               robustness: dict | None = None, images=None, summary: str = "", maps: StructureMap | None = None,
+               classes=None) -> dict:
+    """Map every (layer, snapshot) the tracker (or a :class:`netscope.recording.RunFolder`)
+    holds — or take ``maps``, fitted to them already —; write figures, GIFs, GraphML and
     ``metrics.json`` (``described`` merged in); with ``compare``, also the last snapshot of every
     layer drawn by netscope and those methods side by side (``compare.png``, ``metrics["compare"]``);
     with ``html``, the interactive page ``maps.html`` (with ``subspace``'s energies and spectra,
-    ``robustness``'s scrambled points — ``{"mask", "true_labels", "kind"}`` — and ``images`` in
-    the tooltips); return the metrics."""
-    start = time.perf_counter()
-    maps = StructureMap(k=k, seed=seed).fit(tracker)
-    timings["maps"] = time.perf_counter() - start
+    ``robustness``'s scrambled points — ``{"mask", "true_labels", "kind"}`` —, ``images`` in
+    the tooltips and the ``classes``' names); return the metrics."""
+    if maps is None:
+        start = time.perf_counter()
+        maps = StructureMap(k=k, seed=seed).fit(tracker)
+        timings["maps"] = time.perf_counter() - start
     placement = None
     if robustness is not None:
         placement = {layer: [scrambled_placement(snapshot["activations"][layer], positions, robustness["mask"],
@@ -208,7 +192,7 @@ def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timin
     last_layer = maps.layers_[-1]
     neurons = maps.neuron_maps_[last_layer][-1]
     figures["neuron_sample.png"] = structure_plots.plot_neuron_sample_map(
-        neurons.positions, maps.labels_[neurons.samples], len(neurons.samples),
+        neurons.positions, None if maps.labels_ is None else maps.labels_[neurons.samples], len(neurons.samples),
         title=f"{last_layer}: samples and their {neurons.top} most active neurons\n"
               f"({len(neurons.neurons)} of {neurons.width} neurons are some sample's top {neurons.top})")
     for name, figure in figures.items():
@@ -226,7 +210,7 @@ def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timin
                      true_labels=None if robustness is None else robustness["true_labels"],
                      scrambled=None if robustness is None else robustness["mask"],
                      scramble_kind="labels" if robustness is None else robustness["kind"],
-                     placement=placement, summary=summary)
+                     placement=placement, classes=classes, summary=summary)
         timings["page"] = time.perf_counter() - start
 
     compared = {}
@@ -240,8 +224,10 @@ def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timin
         timings["compare"] = time.perf_counter() - start
 
     claim = {}
-    for layer in maps.layers_:
+    for layer in maps.layers_ if maps.labels_ is not None else ():  # the claim is about classes
         series = maps.metrics_[layer]
+        if any(m.activation is None for m in series):
+            continue
         ratio = [m.activation.ratio for m in series]
         layout_ratio = [m.layout.ratio for m in series]
         claim[layer] = {
@@ -275,3 +261,44 @@ def write_maps(out_dir: Path, tracker: ActivationTracker, described: dict, timin
                               for layer, runs in compared.items()}
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     return metrics
+
+
+def run_recorded_maps(run_dir, out_dir=None, *, k: int = 15, seed: int = 0, compare=(), html: bool = True) -> dict:
+    """The maps, metrics and page of a run folder that :class:`netscope.Recorder` wrote (while
+    training goes on, or after), into ``out_dir`` (default ``RUN/maps``).
+
+    The fitted map is saved there (``structure_map.npz``); a later call with the same ``k`` and
+    ``seed`` lays out only the snapshots recorded since, warm-started from that saved map
+    (:meth:`netscope.StructureMap.extend`), and its result equals one call over all snapshots.
+    Returns the metrics (``metrics["run"]`` tells how many snapshots were new). Cost: one map per
+    new snapshot and layer, then the figures and the page of all of them."""
+    run = RunFolder(run_dir)
+    if not len(run):
+        raise ValueError(f"run: {run.path} holds no snapshot yet; call recorder.step() during training first")
+    out_dir = run.path / "maps" if out_dir is None else Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved_path = out_dir / "structure_map.npz"
+    fresh = StructureMap(k=k, seed=seed)
+    start = time.perf_counter()
+    saved = StructureMap.load(saved_path) if saved_path.is_file() else None
+    reusable = (saved is not None and saved.get_params() == fresh.get_params() and saved.layers_ == run.layers
+                and len(saved.snapshot_labels_) <= len(run)
+                and saved.snapshot_labels_ == [s["label"] for s in run.snapshots[:len(saved.snapshot_labels_)]])
+    before = len(saved.snapshot_labels_) if reusable else 0
+    if before == len(run):
+        maps = saved
+    elif before:
+        maps = saved.extend(run)
+    else:
+        maps = fresh.fit(run)
+    maps.save(saved_path)
+    timings = {"maps": time.perf_counter() - start}
+    described = {"run": {"folder": str(run.path), "snapshots": len(run), "new_snapshots": len(run) - before,
+                         "model_class": run.manifest.get("model_class"), "netscope_version": run.manifest.get(
+                             "netscope_version")},
+                 "dataset": {"probe": run.manifest["probe_size"]}}
+    summary = (f"{run.manifest.get('model_class', 'model')}: a recorded run of {len(run)} snapshots, "
+               f"{run.manifest['probe_size']} probe examples.")
+    return write_maps(out_dir, run, described, timings, k=k, seed=seed, compare=check_references(compare),
+                      html=html, subspace=run.subspace, images=run.images, summary=summary, maps=maps,
+                      classes=run.classes)
