@@ -9,6 +9,7 @@ import contextlib
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator
 from tqdm.auto import tqdm
 
 from ..core._validation import as_float_matrix, check_all_finite, check_int
@@ -28,7 +29,7 @@ from .stream import Stream, check_replayable, open_stream
 DEFAULT_PASSES = 6
 
 
-class ActiveSubspace:
+class ActiveSubspace(BaseEstimator):
     """Estimate the active subspace of a loss over a network's parameters.
 
     C = E[∇f ∇fᵀ] ≈ (1/N) Σ_j ∇f_j ∇f_jᵀ = Ŵ Λ̂ Ŵᵀ, from N per-sample gradients ∇f_j.
@@ -120,6 +121,11 @@ class ActiveSubspace:
         from the last pass's product: small against λ_i means the passes sufficed
     stream_convergence_ : StreamConvergence or None — with ``fit(stream_sizes=...)``, the estimate along the stream
     timings_ : dict — wall seconds of each stage
+
+    The parameters are stored as given (scikit-learn's convention: ``get_params``,
+    ``set_params`` and ``sklearn.base.clone`` work; None is resolved where it is used), and
+    checked together at construction and by ``set_params``. In a notebook a fitted estimator
+    shows its spectrum and leading layers (``_repr_html_``).
     """
 
     def __init__(self, method: str = "snapshot", n_components: int | None = None, *,
@@ -129,10 +135,29 @@ class ActiveSubspace:
                  chunk_size: int | None = None,
                  backend: str = "auto",
                  progress: bool = True):
+        self.method = method
+        self.n_components = n_components
+        self.full_spectrum = full_spectrum
+        self.sketch_size = sketch_size
+        self.sketch_dtype = sketch_dtype
+        self.n_passes = n_passes
+        self.keep_gradients = keep_gradients
+        self.keep_projections = keep_projections
+        self.layer_blocks = layer_blocks
+        self.chunk_size = chunk_size
+        self.backend = backend
+        self.progress = progress
+        # Fail at construction already; set_params checks again.
+        self._check_params()
+
+    def _check_params(self) -> None:
+        """Raise ValueError (or TypeError) for parameters that cannot go together."""
+        method, n_components, sketch_size = self.method, self.n_components, self.sketch_size
+        keep_gradients, keep_projections, layer_blocks = self.keep_gradients, self.keep_projections, self.layer_blocks
         if method not in SOLVERS:
             raise ValueError(f"method must be one of {tuple(SOLVERS)}, got {method!r}")
         solver = SOLVERS[method]
-        if full_spectrum and not solver.full_spectrum_possible:
+        if self.full_spectrum and not solver.full_spectrum_possible:
             raise ValueError(f"full_spectrum needs method='snapshot' or 'gram': {method!r} computes only the top k")
         if solver.needs_n_components and n_components is None:
             raise ValueError(f"method={method!r} needs n_components (it holds only the leading directions)")
@@ -143,12 +168,12 @@ class ActiveSubspace:
             if method == "sketch" and n_components > sketch_size:
                 raise ValueError(f"n_components={n_components} exceeds sketch_size={sketch_size}: "
                                  "a sketch of s columns yields at most s eigenpairs")
-        if sketch_dtype not in SKETCH_DTYPES:
-            raise ValueError(f"sketch_dtype must be one of {SKETCH_DTYPES}, got {sketch_dtype!r}")
-        if n_passes is not None and method != "multipass":
+        if self.sketch_dtype not in SKETCH_DTYPES:
+            raise ValueError(f"sketch_dtype must be one of {SKETCH_DTYPES}, got {self.sketch_dtype!r}")
+        if self.n_passes is not None and method != "multipass":
             raise ValueError(f"n_passes goes with method='multipass' (passes over the stream), not {method!r}")
-        if method == "multipass":
-            n_passes = check_int(DEFAULT_PASSES if n_passes is None else n_passes, "n_passes", minimum=2)
+        if self.n_passes is not None:
+            check_int(self.n_passes, "n_passes", minimum=2)
         if keep_projections and method != "multipass" and (keep_gradients or solver.keeps_rows):
             raise ValueError("keep_projections replays the stream for a fit that keeps no gradients: set "
                              "keep_gradients=False with method 'gram', 'sketch' or 'multipass' (with gradients, "
@@ -157,15 +182,29 @@ class ActiveSubspace:
             raise ValueError("layer_blocks accumulates the layers' blocks for a fit that keeps no gradients: "
                              "set keep_gradients=False with method 'gram' or 'sketch' (or 'multipass' with "
                              "keep_projections=True); with gradients, layer_spectra() uses them")
-        if chunk_size is not None:
-            check_int(chunk_size, "chunk_size", minimum=1)
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        self.method, self.n_components, self.full_spectrum = method, n_components, full_spectrum
-        self.sketch_size, self.keep_gradients, self.chunk_size = sketch_size, keep_gradients, chunk_size
-        self.sketch_dtype, self.n_passes, self.keep_projections = sketch_dtype, n_passes, keep_projections
-        self.layer_blocks = layer_blocks
-        self.backend, self.progress = backend, progress
+        if self.chunk_size is not None:
+            check_int(self.chunk_size, "chunk_size", minimum=1)
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+
+    def set_params(self, **params) -> "ActiveSubspace":
+        """Set parameters (scikit-learn's convention) and check them together; a combination
+        that would be refused at construction raises and leaves the parameters as they were."""
+        before = self.get_params(deep=False)
+        super().set_params(**params)
+        try:
+            self._check_params()
+        except (TypeError, ValueError):
+            super().set_params(**before)
+            raise
+        return self
+
+    @property
+    def _n_passes(self) -> int | None:
+        """The passes a fit makes: ``n_passes`` with None resolved (multipass only)."""
+        if self.method != "multipass":
+            return None
+        return DEFAULT_PASSES if self.n_passes is None else self.n_passes
 
     # ------------------------------------------------------------------ fitting
     def fit(self, model: torch.nn.Module, loss_fn, data, *, n_samples: int | None = None,
@@ -256,7 +295,7 @@ class ActiveSubspace:
                                  "stream); lower n_passes, or use 'sketch'")
             if stream_sizes is not None:
                 raise ValueError("stream_sizes needs a single-pass streaming method ('gram' or 'sketch')")
-            fitted = solve_passes(self, opened, replay, self.n_passes)
+            fitted = solve_passes(self, opened, replay, self._n_passes)
         else:
             stream = opened()
             with contextlib.closing(stream):
@@ -284,7 +323,7 @@ class ActiveSubspace:
     def _new_solver(self, dim: int, seed: int = 0):
         sketch_size = self.sketch_size or 2 * (self.n_components or 0) + 10
         return self._solver_class(dim, sketch_size=sketch_size, seed=seed, sketch_dtype=self.sketch_dtype,
-                                  n_passes=self.n_passes)
+                                  n_passes=self._n_passes)
 
     def fit_gradients(self, chunks, *, layout: ParameterLayout | None = None):
         """Estimate the subspace from gradients you computed: an iterable of (n, D) arrays.
@@ -306,7 +345,7 @@ class ActiveSubspace:
             raise ValueError("chunks: method='multipass' and keep_projections read the gradients more than once; "
                              "pass an array or a list of chunks, not a one-shot iterator")
         if self.method == "multipass":
-            fitted = solve_passes(self, given, given, self.n_passes)
+            fitted = solve_passes(self, given, given, self._n_passes)
         else:
             fitted = solve(self, given(self._blocks_in_fit))
         if self.keep_projections:
@@ -473,6 +512,16 @@ class ActiveSubspace:
         """Read a result written by :meth:`save`. Diagnostics that need gradients are unavailable."""
         return persistence.load(cls, path)
 
-    def __repr__(self) -> str:
-        fitted = f", fitted on {self.n_samples_} samples of D={self.n_parameters_}" if hasattr(self, "eigenvalues_") else ""
-        return f"ActiveSubspace(method={self.method!r}, n_components={self.n_components}{fitted})"
+    # ------------------------------------------------------------------ notebook view
+    def _repr_html_(self) -> str:
+        """A notebook's view of a fitted estimator: the method, N and D, the top eigenvalues with
+        their shares, the layers the leading directions load on, and the decay of the spectrum
+        (an inline SVG: no script, no image file); an unfitted one shows its parameters.
+        O(k + D k), plus O(N D) for the trace where only the kept gradients give it."""
+        from ..plotting.html import active_subspace_html
+
+        return active_subspace_html(self)
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        # Notebooks ask for this first; scikit-learn's own would show its estimator diagram.
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}

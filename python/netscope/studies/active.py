@@ -264,7 +264,7 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
         "n_samples": study.n_samples_,
         "method": method,
         "sketch_size": sketch_size if method in ("sketch", "multipass") else None,
-        "n_passes": study.n_passes if method == "multipass" else None,
+        "n_passes": study._n_passes if method == "multipass" else None,
         # ‖C v − λ v‖ / λ of each multipass pair: how far its passes got
         "relative_residuals": None if study.residuals_ is None else (study.residuals_ / np.maximum(
             eigenvalues[:len(study.residuals_)], np.finfo(float).tiny)).tolist(),
