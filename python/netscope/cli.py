@@ -336,8 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="map your own saved training run: a function that returns the nn.Module "
                                 "(needs --checkpoints and --probe)")
     structure.add_argument("--checkpoints", metavar="GLOB",
-                           help="saved weights, one snapshot per file in natural order (e.g. 'run/epoch_*.pt'): "
-                                "a state dict, or a dict holding one under state_dict/model_state_dict/model")
+                           help="saved weights, one snapshot per file or folder in natural order (e.g. "
+                                "'run/epoch_*.pt', 'run/checkpoint-*'): torch state dicts, Lightning .ckpt, "
+                                ".safetensors or save_pretrained folders")
     structure.add_argument("--probe", metavar="MODULE:NAME",
                            help="the probe set: a function that returns (or an object that is) a pair "
                                 "(inputs, labels) or a DataLoader without shuffling")
