@@ -10,19 +10,28 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def test_readme_examples_run_and_hold_what_their_comments_say(tmp_path, monkeypatch):
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
-    assert len(blocks) == 5, "the checks below follow the README's five python examples in order"
+    assert len(blocks) == 8, "the checks below follow the README's eight python examples in order"
     monkeypatch.chdir(tmp_path)
-    spaces = []
-    for block in blocks:
-        namespace = {}
+    spaces, namespace = [], {}
+    for block in blocks:  # in one namespace, as a reader runs them in one session; a copy after each
         exec(compile(block, str(README), "exec"), namespace)
-        spaces.append(namespace)
-    own, seed, resumable, maps, core = spaces
+        spaces.append(dict(namespace))
+    own, hugging_face, recording, callbacks, seed, resumable, maps, core = spaces
 
     # Your own network: 1 437 training images, D = 1 386; the first conv enriched; a map per epoch.
     assert own["fisher"].n_samples_ == 1437 and own["fisher"].n_parameters_ == 1386
     assert own["fisher"].layer_importance(5)["features.0"].enrichment > 2
     assert own["maps"].snapshot_labels_ == [1, 2, 3] and (tmp_path / "epoch_3.pt").exists()
+    # Hugging Face: one gradient per example from dict batches, the encoder blocks mapped.
+    assert hugging_face["fisher"].n_samples_ == 64 and hugging_face["fisher"].eigenvalues_[0] > 0
+    assert hugging_face["tracker"].layers == ["bert.encoder.layer.0", "bert.encoder.layer.1"]
+    assert hugging_face["maps"].positions_["bert.encoder.layer.1"][0].shape == (64, 2)
+    # Recording: the start and three epochs, one file each; the callbacks' runs, start + 2 epochs each.
+    assert [s["label"] for s in recording["run"].snapshots] == ["start", 1, 2, 3]
+    assert recording["run"].subspace.energy.shape == (4, 360)
+    from netscope import RunFolder
+
+    assert len(RunFolder(tmp_path / "runs" / "lightning")) == 3 and len(RunFolder(tmp_path / "runs" / "bert")) == 3
     # The seed's network in code: D = 5 146, 20 eigenvectors, descending eigenvalues, saved.
     assert seed["study"].eigenvectors_.shape == (5146, 20)
     assert np.all(np.diff(seed["study"].eigenvalues_) <= 0) and (tmp_path / "study.npz").exists()
