@@ -28,8 +28,7 @@ that touches torch); ``core`` (numpy in, numpy out, over the C++ ``_core``). ``i
 loads the core only: torch, matplotlib and networkx load when a part that needs them is used.
 """
 
-import importlib
-
+from ._lazy import lazy_getattr
 from .core.gram import GramAccumulator
 from .core.knn import knn_graph
 from .core.layout import force_layout, spectral_layout
@@ -42,14 +41,7 @@ from .exceptions import NotFittedError
 _LAZY = {"ActiveSubspace": "netscope.active.estimator", "ActivationTracker": "netscope.nn.activations",
          "ParameterLayout": "netscope.nn.parameters", "StructureMap": "netscope.structure.maps",
          "Recorder": "netscope.recording.recorder", "RunFolder": "netscope.recording.run_folder"}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'netscope' has no attribute {name!r}")
+__getattr__ = lazy_getattr("netscope", _LAZY, globals())
 
 
 __all__ = ["ActiveSubspace", "ActivationTracker", "GramAccumulator", "NotFittedError", "NystromSketch", "ParameterLayout",

@@ -7,19 +7,12 @@
 named, and a missing one raises ImportError saying what to install.
 """
 
-import importlib
+from .._lazy import lazy_getattr
 
 # Public names whose modules import a training framework: loaded on first use.
 _LAZY = {"LightningRecorder": "netscope.integrations.lightning",
          "TrainerRecorder": "netscope.integrations.huggingface"}
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'netscope.integrations' has no attribute {name!r}")
+__getattr__ = lazy_getattr("netscope.integrations", _LAZY, globals())
 
 
 __all__ = ["LightningRecorder", "TrainerRecorder"]
