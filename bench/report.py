@@ -21,6 +21,7 @@ TITLES = {
     "per_example": "Per-example gradients per second, chunks of {chunk_size}: `python bench/bench_per_example.py`",
     "sketch_scaling": "NystromSketch from D = 10⁴ to 10⁶, float64 and float32 (same run; N = 256 gradients with eigenvalues 1/i², chunks of 32)",
     "layer_blocks": "Each layer's block of C accumulated beside the global state, on the same precomputed gradients: `python bench/bench_layer_blocks.py`",
+    "recorder": "The digits MLP trained for {epochs} epochs with and without netscope.Recorder (a snapshot of {probe} probe images after each epoch): `python bench/bench_recorder.py`",
     "xl": "`netscope active-subspace --preset xl` (8 546 314 parameters, top 50) in both sampling modes, each command in its own process: `python bench/bench_xl.py`",
 }
 
