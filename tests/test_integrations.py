@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 import netscope
 from netscope import ActivationTracker
+from netscope.cli import main
 from netscope.recording import RunFolder
 from netscope.studies.models import digits
 
@@ -96,6 +97,8 @@ def test_lightning_fit_records_the_start_and_every_epoch_of_the_trained_module(t
     assert not np.allclose(run.snapshots[0]["activations"]["network.3"], run.snapshots[-1]["activations"]["network.3"])
     structure = netscope.StructureMap(k=5).fit(run)
     assert len(structure.positions_["network.3"]) == 4 and structure.snapshot_labels_ == ["start", 1, 2, 3]
+    assert main(["structure", "--run", str(tmp_path / "run"), "--k", "5"]) == 0
+    assert (tmp_path / "run" / "maps" / "maps.html").stat().st_size > 10_000
 
 
 def test_lightning_records_a_wrapped_network_every_other_epoch_without_the_start(tmp_path, digits_data):
@@ -200,6 +203,8 @@ def test_hf_trainer_records_the_start_and_every_epoch_of_the_encoder_blocks(tmp_
     assert_same_activations(run.snapshots[-1]["activations"], tracked_activations(model, probe))
     assert not np.allclose(run.snapshots[0]["activations"]["bert.encoder.layer.1"],
                            run.snapshots[-1]["activations"]["bert.encoder.layer.1"])
+    assert main(["structure", "--run", str(tmp_path / "run"), "--k", "5"]) == 0
+    assert (tmp_path / "run" / "maps" / "maps.html").stat().st_size > 10_000
 
 
 def test_hf_trainer_records_on_world_process_zero_only(tmp_path):
