@@ -16,12 +16,19 @@ import torch
 import netscope
 from netscope.active.estimator import DEFAULT_PASSES
 from netscope.nn.parameters import ParameterLayout
-from netscope.plotting.html import SVG_POINTS, spectrum_svg
+from netscope.active.notebook import SVG_POINTS, spectrum_svg
 from netscope.studies.models import digits, mlp
 
 NON_DEFAULT = [
-    dict(method="multipass", n_components=4, n_passes=3, sketch_size=12, sketch_dtype="float32", chunk_size=50,
-         progress=False),
+    dict(
+        method="multipass",
+        n_components=4,
+        n_passes=3,
+        sketch_size=12,
+        sketch_dtype="float32",
+        chunk_size=50,
+        progress=False,
+    ),
     dict(method="sketch", n_components=5, sketch_size=20, keep_gradients=False, layer_blocks=True, backend="loop"),
     dict(method="gram", n_components=3, full_spectrum=True, keep_gradients=False, keep_projections=True),
     dict(method="randomized", n_components=7, chunk_size=10, progress=False),
@@ -44,7 +51,8 @@ def fitted():
     torch.manual_seed(0)
     model = mlp(64, 8, 1, 10)
     return netscope.ActiveSubspace("snapshot", n_components=6, progress=False).fit(
-        model, torch.nn.CrossEntropyLoss(), (x[:120], y[:120]), sampling="data")
+        model, torch.nn.CrossEntropyLoss(), (x[:120], y[:120]), sampling="data"
+    )
 
 
 # ------------------------------------------------------------------ scikit-learn conventions
@@ -66,8 +74,9 @@ def test_parameters_stored_as_given_and_resolved_where_used(rng):
     assert netscope.ActiveSubspace("sketch", n_components=3)._n_passes is None
     G = rng.standard_normal((40, 15)) * np.linspace(3, 0.1, 15)
     default = netscope.ActiveSubspace("multipass", n_components=3, progress=False).fit_gradients(G)
-    explicit = netscope.ActiveSubspace("multipass", n_components=3, n_passes=DEFAULT_PASSES,
-                                       progress=False).fit_gradients(G)
+    explicit = netscope.ActiveSubspace(
+        "multipass", n_components=3, n_passes=DEFAULT_PASSES, progress=False
+    ).fit_gradients(G)
     np.testing.assert_array_equal(default.eigenvalues_, explicit.eigenvalues_)
     assert default.n_passes is None and sklearn.base.clone(default).n_passes is None  # fitting left it as given
 
@@ -75,8 +84,9 @@ def test_parameters_stored_as_given_and_resolved_where_used(rng):
 def test_the_study_reports_the_passes_it_made(tmp_path):
     from netscope.studies.active import run_active_subspace_study
 
-    run_active_subspace_study(tmp_path, method="multipass", n_samples=200, depth=1, width=5, n_vectors=4, k=3,
-                              n_boot=2, progress=False)
+    run_active_subspace_study(
+        tmp_path, method="multipass", n_samples=200, depth=1, width=5, n_vectors=4, k=3, n_boot=2, progress=False
+    )
     assert json.loads((tmp_path / "summary.json").read_text())["n_passes"] == DEFAULT_PASSES
 
 
@@ -141,8 +151,9 @@ def test_fitted_view_shows_the_spectrum_shares_layers_and_svg(fitted):
 
 def test_the_view_lists_ten_eigenvalues_and_five_layers(rng):
     names = tuple(f"l{i}.weight" for i in range(7))
-    layout = ParameterLayout(names=names, shapes=((3,),) * 7, layers=tuple(f"l{i}" for i in range(7)),
-                             kinds=("weight",) * 7)
+    layout = ParameterLayout(
+        names=names, shapes=((3,),) * 7, layers=tuple(f"l{i}" for i in range(7)), kinds=("weight",) * 7
+    )
     G = rng.standard_normal((60, 21)) * np.geomspace(5, 0.01, 21)[rng.permutation(21)]
     fitted = netscope.ActiveSubspace(progress=False).fit_gradients(G, layout=layout)
     page = fitted._repr_html_()
@@ -163,10 +174,12 @@ def test_unknown_trace_says_the_shares_are_of_the_top_k(rng):
     assert "share of tr C" not in page and "share of the top-5 sum" in page and "tr C is not known" in page
     assert f">{top[0] / top.sum():.1%}<" in page
     # Layer blocks hold the exact trace without the gradients.
-    layout = ParameterLayout(names=("a.weight", "b.weight"), shapes=((10,), (20,)), layers=("a", "b"),
-                             kinds=("weight", "weight"))
-    blocks = netscope.ActiveSubspace("sketch", n_components=5, keep_gradients=False, layer_blocks=True,
-                                     progress=False).fit_gradients(G, layout=layout)
+    layout = ParameterLayout(
+        names=("a.weight", "b.weight"), shapes=((10,), (20,)), layers=("a", "b"), kinds=("weight", "weight")
+    )
+    blocks = netscope.ActiveSubspace(
+        "sketch", n_components=5, keep_gradients=False, layer_blocks=True, progress=False
+    ).fit_gradients(G, layout=layout)
     trace = float((G * G).sum()) / len(G)
     assert "the layers&#x27; blocks" in blocks._repr_html_() and f"tr C = {trace:.4g}" in blocks._repr_html_()
 
@@ -199,17 +212,22 @@ def test_unfitted_view_is_the_repr():
 
 
 def test_names_are_escaped(rng):
-    layout = ParameterLayout(names=("<b>bold</b>&.weight", "x\"<script>.bias"), shapes=((10,), (5,)),
-                             layers=("<b>bold</b>&", "x\"<script>"), kinds=("weight", "bias"))
+    layout = ParameterLayout(
+        names=("<b>bold</b>&.weight", 'x"<script>.bias'),
+        shapes=((10,), (5,)),
+        layers=("<b>bold</b>&", 'x"<script>'),
+        kinds=("weight", "bias"),
+    )
     G = rng.standard_normal((25, 15))
     page = netscope.ActiveSubspace(n_components=4, progress=False).fit_gradients(G, layout=layout)._repr_html_()
     assert "<b>" not in page and "<script" not in page
     assert ">&lt;b&gt;bold&lt;/b&gt;&amp;<" in page and ">x&quot;&lt;script&gt;<" in page
 
 
-def test_active_does_not_load_plotting_or_matplotlib():
-    code = ("import sys, numpy as np; import netscope.active.estimator as e; "
-            "assert 'netscope.plotting.html' not in sys.modules; "
-            "s = e.ActiveSubspace(n_components=2, progress=False).fit_gradients(np.eye(5)[:4]); "
-            "assert '<svg' in s._repr_html_(); assert 'matplotlib' not in sys.modules, 'matplotlib'")
+def test_the_notebook_view_needs_no_matplotlib():
+    code = (
+        "import sys, numpy as np; import netscope.active.estimator as e; "
+        "s = e.ActiveSubspace(n_components=2, progress=False).fit_gradients(np.eye(5)[:4]); "
+        "assert '<svg' in s._repr_html_(); assert 'matplotlib' not in sys.modules, 'matplotlib'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

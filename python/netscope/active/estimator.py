@@ -1,7 +1,8 @@
 """Active subspaces of a network's parameter space: the estimator, a facade over the fit's stream
 (:mod:`.stream`: gradients, checkpoints, ``torch.distributed``), its consumption by one solver per
 method (:mod:`.fitting`, :mod:`.solvers`), the diagnostics (:mod:`.diagnostics`) and the file
-format (:mod:`.persistence`)."""
+format (:mod:`.persistence`).
+"""
 
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ from ..nn.per_sample import BACKENDS
 from . import diagnostics, persistence
 from .fitting import Fitted, add_projections, solve, solve_passes
 from .layer_blocks import LayerBlocks
+from .notebook import active_subspace_html
 from .results import Bootstrap, Convergence, LayerImportance, LayerSpectra
 from .solvers import SKETCH_DTYPES, SOLVERS
 from .stream import Stream, check_replayable, open_stream
-
 
 DEFAULT_PASSES = 6
 
@@ -128,13 +129,22 @@ class ActiveSubspace(BaseEstimator):
     shows its spectrum and leading layers (``_repr_html_``).
     """
 
-    def __init__(self, method: str = "snapshot", n_components: int | None = None, *,
-                 full_spectrum: bool = False, sketch_size: int | None = None, sketch_dtype: str = "auto",
-                 n_passes: int | None = None,
-                 keep_gradients: bool = True, keep_projections: bool = False, layer_blocks: bool = False,
-                 chunk_size: int | None = None,
-                 backend: str = "auto",
-                 progress: bool = True):
+    def __init__(
+        self,
+        method: str = "snapshot",
+        n_components: int | None = None,
+        *,
+        full_spectrum: bool = False,
+        sketch_size: int | None = None,
+        sketch_dtype: str = "auto",
+        n_passes: int | None = None,
+        keep_gradients: bool = True,
+        keep_projections: bool = False,
+        layer_blocks: bool = False,
+        chunk_size: int | None = None,
+        backend: str = "auto",
+        progress: bool = True,
+    ):
         self.method = method
         self.n_components = n_components
         self.full_spectrum = full_spectrum
@@ -166,8 +176,10 @@ class ActiveSubspace(BaseEstimator):
         if sketch_size is not None:
             check_int(sketch_size, "sketch_size", minimum=1)
             if method == "sketch" and n_components > sketch_size:
-                raise ValueError(f"n_components={n_components} exceeds sketch_size={sketch_size}: "
-                                 "a sketch of s columns yields at most s eigenpairs")
+                raise ValueError(
+                    f"n_components={n_components} exceeds sketch_size={sketch_size}: "
+                    "a sketch of s columns yields at most s eigenpairs"
+                )
         if self.sketch_dtype not in SKETCH_DTYPES:
             raise ValueError(f"sketch_dtype must be one of {SKETCH_DTYPES}, got {self.sketch_dtype!r}")
         if self.n_passes is not None and method != "multipass":
@@ -175,21 +187,26 @@ class ActiveSubspace(BaseEstimator):
         if self.n_passes is not None:
             check_int(self.n_passes, "n_passes", minimum=2)
         if keep_projections and method != "multipass" and (keep_gradients or solver.keeps_rows):
-            raise ValueError("keep_projections replays the stream for a fit that keeps no gradients: set "
-                             "keep_gradients=False with method 'gram', 'sketch' or 'multipass' (with gradients, "
-                             "bootstrap() uses them)")
+            raise ValueError(
+                "keep_projections replays the stream for a fit that keeps no gradients: set "
+                "keep_gradients=False with method 'gram', 'sketch' or 'multipass' (with gradients, "
+                "bootstrap() uses them)"
+            )
         if layer_blocks and (keep_gradients or solver.keeps_rows or (method == "multipass" and not keep_projections)):
-            raise ValueError("layer_blocks accumulates the layers' blocks for a fit that keeps no gradients: "
-                             "set keep_gradients=False with method 'gram' or 'sketch' (or 'multipass' with "
-                             "keep_projections=True); with gradients, layer_spectra() uses them")
+            raise ValueError(
+                "layer_blocks accumulates the layers' blocks for a fit that keeps no gradients: "
+                "set keep_gradients=False with method 'gram' or 'sketch' (or 'multipass' with "
+                "keep_projections=True); with gradients, layer_spectra() uses them"
+            )
         if self.chunk_size is not None:
             check_int(self.chunk_size, "chunk_size", minimum=1)
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
 
-    def set_params(self, **params) -> "ActiveSubspace":
+    def set_params(self, **params) -> ActiveSubspace:
         """Set parameters (scikit-learn's convention) and check them together; a combination
-        that would be refused at construction raises and leaves the parameters as they were."""
+        that would be refused at construction raises and leaves the parameters as they were.
+        """
         before = self.get_params(deep=False)
         super().set_params(**params)
         try:
@@ -207,10 +224,26 @@ class ActiveSubspace(BaseEstimator):
         return DEFAULT_PASSES if self.n_passes is None else self.n_passes
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, model: torch.nn.Module, loss_fn, data, *, n_samples: int | None = None,
-            sampling: str = "prior", seed: int = 0, scale: float = 1.0, centered: bool = False,
-            prior_batches: int | None = None, device=None, mode: str = "eval", checkpoint=None,
-            checkpoint_every: int = 1000, resume: bool = False, stream_sizes=None, target_key: str | None = None):
+    def fit(
+        self,
+        model: torch.nn.Module,
+        loss_fn,
+        data,
+        *,
+        n_samples: int | None = None,
+        sampling: str = "prior",
+        seed: int = 0,
+        scale: float = 1.0,
+        centered: bool = False,
+        prior_batches: int | None = None,
+        device=None,
+        mode: str = "eval",
+        checkpoint=None,
+        checkpoint_every: int = 1000,
+        resume: bool = False,
+        stream_sizes=None,
+        target_key: str | None = None,
+    ):
         """Sample gradients of ``loss_fn(model(inputs), targets)`` and estimate the subspace.
 
         Parameters
@@ -256,10 +289,10 @@ class ActiveSubspace(BaseEstimator):
         stream_sizes : sequence of int or None — for the streaming methods in one process: at
             these sample counts (taken at the first chunk end that reaches each), record the top
             min(10, k) eigenpairs of the estimate so far. ``stream_convergence_`` (a
-            :class:`netscope.active.results.StreamConvergence`) then holds ``sizes``, ``eigenvalues``, ``eigenvalue_error`` (largest relative error of
-            the top k against the final estimate) and ``distance_to_previous`` (sin θ_max
-            between the top-k subspaces of consecutive sizes): how the estimate settled,
-            without keeping the gradients. Each record costs one top-k solve. A resumed run
+            :class:`netscope.active.results.StreamConvergence`) then holds ``sizes``, ``eigenvalues``,
+            ``eigenvalue_error`` (largest relative error of the top k against the final estimate) and
+            ``distance_to_previous`` (sin θ_max between the top-k subspaces of consecutive sizes): how
+            the estimate settled, without keeping the gradients. Each record costs one top-k solve. A resumed run
             records from where it resumed.
         target_key : str or None — the key of the targets in mapping batches (None: "labels"
             when present).
@@ -273,26 +306,65 @@ class ActiveSubspace(BaseEstimator):
         The estimator's fitted state changes only when the fit succeeds. Returns ``self``.
         Cost: N forward/backward passes in torch, then as ``method`` says.
         """
+
         def opened():
-            return open_stream(self, model, loss_fn, data, n_samples=n_samples, sampling=sampling, seed=seed,
-                               scale=scale, centered=centered, prior_batches=prior_batches, device=device,
-                               mode=mode, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
-                               stream_sizes=stream_sizes, target_key=target_key, layer_blocks=self._blocks_in_fit)
+            return open_stream(
+                self,
+                model,
+                loss_fn,
+                data,
+                n_samples=n_samples,
+                sampling=sampling,
+                seed=seed,
+                scale=scale,
+                centered=centered,
+                prior_batches=prior_batches,
+                device=device,
+                mode=mode,
+                checkpoint=checkpoint,
+                checkpoint_every=checkpoint_every,
+                resume=resume,
+                stream_sizes=stream_sizes,
+                target_key=target_key,
+                layer_blocks=self._blocks_in_fit,
+            )
 
         def replay(layer_blocks=False):
-            return open_stream(self, model, loss_fn, data, n_samples=n_samples, sampling=sampling, seed=seed,
-                               scale=scale, centered=centered, prior_batches=prior_batches, device=device,
-                               mode=mode, checkpoint=None, checkpoint_every=checkpoint_every, resume=False,
-                               stream_sizes=None, target_key=target_key, replay=True, layer_blocks=layer_blocks)
+            return open_stream(
+                self,
+                model,
+                loss_fn,
+                data,
+                n_samples=n_samples,
+                sampling=sampling,
+                seed=seed,
+                scale=scale,
+                centered=centered,
+                prior_batches=prior_batches,
+                device=device,
+                mode=mode,
+                checkpoint=None,
+                checkpoint_every=checkpoint_every,
+                resume=False,
+                stream_sizes=None,
+                target_key=target_key,
+                replay=True,
+                layer_blocks=layer_blocks,
+            )
 
         if self.method == "multipass" or self.keep_projections:
-            check_replayable(data, sampling=sampling,
-                             what="method='multipass'" if self.method == "multipass" else "keep_projections")
-            data = as_batches(data, "data", target_key)  # one reader for every pass: it checks that each pass meets the same examples
+            check_replayable(
+                data, sampling=sampling, what="method='multipass'" if self.method == "multipass" else "keep_projections"
+            )
+            data = as_batches(
+                data, "data", target_key
+            )  # one reader for every pass: it checks that each pass meets the same examples
         if self.method == "multipass":
             if checkpoint is not None:
-                raise ValueError("checkpoint: method='multipass' does not checkpoint (each pass is one gradient "
-                                 "stream); lower n_passes, or use 'sketch'")
+                raise ValueError(
+                    "checkpoint: method='multipass' does not checkpoint (each pass is one gradient "
+                    "stream); lower n_passes, or use 'sketch'"
+                )
             if stream_sizes is not None:
                 raise ValueError("stream_sizes needs a single-pass streaming method ('gram' or 'sketch')")
             fitted = solve_passes(self, opened, replay, self._n_passes)
@@ -308,7 +380,8 @@ class ActiveSubspace(BaseEstimator):
     @property
     def _blocks_in_fit(self) -> bool:
         """Whether the layer blocks fill along the fit's own pass, not the projections' replay
-        (where the solver's state is already freed)."""
+        (where the solver's state is already freed).
+        """
         return self.layer_blocks and not self.keep_projections
 
     @property
@@ -322,8 +395,9 @@ class ActiveSubspace(BaseEstimator):
 
     def _new_solver(self, dim: int, seed: int = 0):
         sketch_size = self.sketch_size or 2 * (self.n_components or 0) + 10
-        return self._solver_class(dim, sketch_size=sketch_size, seed=seed, sketch_dtype=self.sketch_dtype,
-                                  n_passes=self._n_passes)
+        return self._solver_class(
+            dim, sketch_size=sketch_size, seed=seed, sketch_dtype=self.sketch_dtype, n_passes=self._n_passes
+        )
 
     def fit_gradients(self, chunks, *, layout: ParameterLayout | None = None):
         """Estimate the subspace from gradients you computed: an iterable of (n, D) arrays.
@@ -342,8 +416,10 @@ class ActiveSubspace(BaseEstimator):
             return Stream(layout=layout, sampling="given", chunks=((chunk, None) for chunk in chunks), blocks=blocks)
 
         if (self.method == "multipass" or self.keep_projections) and iter(chunks) is chunks:
-            raise ValueError("chunks: method='multipass' and keep_projections read the gradients more than once; "
-                             "pass an array or a list of chunks, not a one-shot iterator")
+            raise ValueError(
+                "chunks: method='multipass' and keep_projections read the gradients more than once; "
+                "pass an array or a list of chunks, not a one-shot iterator"
+            )
         if self.method == "multipass":
             fitted = solve_passes(self, given, given, self._n_passes)
         else:
@@ -352,7 +428,7 @@ class ActiveSubspace(BaseEstimator):
             fitted = add_projections(fitted, lambda: given(self.layer_blocks))
         return self._assign(fitted)
 
-    def _assign(self, fitted: Fitted) -> "ActiveSubspace":
+    def _assign(self, fitted: Fitted) -> ActiveSubspace:
         """Take a successful fit's result as the fitted state, all at once."""
         self.eigenvalues_, self.eigenvectors_ = fitted.eigenvalues, fitted.eigenvectors
         self.parameter_layout_, self.sampling_, self._prior = fitted.layout, fitted.sampling, fitted.prior
@@ -382,7 +458,9 @@ class ActiveSubspace(BaseEstimator):
         """
         k = self._check_k(k)
         if self.parameter_layout_ is None:
-            raise ValueError("layer_importance needs a parameter layout: fit() a model, or pass layout= to fit_gradients()")
+            raise ValueError(
+                "layer_importance needs a parameter layout: fit() a model, or pass layout= to fit_gradients()"
+            )
         return diagnostics.layer_importance(self.parameter_layout_, self.eigenvectors_, k)
 
     def layer_spectra(self, k: int | None = None) -> LayerSpectra:
@@ -393,15 +471,20 @@ class ActiveSubspace(BaseEstimator):
         gradients (O(N D k)), or without them from the blocks accumulated along the stream
         (``layer_blocks=True``: exact for the small layers, the 30-column sketch's estimate for
         the large ones; O(D_l³) per small layer, O(900 D_l) per large one). Default k: min(10,
-        fitted)."""
+        fitted).
+        """
         k = self._check_k(k)
         if self.gradients_ is None and self.layer_blocks_ is not None:
             return self.layer_blocks_.spectra(self.eigenvectors_, k)
         if self.gradients_ is None:
-            raise ValueError("layer_spectra needs the gradients (keep_gradients=True) or the layers' blocks "
-                             "(keep_gradients=False, layer_blocks=True)")
+            raise ValueError(
+                "layer_spectra needs the gradients (keep_gradients=True) or the layers' blocks "
+                "(keep_gradients=False, layer_blocks=True)"
+            )
         if self.parameter_layout_ is None:
-            raise ValueError("layer_spectra needs a parameter layout: fit() a model, or pass layout= to fit_gradients()")
+            raise ValueError(
+                "layer_spectra needs a parameter layout: fit() a model, or pass layout= to fit_gradients()"
+            )
         return diagnostics.layer_spectra(self.gradients_, self.parameter_layout_, self.eigenvectors_, k)
 
     def transform(self, x) -> np.ndarray:
@@ -432,8 +515,9 @@ class ActiveSubspace(BaseEstimator):
         for index, chunk in enumerate(chunks):
             chunk = as_float_matrix(chunk, "gradients")
             if chunk.shape[1] != self.n_parameters_:
-                raise ValueError(f"gradients must have {self.n_parameters_} columns (one per parameter), "
-                                 f"got {chunk.shape[1]}")
+                raise ValueError(
+                    f"gradients must have {self.n_parameters_} columns (one per parameter), got {chunk.shape[1]}"
+                )
             check_all_finite(chunk, f"gradients chunk {index}")
             if chunk.dtype not in W:
                 W[chunk.dtype] = self.eigenvectors_[:, :k].astype(chunk.dtype)
@@ -459,14 +543,17 @@ class ActiveSubspace(BaseEstimator):
         # Blocks of about 64 MB of float32 samples, each widened and multiplied as it is drawn.
         step = max(1, 2**24 // self.n_parameters_)
         starts = range(0, self.n_samples_, step)
-        for start in tqdm(starts, desc="sufficient summary", unit="block", disable=not self.progress or len(starts) < 4):
+        for start in tqdm(
+            starts, desc="sufficient summary", unit="block", disable=not self.progress or len(starts) < 4
+        ):
             stop = min(start + step, self.n_samples_)
             active[start:stop] = prior.rows(start, stop).numpy().astype(np.float64) @ W
         return active, self.losses_
 
     # ------------------------------------------------------------------ diagnostics
-    def bootstrap(self, n_boot: int = 100, k: int | None = None, *, confidence: float = 0.95,
-                  seed: int = 0) -> Bootstrap:
+    def bootstrap(
+        self, n_boot: int = 100, k: int | None = None, *, confidence: float = 0.95, seed: int = 0
+    ) -> Bootstrap:
         """Bootstrap intervals for the top-k eigenvalues and the subspace distance of every
         dimension r = 1..k (Constantine & Gleich 2014): a
         :class:`netscope.active.results.Bootstrap`.
@@ -485,19 +572,30 @@ class ActiveSubspace(BaseEstimator):
         if self.gradients_ is None and self.projections_ is not None:
             Z = self.projections_
             values = np.linalg.eigvalsh(Z.T @ Z / len(Z))[::-1]
-            return diagnostics.bootstrap(Z, np.maximum(values, 0.0), n_boot=n_boot, k=k, confidence=confidence,
-                                         seed=seed, progress=self.progress)
+            return diagnostics.bootstrap(
+                Z, np.maximum(values, 0.0), n_boot=n_boot, k=k, confidence=confidence, seed=seed, progress=self.progress
+            )
         if self.gradients_ is None:
-            raise ValueError("bootstrap needs the gradients (keep_gradients=True) or their replayed projections "
-                             "(keep_gradients=False, keep_projections=True)")
-        return diagnostics.bootstrap(self.gradients_, self.eigenvalues_, n_boot=n_boot, k=k, confidence=confidence,
-                                     seed=seed, progress=self.progress)
+            raise ValueError(
+                "bootstrap needs the gradients (keep_gradients=True) or their replayed projections "
+                "(keep_gradients=False, keep_projections=True)"
+            )
+        return diagnostics.bootstrap(
+            self.gradients_,
+            self.eigenvalues_,
+            n_boot=n_boot,
+            k=k,
+            confidence=confidence,
+            seed=seed,
+            progress=self.progress,
+        )
 
     def convergence(self, sizes=None, k: int | None = None) -> Convergence:
         """How the top-k estimate from the first n samples approaches the one from all N (the
         seed's claim is that reliable estimates need n ≳ D): a
         :class:`netscope.active.results.Convergence`. Default sizes: a geometric grid from 2k
-        to N. Cost: O(Σ n D k)."""
+        to N. Cost: O(Σ n D k).
+        """
         G = self._require_gradients("convergence")
         return diagnostics.convergence(G, self.eigenvalues_, self.eigenvectors_, sizes=sizes, k=self._check_k(k))
 
@@ -508,7 +606,7 @@ class ActiveSubspace(BaseEstimator):
         persistence.save(self, path)
 
     @classmethod
-    def load(cls, path) -> "ActiveSubspace":
+    def load(cls, path) -> ActiveSubspace:
         """Read a result written by :meth:`save`. Diagnostics that need gradients are unavailable."""
         return persistence.load(cls, path)
 
@@ -517,9 +615,8 @@ class ActiveSubspace(BaseEstimator):
         """A notebook's view of a fitted estimator: the method, N and D, the top eigenvalues with
         their shares, the layers the leading directions load on, and the decay of the spectrum
         (an inline SVG: no script, no image file); an unfitted one shows its parameters.
-        O(k + D k), plus O(N D) for the trace where only the kept gradients give it."""
-        from ..plotting.html import active_subspace_html
-
+        O(k + D k), plus O(N D) for the trace where only the kept gradients give it.
+        """
         return active_subspace_html(self)
 
     def _repr_mimebundle_(self, **kwargs) -> dict:
