@@ -44,7 +44,7 @@ def compare(candidates: dict, score, *, baseline: str, repeat: int) -> list[dict
 def stream(state, rows, chunk: int):
     """Feed ``rows`` to a GramAccumulator or NystromSketch ``state`` in chunks; return the state."""
     for start in range(0, len(rows), chunk):
-        state.update(rows[start:start + chunk])
+        state.update(rows[start : start + chunk])
     return state
 
 
@@ -64,8 +64,9 @@ def jittered_digits(images, labels, n: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     chosen = rng.integers(len(images), size=n)
     shifts = rng.integers(-1, 2, size=(n, 2))
-    shifted = np.stack([np.roll(image, tuple(shift), axis=(0, 1))
-                        for image, shift in zip(images.reshape(-1, 8, 8)[chosen], shifts)])
+    shifted = np.stack(
+        [np.roll(image, tuple(shift), axis=(0, 1)) for image, shift in zip(images.reshape(-1, 8, 8)[chosen], shifts)]
+    )
     noisy = shifted.reshape(n, 64) + 0.1 * rng.standard_normal((n, 64))
     return noisy.astype(np.float32), labels[chosen]
 

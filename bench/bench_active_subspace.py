@@ -47,10 +47,10 @@ def plain_prior_gradients(model, data, n_samples, chunk=100):
         params, offset = {}, 0
         for name, shape in zip(names, shapes):
             size = int(np.prod(shape))
-            params[name] = flat[:, offset:offset + size].reshape(n, *shape)
+            params[name] = flat[:, offset : offset + size].reshape(n, *shape)
             offset += size
         grads = batched(params)
-        G[start:start + n] = torch.cat([grads[name].reshape(n, -1) for name in names], dim=1).numpy()
+        G[start : start + n] = torch.cat([grads[name].reshape(n, -1) for name in names], dim=1).numpy()
     return G
 
 
@@ -75,11 +75,24 @@ def main():
     t_eigh, _ = timed(lambda: np.linalg.eigh(C))
     t_eigvalsh, _ = timed(lambda: np.linalg.eigvalsh(C))
     plain_total = t_grad + t_syrk + t_eigh
-    rows.append({"pipeline": "plain: torch.func + dsyrk + numpy eigh (all pairs)", "gradients s": t_grad,
-                 "C + eigen s": t_syrk + t_eigh, "total s": plain_total, "vs plain": 1.0})
-    rows.append({"pipeline": "plain: torch.func + dsyrk + numpy eigvalsh (values only)", "gradients s": t_grad,
-                 "C + eigen s": t_syrk + t_eigvalsh, "total s": t_grad + t_syrk + t_eigvalsh,
-                 "vs plain": plain_total / (t_grad + t_syrk + t_eigvalsh)})
+    rows.append(
+        {
+            "pipeline": "plain: torch.func + dsyrk + numpy eigh (all pairs)",
+            "gradients s": t_grad,
+            "C + eigen s": t_syrk + t_eigh,
+            "total s": plain_total,
+            "vs plain": 1.0,
+        }
+    )
+    rows.append(
+        {
+            "pipeline": "plain: torch.func + dsyrk + numpy eigvalsh (values only)",
+            "gradients s": t_grad,
+            "C + eigen s": t_syrk + t_eigvalsh,
+            "total s": t_grad + t_syrk + t_eigvalsh,
+            "vs plain": plain_total / (t_grad + t_syrk + t_eigvalsh),
+        }
+    )
 
     variants = {
         "netscope fit, all eigenpairs": dict(n_components=None),
@@ -88,45 +101,75 @@ def main():
     }
     for name, options in variants.items():
         result = netscope.ActiveSubspace(progress=False, **options).fit(
-            model, torch.nn.MSELoss(), data, n_samples=N, seed=0)
+            model, torch.nn.MSELoss(), data, n_samples=N, seed=0
+        )
         total = sum(result.timings_.values())
-        rows.append({"pipeline": name, "gradients s": result.timings_["gradients"],
-                     "C + eigen s": result.timings_["eigendecomposition"], "total s": total,
-                     "vs plain": plain_total / total})
+        rows.append(
+            {
+                "pipeline": name,
+                "gradients s": result.timings_["gradients"],
+                "C + eigen s": result.timings_["eigendecomposition"],
+                "total s": total,
+                "vs plain": plain_total / total,
+            }
+        )
         print(rows[-1], flush=True)
 
     with tempfile.TemporaryDirectory() as out:
         t_command, summary = timed(lambda: run_active_subspace_study(out, n_samples=N, progress=False))
     stages = summary["timings_s"]
-    rows.append({"pipeline": "netscope active-subspace (whole command: fit, bootstrap 50, convergence, 5 figures)",
-                 "gradients s": stages["gradients"], "C + eigen s": stages["eigendecomposition"],
-                 "total s": t_command, "vs plain": plain_total / t_command})
+    rows.append(
+        {
+            "pipeline": "netscope active-subspace (whole command: fit, bootstrap 50, convergence, 5 figures)",
+            "gradients s": stages["gradients"],
+            "C + eigen s": stages["eigendecomposition"],
+            "total s": t_command,
+            "vs plain": plain_total / t_command,
+        }
+    )
 
     # Per-example gradients at fixed parameters (the empirical Fisher).
     x = torch.linspace(-1, 1, 100_000).unsqueeze(1)
     examples = (x, torch.sin(3 * x))
-    t_netscope, _ = timed(lambda: [None for _ in netscope.nn.gradients.data_gradients(
-        model, torch.nn.MSELoss(), examples, chunk_size=1000, progress=False)])
+    t_netscope, _ = timed(
+        lambda: [
+            None
+            for _ in netscope.nn.gradients.data_gradients(
+                model, torch.nn.MSELoss(), examples, chunk_size=1000, progress=False
+            )
+        ]
+    )
     params = {name: p.detach() for name, p in model.named_parameters()}
 
     def one(params, xi, yi):
         return torch.nn.functional.mse_loss(functional_call(model, params, (xi[None],)), yi[None])
 
     per_example = vmap(grad(one), in_dims=(None, 0, 0))
-    t_func, _ = timed(lambda: [per_example(params, x[i:i + 1000], examples[1][i:i + 1000]) for i in range(0, 100_000, 1000)])
+    t_func, _ = timed(
+        lambda: [per_example(params, x[i : i + 1000], examples[1][i : i + 1000]) for i in range(0, 100_000, 1000)]
+    )
     n_loop = 2000
 
     def loop():
         for i in range(n_loop):
             model.zero_grad()
-            torch.nn.functional.mse_loss(model(x[i:i + 1]), examples[1][i:i + 1]).backward()
+            torch.nn.functional.mse_loss(model(x[i : i + 1]), examples[1][i : i + 1]).backward()
 
     t_loop, _ = timed(loop)
-    throughput = {"netscope data_gradients": 100_000 / t_netscope, "torch.func vmap(grad)": 100_000 / t_func,
-                  "backward() loop": n_loop / t_loop}
+    throughput = {
+        "netscope data_gradients": 100_000 / t_netscope,
+        "torch.func vmap(grad)": 100_000 / t_func,
+        "backward() loop": n_loop / t_loop,
+    }
     print(throughput)
-    write_result("active_subspace", rows, n_samples=N, n_parameters=5146,
-                 per_example_gradients_per_s=throughput, command_stages_s=stages)
+    write_result(
+        "active_subspace",
+        rows,
+        n_samples=N,
+        n_parameters=5146,
+        per_example_gradients_per_s=throughput,
+        command_stages_s=stages,
+    )
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ def main():
         "numpy.linalg.eigh (all pairs)": lambda: descending(*np.linalg.eigh(C)),
         "scipy.sparse.linalg.eigsh (ARPACK)": lambda: descending(*scipy.sparse.linalg.eigsh(C, k=k, which="LA")),
     }
+
     def score(result):
         values, vectors = result
         return {

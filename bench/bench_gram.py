@@ -40,19 +40,22 @@ def main():
 
     def add(name, seconds, matrix=None):
         error = np.linalg.norm(matrix - reference) / np.linalg.norm(reference) if matrix is not None else 0.0
-        rows.append({
-            "method": name,
-            "seconds": seconds,
-            "GFLOP/s": flops / seconds / 1e9,
-            "vs dsyrk": dsyrk_time / seconds,
-            "relative error": float(error),
-        })
+        rows.append(
+            {
+                "method": name,
+                "seconds": seconds,
+                "GFLOP/s": flops / seconds / 1e9,
+                "vs dsyrk": dsyrk_time / seconds,
+                "relative error": float(error),
+            }
+        )
 
     add("scipy dsyrk (float64, one call)", dsyrk_time)
     add("numpy G.T @ G (float64, one call)", numpy_time)
     for precision in ("float64", "mixed"):
         seconds, gram = best_time(
-            lambda: stream(netscope.GramAccumulator(dim, precision=precision), G, args.chunk), args.repeat)
+            lambda: stream(netscope.GramAccumulator(dim, precision=precision), G, args.chunk), args.repeat
+        )
         add(f"netscope update, {precision}, chunks of {args.chunk}", seconds, gram.matrix())
     write_result("gram", rows, n=n, dim=dim, chunk=args.chunk, input_dtype="float32")
 

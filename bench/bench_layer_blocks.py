@@ -25,9 +25,10 @@ from netscope.studies.active import preset_problem
 def gradients(preset: str, n: int, chunk: int):
     problem = preset_problem(preset)
     fitted = netscope.ActiveSubspace("snapshot", n_components=1, chunk_size=chunk, progress=False).fit(
-        problem.model, problem.loss, problem.data, n_samples=n, seed=0)
+        problem.model, problem.loss, problem.data, n_samples=n, seed=0
+    )
     G = fitted.gradients_
-    return [G[start:start + chunk] for start in range(0, n, chunk)], fitted.parameter_layout_
+    return [G[start : start + chunk] for start in range(0, n, chunk)], fitted.parameter_layout_
 
 
 def main():
@@ -35,21 +36,35 @@ def main():
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     rows = []
-    for preset, n, chunk, method, options in (("seed", 10_000, 1000, "gram", {}),
-                                              ("large", 256, 32, "sketch", {"n_components": 50, "sketch_size": 80})):
+    for preset, n, chunk, method, options in (
+        ("seed", 10_000, 1000, "gram", {}),
+        ("large", 256, 32, "sketch", {"n_components": 50, "sketch_size": 80}),
+    ):
         chunks, layout = gradients(preset, n, chunk)
         seconds = {}
         for blocks in (False, True):
+
             def fit():
-                return netscope.ActiveSubspace(method, keep_gradients=False, layer_blocks=blocks, progress=False,
-                                               **options).fit_gradients(chunks, layout=layout)
+                return netscope.ActiveSubspace(
+                    method, keep_gradients=False, layer_blocks=blocks, progress=False, **options
+                ).fit_gradients(chunks, layout=layout)
+
             seconds[blocks], fitted = best_time(fit, args.repeat)
-        state_mb = (8 * layout.n_parameters ** 2 if method == "gram" else 8 * layout.n_parameters * 80) / 2**20
-        rows.append({"network": preset, "D": layout.n_parameters, "N": n, "method": method,
-                     "global s": seconds[False], "global + layers s": seconds[True],
-                     "overhead": seconds[True] / seconds[False] - 1, "global state MB": state_mb,
-                     "layer blocks MB": LayerBlocks.nbytes(layout) / 2**20,
-                     "layers": len(layout.layer_slices())})
+        state_mb = (8 * layout.n_parameters**2 if method == "gram" else 8 * layout.n_parameters * 80) / 2**20
+        rows.append(
+            {
+                "network": preset,
+                "D": layout.n_parameters,
+                "N": n,
+                "method": method,
+                "global s": seconds[False],
+                "global + layers s": seconds[True],
+                "overhead": seconds[True] / seconds[False] - 1,
+                "global state MB": state_mb,
+                "layer blocks MB": LayerBlocks.nbytes(layout) / 2**20,
+                "layers": len(layout.layer_slices()),
+            }
+        )
         print(rows[-1], flush=True)
     write_result("layer_blocks", rows)
 

@@ -110,8 +110,11 @@ def map_scores(X, labels, positions, true_neighbours) -> dict:
     else:
         trust = fidelity(X, positions, K, max_queries=2000).trustworthiness
     chosen = np.random.default_rng(0).choice(len(X), min(len(X), 5000), replace=False)
-    return {"kNN preservation": float(preserved), "trustworthiness": float(trust),
-            "silhouette": float(silhouette_score(positions[chosen], labels[chosen]))}
+    return {
+        "kNN preservation": float(preserved),
+        "trustworthiness": float(trust),
+        "silhouette": float(silhouette_score(positions[chosen], labels[chosen])),
+    }
 
 
 def warm_up_jit():
@@ -121,7 +124,7 @@ def warm_up_jit():
 
     small = np.random.default_rng(0).random((300, 8)).astype(np.float32)
     umap.UMAP(n_epochs=10).fit_transform(small)
-    pynndescent.NNDescent(small, n_neighbors=5).neighbor_graph
+    _ = pynndescent.NNDescent(small, n_neighbors=5).neighbor_graph
 
 
 def map_rows(name, X, labels, *, repeat, fa2_iterations):
@@ -143,23 +146,37 @@ def map_rows(name, X, labels, *, repeat, fa2_iterations):
         "netscope (defaults)": (lambda: netscope.force_layout(graph), graph_seconds, 1.0),
         "netscope Fruchterman-Reingold (earlier default)": (
             lambda: netscope.force_layout(netscope.knn_graph(X, K, weights="gaussian"), method="fruchterman_reingold"),
-            None, 1.0),
+            None,
+            1.0,
+        ),
         "UMAP 0.5 (defaults)": (lambda: umap.UMAP().fit_transform(X), None, 1.0),
         "openTSNE (defaults, n_jobs=-1)": (lambda: np.asarray(TSNE(n_jobs=-1).fit(X)), None, 1.0),
         "igraph Fruchterman-Reingold (netscope's graph)": (
             lambda: np.array(ig_graph.layout_fruchterman_reingold(weights=coo.data[upper], niter=500).coords),
-            graph_seconds, 1.0),
+            graph_seconds,
+            1.0,
+        ),
         f"ForceAtlas2 (netscope's graph){f', {fa2_iterations} it. x{fa2_scale:g}' if fa2_scale != 1 else ''}": (
             lambda: np.array(ForceAtlas2(verbose=False).forceatlas2(graph, iterations=fa2_iterations)),
-            graph_seconds, fa2_scale),
+            graph_seconds,
+            fa2_scale,
+        ),
     }
     rows = []
     for method, (run, graph_time, factor) in candidates.items():
         seconds, positions, memory = measure(run, repeat if factor == 1 else 1)
         layout_seconds = seconds * factor if graph_time is not None else None
         total = layout_seconds + graph_time if graph_time is not None else seconds
-        rows.append({"data": name, "method": method, "total s": total, "layout s": layout_seconds,
-                     **map_scores(X, labels, positions, true_neighbours), "peak MB": memory})
+        rows.append(
+            {
+                "data": name,
+                "method": method,
+                "total s": total,
+                "layout s": layout_seconds,
+                **map_scores(X, labels, positions, true_neighbours),
+                "peak MB": memory,
+            }
+        )
         print(rows[-1], flush=True)
     netscope_total, netscope_layout = rows[0]["total s"], rows[0]["layout s"]
     for row in rows:
@@ -211,14 +228,23 @@ def knn_rows(name, X):
     candidates = {
         "netscope knn_graph (default: approximate)": lambda: directed(netscope.knn_graph(X, K, symmetrize=False)),
         "netscope knn_graph, exact": lambda: directed(netscope.knn_graph(X, K, symmetrize=False, method="exact")),
-        "pynndescent 0.7 (defaults, parallel)": lambda: pynndescent.NNDescent(X, n_neighbors=K + 1).neighbor_graph[0][:, 1:],
+        "pynndescent 0.7 (defaults, parallel)": lambda: pynndescent.NNDescent(X, n_neighbors=K + 1).neighbor_graph[0][
+            :, 1:
+        ],
         "hnswlib 0.8 (M=16, ef_construction=200, ef=50)": hnsw,
     }
     rows = []
     for method, run in candidates.items():
         seconds, found, memory = measure(run)
-        rows.append({"data": name, "method": method, "seconds": seconds, "recall": recall(found, true, queries),
-                     "peak MB": memory})
+        rows.append(
+            {
+                "data": name,
+                "method": method,
+                "seconds": seconds,
+                "recall": recall(found, true, queries),
+                "peak MB": memory,
+            }
+        )
         print(rows[-1], flush=True)
     return rows
 
@@ -237,16 +263,33 @@ def scale_rows(sizes, umap_sizes):
             positions = netscope.force_layout(graph)
             total = time.perf_counter() - start
         chosen = np.random.default_rng(0).choice(n, min(n, 5000), replace=False)
-        rows.append({"points": n, "method": "netscope (defaults)", "knn_graph s": graph_seconds,
-                     "force_layout s": total - graph_seconds, "total s": total,
-                     "silhouette": float(silhouette_score(positions[chosen], labels[chosen])), "peak MB": memory.added_mb,
-                     "process peak MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+        rows.append(
+            {
+                "points": n,
+                "method": "netscope (defaults)",
+                "knn_graph s": graph_seconds,
+                "force_layout s": total - graph_seconds,
+                "total s": total,
+                "silhouette": float(silhouette_score(positions[chosen], labels[chosen])),
+                "peak MB": memory.added_mb,
+                "process peak MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
         print(rows[-1], flush=True)
         if n in umap_sizes:
             seconds, positions, memory_mb = measure(lambda: umap.UMAP().fit_transform(X))
-            rows.append({"points": n, "method": "UMAP 0.5 (defaults)", "knn_graph s": None, "force_layout s": None,
-                         "total s": seconds, "silhouette": float(silhouette_score(positions[chosen], labels[chosen])),
-                         "peak MB": memory_mb, "process peak MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+            rows.append(
+                {
+                    "points": n,
+                    "method": "UMAP 0.5 (defaults)",
+                    "knn_graph s": None,
+                    "force_layout s": None,
+                    "total s": seconds,
+                    "silhouette": float(silhouette_score(positions[chosen], labels[chosen])),
+                    "peak MB": memory_mb,
+                    "process peak MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                }
+            )
             print(rows[-1], flush=True)
     return rows
 

@@ -43,8 +43,10 @@ def main():
         "gram (streamed)": (dict(method="gram", keep_gradients=False), D * D * 8),
         f"sketch, s = {block} (one pass)": (dict(method="sketch", keep_gradients=False), D * block * 8),
         "sketch, s = 1000 (one pass)": (dict(method="sketch", sketch_size=1000, keep_gradients=False), D * 1000 * 8),
-        **{f"multipass, {q} passes, b = {block}": (dict(method="multipass", n_passes=q), D * block * (2 * q - 1) * 8)
-           for q in args.passes},
+        **{
+            f"multipass, {q} passes, b = {block}": (dict(method="multipass", n_passes=q), D * block * (2 * q - 1) * 8)
+            for q in args.passes
+        },
     }
     rows, exact = [], None
     for name, (settings, state_bytes) in candidates.items():
@@ -56,10 +58,16 @@ def main():
             C = netscope.GramAccumulator(D).update(study.gradients_).matrix()
             values, vectors = scipy.linalg.eigh(C, subset_by_index=[D - k, D - 1])
             exact = values[::-1], vectors[:, ::-1]
-        rows.append({"method": name, "seconds": seconds, "gradient s": study.timings_["gradients"],
-                     "max rel. error λ_1..k": max_relative_error(study.eigenvalues_[:k], exact[0]),
-                     "max angle top-k (°)": max_principal_angle_degrees(study.eigenvectors_[:, :k], exact[1]),
-                     "state MB": state_bytes / 1e6})
+        rows.append(
+            {
+                "method": name,
+                "seconds": seconds,
+                "gradient s": study.timings_["gradients"],
+                "max rel. error λ_1..k": max_relative_error(study.eigenvalues_[:k], exact[0]),
+                "max angle top-k (°)": max_principal_angle_degrees(study.eigenvectors_[:, :k], exact[1]),
+                "state MB": state_bytes / 1e6,
+            }
+        )
         print(rows[-1], flush=True)
     for row in rows:
         row["time / snapshot"] = row["seconds"] / rows[0]["seconds"]

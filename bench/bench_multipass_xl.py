@@ -47,8 +47,14 @@ def fit_one(sampling: str, settings: dict, out: Path) -> None:
     problem = preset_problem("xl", sampling=sampling, seed=0)
     study = netscope.ActiveSubspace(n_components=K, keep_gradients=False, progress=False, **settings)
     start = time.perf_counter()
-    study.fit(problem.model, problem.loss, problem.data, sampling=sampling, seed=0,
-              n_samples=PRESETS["xl"]["n_samples"] if sampling == "prior" else None)
+    study.fit(
+        problem.model,
+        problem.loss,
+        problem.data,
+        sampling=sampling,
+        seed=0,
+        n_samples=PRESETS["xl"]["n_samples"] if sampling == "prior" else None,
+    )
     seconds = time.perf_counter() - start
     if study.projections_ is not None:
         ritz = np.linalg.eigvalsh(study.projections_.T @ study.projections_ / study.n_samples_)[::-1]
@@ -56,9 +62,20 @@ def fit_one(sampling: str, settings: dict, out: Path) -> None:
         ritz = study.eigenvalues_
     np.save(out / "vectors.npy", study.eigenvectors_)
     residuals = None if study.residuals_ is None else (study.residuals_ / study.eigenvalues_).tolist()
-    (out / "result.json").write_text(json.dumps({
-        "sampling": sampling, "settings": settings, "seconds": seconds, "timings": study.timings_, "peak_mb": peak_memory_mb(),
-        "eigenvalues": study.eigenvalues_.tolist(), "ritz": ritz.tolist(), "relative_residuals": residuals}))
+    (out / "result.json").write_text(
+        json.dumps(
+            {
+                "sampling": sampling,
+                "settings": settings,
+                "seconds": seconds,
+                "timings": study.timings_,
+                "peak_mb": peak_memory_mb(),
+                "eigenvalues": study.eigenvalues_.tolist(),
+                "ritz": ritz.tolist(),
+                "relative_residuals": residuals,
+            }
+        )
+    )
 
 
 def top_angle_degrees(reference: np.ndarray, vectors: np.ndarray, k: int) -> float:
@@ -82,22 +99,40 @@ def main():
     if args.fit:
         fit_one(args.sampling, json.loads(args.fit), Path(args.out))
         return
-    candidates = {"sketch, s = 80, float32 (one pass; the xl preset)":
-                  dict(method="sketch", sketch_size=80, chunk_size=8, keep_projections=True),
-                  **{f"multipass, {q} passes, b = 60, float32": dict(method="multipass", sketch_size=60, n_passes=q,
-                                                                     chunk_size=16)
-                     for q in sorted(args.passes)}}
+    candidates = {
+        "sketch, s = 80, float32 (one pass; the xl preset)": dict(
+            method="sketch", sketch_size=80, chunk_size=8, keep_projections=True
+        ),
+        **{
+            f"multipass, {q} passes, b = 60, float32": dict(
+                method="multipass", sketch_size=60, n_passes=q, chunk_size=16
+            )
+            for q in sorted(args.passes)
+        },
+    }
     results = {}
     for name, settings in candidates.items():
         out = Path(args.out) / args.sampling / "-".join(f"{key}={value}" for key, value in settings.items())
         done = out / "result.json"
         if not (done.exists() and json.loads(done.read_text())["settings"] == settings):
             out.mkdir(parents=True, exist_ok=True)
-            subprocess.run([sys.executable, __file__, "--sampling", args.sampling, "--fit", json.dumps(settings),
-                            "--out", str(out)], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--sampling",
+                    args.sampling,
+                    "--fit",
+                    json.dumps(settings),
+                    "--out",
+                    str(out),
+                ],
+                check=True,
+            )
         results[name] = (out, json.loads(done.read_text()))
-        print(name, {key: value for key, value in results[name][1].items() if key in ("seconds", "peak_mb")},
-              flush=True)
+        print(
+            name, {key: value for key, value in results[name][1].items() if key in ("seconds", "peak_mb")}, flush=True
+        )
     most_passes = list(candidates)[-1]
     reference = np.load(results[most_passes][0] / "vectors.npy", mmap_mode="r")
     best = {k: max(sum(result["ritz"][:k]) for _, result in results.values()) for k in (10, K)}
@@ -105,15 +140,22 @@ def main():
     for name, (out, result) in results.items():
         vectors = np.load(out / "vectors.npy", mmap_mode="r")
         residuals = result["relative_residuals"]
-        rows.append({
-            "method": name, "fit min": result["seconds"] / 60, "peak MB": result["peak_mb"],
-            "gradient passes s": result["timings"]["gradients"],
-            "λ1 reported": result["eigenvalues"][0], "θ1": result["ritz"][0],
-            "Σθ top 10 / best": sum(result["ritz"][:10]) / best[10],
-            f"Σθ top {K} / best": sum(result["ritz"][:K]) / best[K],
-            "max residual / θ, top 10": None if residuals is None else max(residuals[:10]),
-            "top-10 angle to most passes (°)": None if name == most_passes else top_angle_degrees(reference, vectors, 10),
-        })
+        rows.append(
+            {
+                "method": name,
+                "fit min": result["seconds"] / 60,
+                "peak MB": result["peak_mb"],
+                "gradient passes s": result["timings"]["gradients"],
+                "λ1 reported": result["eigenvalues"][0],
+                "θ1": result["ritz"][0],
+                "Σθ top 10 / best": sum(result["ritz"][:10]) / best[10],
+                f"Σθ top {K} / best": sum(result["ritz"][:K]) / best[K],
+                "max residual / θ, top 10": None if residuals is None else max(residuals[:10]),
+                "top-10 angle to most passes (°)": None
+                if name == most_passes
+                else top_angle_degrees(reference, vectors, 10),
+            }
+        )
         print(rows[-1], flush=True)
     write_result(f"multipass_xl_{args.sampling}", rows)
 

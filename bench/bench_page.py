@@ -32,8 +32,8 @@ import torch
 from _harness import jittered_digits, write_result
 from netscope import ActivationTracker, StructureMap
 from netscope.active.tracking import SubspaceTracker
-from netscope.studies.models import digits, mlp_from_sizes
 from netscope.studies.active import peak_memory_mb
+from netscope.studies.models import digits, mlp_from_sizes
 
 EPOCHS = (0, 1, 2, 3, 5, 8, 13, 20, 25, 30)
 
@@ -50,7 +50,7 @@ def training_run(n_points: int, n_snapshots: int, seed: int = 0):
     loss = torch.nn.functional.cross_entropy
     tracker = ActivationTracker(model, probe, loss_fn=loss, batch_size=4096)
     subspace = SubspaceTracker(model, loss, probe)
-    snapshots = set(EPOCHS[:n_snapshots - 1] + EPOCHS[-1:]) if n_snapshots < len(EPOCHS) else set(EPOCHS)
+    snapshots = set(EPOCHS[: n_snapshots - 1] + EPOCHS[-1:]) if n_snapshots < len(EPOCHS) else set(EPOCHS)
     generator = torch.Generator().manual_seed(seed)
     timings = {"tracking": 0.0, "subspace": 0.0}
     for epoch in range(max(snapshots) + 1):
@@ -80,8 +80,14 @@ def browser():
 
     options = Options()
     options.binary_location = "/usr/bin/chromium"
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1500,1100",
-                     "--enable-unsafe-swiftshader", "--use-angle=swiftshader"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1500,1100",
+        "--enable-unsafe-swiftshader",
+        "--use-angle=swiftshader",
+    ):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     driver.set_script_timeout(600)
@@ -119,12 +125,27 @@ def plotly_page(path: Path, positions, labels, snapshots):
     import plotly.express as px
 
     T, n, _ = positions.shape
-    frame = pd.DataFrame({"x": positions[..., 0].ravel(), "y": positions[..., 1].ravel(),
-                          "snapshot": np.repeat(snapshots, n), "id": np.tile(np.arange(n), T),
-                          "label": np.tile(labels, T)})
+    frame = pd.DataFrame(
+        {
+            "x": positions[..., 0].ravel(),
+            "y": positions[..., 1].ravel(),
+            "snapshot": np.repeat(snapshots, n),
+            "id": np.tile(np.arange(n), T),
+            "label": np.tile(labels, T),
+        }
+    )
     # A numeric colour keeps all points in one trace, which one restyle redraws.
-    figure = px.scatter(frame, x="x", y="y", animation_frame="snapshot", animation_group="id", color="label",
-                        render_mode="webgl", width=900, height=800)
+    figure = px.scatter(
+        frame,
+        x="x",
+        y="y",
+        animation_frame="snapshot",
+        animation_group="id",
+        color="label",
+        render_mode="webgl",
+        width=900,
+        height=800,
+    )
     figure.write_html(path, include_plotlyjs=True, full_html=True)
 
 
@@ -136,10 +157,12 @@ def bokeh_page(path: Path, positions, labels):
 
     columns = {f"x{t}": positions[t, :, 0] for t in range(len(positions))}
     columns.update({f"y{t}": positions[t, :, 1] for t in range(len(positions))})
-    palette = np.array(["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-                        "#bcbd22", "#17becf"])
-    source = ColumnDataSource({"x": positions[0, :, 0], "y": positions[0, :, 1], "colour": palette[labels % 10],
-                               **columns})
+    palette = np.array(
+        ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+    )
+    source = ColumnDataSource(
+        {"x": positions[0, :, 0], "y": positions[0, :, 1], "colour": palette[labels % 10], **columns}
+    )
     plot = figure(width=900, height=800, output_backend="webgl", name="map")
     plot.scatter("x", "y", color="colour", source=source, size=3)
     path.write_text(file_html(plot, INLINE, "bokeh"), encoding="utf-8")
@@ -170,21 +193,34 @@ def main():
     plotly_page(plotly_path, positions, labels, maps.snapshot_labels_)
     bokeh_page(bokeh_path, positions, labels)
     n, frames = len(labels), args.frames
-    interpolated = "const x = new Float32Array(n), y = new Float32Array(n); " \
-                   "for (let i = 0; i < n; i++) { x[i] = a.x[i] + (b.x[i] - a.x[i]) * t; y[i] = a.y[i] + (b.y[i] - a.y[i]) * t; }"
+    interpolated = (
+        "const x = new Float32Array(n), y = new Float32Array(n); "
+        "for (let i = 0; i < n; i++) { x[i] = a.x[i] + (b.x[i] - a.x[i]) * t; y[i] = a.y[i] + (b.y[i] - a.y[i]) * t; }"
+    )
     pages = {
         "netscope to_html (hand-written canvas)": (
-            page, "return document.body.dataset.ready === 'true'", "window.netscope.show(t);"),
+            page,
+            "return document.body.dataset.ready === 'true'",
+            "window.netscope.show(t);",
+        ),
         "plotly express, WebGL, animation frames": (
-            plotly_path, "const g = document.querySelector('.js-plotly-plot'); return !!(g && g._fullLayout && g._transitionData)",
-            "const g = document.querySelector('.js-plotly-plot'), frames = g._transitionData._frames, n = g.data[0].x.length; "
-            "const a = frames[0].data[0], b = frames[1].data[0]; " + interpolated +
-            " await Plotly.restyle(g, {x: [x], y: [y]}, [0]);"),
+            plotly_path,
+            "const g = document.querySelector('.js-plotly-plot'); return !!(g && g._fullLayout && g._transitionData)",
+            "const g = document.querySelector('.js-plotly-plot'), frames = g._transitionData._frames, "
+            "n = g.data[0].x.length; "
+            "const a = frames[0].data[0], b = frames[1].data[0]; "
+            + interpolated
+            + " await Plotly.restyle(g, {x: [x], y: [y]}, [0]);",
+        ),
         "bokeh, WebGL, ColumnDataSource": (
-            bokeh_path, "const r = window.Bokeh && Bokeh.index && Bokeh.index.roots; "
-                        "return !!(r && r.length && r.every(v => v.has_finished()))",
-            BOKEH_SOURCE + " const n = s.data.x0.length; const a = {x: s.data.x0, y: s.data.y0}, b = {x: s.data.x1, y: s.data.y1}; "
-            + interpolated + " s.data.x = x; s.data.y = y; s.change.emit();"),
+            bokeh_path,
+            "const r = window.Bokeh && Bokeh.index && Bokeh.index.roots; "
+            "return !!(r && r.length && r.every(v => v.has_finished()))",
+            BOKEH_SOURCE
+            + " const n = s.data.x0.length; const a = {x: s.data.x0, y: s.data.y0}, b = {x: s.data.x1, y: s.data.y1}; "
+            + interpolated
+            + " s.data.x = x; s.data.y = y; s.change.emit();",
+        ),
     }
     driver = browser()
     rows = []
@@ -193,18 +229,32 @@ def main():
             seconds = load_seconds(driver, path, ready)
             time.sleep(1.0)
             milliseconds = frame_ms(driver, redraw, frames)
-            rows.append({"page": name, "points": n, "snapshots": len(maps.snapshot_labels_),
-                         "layers": len(maps.layers_) if path == page else 1, "size MB": path.stat().st_size / 1e6,
-                         "load s": seconds, "ms per frame": milliseconds, "frames per s": 1000 / milliseconds})
+            rows.append(
+                {
+                    "page": name,
+                    "points": n,
+                    "snapshots": len(maps.snapshot_labels_),
+                    "layers": len(maps.layers_) if path == page else 1,
+                    "size MB": path.stat().st_size / 1e6,
+                    "load s": seconds,
+                    "ms per frame": milliseconds,
+                    "frames per s": 1000 / milliseconds,
+                }
+            )
             print(rows[-1], flush=True)
     finally:
         driver.quit()
     base = rows[0]["ms per frame"]
     for row in rows:
         row["frame time / netscope"] = row["ms per frame"] / base
-    write_result("page", rows, stages_s=timings, peak_memory_mb=peak_memory_mb(),
-                 note="plotly and bokeh draw one layer without tooltips' images; netscope's page holds every layer, "
-                      "sensitivities, energies, predictions, images and the charts")
+    write_result(
+        "page",
+        rows,
+        stages_s=timings,
+        peak_memory_mb=peak_memory_mb(),
+        note="plotly and bokeh draw one layer without tooltips' images; netscope's page holds every layer, "
+        "sensitivities, energies, predictions, images and the charts",
+    )
 
 
 if __name__ == "__main__":

@@ -82,8 +82,15 @@ def netscope_route(model, data, backend):
     def run():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the auto route's one fallback warning
-            return np.concatenate([g.numpy() for _, g, _ in netscope.nn.gradients.data_gradients(
-                model, loss, data, chunk_size=CHUNK, backend=backend, progress=False)])
+            return np.concatenate(
+                [
+                    g.numpy()
+                    for _, g, _ in netscope.nn.gradients.data_gradients(
+                        model, loss, data, chunk_size=CHUNK, backend=backend, progress=False
+                    )
+                ]
+            )
+
     return run
 
 
@@ -91,8 +98,13 @@ def func_route(model, data):
     params = {name: p.detach() for name, p in model.named_parameters()}
 
     def one(params, example):  # vmap hands one example without its batch dimension: give it back
-        return loss_of(model, params, {key: value[None] for key, value in example.items()}
-                       if isinstance(example, dict) else (example[0][None], example[1][None]))
+        return loss_of(
+            model,
+            params,
+            {key: value[None] for key, value in example.items()}
+            if isinstance(example, dict)
+            else (example[0][None], example[1][None]),
+        )
 
     batched = vmap(grad(one), in_dims=(None, 0))
 
@@ -103,6 +115,7 @@ def func_route(model, data):
             parts = batched(params, window(data, start, start + CHUNK))
             rows.append(torch.cat([parts[name].flatten(1) for name in params], dim=1).numpy())
         return np.concatenate(rows)
+
     return run
 
 
@@ -117,6 +130,7 @@ def loop_route(model, data):
             loss_of(model, None, window(data, i, i + 1)).backward()
             rows.append(torch.cat([p.grad.reshape(-1) for p in parameters]).numpy().copy())
         return np.stack(rows)
+
     return run
 
 
@@ -124,22 +138,36 @@ def measure(label, model, data, n_loop):
     """Rows of examples/s for every route on ``data``; the loops run on its first n_loop."""
     few = window(data, 0, n_loop)
     reference = loop_route(model, window(data, 0, 32))()
-    routes = {"netscope, backend='auto' (default)": (netscope_route(model, data, "auto"), data),
-              "netscope, backend='vmap'": (netscope_route(model, data, "vmap"), data),
-              "netscope, backend='loop'": (netscope_route(model, few, "loop"), few),
-              "hand-written torch.func vmap(grad)": (func_route(model, data), data),
-              "hand-written backward() loop": (loop_route(model, few), few)}
+    routes = {
+        "netscope, backend='auto' (default)": (netscope_route(model, data, "auto"), data),
+        "netscope, backend='vmap'": (netscope_route(model, data, "vmap"), data),
+        "netscope, backend='loop'": (netscope_route(model, few, "loop"), few),
+        "hand-written torch.func vmap(grad)": (func_route(model, data), data),
+        "hand-written backward() loop": (loop_route(model, few), few),
+    }
     rows = []
     for name, (run, used) in routes.items():
         try:
             seconds, gradients = best_time(run, repeat=3)
         except (RuntimeError, ValueError) as error:
-            rows.append({"network": label, "route": name, "examples/s": None,
-                         "note": f"fails: {str(error).splitlines()[0][:90]}"})
+            rows.append(
+                {
+                    "network": label,
+                    "route": name,
+                    "examples/s": None,
+                    "note": f"fails: {str(error).splitlines()[0][:90]}",
+                }
+            )
         else:
             error = float(np.max(np.abs(gradients[:32] - reference)) / np.max(np.abs(reference)))
-            rows.append({"network": label, "route": name, "examples/s": size(used) / seconds,
-                         "note": f"max error vs loop {error:.1e}"})
+            rows.append(
+                {
+                    "network": label,
+                    "route": name,
+                    "examples/s": size(used) / seconds,
+                    "note": f"max error vs loop {error:.1e}",
+                }
+            )
         print(rows[-1], flush=True)
     loop_speed = next(row["examples/s"] for row in rows if row["route"] == "hand-written backward() loop")
     for row in rows:
@@ -155,21 +183,33 @@ def main():
 
     transformers.logging.set_verbosity_error()
     cnn = DigitsCNN()
-    rows = measure(f"CNN, BatchNorm + Dropout ({sum(p.numel() for p in cnn.parameters())} parameters), digits",
-                   cnn, (x, y), n_loop=300)
+    rows = measure(
+        f"CNN, BatchNorm + Dropout ({sum(p.numel() for p in cnn.parameters())} parameters), digits",
+        cnn,
+        (x, y),
+        n_loop=300,
+    )
     generator = torch.Generator().manual_seed(0)
     sequences = torch.randn(1024, 20, 8, generator=generator)
     labels = torch.randint(0, 10, (1024,), generator=generator)
     gru = GRUClassifier()
-    rows += measure(f"GRU classifier ({sum(p.numel() for p in gru.parameters())} parameters), 20 steps",
-                    gru, (sequences, labels), n_loop=300)
+    rows += measure(
+        f"GRU classifier ({sum(p.numel() for p in gru.parameters())} parameters), 20 steps",
+        gru,
+        (sequences, labels),
+        n_loop=300,
+    )
     for make, name in ((tiny_bert, "BERT classifier"), (tiny_gpt2, "GPT-2 language model, its own loss")):
         model = make()
         n_parameters = sum(p.numel() for p in model.parameters())
         for padded in (False, True):
-            rows += measure(f"{name} ({n_parameters} parameters), {SEQUENCE} tokens, "
-                            + ("padded, attention_mask" if padded else "no padding, no mask"),
-                            model, token_batch(model, 512, padded), n_loop=100)
+            rows += measure(
+                f"{name} ({n_parameters} parameters), {SEQUENCE} tokens, "
+                + ("padded, attention_mask" if padded else "no padding, no mask"),
+                model,
+                token_batch(model, 512, padded),
+                n_loop=100,
+            )
     write_result("per_example", rows, chunk_size=CHUNK)
 
 
@@ -180,17 +220,28 @@ def tiny_bert():
     import transformers
 
     torch.manual_seed(0)
-    return transformers.BertForSequenceClassification(transformers.BertConfig(
-        vocab_size=VOCABULARY, hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
-        max_position_embeddings=64, num_labels=4))
+    return transformers.BertForSequenceClassification(
+        transformers.BertConfig(
+            vocab_size=VOCABULARY,
+            hidden_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=128,
+            max_position_embeddings=64,
+            num_labels=4,
+        )
+    )
 
 
 def tiny_gpt2():
     import transformers
 
     torch.manual_seed(0)
-    return transformers.GPT2LMHeadModel(transformers.GPT2Config(
-        vocab_size=VOCABULARY, n_embd=64, n_layer=2, n_head=4, n_positions=64, bos_token_id=0, eos_token_id=0))
+    return transformers.GPT2LMHeadModel(
+        transformers.GPT2Config(
+            vocab_size=VOCABULARY, n_embd=64, n_layer=2, n_head=4, n_positions=64, bos_token_id=0, eos_token_id=0
+        )
+    )
 
 
 def token_batch(model, n: int, padded: bool) -> dict:

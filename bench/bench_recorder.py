@@ -37,13 +37,13 @@ def training(recording: dict | None, folder: Path):
         optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
         generator = torch.Generator().manual_seed(0)
         shutil.rmtree(folder, ignore_errors=True)
-        recorder = None if recording is None else Recorder(model, (x_probe, y_probe), folder, loss_fn=loss,
-                                                           **recording)
+        recorder = None if recording is None else Recorder(model, (x_probe, y_probe), folder, loss_fn=loss, **recording)
         for epoch in range(1, EPOCHS + 1):
             train_epoch(model, optimiser, loss, x_train, y_train, generator)
             if recorder is not None:
                 recorder.step(epoch=epoch)
         return 0 if recorder is None else len(list((folder / "snapshots").glob("*.npz")))
+
     return run
 
 
@@ -51,8 +51,11 @@ def main():
     torch.set_num_threads(2)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
-        for name, recording in (("plain training", None), ("Recorder, every epoch", {}),
-                                ("Recorder, every epoch, subspace_k=10", {"subspace_k": 10})):
+        for name, recording in (
+            ("plain training", None),
+            ("Recorder, every epoch", {}),
+            ("Recorder, every epoch, subspace_k=10", {"subspace_k": 10}),
+        ):
             seconds, snapshots = best_time(training(recording, Path(scratch) / "run"), repeat=3)
             rows.append({"run": name, "epochs/s": EPOCHS / seconds, "snapshots": snapshots, "seconds": seconds})
             print(rows[-1], flush=True)

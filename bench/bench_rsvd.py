@@ -47,6 +47,7 @@ def main():
         "torch.svd_lowrank(q=k+10, niter=4)": lambda: torch.svd_lowrank(A_torch, q=k + 10, niter=4),
         "torch.svd_lowrank(q=k+10, niter=12)": lambda: torch.svd_lowrank(A_torch, q=k + 10, niter=12),
     }
+
     def score(result):
         left, values, _ = (np.asarray(x, float) for x in result)
         return {

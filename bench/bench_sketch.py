@@ -38,8 +38,7 @@ from netscope.studies.models import mlp, regression_1d
 
 def seed_gradients(n: int) -> np.ndarray:
     torch.manual_seed(0)
-    chunks = prior_gradients(mlp(1, 35, 5, 1), torch.nn.MSELoss(), regression_1d(256), n_samples=n,
-                             progress=False)
+    chunks = prior_gradients(mlp(1, 35, 5, 1), torch.nn.MSELoss(), regression_1d(256), n_samples=n, progress=False)
     return np.concatenate([g.numpy() for _, g, _ in chunks])
 
 
@@ -52,25 +51,32 @@ def seed_size(n: int, chunk: int, repeat: int) -> list[dict]:
     rows = []
 
     def add(name, k, seconds, values, vectors, state_bytes):
-        rows.append({
-            "method": name, "k": k, "seconds": seconds,
-            "max rel. error λ_1..k": max_relative_error(values[:k], exact_values[:k]),
-            "max angle top-k (°)": max_principal_angle_degrees(vectors[:, :k], exact_vectors[:, :k]),
-            "max angle top-10 (°)": max_principal_angle_degrees(vectors[:, :10], exact_vectors[:, :10]),
-            "state MB": state_bytes / 2**20,
-        })
+        rows.append(
+            {
+                "method": name,
+                "k": k,
+                "seconds": seconds,
+                "max rel. error λ_1..k": max_relative_error(values[:k], exact_values[:k]),
+                "max angle top-k (°)": max_principal_angle_degrees(vectors[:, :k], exact_vectors[:, :k]),
+                "max angle top-10 (°)": max_principal_angle_degrees(vectors[:, :10], exact_vectors[:, :10]),
+                "state MB": state_bytes / 2**20,
+            }
+        )
         print(rows[-1], flush=True)
 
     for k in (10, 50):
         seconds, (values, vectors) = best_time(
-            lambda: netscope.eigh_top(stream(netscope.GramAccumulator(dim), G, chunk).matrix(), k), repeat)
+            lambda: netscope.eigh_top(stream(netscope.GramAccumulator(dim), G, chunk).matrix(), k), repeat
+        )
         add("netscope Gram + eigh_top", k, seconds, values, vectors, 8 * dim * dim)
         seconds, (values, vectors) = best_time(
-            lambda: scipy.linalg.eigh(G64.T @ G64 / n, subset_by_index=[dim - k, dim - 1]), repeat)
+            lambda: scipy.linalg.eigh(G64.T @ G64 / n, subset_by_index=[dim - k, dim - 1]), repeat
+        )
         add("numpy GᵀG + scipy subset eigh", k, seconds, values[::-1], vectors[:, ::-1], 8 * dim * dim)
         for s in (2 * k + 10, 4 * k + 10, 400, 1000):
             seconds, (values, vectors) = best_time(
-                lambda: stream(netscope.NystromSketch(dim, s), G, chunk).eigenpairs(k), repeat)
+                lambda: stream(netscope.NystromSketch(dim, s), G, chunk).eigenpairs(k), repeat
+            )
             add(f"netscope NystromSketch s={s}", k, seconds, values, vectors, 8 * dim * s)
     for k in (10, 50):
         baseline = next(row["seconds"] for row in rows if row["k"] == k and row["method"].startswith("numpy"))
@@ -110,11 +116,15 @@ def scaling_point(dim: int, n: int, chunk: int, sketch_size: int, k: int, dtype:
     G = np.concatenate([synthetic_chunk(dim, chunk, index) for index in range(n // chunk)])
     gram = np.zeros((n, n))
     for start in range(0, dim, 2**20):
-        columns = G[:, start:start + 2**20].astype(np.float64)
+        columns = G[:, start : start + 2**20].astype(np.float64)
         gram += columns @ columns.T
     exact = np.linalg.eigvalsh(gram / n)[::-1][:k]
     return {
-        "D": dim, "N": n, "s": sketch_size, "k": k, "dtype": dtype,
+        "D": dim,
+        "N": n,
+        "s": sketch_size,
+        "k": k,
+        "dtype": dtype,
         "update s/sample": update_seconds / n,
         "eigenpairs s": eigen_seconds,
         "sketch MB": np.dtype(dtype).itemsize * dim * sketch_size / 2**20,
@@ -145,8 +155,12 @@ def main():
     scaling = []
     points = [(dim, dtype) for dim in args.dims for dtype in ("float64", "float32")]
     for dim, dtype in points:
-        child = subprocess.run([sys.executable, __file__, "--point", str(dim), "--dtype", dtype],
-                               capture_output=True, text=True, check=True)
+        child = subprocess.run(
+            [sys.executable, __file__, "--point", str(dim), "--dtype", dtype],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         scaling.append(json.loads(child.stdout.strip().splitlines()[-1]))
         print(scaling[-1], flush=True)
     write_result("sketch_scaling", scaling)

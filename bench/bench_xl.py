@@ -35,21 +35,43 @@ def main():
     for sampling in args.sampling:
         out = Path(args.out) / sampling
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "netscope", "active-subspace", "--preset", "xl", "--sampling", sampling,
-                        "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "netscope",
+                "active-subspace",
+                "--preset",
+                "xl",
+                "--sampling",
+                sampling,
+                "--out",
+                str(out),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         wall = time.perf_counter() - start
         summary = json.loads((out / "summary.json").read_text())
         intervals, timings = summary["intervals"], summary["timings_s"]
-        rows.append({
-            "sampling": sampling, "D": summary["n_parameters"], "N": summary["n_samples"],
-            "top k": len(summary["eigenvalues"]), "sketch": f"float32, s = {summary['sketch_size']}",
-            "wall min": wall / 60, "peak MB": summary["peak_memory_mb"],
-            "gradients s": timings["gradients"], "eigenpairs s": timings["eigendecomposition"],
-            "intervals (replay) s": intervals["seconds"], "figures s": timings["figures"],
-            "λ1": summary["eigenvalues"][0],
-            "top-10 sin θ, bootstrap mean": intervals["distance_mean"][-1],
-            "layer1 share of top 10": summary["layer_importance"]["layers"]["layer1"]["share"],
-        })
+        rows.append(
+            {
+                "sampling": sampling,
+                "D": summary["n_parameters"],
+                "N": summary["n_samples"],
+                "top k": len(summary["eigenvalues"]),
+                "sketch": f"float32, s = {summary['sketch_size']}",
+                "wall min": wall / 60,
+                "peak MB": summary["peak_memory_mb"],
+                "gradients s": timings["gradients"],
+                "eigenpairs s": timings["eigendecomposition"],
+                "intervals (replay) s": intervals["seconds"],
+                "figures s": timings["figures"],
+                "λ1": summary["eigenvalues"][0],
+                "top-10 sin θ, bootstrap mean": intervals["distance_mean"][-1],
+                "layer1 share of top 10": summary["layer_importance"]["layers"]["layer1"]["share"],
+            }
+        )
         print(rows[-1], flush=True)
     write_result("xl", sorted(rows, key=lambda row: row["sampling"] != "prior"))
 

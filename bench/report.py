@@ -1,6 +1,6 @@
 """Print bench/results/*.json as the Markdown tables the README shows.
 
-    python bench/report.py
+python bench/report.py
 """
 
 from __future__ import annotations
@@ -10,19 +10,46 @@ import json
 from _harness import RESULTS, _format
 
 TITLES = {
-    "active_subspace": "The seed's fit, D={n_parameters}, N={n_samples}, stage by stage: `python bench/bench_active_subspace.py`",
-    "maps": "Maps of the digits and of 10 000 blobs, k={k}, each method at its defaults: `python bench/bench_maps.py --million`",
+    "active_subspace": (
+        "The seed's fit, D={n_parameters}, N={n_samples}, stage by stage: `python bench/bench_active_subspace.py`"
+    ),
+    "maps": (
+        "Maps of the digits and of 10 000 blobs, k={k}, each method at its defaults: "
+        "`python bench/bench_maps.py --million`"
+    ),
     "knn": "k={k} nearest neighbours of 100 000 points, recall on {recall_queries} queries (same run)",
-    "maps_scale": "netscope's whole pipeline (knn_graph + force_layout) at its defaults on make_blobs (50 dims, 10 centres), UMAP beside it: `python bench/bench_maps.py --umap-million --sections scale`",
-    "gram": "Gram matrix of N={n} float32 gradients of D={dim} parameters (chunks of {chunk}): `python bench/bench_gram.py`",
+    "maps_scale": (
+        "netscope's whole pipeline (knn_graph + force_layout) at its defaults on make_blobs (50 dims, 10 "
+        "centres), UMAP beside it: `python bench/bench_maps.py --umap-million --sections scale`"
+    ),
+    "gram": (
+        "Gram matrix of N={n} float32 gradients of D={dim} parameters (chunks of {chunk}): `python bench/bench_gram.py`"
+    ),
     "rsvd": "Top-{k} SVD of a {m} × {n} float64 matrix with s_i = 1/i: `python bench/bench_rsvd.py`",
-    "eigh_top": "Top-{k} eigenpairs of a {n} × {n} symmetric PSD matrix with λ_i = 1/i: `python bench/bench_eigh_top.py`",
-    "sketch": "NystromSketch against the exact Gram route on the seed's N={n} gradients of D={dim} (chunks of {chunk}): `python bench/bench_sketch.py`",
+    "eigh_top": (
+        "Top-{k} eigenpairs of a {n} × {n} symmetric PSD matrix with λ_i = 1/i: `python bench/bench_eigh_top.py`"
+    ),
+    "sketch": (
+        "NystromSketch against the exact Gram route on the seed's N={n} gradients of D={dim} (chunks of {chunk}): "
+        "`python bench/bench_sketch.py`"
+    ),
     "per_example": "Per-example gradients per second, chunks of {chunk_size}: `python bench/bench_per_example.py`",
-    "sketch_scaling": "NystromSketch from D = 10⁴ to 10⁶, float64 and float32 (same run; N = 256 gradients with eigenvalues 1/i², chunks of 32)",
-    "layer_blocks": "Each layer's block of C accumulated beside the global state, on the same precomputed gradients: `python bench/bench_layer_blocks.py`",
-    "recorder": "The digits MLP trained for {epochs} epochs with and without netscope.Recorder (a snapshot of {probe} probe images after each epoch): `python bench/bench_recorder.py`",
-    "xl": "`netscope active-subspace --preset xl` (8 546 314 parameters, top 50) in both sampling modes, each command in its own process: `python bench/bench_xl.py`",
+    "sketch_scaling": (
+        "NystromSketch from D = 10⁴ to 10⁶, float64 and float32 (same run; N = 256 gradients with "
+        "eigenvalues 1/i², chunks of 32)"
+    ),
+    "layer_blocks": (
+        "Each layer's block of C accumulated beside the global state, on the same precomputed gradients: "
+        "`python bench/bench_layer_blocks.py`"
+    ),
+    "recorder": (
+        "The digits MLP trained for {epochs} epochs with and without netscope.Recorder (a snapshot of "
+        "{probe} probe images after each epoch): `python bench/bench_recorder.py`"
+    ),
+    "xl": (
+        "`netscope active-subspace --preset xl` (8 546 314 parameters, top 50) in both sampling modes, each "
+        "command in its own process: `python bench/bench_xl.py`"
+    ),
 }
 
 

@@ -43,7 +43,8 @@ def test_quadratic_loss_recovers_A_squared(rng):
     dummy = (torch.zeros(4, 1), torch.zeros(4, 1))
     for method in ("snapshot", "gram", "randomized", "sketch"):
         result = netscope.ActiveSubspace(method=method, n_components=3, progress=False).fit(
-            Quadratic(A), identity_loss, dummy, n_samples=n, seed=1)
+            Quadratic(A), identity_loss, dummy, n_samples=n, seed=1
+        )
         # The estimate of λ_i = a_i² from N samples has relative standard error ≈ √(2/N) = 0.01
         # (for Gaussian x); five standard errors bound it.
         np.testing.assert_allclose(result.eigenvalues_, spectrum[:3] ** 2, rtol=5 * np.sqrt(2 / n))
@@ -66,12 +67,15 @@ def test_per_sample_gradients_match_a_backward_loop():
 
     data = list(netscope.nn.gradients.data_gradients(model, loss_fn, (inputs, targets), chunk_size=3, progress=False))
     G = np.concatenate([g.numpy() for _, g, _ in data])
-    expected = np.stack([loop_gradient(inputs[i:i + 1], targets[i:i + 1]) for i in range(7)])
+    expected = np.stack([loop_gradient(inputs[i : i + 1], targets[i : i + 1]) for i in range(7)])
     np.testing.assert_allclose(G, expected, rtol=1e-5, atol=1e-6)
 
     # Prior mode: the loss over the whole dataset at each sampled parameter vector.
-    chunks = list(netscope.nn.gradients.prior_gradients(model, loss_fn, (inputs, targets), n_samples=5,
-                                                      seed=3, chunk_size=2, progress=False))
+    chunks = list(
+        netscope.nn.gradients.prior_gradients(
+            model, loss_fn, (inputs, targets), n_samples=5, seed=3, chunk_size=2, progress=False
+        )
+    )
     G = np.concatenate([g.numpy() for _, g, _ in chunks])
     samples = netscope.nn.gradients.PriorSamples(layout, seed=3, scale=1.0, center=None).rows(0, 5)
     original = [p.detach().clone() for p in model.parameters()]
@@ -88,10 +92,22 @@ def test_per_sample_gradients_match_a_backward_loop():
 def test_prior_stream_does_not_depend_on_chunk_size():
     torch.manual_seed(0)
     model, data = mlp(1, 6, 2, 1), regression_1d(20)
-    a = np.concatenate([g.numpy() for _, g, _ in netscope.nn.gradients.prior_gradients(
-        model, torch.nn.MSELoss(), data, n_samples=150, chunk_size=37, progress=False)])
-    b = np.concatenate([g.numpy() for _, g, _ in netscope.nn.gradients.prior_gradients(
-        model, torch.nn.MSELoss(), data, n_samples=150, chunk_size=150, progress=False)])
+    a = np.concatenate(
+        [
+            g.numpy()
+            for _, g, _ in netscope.nn.gradients.prior_gradients(
+                model, torch.nn.MSELoss(), data, n_samples=150, chunk_size=37, progress=False
+            )
+        ]
+    )
+    b = np.concatenate(
+        [
+            g.numpy()
+            for _, g, _ in netscope.nn.gradients.prior_gradients(
+                model, torch.nn.MSELoss(), data, n_samples=150, chunk_size=150, progress=False
+            )
+        ]
+    )
     np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
@@ -109,9 +125,11 @@ def test_methods_agree_on_the_leading_eigenpairs(fitted):
     assert D == 1 * 8 + 8 + 2 * (8 * 8 + 8) + 8 + 1 and snapshot.eigenvalues_.shape == (D,)
     assert np.all(np.diff(snapshot.eigenvalues_) <= 1e-9 * snapshot.eigenvalues_[0])
     gram = netscope.ActiveSubspace(method="gram", n_components=5, progress=False).fit(
-        model, torch.nn.MSELoss(), data, n_samples=600, seed=0)
+        model, torch.nn.MSELoss(), data, n_samples=600, seed=0
+    )
     randomized = netscope.ActiveSubspace(method="randomized", n_components=5, progress=False).fit_gradients(
-        snapshot.gradients_)
+        snapshot.gradients_
+    )
     for other in (gram, randomized):
         np.testing.assert_allclose(other.eigenvalues_, snapshot.eigenvalues_[:5], rtol=1e-4)
         assert np.max(scipy.linalg.subspace_angles(other.eigenvectors_[:, :3], snapshot.eigenvectors_[:, :3])) < 1e-3
@@ -119,8 +137,9 @@ def test_methods_agree_on_the_leading_eigenpairs(fitted):
 
 def test_sketch_method_matches_the_snapshot_leading_eigenvalues(fitted):
     model, data, snapshot = fitted
-    sketch = netscope.ActiveSubspace(method="sketch", n_components=3, sketch_size=120, keep_gradients=False,
-                                     progress=False).fit(model, torch.nn.MSELoss(), data, n_samples=600, seed=0)
+    sketch = netscope.ActiveSubspace(
+        method="sketch", n_components=3, sketch_size=120, keep_gradients=False, progress=False
+    ).fit(model, torch.nn.MSELoss(), data, n_samples=600, seed=0)
     assert sketch.gradients_ is None
     # A Nyström sketch of 120 of the 169 columns: the leading eigenvalues to a few per cent.
     np.testing.assert_allclose(sketch.eigenvalues_, snapshot.eigenvalues_[:3], rtol=0.05)
@@ -132,10 +151,12 @@ def test_sketch_method_matches_the_snapshot_leading_eigenvalues(fitted):
 
 def test_float32_sketch_fit_matches_float64_and_auto_picks_by_size(fitted, monkeypatch, tmp_path):
     model, data, _ = fitted
-    fits = {dtype: netscope.ActiveSubspace(method="sketch", n_components=3, sketch_size=40, sketch_dtype=dtype,
-                                           keep_gradients=False, progress=False)
-                     .fit(model, torch.nn.MSELoss(), data, n_samples=600, seed=0)
-            for dtype in ("float64", "float32", "auto")}
+    fits = {
+        dtype: netscope.ActiveSubspace(
+            method="sketch", n_components=3, sketch_size=40, sketch_dtype=dtype, keep_gradients=False, progress=False
+        ).fit(model, torch.nn.MSELoss(), data, n_samples=600, seed=0)
+        for dtype in ("float64", "float32", "auto")
+    }
     assert fits["float32"].eigenvectors_.dtype == np.float32 and fits["auto"].eigenvectors_.dtype == np.float64
     np.testing.assert_allclose(fits["float32"].eigenvalues_, fits["float64"].eigenvalues_, rtol=1e-5)
     assert np.array_equal(fits["auto"].eigenvalues_, fits["float64"].eigenvalues_)  # 169 x 40 x 8 B is small
@@ -144,7 +165,8 @@ def test_float32_sketch_fit_matches_float64_and_auto_picks_by_size(fitted, monke
     # Beyond the threshold "auto" stores float32, and a checkpoint records which.
     monkeypatch.setattr(netscope.active.solvers, "FLOAT32_SKETCH_BEYOND_BYTES", 1000)
     netscope.ActiveSubspace(method="sketch", n_components=3, sketch_size=40, progress=False).fit(
-        model, torch.nn.MSELoss(), data, n_samples=60, seed=0, checkpoint=tmp_path / "ck")
+        model, torch.nn.MSELoss(), data, n_samples=60, seed=0, checkpoint=tmp_path / "ck"
+    )
     assert json.loads((tmp_path / "ck.json").read_text())["settings"]["sketch_dtype"] == "float32"
     assert netscope.NystromSketch.load(tmp_path / "ck").dtype == np.float32
     with pytest.raises(ValueError, match="sketch_dtype must be one of"):
@@ -170,9 +192,11 @@ def test_layer_importance_transform_and_summary_against_hand_computations(fitted
     for linear in (model.layer1, model.layer2, model.layer3, model.layer4):  # weights, then biases
         weight, bias = linear.weight.numel(), linear.bias.numel()
         entry = importance[next(name for name, module in model.named_children() if module is linear)]
-        expected_weight = (W[offset:offset + weight] ** 2).sum() / 5
-        expected_bias = (W[offset + weight:offset + weight + bias] ** 2).sum() / 5
-        assert entry.kinds["weight"] == pytest.approx(expected_weight) and entry.kinds["bias"] == pytest.approx(expected_bias)
+        expected_weight = (W[offset : offset + weight] ** 2).sum() / 5
+        expected_bias = (W[offset + weight : offset + weight + bias] ** 2).sum() / 5
+        assert entry.kinds["weight"] == pytest.approx(expected_weight) and entry.kinds["bias"] == pytest.approx(
+            expected_bias
+        )
         assert entry.parameter_fraction == pytest.approx((weight + bias) / result.n_parameters_)
         assert entry.enrichment == pytest.approx((expected_weight + expected_bias) / entry.parameter_fraction)
         offset += weight + bias
@@ -187,7 +211,7 @@ def test_layer_importance_transform_and_summary_against_hand_computations(fitted
     layout = result.parameter_layout_
     with torch.no_grad():
         for j in (0, 299, 599):  # the loss at sample j, evaluated by hand
-            params = {name: part[0] for name, part in layout.unflatten_rows(samples[j:j + 1]).items()}
+            params = {name: part[0] for name, part in layout.unflatten_rows(samples[j : j + 1]).items()}
             prediction = torch.func.functional_call(model, params, (data[0],))
             assert losses[j] == pytest.approx(float(torch.nn.functional.mse_loss(prediction, data[1])), rel=1e-5)
 
@@ -210,7 +234,8 @@ def test_bootstrap_intervals_have_the_monte_carlo_width_and_cover_the_truth(rng)
     _, A = quadratic_problem(rng, spectrum)
     n = 2000
     result = netscope.ActiveSubspace(n_components=3, progress=False).fit(
-        Quadratic(A), identity_loss, (torch.zeros(4, 1), torch.zeros(4, 1)), n_samples=n, seed=2)
+        Quadratic(A), identity_loss, (torch.zeros(4, 1), torch.zeros(4, 1)), n_samples=n, seed=2
+    )
     boot = result.bootstrap(n_boot=40, k=3, seed=1)
     np.testing.assert_array_equal(boot.eigenvalues, result.eigenvalues_[:3])
     truth = spectrum[:3] ** 2
@@ -261,11 +286,15 @@ def test_bad_input_gives_clear_errors():
     with pytest.raises(ValueError, match="no trainable parameters"):
         netscope.ActiveSubspace().fit(frozen, torch.nn.MSELoss(), data, n_samples=4)
     with pytest.raises(ValueError, match="loss_fn must return a scalar"):
-        netscope.ActiveSubspace(progress=False).fit(mlp(1, 3, 1, 1), torch.nn.MSELoss(reduction="none"), data, n_samples=4)
+        netscope.ActiveSubspace(progress=False).fit(
+            mlp(1, 3, 1, 1), torch.nn.MSELoss(reduction="none"), data, n_samples=4
+        )
     with pytest.raises(ValueError, match="n_samples must be >= 1"):
         netscope.ActiveSubspace(progress=False).fit(mlp(1, 3, 1, 1), torch.nn.MSELoss(), data, n_samples=0)
     with pytest.raises(ValueError, match="n_components=50 exceeds"):
-        netscope.ActiveSubspace(n_components=50, progress=False).fit(mlp(1, 3, 1, 1), torch.nn.MSELoss(), data, n_samples=20)
+        netscope.ActiveSubspace(n_components=50, progress=False).fit(
+            mlp(1, 3, 1, 1), torch.nn.MSELoss(), data, n_samples=20
+        )
     with pytest.raises(ValueError, match="method must be one of"):
         netscope.ActiveSubspace(method="svd")
     with pytest.raises(ValueError, match="sampling must be one of"):
@@ -288,18 +317,42 @@ def test_cli_active_subspace_writes_figures_and_summary(tmp_path):
     from netscope.cli import main
 
     out = tmp_path / "run"
-    assert main(["active-subspace", "--out", str(out), "--samples", "300", "--depth", "2", "--width", "6",
-                 "--n-boot", "3", "--k", "3", "--vectors", "20", "--activation", "relu"]) == 0
+    assert (
+        main(
+            [
+                "active-subspace",
+                "--out",
+                str(out),
+                "--samples",
+                "300",
+                "--depth",
+                "2",
+                "--width",
+                "6",
+                "--n-boot",
+                "3",
+                "--k",
+                "3",
+                "--vectors",
+                "20",
+                "--activation",
+                "relu",
+            ]
+        )
+        == 0
+    )
     summary = json.loads((out / "summary.json").read_text())
     D = 2 * 6 + 7 * 6 + 7
     assert summary["n_parameters"] == D and summary["n_samples"] == 300 and summary["method"] == "snapshot"
     # The same fit by hand: the preset's network, the prior's 300 samples, every eigenvalue.
     problem = preset_problem("seed", depth=2, width=6, activation="relu", seed=0)
     direct = netscope.ActiveSubspace(n_components=20, full_spectrum=True, progress=False).fit(
-        problem.model, problem.loss, problem.data, n_samples=300, seed=0)
+        problem.model, problem.loss, problem.data, n_samples=300, seed=0
+    )
     np.testing.assert_allclose(summary["eigenvalues"], direct.eigenvalues_, rtol=1e-12)
     assert summary["eigenvalues_for_90_percent_of_trace"] == int(
-        np.searchsorted(np.cumsum(direct.eigenvalues_) / direct.eigenvalues_.sum(), 0.9) + 1)
+        np.searchsorted(np.cumsum(direct.eigenvalues_) / direct.eigenvalues_.sum(), 0.9) + 1
+    )
     layers = summary["layer_importance"]["layers"]
     assert list(layers) == ["layer1", "layer2", "layer3"] and summary["layer_importance"]["k"] == 3
     assert sum(entry["share"] for entry in layers.values()) == pytest.approx(1.0)
@@ -311,8 +364,12 @@ def test_cli_active_subspace_writes_figures_and_summary(tmp_path):
 
 
 def test_layer_spectra_are_the_diagonal_blocks_of_c(rng):
-    layout = ParameterLayout(names=("a.weight", "a.bias", "b.weight"), shapes=((3, 4), (3,), (5,)),
-                             layers=("a", "a", "b"), kinds=("weight", "bias", "weight"))
+    layout = ParameterLayout(
+        names=("a.weight", "a.bias", "b.weight"),
+        shapes=((3, 4), (3,), (5,)),
+        layers=("a", "a", "b"),
+        kinds=("weight", "bias", "weight"),
+    )
     G = rng.standard_normal((40, 20)) * np.linspace(0.2, 2.0, 20)  # layer a: columns 0..14, b: 15..19
     fitted = netscope.ActiveSubspace("snapshot", n_components=6, progress=False).fit_gradients(G, layout=layout)
     spectra = fitted.layer_spectra(4)
@@ -329,7 +386,9 @@ def test_layer_spectra_are_the_diagonal_blocks_of_c(rng):
     with pytest.raises(ValueError, match="k"):
         fitted.layer_spectra(7)
     with pytest.raises(ValueError, match="needs the gradients"):
-        netscope.ActiveSubspace("gram", keep_gradients=False, progress=False).fit_gradients(G, layout=layout).layer_spectra(2)
+        netscope.ActiveSubspace("gram", keep_gradients=False, progress=False).fit_gradients(
+            G, layout=layout
+        ).layer_spectra(2)
     with pytest.raises(ValueError, match="parameter layout"):
         netscope.ActiveSubspace("snapshot", n_components=3, progress=False).fit_gradients(G).layer_spectra(2)
 
@@ -353,7 +412,8 @@ def test_multipass_reaches_the_exact_top_k_of_a_decaying_spectrum(rng, tmp_path,
     errors, residuals = [], []
     for passes in (2, 3, 8):
         fitted = netscope.ActiveSubspace("multipass", n_components=k, n_passes=passes, progress=False).fit_gradients(
-            [G[:700].astype(np.float32), G[700:].astype(np.float32)])
+            [G[:700].astype(np.float32), G[700:].astype(np.float32)]
+        )
         errors.append(np.abs(fitted.eigenvalues_ / exact - 1).max())
         assert fitted.gradients_ is None and fitted.n_samples_ == N
         # residuals_ is ‖C v − λ v‖ of the returned pairs, checked against the explicit C
@@ -379,8 +439,9 @@ def test_multipass_subspace_iteration_in_float32(rng, monkeypatch):
     G = (rng.standard_normal((N, D)) * (0.9 ** np.arange(D))) @ np.linalg.qr(rng.standard_normal((D, D)))[0].T
     G = G.astype(np.float32)
     values, vectors = np.linalg.eigh(G.astype(np.float64).T @ G / N)
-    fitted = netscope.ActiveSubspace("multipass", n_components=k, n_passes=10, sketch_dtype="float32",
-                                     progress=False).fit_gradients([G[:500], G[500:]])
+    fitted = netscope.ActiveSubspace(
+        "multipass", n_components=k, n_passes=10, sketch_dtype="float32", progress=False
+    ).fit_gradients([G[:500], G[500:]])
     assert fitted.eigenvectors_.dtype == np.float32
     np.testing.assert_allclose(fitted.eigenvalues_, values[::-1][:k], rtol=1e-5)
     sines = np.linalg.svd(vectors[:, ::-1][:, :k].T @ fitted.eigenvectors_, compute_uv=False)
@@ -408,9 +469,11 @@ def test_multipass_equals_the_snapshot_on_a_small_network(sampling, iterate, mon
     data = DataLoader(TensorDataset(x, y), batch_size=16)  # read again in every pass
     loss, samples = torch.nn.MSELoss(), (300 if sampling == "prior" else None)
     exact = netscope.ActiveSubspace("snapshot", n_components=5, progress=False).fit(
-        model, loss, data, n_samples=samples, sampling=sampling, seed=3)
+        model, loss, data, n_samples=samples, sampling=sampling, seed=3
+    )
     replayed = netscope.ActiveSubspace("multipass", n_components=5, n_passes=8 if iterate else 4, progress=False).fit(
-        model, loss, data, n_samples=samples, sampling=sampling, seed=3)
+        model, loss, data, n_samples=samples, sampling=sampling, seed=3
+    )
     np.testing.assert_allclose(replayed.eigenvalues_, exact.eigenvalues_, rtol=1e-8)
     np.testing.assert_allclose(np.abs(replayed.eigenvectors_.T @ exact.eigenvectors_), np.eye(5), atol=1e-6)
     np.testing.assert_array_equal(replayed.losses_, exact.losses_)
@@ -426,8 +489,7 @@ def test_multipass_says_when_the_passes_found_too_few_directions(rng, monkeypatc
     with pytest.raises(ValueError, match="n_components=5 exceeds the 2 directions the passes found"):
         study.fit_gradients(rank_two)
     fitted = netscope.ActiveSubspace("multipass", n_components=2, n_passes=3, progress=False).fit_gradients(rank_two)
-    np.testing.assert_allclose(fitted.eigenvalues_, np.linalg.eigvalsh(rank_two.T @ rank_two / 30)[::-1][:2],
-                               rtol=1e-6)
+    np.testing.assert_allclose(fitted.eigenvalues_, np.linalg.eigvalsh(rank_two.T @ rank_two / 30)[::-1][:2], rtol=1e-6)
     assert not hasattr(study, "eigenvalues_")
 
 
@@ -458,13 +520,18 @@ def test_projection_bootstrap_matches_the_gradient_bootstrap(rng):
     # projections on the top 40 of 60 directions. The resamples are the same (the same seed), so
     # the intervals of the top 5 agree to a small part of their width.
     N, D = 1500, 60
-    G = (rng.standard_normal((N, D)) * 0.8 ** np.arange(D)).astype(np.float32) @ orthonormal(rng, D, D).T.astype(np.float32)
+    G = (rng.standard_normal((N, D)) * 0.8 ** np.arange(D)).astype(np.float32) @ orthonormal(rng, D, D).T.astype(
+        np.float32
+    )
     chunks = [G[:800], G[800:]]
     kept = netscope.ActiveSubspace("gram", n_components=40, progress=False).fit_gradients(chunks)
-    replayed = netscope.ActiveSubspace("sketch", n_components=40, sketch_size=60, keep_gradients=False,
-                                       keep_projections=True, progress=False).fit_gradients(chunks)
+    replayed = netscope.ActiveSubspace(
+        "sketch", n_components=40, sketch_size=60, keep_gradients=False, keep_projections=True, progress=False
+    ).fit_gradients(chunks)
     assert replayed.gradients_ is None and replayed.projections_.shape == (N, 40)
-    np.testing.assert_allclose(replayed.projections_, G.astype(np.float64) @ replayed.eigenvectors_, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        replayed.projections_, G.astype(np.float64) @ replayed.eigenvectors_, rtol=1e-4, atol=1e-5
+    )
     assert "projections" in replayed.timings_
     a, b = kept.bootstrap(n_boot=60, k=5, seed=2), replayed.bootstrap(n_boot=60, k=5, seed=2)
     width = a.eigenvalues_high - a.eigenvalues_low
@@ -482,8 +549,9 @@ def test_projection_intervals_cover_a_known_spectrum():
     covered = np.zeros(k)
     for stream in range(40):
         G = np.random.default_rng(100 + stream).standard_normal((N, D)) * np.sqrt(spectrum)
-        fit = netscope.ActiveSubspace("sketch", n_components=30, sketch_size=50, keep_gradients=False,
-                                      keep_projections=True, progress=False).fit_gradients([G[:700], G[700:]])
+        fit = netscope.ActiveSubspace(
+            "sketch", n_components=30, sketch_size=50, keep_gradients=False, keep_projections=True, progress=False
+        ).fit_gradients([G[:700], G[700:]])
         intervals = fit.bootstrap(n_boot=200, k=k, confidence=confidence, seed=stream)
         covered += (intervals.eigenvalues_low <= spectrum[:k]) & (spectrum[:k] <= intervals.eigenvalues_high)
     rates = covered / 40
@@ -517,17 +585,20 @@ def test_keep_projections_refuses_what_it_cannot_replay():
         netscope.ActiveSubspace("sketch", n_components=3, keep_projections=True)
     with pytest.raises(ValueError, match="keep_projections replays"):
         netscope.ActiveSubspace("snapshot", keep_gradients=False, keep_projections=True)
-    estimator = netscope.ActiveSubspace("sketch", n_components=2, keep_gradients=False, keep_projections=True,
-                                        progress=False)
+    estimator = netscope.ActiveSubspace(
+        "sketch", n_components=2, keep_gradients=False, keep_projections=True, progress=False
+    )
     with pytest.raises(ValueError, match="not a one-shot iterator"):
         estimator.fit_gradients(iter([np.ones((5, 4))]))
     torch.manual_seed(0)
     model, (x, y) = mlp(1, 4, 1, 1), regression_1d(32)
     with pytest.raises(ValueError, match="the loader shuffles, but keep_projections"):
-        estimator.fit(model, torch.nn.MSELoss(), DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True),
-                      sampling="data")
+        estimator.fit(
+            model, torch.nn.MSELoss(), DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True), sampling="data"
+        )
     fitted = netscope.ActiveSubspace("sketch", n_components=2, keep_gradients=False, progress=False).fit(
-        model, torch.nn.MSELoss(), (x, y), n_samples=40)
+        model, torch.nn.MSELoss(), (x, y), n_samples=40
+    )
     with pytest.raises(ValueError, match="keep_projections=True"):
         fitted.bootstrap()
 
@@ -538,11 +609,27 @@ def test_replayed_projections_are_the_gradients_in_the_fitted_directions(samplin
     model, data = mlp(1, 6, 2, 1), regression_1d(64)
     samples = 200 if sampling == "prior" else None
     kept = netscope.ActiveSubspace("snapshot", n_components=4, progress=False).fit(
-        model, torch.nn.MSELoss(), data, n_samples=samples, sampling=sampling, seed=4)
-    replayed = netscope.ActiveSubspace("sketch", n_components=4, sketch_size=20, keep_gradients=False,
-                                       keep_projections=True, layer_blocks=True, chunk_size=48, progress=False).fit(
-        model, torch.nn.MSELoss(), data, n_samples=samples, sampling=sampling, seed=4,
-        checkpoint=tmp_path / "ck", stream_sizes=[50])
+        model, torch.nn.MSELoss(), data, n_samples=samples, sampling=sampling, seed=4
+    )
+    replayed = netscope.ActiveSubspace(
+        "sketch",
+        n_components=4,
+        sketch_size=20,
+        keep_gradients=False,
+        keep_projections=True,
+        layer_blocks=True,
+        chunk_size=48,
+        progress=False,
+    ).fit(
+        model,
+        torch.nn.MSELoss(),
+        data,
+        n_samples=samples,
+        sampling=sampling,
+        seed=4,
+        checkpoint=tmp_path / "ck",
+        stream_sizes=[50],
+    )
     expected = kept.gradients_.astype(np.float64) @ replayed.eigenvectors_
     np.testing.assert_allclose(replayed.projections_, expected, rtol=1e-4, atol=1e-6 * np.abs(expected).max())
     assert replayed.stream_convergence_ is not None  # the first pass still records along the stream
@@ -556,14 +643,19 @@ def test_layer_blocks_from_the_stream_are_the_diagonal_blocks_of_c(rng, monkeypa
     import netscope.active.layer_blocks as layer_blocks
 
     monkeypatch.setattr(layer_blocks, "GRAM_LAYER_MAX", 20)  # layer "b" (40 parameters) gets a sketch
-    layout = ParameterLayout(names=("a.weight", "b.weight", "c.bias"), shapes=((3, 5), (40,), (6,)),
-                             layers=("a", "b", "c"), kinds=("weight", "weight", "bias"))
+    layout = ParameterLayout(
+        names=("a.weight", "b.weight", "c.bias"),
+        shapes=((3, 5), (40,), (6,)),
+        layers=("a", "b", "c"),
+        kinds=("weight", "weight", "bias"),
+    )
     N = 300
     G = rng.standard_normal((N, 61)) * np.linspace(0.3, 2.0, 61)
     G[:, 15:55] = rng.standard_normal((N, 6)) @ rng.standard_normal((6, 40))  # rank 6 < 30 - 1: the sketch is exact
     chunks = [G[:120], G[120:]]
-    fitted = netscope.ActiveSubspace("sketch", n_components=5, sketch_size=40, keep_gradients=False, layer_blocks=True,
-                                     progress=False).fit_gradients(chunks, layout=layout)
+    fitted = netscope.ActiveSubspace(
+        "sketch", n_components=5, sketch_size=40, keep_gradients=False, layer_blocks=True, progress=False
+    ).fit_gradients(chunks, layout=layout)
     assert isinstance(fitted.layer_blocks_.states["b"], netscope.NystromSketch)
     assert fitted.layer_blocks_.states["b"].dtype == np.float32
     spectra = fitted.layer_spectra(4)
@@ -571,24 +663,32 @@ def test_layer_blocks_from_the_stream_are_the_diagonal_blocks_of_c(rng, monkeypa
     total = np.trace(C)
     for layer, (start, stop) in layout.layer_slices().items():
         block = C[start:stop, start:stop]
-        exact = np.linalg.eigvalsh(block)[::-1][:min(4, stop - start)]
+        exact = np.linalg.eigvalsh(block)[::-1][: min(4, stop - start)]
         sketched = isinstance(fitted.layer_blocks_.states[layer], netscope.NystromSketch)  # float32: its rounding
-        np.testing.assert_allclose(spectra[layer].eigenvalues, exact, rtol=1e-5 if sketched else 1e-8,
-                                   atol=1e-10 * exact[0])
+        np.testing.assert_allclose(
+            spectra[layer].eigenvalues, exact, rtol=1e-5 if sketched else 1e-8, atol=1e-10 * exact[0]
+        )
         assert spectra[layer].trace == pytest.approx(np.trace(block), rel=1e-12)
         assert spectra[layer].trace_share == pytest.approx(np.trace(block) / total, rel=1e-12)
         restricted = fitted.eigenvectors_[start:stop, :4]
-        np.testing.assert_allclose(spectra[layer].global_share, (restricted ** 2).sum(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(spectra[layer].global_share, (restricted**2).sum(axis=0), rtol=1e-12)
     # With keep_projections the blocks fill along the replay instead: the same numbers, and
     # multipass (which cannot fill them along its passes) gets them too.
     for method in ("sketch", "multipass"):
-        replayed = netscope.ActiveSubspace(method, n_components=5, sketch_size=40, keep_gradients=False,
-                                           keep_projections=True, layer_blocks=True,
-                                           progress=False).fit_gradients(chunks, layout=layout)
+        replayed = netscope.ActiveSubspace(
+            method,
+            n_components=5,
+            sketch_size=40,
+            keep_gradients=False,
+            keep_projections=True,
+            layer_blocks=True,
+            progress=False,
+        ).fit_gradients(chunks, layout=layout)
         np.testing.assert_array_equal(replayed.layer_blocks_.traces, fitted.layer_blocks_.traces)
         for layer in layout.layer_slices():
-            np.testing.assert_allclose(replayed.layer_spectra(4)[layer].eigenvalues, spectra[layer].eigenvalues,
-                                       rtol=1e-12)
+            np.testing.assert_allclose(
+                replayed.layer_spectra(4)[layer].eigenvalues, spectra[layer].eigenvalues, rtol=1e-12
+            )
     with pytest.raises(ValueError, match="layer_blocks accumulates the layers' blocks for a fit that keeps no"):
         netscope.ActiveSubspace("sketch", n_components=3, layer_blocks=True)
     with pytest.raises(ValueError, match="or 'multipass' with keep_projections=True"):
@@ -607,9 +707,9 @@ def test_layer_blocks_resume_from_a_checkpoint_to_the_uninterrupted_result(tmp_p
     path = tmp_path / "state.bin"
 
     def fit(loss, **options):
-        return netscope.ActiveSubspace("sketch", n_components=4, keep_gradients=False, layer_blocks=True,
-                                       chunk_size=50, progress=False).fit(model, loss, data, n_samples=400, seed=3,
-                                                                          **options)
+        return netscope.ActiveSubspace(
+            "sketch", n_components=4, keep_gradients=False, layer_blocks=True, chunk_size=50, progress=False
+        ).fit(model, loss, data, n_samples=400, seed=3, **options)
 
     whole = fit(torch.nn.MSELoss())
     with pytest.raises(KeyboardInterrupt):  # stopped in chunk 4 of 8: the last checkpoint holds 100

@@ -24,14 +24,15 @@ def test_demo_recovers_the_known_active_subspace(tmp_path, capsys):
 def test_cli_reports_bad_arguments_without_a_traceback(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "netscope", "demo", "--out", str(tmp_path), "--dim", "0"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2
     assert "dim must be >= 1" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-USER_CODE = '''
+USER_CODE = """
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 from netscope.studies.models import digits
@@ -58,7 +59,7 @@ def loader():
 def probe():
     _, _, x, y = digits()
     return x[:90], y[:90]
-'''
+"""
 
 
 def user_folder(tmp_path, name):
@@ -83,10 +84,31 @@ def user_folder(tmp_path, name):
 def test_both_commands_run_on_a_users_own_model_data_and_checkpoints(tmp_path):
     user_folder(tmp_path, "mynet")
     command = [sys.executable, "-m", "netscope"]
-    result = subprocess.run([*command, "active-subspace", "--model", "mynet:make_cnn", "--data", "mynet:loader",
-                             "--loss", "cross_entropy", "--sampling", "data", "--weights", "ckpt/epoch_10.pt",
-                             "--n-boot", "4", "--k", "3",
-                             "--out", "as"], cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            *command,
+            "active-subspace",
+            "--model",
+            "mynet:make_cnn",
+            "--data",
+            "mynet:loader",
+            "--loss",
+            "cross_entropy",
+            "--sampling",
+            "data",
+            "--weights",
+            "ckpt/epoch_10.pt",
+            "--n-boot",
+            "4",
+            "--k",
+            "3",
+            "--out",
+            "as",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     summary = json.loads((tmp_path / "as" / "summary.json").read_text())
     assert summary["n_samples"] == 120 and summary["sampling"] == "data" and summary["method"] == "snapshot"
@@ -94,9 +116,25 @@ def test_both_commands_run_on_a_users_own_model_data_and_checkpoints(tmp_path):
     assert summary["model"]["name"] == "Sequential from mynet:make_cnn" and summary["bootstrap"] is not None
     assert (tmp_path / "as" / "eigenvectors.png").exists() and not (tmp_path / "as" / "sufficient_summary.png").exists()
 
-    result = subprocess.run([*command, "structure", "--model", "mynet:make_cnn", "--checkpoints", "ckpt/epoch_*.pt",
-                             "--probe", "mynet:probe", "--k", "5", "--out", "maps"], cwd=tmp_path,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            *command,
+            "structure",
+            "--model",
+            "mynet:make_cnn",
+            "--checkpoints",
+            "ckpt/epoch_*.pt",
+            "--probe",
+            "mynet:probe",
+            "--k",
+            "5",
+            "--out",
+            "maps",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     metrics = json.loads((tmp_path / "maps" / "metrics.json").read_text())
     assert metrics["snapshots"] == ["epoch_1", "epoch_2", "epoch_10"]  # natural order
@@ -113,7 +151,10 @@ def test_user_code_errors_name_the_flag(tmp_path, capsys, monkeypatch):
     cases = [
         (["--model", "no_such_module:make"], "--model: cannot import module 'no_such_module'"),
         (["--model", "mynet_errors:absent"], "--model: module 'mynet_errors' has no attribute 'absent'"),
-        (["--model", "mynet_errors:NOT_CALLABLE"], "--model: 'mynet_errors:NOT_CALLABLE' is not callable (its type is int)"),
+        (
+            ["--model", "mynet_errors:NOT_CALLABLE"],
+            "--model: 'mynet_errors:NOT_CALLABLE' is not callable (its type is int)",
+        ),
         (["--model", "mynet_errors"], "--model: 'mynet_errors' must look like 'package.module:name'"),
     ]
     for arguments, message in cases:
@@ -142,8 +183,26 @@ def test_user_code_errors_name_the_flag(tmp_path, capsys, monkeypatch):
 
 def test_the_seed_command_runs_multipass(tmp_path, capsys):
     out = tmp_path / "mp"
-    assert main(["active-subspace", "--method", "multipass", "--passes", "3", "--samples", "300", "--vectors", "5",
-                 "--k", "3", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "active-subspace",
+                "--method",
+                "multipass",
+                "--passes",
+                "3",
+                "--samples",
+                "300",
+                "--vectors",
+                "5",
+                "--k",
+                "3",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["method"] == "multipass" and summary["n_passes"] == 3 and len(summary["eigenvalues"]) == 5
     # A preset keeps the seed's prior, N(0, I), without --sampling.
@@ -179,15 +238,34 @@ def test_a_model_is_sampled_at_its_weights_by_default_in_any_weights_format(tmp_
     trained = saved_weights(10)
     # A Lightning checkpoint (the network under the LightningModule's "model."), and a save_pretrained
     # folder (pytorch_model.bin: safetensors, an optional package, is tested in test_weights_formats.py).
-    torch.save({"epoch": 10, "global_step": 40, "state_dict": {f"model.{key}": value for key, value in trained.items()},
-                "optimizer_states": [{"state": {}, "param_groups": [{"lr": 0.01, "params": [0, 1]}]}]},
-               "lightning.ckpt")
+    torch.save(
+        {
+            "epoch": 10,
+            "global_step": 40,
+            "state_dict": {f"model.{key}": value for key, value in trained.items()},
+            "optimizer_states": [{"state": {}, "param_groups": [{"lr": 0.01, "params": [0, 1]}]}],
+        },
+        "lightning.ckpt",
+    )
     (tmp_path / "pretrained").mkdir()
     torch.save(trained, "pretrained/pytorch_model.bin")
     expected = loss_at(module, trained)
     assert abs(expected - loss_at(module, saved_weights(1))) > 0.01  # the weights make a difference to see
-    base = ["active-subspace", "--model", "mynet_formats:make_cnn", "--data", "mynet_formats:loader",
-            "--loss", "cross_entropy", "--n-boot", "2", "--k", "3", "--vectors", "5"]
+    base = [
+        "active-subspace",
+        "--model",
+        "mynet_formats:make_cnn",
+        "--data",
+        "mynet_formats:loader",
+        "--loss",
+        "cross_entropy",
+        "--n-boot",
+        "2",
+        "--k",
+        "3",
+        "--vectors",
+        "5",
+    ]
     for weights in ("lightning.ckpt", "pretrained"):
         assert main([*base, "--weights", weights, "--out", weights + "-out"]) == 0  # no --sampling
         summary = json.loads((tmp_path / f"{weights}-out" / "summary.json").read_text())
@@ -203,11 +281,26 @@ def test_prior_sampling_of_trained_weights_needs_centered(tmp_path, monkeypatch,
     sharp = saved_weights(10)
     sharp["6.weight"] = sharp["6.weight"] * 20
     torch.save(sharp, "sharp.pt")
-    base = ["active-subspace", "--model", "mynet_centered:make_cnn", "--data", "mynet_centered:loader",
-            "--loss", "cross_entropy", "--sampling", "prior", "--weights", "sharp.pt", "--out", "prior"]
+    base = [
+        "active-subspace",
+        "--model",
+        "mynet_centered:make_cnn",
+        "--data",
+        "mynet_centered:loader",
+        "--loss",
+        "cross_entropy",
+        "--sampling",
+        "prior",
+        "--weights",
+        "sharp.pt",
+        "--out",
+        "prior",
+    ]
     assert main(base) == 2
     error = capsys.readouterr().err
-    assert "--sampling prior --weights: the prior N(0, sigma^2 I) is centred at zero, so it ignores the weights" in error
+    assert (
+        "--sampling prior --weights: the prior N(0, sigma^2 I) is centred at zero, so it ignores the weights" in error
+    )
     assert "add --centered to sample around the trained weights (--scale sets sigma)" in error
 
     assert main([*base, "--centered", "--scale", "1e-3", "--samples", "24", "--n-boot", "2", "--k", "3"]) == 0
@@ -225,8 +318,17 @@ def test_prior_sampling_of_trained_weights_needs_centered(tmp_path, monkeypatch,
 def test_the_prior_flags_are_checked(tmp_path, capsys, monkeypatch):
     user_folder(tmp_path, "mynet_prior_flags")
     monkeypatch.chdir(tmp_path)
-    base = ["active-subspace", "--model", "mynet_prior_flags:make_cnn", "--data", "mynet_prior_flags:loader",
-            "--loss", "cross_entropy", "--out", "x"]
+    base = [
+        "active-subspace",
+        "--model",
+        "mynet_prior_flags:make_cnn",
+        "--data",
+        "mynet_prior_flags:loader",
+        "--loss",
+        "cross_entropy",
+        "--out",
+        "x",
+    ]
     cases = [
         (["--sampling", "prior", "--scale", "0"], "--scale must be a positive number (the prior's sigma), got 0.0"),
         (["--sampling", "prior", "--scale", "-1"], "--scale must be a positive number (the prior's sigma), got -1.0"),
@@ -248,7 +350,26 @@ def test_structure_reads_save_pretrained_folders_as_checkpoints(tmp_path, monkey
         (tmp_path / "run" / f"checkpoint-{step}").mkdir(parents=True)
         torch.save(saved_weights(epoch), f"run/checkpoint-{step}/pytorch_model.bin")
         (tmp_path / "run" / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
-    assert main(["structure", "--model", "mynet_folders:make_cnn", "--checkpoints", "run/checkpoint-*",
-                 "--probe", "mynet_folders:probe", "--k", "5", "--subspace-k", "0", "--no-html", "--out", "maps"]) == 0
+    assert (
+        main(
+            [
+                "structure",
+                "--model",
+                "mynet_folders:make_cnn",
+                "--checkpoints",
+                "run/checkpoint-*",
+                "--probe",
+                "mynet_folders:probe",
+                "--k",
+                "5",
+                "--subspace-k",
+                "0",
+                "--no-html",
+                "--out",
+                "maps",
+            ]
+        )
+        == 0
+    )
     metrics = json.loads((tmp_path / "maps" / "metrics.json").read_text())
     assert metrics["snapshots"] == ["checkpoint-5", "checkpoint-40"]  # natural order

@@ -15,8 +15,8 @@ import torch
 
 import netscope
 from netscope.active.estimator import DEFAULT_PASSES
-from netscope.nn.parameters import ParameterLayout
 from netscope.active.notebook import SVG_POINTS, spectrum_svg
+from netscope.nn.parameters import ParameterLayout
 from netscope.studies.models import digits, mlp
 
 NON_DEFAULT = [

@@ -23,8 +23,9 @@ def execute(nb, folder):
     loaded machine torch's spinning threads made three epochs of a small MLP take 20 s instead
     of 0.3 s."""
     env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(folder)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    )
     client.execute(env=env)
     return nb
 

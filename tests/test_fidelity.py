@@ -26,7 +26,10 @@ def test_trustworthiness_and_continuity_match_sklearn(rng, k):
 def test_knn_preservation_by_hand(rng):
     X, Y = noisy_projection(rng, 60)
     k = 4
-    near = lambda P: np.argsort(np.linalg.norm(P[:, None] - P[None], axis=2), axis=1)[:, 1:k + 1]
+
+    def near(P):
+        return np.argsort(np.linalg.norm(P[:, None] - P[None], axis=2), axis=1)[:, 1 : k + 1]
+
     expected = np.mean([len(set(a) & set(b)) / k for a, b in zip(near(X), near(Y))])
     assert fidelity(X, Y, k).knn_preservation == pytest.approx(expected)
     # A map that is the data itself keeps everything; a shuffled one keeps about k/n.
@@ -56,7 +59,10 @@ def test_stability_of_a_still_a_moved_and_a_shuffled_map(rng):
 def test_stability_neighbours_kept_against_brute_force(rng):
     before = rng.standard_normal((200, 2))
     after = before + 0.3 * rng.standard_normal((200, 2))
-    near = lambda P, k: np.argsort(np.linalg.norm(P[:, None] - P[None], axis=2), axis=1)[:, 1:k + 1]
+
+    def near(P, k):
+        return np.argsort(np.linalg.norm(P[:, None] - P[None], axis=2), axis=1)[:, 1 : k + 1]
+
     for k in (1, 7, 30):
         expected = np.mean([len(set(a) & set(b)) / k for a, b in zip(near(before, k), near(after, k))])
         assert 0.05 < expected < 0.95  # neither all nor none kept
@@ -82,7 +88,7 @@ def test_fidelity_breaks_ties_by_index_like_a_stable_sort(rng):
         distances = ((P[:, None] - P[None]) ** 2).sum(axis=2)
         np.fill_diagonal(distances, -np.inf)
         order = np.argsort(distances, axis=1, kind="stable")
-        return np.argsort(order, axis=1), [set(row[1:k + 1]) for row in order]
+        return np.argsort(order, axis=1), [set(row[1 : k + 1]) for row in order]
 
     (ranks_x, near_x), (ranks_y, near_y) = ranks_and_neighbours(X), ranks_and_neighbours(Y)
     scale = 2 / (n * k * (2 * n - 3 * k - 1))

@@ -18,7 +18,7 @@ def test_matches_numpy_in_chunks(rng, dtype, chunk):
     G = rng.standard_normal((1300, 45)).astype(dtype)
     gram = netscope.GramAccumulator(45)
     for start in range(0, len(G), chunk):
-        gram.update(G[start:start + chunk])
+        gram.update(G[start : start + chunk])
     assert gram.count == 1300
     # float32 rows are widened exactly, so both dtypes match the float64 reference to rounding.
     np.testing.assert_allclose(gram.matrix(), reference(G), rtol=1e-12, atol=1e-13)
@@ -38,7 +38,7 @@ def test_mixed_precision_within_stated_error(rng):
     G = rng.standard_normal((3000, 200)).astype(np.float32)
     mixed = netscope.GramAccumulator(200, precision="mixed")
     for start in range(0, 3000, 1000):
-        mixed.update(G[start:start + 1000])
+        mixed.update(G[start : start + 1000])
     exact = reference(G)
     # float32 dot products of length 1000: relative error ~ sqrt(1000) * 6e-8 = 2e-6 at worst.
     assert np.linalg.norm(mixed.matrix() - exact) / np.linalg.norm(exact) < 1e-6
@@ -127,7 +127,6 @@ def test_save_names_the_path_it_cannot_write(rng, tmp_path):
     with pytest.raises(netscope.NotFittedError):
         unfitted.save(tmp_path / "result.npz")
     assert not hasattr(unfitted, "eigenvalues_")
-
 
 
 def test_other_layouts_and_dtypes_are_converted(rng):

@@ -76,7 +76,7 @@ def test_knn_graph_gaussian_weights(rng):
     sigma = distances[:, 6]
     i, slot = 3, 4
     j = indices[i, slot]
-    expected = np.exp(-distances[i, slot] ** 2 / (sigma[i] * sigma[j]))
+    expected = np.exp(-(distances[i, slot] ** 2) / (sigma[i] * sigma[j]))
     assert directed[i, j] == pytest.approx(expected, rel=1e-10)
     assert graph[i, j] == pytest.approx(max(directed[i, j], directed[j, i]), rel=1e-12)
 
@@ -149,15 +149,34 @@ def test_knn_graph_cosine_and_duplicates(rng):
         (lambda X: netscope.knn_graph(np.zeros((4, 2)), 2, metric="cosine"), ValueError, "all-zero rows"),
         (lambda X: netscope.force_layout(np.triu(np.ones((4, 4)), 1)), ValueError, "symmetric"),
         (lambda X: netscope.force_layout(-np.ones((3, 3))), ValueError, "non-negative"),
-        (lambda X: netscope.force_layout(np.ones((3, 3)), init=np.zeros((2, 2))), ValueError, r"init must have shape \(3, 2\)"),
-        (lambda X: netscope.force_layout(np.ones((3, 3)), method="fruchterman_reingold", theta=-1), ValueError, "theta"),
-        (lambda X: netscope.force_layout(np.ones((3, 3)), theta=0.5), ValueError, "belongs to method='fruchterman_reingold'"),
-        (lambda X: netscope.force_layout(np.ones((3, 3)), method="fruchterman_reingold", learning_rate=1),
-         ValueError, "belongs to method='neighbor_embedding'"),
+        (
+            lambda X: netscope.force_layout(np.ones((3, 3)), init=np.zeros((2, 2))),
+            ValueError,
+            r"init must have shape \(3, 2\)",
+        ),
+        (
+            lambda X: netscope.force_layout(np.ones((3, 3)), method="fruchterman_reingold", theta=-1),
+            ValueError,
+            "theta",
+        ),
+        (
+            lambda X: netscope.force_layout(np.ones((3, 3)), theta=0.5),
+            ValueError,
+            "belongs to method='fruchterman_reingold'",
+        ),
+        (
+            lambda X: netscope.force_layout(np.ones((3, 3)), method="fruchterman_reingold", learning_rate=1),
+            ValueError,
+            "belongs to method='neighbor_embedding'",
+        ),
         (lambda X: netscope.force_layout(np.ones((3, 3)), spread=1), ValueError, "takes"),
         (lambda X: netscope.force_layout(np.ones((3, 3)), method="tsne"), ValueError, "method must be one of"),
         (lambda X: netscope.force_layout(np.ones((3, 3)), learning_rate=0), ValueError, "learning_rate must be > 0"),
-        (lambda X: netscope.force_layout(np.ones((3, 3)), negative_samples=-1), ValueError, "negative_samples must be >= 0"),
+        (
+            lambda X: netscope.force_layout(np.ones((3, 3)), negative_samples=-1),
+            ValueError,
+            "negative_samples must be >= 0",
+        ),
         (lambda X: netscope.spectral_layout(np.ones((2, 3))), ValueError, "square"),
     ],
 )
@@ -219,7 +238,9 @@ def test_force_layout_separates_two_cliques_and_is_deterministic(method):
     b = netscope.force_layout(graph, method=method, seed=3)
     assert np.array_equal(a, b)
     centroids = np.array([a[:15].mean(axis=0), a[15:].mean(axis=0)])
-    spread = max(np.linalg.norm(a[:15] - centroids[0], axis=1).max(), np.linalg.norm(a[15:] - centroids[1], axis=1).max())
+    spread = max(
+        np.linalg.norm(a[:15] - centroids[0], axis=1).max(), np.linalg.norm(a[15:] - centroids[1], axis=1).max()
+    )
     assert np.linalg.norm(centroids[0] - centroids[1]) > 2 * spread
 
 
@@ -251,8 +272,13 @@ def test_neighbor_embedding_balances_pull_and_push_at_the_analytic_distance():
     # other node (half the draws hit the node itself), m/2 · 2d / ((0.001 + d²)(1 + d²)), at
     # d² = m/4 - 0.001.
     m = 400
-    positions = netscope.force_layout(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[0.0, 0.0], [1.0, 0.5]]),
-                                      n_iter=400, negative_samples=m, learning_rate=1.0)
+    positions = netscope.force_layout(
+        np.array([[0.0, 1.0], [1.0, 0.0]]),
+        np.array([[0.0, 0.0], [1.0, 0.5]]),
+        n_iter=400,
+        negative_samples=m,
+        learning_rate=1.0,
+    )
     assert np.linalg.norm(positions[0] - positions[1]) == pytest.approx(np.sqrt(m / 4 - 0.001), rel=0.05)
 
 
@@ -266,8 +292,12 @@ def test_force_layout_packs_components_so_none_crushes_the_map():
     boxes = np.array([[*positions[labels == c].min(axis=0), *positions[labels == c].max(axis=0)] for c in range(8)])
     for a in range(8):
         for b in range(a + 1, 8):
-            apart = (boxes[a, 2] < boxes[b, 0] or boxes[b, 2] < boxes[a, 0] or boxes[a, 3] < boxes[b, 1]
-                     or boxes[b, 3] < boxes[a, 1])
+            apart = (
+                boxes[a, 2] < boxes[b, 0]
+                or boxes[b, 2] < boxes[a, 0]
+                or boxes[a, 3] < boxes[b, 1]
+                or boxes[b, 3] < boxes[a, 1]
+            )
             assert apart, (a, b)
     span = positions.max(axis=0) - positions.min(axis=0)
     big_span = boxes[0, 2:] - boxes[0, :2]

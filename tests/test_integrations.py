@@ -32,6 +32,7 @@ def assert_same_activations(recorded, expected):
 
 # ---------------------------------------------------------------------------------------------- Lightning
 
+
 def digits_module():
     """A LightningModule wrapping a small MLP as ``self.network``, fixed initial weights."""
     lightning = pytest.importorskip("lightning")
@@ -40,8 +41,13 @@ def digits_module():
         def __init__(self):
             super().__init__()
             torch.manual_seed(0)
-            self.network = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 16),
-                                               torch.nn.ReLU(), torch.nn.Linear(16, 10))
+            self.network = torch.nn.Sequential(
+                torch.nn.Linear(64, 32),
+                torch.nn.ReLU(),
+                torch.nn.Linear(32, 16),
+                torch.nn.ReLU(),
+                torch.nn.Linear(16, 10),
+            )
 
         def forward(self, x):
             return self.network(x)
@@ -58,9 +64,16 @@ def digits_module():
 
 def lightning_fit(module, callback, epochs, train_loader):
     lightning = pytest.importorskip("lightning")
-    trainer = lightning.pytorch.Trainer(max_epochs=epochs, logger=False, enable_checkpointing=False,
-                                        enable_progress_bar=False, enable_model_summary=False, accelerator="cpu",
-                                        devices=1, callbacks=[callback])
+    trainer = lightning.pytorch.Trainer(
+        max_epochs=epochs,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+        devices=1,
+        callbacks=[callback],
+    )
     trainer.fit(module, train_loader)
     return trainer
 
@@ -68,8 +81,12 @@ def lightning_fit(module, callback, epochs, train_loader):
 @pytest.fixture(scope="module")
 def digits_data():
     x_train, y_train, x_test, y_test = digits()
-    train_loader = DataLoader(TensorDataset(x_train[:320], y_train[:320]), batch_size=64, shuffle=True,
-                              generator=torch.Generator().manual_seed(0))
+    train_loader = DataLoader(
+        TensorDataset(x_train[:320], y_train[:320]),
+        batch_size=64,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+    )
     return train_loader, (x_test[:150], y_test[:150])
 
 
@@ -106,8 +123,9 @@ def test_lightning_records_a_wrapped_network_every_other_epoch_without_the_start
 
     train_loader, probe = digits_data
     module = digits_module()
-    callback = LightningRecorder(probe, tmp_path / "run", every=2, record_at_start=False, module_attribute="network",
-                                 layers=["3"])
+    callback = LightningRecorder(
+        probe, tmp_path / "run", every=2, record_at_start=False, module_attribute="network", layers=["3"]
+    )
     lightning_fit(module, callback, 3, train_loader)
     run = RunFolder(tmp_path / "run")
     assert [s["epoch"] for s in run.snapshots] == [1, 3]
@@ -127,8 +145,11 @@ def test_lightning_records_on_rank_zero_only_and_names_a_wrong_module_or_a_missi
     callback.on_train_epoch_end(other_rank, module)
     assert callback.recorder is None and not (tmp_path / "run").exists()
     rank_zero = SimpleNamespace(is_global_zero=True, current_epoch=0, global_step=0)
-    with pytest.raises(ValueError, match=r"module_attribute='model' names no submodule of DigitsModule; "
-                                         r"its children are \['network'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"module_attribute='model' names no submodule of DigitsModule; "
+        r"its children are \['network'\]",
+    ):
         LightningRecorder(probe, tmp_path / "run", module_attribute="model").on_train_start(rank_zero, module)
 
     class WithoutForward(lightning.pytorch.LightningModule):  # training_step calls its network directly
@@ -136,8 +157,11 @@ def test_lightning_records_on_rank_zero_only_and_names_a_wrong_module_or_a_missi
             super().__init__()
             self.network = torch.nn.Sequential(torch.nn.Linear(64, 10), torch.nn.ReLU())
 
-    with pytest.raises(ValueError, match=r"WithoutForward defines no forward\(\), which the Recorder calls on the probe; "
-                                         r"define one, or give module_attribute= naming the network it trains"):
+    with pytest.raises(
+        ValueError,
+        match=r"WithoutForward defines no forward\(\), which the Recorder calls on the probe; "
+        r"define one, or give module_attribute= naming the network it trains",
+    ):
         LightningRecorder(probe, tmp_path / "run").on_train_start(rank_zero, WithoutForward())
     without_forward = LightningRecorder(probe, tmp_path / "inner", module_attribute="network")
     without_forward.on_train_start(rank_zero, WithoutForward())
@@ -172,8 +196,15 @@ class TokenDataset(Dataset):
 def tiny_bert():
     transformers = pytest.importorskip("transformers")
     torch.manual_seed(0)
-    config = transformers.BertConfig(vocab_size=VOCAB, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-                                     intermediate_size=32, max_position_embeddings=32, num_labels=3)
+    config = transformers.BertConfig(
+        vocab_size=VOCAB,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+        num_labels=3,
+    )
     return transformers.BertForSequenceClassification(config)
 
 
@@ -186,9 +217,17 @@ def test_hf_trainer_records_the_start_and_every_epoch_of_the_encoder_blocks(tmp_
     probe = DataLoader(dataset, batch_size=8)  # dict batches, labels inside, in a fixed order
     callback = TrainerRecorder(probe, tmp_path / "run")
     assert isinstance(callback, transformers.TrainerCallback)
-    args = transformers.TrainingArguments(output_dir=str(tmp_path / "hf"), num_train_epochs=2,
-                                          per_device_train_batch_size=8, learning_rate=1e-2, report_to=[],
-                                          save_strategy="no", use_cpu=True, logging_strategy="no", disable_tqdm=True)
+    args = transformers.TrainingArguments(
+        output_dir=str(tmp_path / "hf"),
+        num_train_epochs=2,
+        per_device_train_batch_size=8,
+        learning_rate=1e-2,
+        report_to=[],
+        save_strategy="no",
+        use_cpu=True,
+        logging_strategy="no",
+        disable_tqdm=True,
+    )
     trainer = transformers.Trainer(model=model, args=args, train_dataset=dataset, callbacks=[callback])
     trainer.train()
 
@@ -201,8 +240,10 @@ def test_hf_trainer_records_the_start_and_every_epoch_of_the_encoder_blocks(tmp_
     np.testing.assert_array_equal(run.labels, dataset.labels.numpy())
     assert run.manifest["pool"] == "mean"
     assert_same_activations(run.snapshots[-1]["activations"], tracked_activations(model, probe))
-    assert not np.allclose(run.snapshots[0]["activations"]["bert.encoder.layer.1"],
-                           run.snapshots[-1]["activations"]["bert.encoder.layer.1"])
+    assert not np.allclose(
+        run.snapshots[0]["activations"]["bert.encoder.layer.1"],
+        run.snapshots[-1]["activations"]["bert.encoder.layer.1"],
+    )
     assert main(["structure", "--run", str(tmp_path / "run"), "--k", "5"]) == 0
     assert (tmp_path / "run" / "maps" / "maps.html").stat().st_size > 10_000
 
@@ -222,14 +263,17 @@ def test_hf_trainer_records_on_world_process_zero_only(tmp_path):
 
 # ------------------------------------------------------------------------------------- imports and input
 
+
 def run_python(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
 
 
 def test_importing_the_integrations_loads_no_framework():
-    result = run_python("import netscope.integrations, sys\n"
-                        "loaded = {'lightning', 'pytorch_lightning', 'transformers', 'torch'} & set(sys.modules)\n"
-                        "assert not loaded, loaded")
+    result = run_python(
+        "import netscope.integrations, sys\n"
+        "loaded = {'lightning', 'pytorch_lightning', 'transformers', 'torch'} & set(sys.modules)\n"
+        "assert not loaded, loaded"
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -242,11 +286,13 @@ def test_a_missing_framework_says_what_to_install():
         "    try:\n"
         "        getattr(netscope.integrations, name)\n"
         "    except ImportError as error:\n"
-        "        print(error)\n")
+        "        print(error)\n"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         "netscope.integrations.LightningRecorder needs Lightning: pip install lightning",
-        "netscope.integrations.TrainerRecorder needs Hugging Face transformers: pip install transformers"]
+        "netscope.integrations.TrainerRecorder needs Hugging Face transformers: pip install transformers",
+    ]
 
 
 @pytest.mark.parametrize("name", ["LightningRecorder", "TrainerRecorder"])

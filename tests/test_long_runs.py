@@ -54,8 +54,9 @@ def test_checkpoints_resume_to_the_uninterrupted_result_in_process(tmp_path, met
     path = tmp_path / "state.bin"
 
     def fit(loss, **options):
-        estimator = netscope.ActiveSubspace(method=method, n_components=4, keep_gradients=method == "snapshot",
-                                            chunk_size=50, progress=False)
+        estimator = netscope.ActiveSubspace(
+            method=method, n_components=4, keep_gradients=method == "snapshot", chunk_size=50, progress=False
+        )
         return estimator.fit(model, loss, data, n_samples=400, seed=3, **options)
 
     whole = fit(torch.nn.MSELoss())
@@ -83,9 +84,9 @@ def test_checkpoints_resume_to_the_uninterrupted_result_in_process(tmp_path, met
             fit(torch.nn.MSELoss(), checkpoint=path, checkpoint_every=100, resume=True)
 
     with pytest.raises(ValueError, match="other settings.*seed"):
-        netscope.ActiveSubspace(method=method, n_components=4, keep_gradients=method == "snapshot", chunk_size=50,
-                                progress=False).fit(model, torch.nn.MSELoss(), data, n_samples=400, seed=4,
-                                                    checkpoint=path, resume=True)
+        netscope.ActiveSubspace(
+            method=method, n_components=4, keep_gradients=method == "snapshot", chunk_size=50, progress=False
+        ).fit(model, torch.nn.MSELoss(), data, n_samples=400, seed=4, checkpoint=path, resume=True)
     with pytest.raises(ValueError, match="resume=True needs checkpoint"):
         fit(torch.nn.MSELoss(), resume=True)
     with pytest.raises(ValueError, match="checkpoint_every must be >= 1"):
@@ -97,8 +98,9 @@ def test_stream_convergence_records_the_estimate_along_the_stream():
     model, data = mlp(1, 8, 2, 1), regression_1d(32)
 
     def fit(n_samples, **options):
-        estimator = netscope.ActiveSubspace(method="sketch", n_components=4, keep_gradients=False, chunk_size=50,
-                                            progress=False)
+        estimator = netscope.ActiveSubspace(
+            method="sketch", n_components=4, keep_gradients=False, chunk_size=50, progress=False
+        )
         return estimator.fit(model, torch.nn.MSELoss(), data, n_samples=n_samples, seed=3, **options)
 
     stream = fit(400, stream_sizes=[100, 180, 300]).stream_convergence_
@@ -120,8 +122,15 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path, method):
     subprocess.run(netscope_command(*arguments, "--out", str(tmp_path / "whole")), check=True, capture_output=True)
 
     checkpoint = tmp_path / "run.ckpt"
-    resumable = [*arguments, "--out", str(tmp_path / "resumed"), "--checkpoint", str(checkpoint),
-                 "--checkpoint-every", "200"]
+    resumable = [
+        *arguments,
+        "--out",
+        str(tmp_path / "resumed"),
+        "--checkpoint",
+        str(checkpoint),
+        "--checkpoint-every",
+        "200",
+    ]
     process = subprocess.Popen(netscope_command(*resumable), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not Path(f"{checkpoint}.json").exists() and process.poll() is None and time.monotonic() < deadline:
@@ -145,8 +154,11 @@ def test_torchrun_on_two_processes_matches_one(tmp_path, method):
     arguments = ["--method", method, "--samples", "700", "--chunk-size", "64", *SMALL]
     subprocess.run(netscope_command(*arguments, "--out", str(tmp_path / "one")), check=True, capture_output=True)
     launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
-    result = subprocess.run([*launcher, "-m", "netscope", "active-subspace", *arguments, "--out",
-                             str(tmp_path / "two")], capture_output=True, text=True)
+    result = subprocess.run(
+        [*launcher, "-m", "netscope", "active-subspace", *arguments, "--out", str(tmp_path / "two")],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     one = json.loads((tmp_path / "one" / "summary.json").read_text())
     two = json.loads((tmp_path / "two" / "summary.json").read_text())
@@ -159,10 +171,33 @@ def test_torchrun_on_two_processes_matches_one(tmp_path, method):
 
 def test_torchrun_checkpoints_per_rank_and_resumes(tmp_path):
     checkpoint = tmp_path / "run.ckpt"
-    arguments = ["--method", "sketch", "--samples", "700", "--chunk-size", "64", *SMALL,
-                 "--checkpoint", str(checkpoint), "--checkpoint-every", "128", "--out", str(tmp_path / "run")]
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-                "-m", "netscope", "active-subspace", *arguments]
+    arguments = [
+        "--method",
+        "sketch",
+        "--samples",
+        "700",
+        "--chunk-size",
+        "64",
+        *SMALL,
+        "--checkpoint",
+        str(checkpoint),
+        "--checkpoint-every",
+        "128",
+        "--out",
+        str(tmp_path / "run"),
+    ]
+    launcher = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "-m",
+        "netscope",
+        "active-subspace",
+        *arguments,
+    ]
     first = subprocess.run(launcher, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     # 11 chunks of 64: rank 0 takes chunks 0-4 (320 samples), rank 1 chunks 5-10 (380).
@@ -221,7 +256,7 @@ def test_xl_preset_is_ten_million_parameters_trained_for_data_sampling(monkeypat
     assert study.PRESETS["xl"]["method"] == "sketch" and study.PRESETS["xl"]["n_vectors"] == 50
 
 
-LAYER_BLOCKS_SCRIPT = '''
+LAYER_BLOCKS_SCRIPT = """
 import json, os, sys
 import torch
 import netscope
@@ -241,7 +276,7 @@ if distributed.rank_and_size()[0] == 0:
     result = {layer: [list(map(float, s.eigenvalues)), s.trace] for layer, s in spectra.layers.items()}
     json.dump({"world": distributed.rank_and_size()[1], "count": fit.layer_blocks_.count, **result},
               open(sys.argv[1], "w"))
-'''
+"""
 
 
 def test_layer_blocks_all_reduce_over_two_processes(tmp_path):
@@ -267,9 +302,14 @@ def test_checkpoints_of_earlier_versions_resume(tmp_path):
     path = tmp_path / "state.bin"
 
     def fit(loss, **options):
-        return netscope.ActiveSubspace("sketch", n_components=4, keep_gradients=False, chunk_size=50,
-                                       progress=False, **options.pop("estimator", {})).fit(
-            model, loss, data, n_samples=400, seed=3, checkpoint=path, checkpoint_every=100, **options)
+        return netscope.ActiveSubspace(
+            "sketch",
+            n_components=4,
+            keep_gradients=False,
+            chunk_size=50,
+            progress=False,
+            **options.pop("estimator", {}),
+        ).fit(model, loss, data, n_samples=400, seed=3, checkpoint=path, checkpoint_every=100, **options)
 
     with pytest.raises(KeyboardInterrupt):
         fit(InterruptedLoss(4))

@@ -111,21 +111,23 @@ def test_knn_graph_finds_the_true_nearest_distances(case):
     distances = np.sqrt(((X[:, None, :] - X[None, :, :]) ** 2).sum(axis=2))
     np.fill_diagonal(distances, np.inf)
     for i in range(len(X)):
-        neighbours = graph.indices[graph.indptr[i]:graph.indptr[i + 1]]
+        neighbours = graph.indices[graph.indptr[i] : graph.indptr[i + 1]]
         # Zero-weight edges are dropped by the sparse format: compare what is kept against the
         # k nearest distances (ties, duplicates included, may pick any of the equals).
         assert len(neighbours) <= k and i not in neighbours
         nearest = np.sort(distances[i])[:k]
-        np.testing.assert_allclose(np.sort(distances[i, neighbours]), nearest[:len(neighbours)],
-                                   rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(np.sort(distances[i, neighbours]), nearest[: len(neighbours)], rtol=1e-5, atol=1e-5)
 
 
 @st.composite
 def graphs(draw):
     """Random weighted undirected graphs, disconnected ones and isolated nodes included."""
     n = draw(st.integers(2, 60))
-    edges = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1),
-                                    st.floats(0.0625, 5.0, width=32)), max_size=3 * n))
+    edges = draw(
+        st.lists(
+            st.tuples(st.integers(0, n - 1), st.integers(0, n - 1), st.floats(0.0625, 5.0, width=32)), max_size=3 * n
+        )
+    )
     rows = [a for a, b, _ in edges if a != b]
     cols = [b for a, b, _ in edges if a != b]
     weights = [w for a, b, w in edges if a != b]
@@ -161,11 +163,13 @@ def bad_arrays():
 @pytest.mark.parametrize("array, error, match", bad_arrays())
 @pytest.mark.parametrize("entry", ["gram", "sketch", "rsvd", "eigh", "knn"])
 def test_every_entry_point_refuses_bad_arrays_clearly(entry, array, error, match):
-    calls = {"gram": lambda a: netscope.GramAccumulator(4).update(a),
-             "sketch": lambda a: netscope.NystromSketch(4, 2).update(a),
-             "rsvd": lambda a: netscope.randomized_svd(a, 1),
-             "eigh": lambda a: netscope.eigh_top(a, 1),
-             "knn": lambda a: netscope.knn_graph(a, 2)}
+    calls = {
+        "gram": lambda a: netscope.GramAccumulator(4).update(a),
+        "sketch": lambda a: netscope.NystromSketch(4, 2).update(a),
+        "rsvd": lambda a: netscope.randomized_svd(a, 1),
+        "eigh": lambda a: netscope.eigh_top(a, 1),
+        "knn": lambda a: netscope.knn_graph(a, 2),
+    }
     if entry == "eigh" and match == "NaN or inf":
         array = array[:4]  # square, to reach the finiteness check
     with pytest.raises(error, match=match if entry != "eigh" or match != "2-D" else "2-D|square"):
@@ -183,5 +187,6 @@ def test_non_contiguous_and_mismatched_inputs_are_read_or_refused():
     with pytest.raises(ValueError, match="k must be <= 4"):
         netscope.knn_graph(rng.standard_normal((5, 2)), 5)
     with pytest.raises(ValueError, match="init"):
-        netscope.force_layout(scipy.sparse.eye(5, format="csr") * 0 + scipy.sparse.csr_matrix(np.ones((5, 5))),
-                              np.ones((4, 2)))
+        netscope.force_layout(
+            scipy.sparse.eye(5, format="csr") * 0 + scipy.sparse.csr_matrix(np.ones((5, 5))), np.ones((4, 2))
+        )

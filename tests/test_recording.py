@@ -38,12 +38,23 @@ def test_a_plain_loop_writes_snapshots_that_read_back_as_recorded(digits_data, t
     torch.manual_seed(0)
     model = mlp_from_sizes([64, 32, 16, 10], "relu")
     probe = digits_data[2], digits_data[3]
-    recorder = Recorder(model, probe, tmp_path / "run", every=2, subspace_k=3,
-                        loss_fn=torch.nn.functional.cross_entropy, classes=[f"digit {d}" for d in range(10)])
+    recorder = Recorder(
+        model,
+        probe,
+        tmp_path / "run",
+        every=2,
+        subspace_k=3,
+        loss_fn=torch.nn.functional.cross_entropy,
+        classes=[f"digit {d}" for d in range(10)],
+    )
     recorder.record(label="start")
     train(model, digits_data, recorder, 4)  # every=2: epochs 1 and 3 recorded
     run = RunFolder(tmp_path / "run")
-    assert [s["label"] for s in run.snapshots] == ["start", 1, 3] and [s["epoch"] for s in run.snapshots] == [None, 1, 3]
+    assert [s["label"] for s in run.snapshots] == ["start", 1, 3] and [s["epoch"] for s in run.snapshots] == [
+        None,
+        1,
+        3,
+    ]
     reference = ActivationTracker(model, probe, loss_fn=torch.nn.functional.cross_entropy).snapshot()
     assert run.layers == recorder.tracker.layers
     recorder.record(epoch=4)  # the model as it is now, to compare with the reference
@@ -61,7 +72,8 @@ def test_a_plain_loop_writes_snapshots_that_read_back_as_recorded(digits_data, t
     assert not list((tmp_path / "run").rglob("*.partial"))
     # A second recorder on the same folder goes on after the last snapshot.
     Recorder(model, probe, tmp_path / "run", subspace_k=3, loss_fn=torch.nn.functional.cross_entropy).record(
-        label="resumed")
+        label="resumed"
+    )
     assert [s["label"] for s in RunFolder(tmp_path / "run").snapshots][-2:] == [4, "resumed"]
 
 
@@ -123,8 +135,11 @@ def test_kill_9_mid_training_leaves_every_earlier_snapshot_readable(tmp_path):
     assert len(run) >= 6 and [s["epoch"] for s in run.snapshots] == list(range(len(run)))
     assert all(s["activations"][run.layers[-1]].shape == (len(run.labels), 256) for s in run.snapshots)
     assert main(["structure", "--run", str(run_dir), "--k", "8", "--no-html"]) == 0
-    Recorder(mlp_from_sizes([64, 256, 256, 10], "relu"), (torch.zeros(len(run.labels), 64), torch.as_tensor(run.labels)),
-             run_dir)  # a recorder reopening the folder clears what the killed one left half-written
+    Recorder(
+        mlp_from_sizes([64, 256, 256, 10], "relu"),
+        (torch.zeros(len(run.labels), 64), torch.as_tensor(run.labels)),
+        run_dir,
+    )  # a recorder reopening the folder clears what the killed one left half-written
     assert not list(run_dir.rglob("*.partial"))
 
 

@@ -112,7 +112,11 @@ def test_eigh_top_on_gram_accumulator_matrix(rng):
         (lambda A: netscope.randomized_svd(A, 2, seed=-1), ValueError, "seed"),
         (lambda A: netscope.randomized_svd(np.where(A > 2, np.nan, A), 2), ValueError, "A holds NaN or inf in row"),
         (lambda A: netscope.eigh_top(A, 2), ValueError, "C must be square"),
-        (lambda A: netscope.eigh_top(A[:20] @ A[:20].T + np.triu(np.ones((20, 20)), 1), 2), ValueError, "C must be symmetric"),
+        (
+            lambda A: netscope.eigh_top(A[:20] @ A[:20].T + np.triu(np.ones((20, 20)), 1), 2),
+            ValueError,
+            "C must be symmetric",
+        ),
         (lambda A: netscope.eigh_top(np.full((3, 3), np.inf), 1), ValueError, "C holds NaN or inf"),
     ],
 )

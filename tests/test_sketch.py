@@ -12,7 +12,9 @@ def test_low_rank_matrix_is_recovered_exactly(rng):
     for chunk in np.array_split(G, 7):
         sketch.update(chunk.astype(np.float32))
     values, vectors = sketch.eigenpairs(5)
-    exact = np.linalg.eigvalsh(G.astype(np.float32).astype(float).T @ G.astype(np.float32).astype(float) / 400)[::-1][:5]
+    exact = np.linalg.eigvalsh(G.astype(np.float32).astype(float).T @ G.astype(np.float32).astype(float) / 400)[::-1][
+        :5
+    ]
     np.testing.assert_allclose(values, exact, rtol=1e-8)
     np.testing.assert_allclose(np.abs(np.linalg.svd(vectors.T @ basis, compute_uv=False)), 1.0, atol=1e-6)
 

@@ -55,9 +55,9 @@ def test_sensitivity_is_the_per_sample_gradient_norm(small_model, probe):
     tracker = ActivationTracker(small_model, (x, labels), loss_fn=torch.nn.functional.cross_entropy)
     record = tracker.snapshot()
     i = 7
-    hidden = torch.relu(small_model.layer1(x[i:i + 1])).detach().requires_grad_(True)
+    hidden = torch.relu(small_model.layer1(x[i : i + 1])).detach().requires_grad_(True)
     rest = small_model.layer3(torch.relu(small_model.layer2(hidden)))
-    loss = torch.nn.functional.cross_entropy(rest, torch.as_tensor(labels[i:i + 1]))
+    loss = torch.nn.functional.cross_entropy(rest, torch.as_tensor(labels[i : i + 1]))
     (gradient,) = torch.autograd.grad(loss, hidden)
     assert record["sensitivity"]["act1"][i] == pytest.approx(float(gradient.norm()), rel=1e-5)
 
@@ -98,7 +98,11 @@ def separation_by_hand(X, labels):
     sizes = np.array([(labels == c).sum() for c in classes])
     pairs = np.outer(sizes, sizes) - np.diag(sizes)
     within = np.eye(len(classes), dtype=bool)
-    return sums[within].sum() / pairs[within].sum(), sums[~within].sum() / pairs[~within].sum(), silhouette_score(X, labels)
+    return (
+        sums[within].sum() / pairs[within].sum(),
+        sums[~within].sum() / pairs[~within].sum(),
+        silhouette_score(X, labels),
+    )
 
 
 def test_subsampled_class_separation_estimates_the_exact_one(rng):
@@ -140,8 +144,8 @@ def test_knn_preservation_against_brute_force(rng):
     np.fill_diagonal(distances, np.inf)
     shares = []
     for i in range(n):
-        neighbours = graph.indices[graph.indptr[i]:graph.indptr[i + 1]]
-        nearest = np.argsort(distances[i])[:len(neighbours)]
+        neighbours = graph.indices[graph.indptr[i] : graph.indptr[i + 1]]
+        nearest = np.argsort(distances[i])[: len(neighbours)]
         shares.append(len(set(neighbours) & set(nearest)) / len(neighbours))
     assert 0.2 < np.mean(shares) < 0.8  # neither all nor none kept
     assert knn_preservation(graph, positions) == pytest.approx(np.mean(shares), abs=1e-12)
@@ -201,7 +205,9 @@ def test_each_snapshot_starts_from_the_last_map_aligned_to_it(small_model, probe
     np.testing.assert_allclose(columns[:, 2:], maps.positions_["act1"][0], rtol=1e-6)
     assert 'tensor_name: "act1 at start"' in (folder / "projector_config.pbtxt").read_text()
     default = maps.write_projector(tmp_path / "map_only", "act2")
-    np.testing.assert_allclose(np.loadtxt(default / "tensors.tsv", delimiter="\t"), maps.positions_["act2"][-1], rtol=1e-6)
+    np.testing.assert_allclose(
+        np.loadtxt(default / "tensors.tsv", delimiter="\t"), maps.positions_["act2"][-1], rtol=1e-6
+    )
     with pytest.raises(ValueError, match=r"tensors must have one row per mapped point, shape \(40, d\)"):
         maps.write_projector(tmp_path / "bad", "act1", tensors=activations[:5])
 
@@ -280,7 +286,8 @@ def test_compare_refuses_unknown_and_missing_methods(tmp_path, monkeypatch, caps
     assert main(["structure", "--out", str(tmp_path), "--compare", "umap,pca"]) == 2
     assert "--compare: unknown reference method(s) ['pca']" in capsys.readouterr().err
     real_find_spec = compare.importlib.util.find_spec
-    monkeypatch.setattr(compare.importlib.util, "find_spec",
-                        lambda name: None if name == "openTSNE" else real_find_spec(name))
+    monkeypatch.setattr(
+        compare.importlib.util, "find_spec", lambda name: None if name == "openTSNE" else real_find_spec(name)
+    )
     with pytest.raises(ValueError, match=r"comparing needs openTSNE: pip install \"netscope\[compare\]\""):
         compare.check_references(["umap", "tsne"])

@@ -15,8 +15,6 @@ from sklearn.manifold import trustworthiness
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import NearestNeighbors
 
-from test_page import decoded
-
 import netscope
 from netscope import ActivationTracker, StructureMap
 from netscope.plotting import structure as plots
@@ -25,6 +23,7 @@ from netscope.structure.metrics import class_separation
 from netscope.structure.storage import FORMAT_VERSION
 from netscope.studies.models import mlp_from_sizes
 from netscope.viewer.page import page_html
+from test_page import decoded
 
 
 def blobs(rng, n_per_class=60, centres=4, dim=10, spread=0.3, gap=6.0):
@@ -40,8 +39,9 @@ def knn_kept(X, Y, k):
 
 
 def page_data(text: str) -> dict:
-    return json.loads(re.search(r'<script type="application/json" id="netscope-data">(.*?)</script>', text, re.S)
-                      .group(1))
+    return json.loads(
+        re.search(r'<script type="application/json" id="netscope-data">(.*?)</script>', text, re.S).group(1)
+    )
 
 
 @pytest.fixture
@@ -94,16 +94,20 @@ def test_arrays_map_as_the_tracker_that_holds_them(recorded):
     assert tracker.snapshots[0]["predictions"] is not None  # labels are the output's classes
     from_tracker = StructureMap(k=5, neuron_samples=20).fit(tracker)
     from_arrays = StructureMap(k=5, neuron_samples=20).fit(
-        arrays_of(tracker, "activations"), labels=tracker.labels, snapshot_labels=["before", "after"],
-        sensitivity=arrays_of(tracker, "sensitivity"))
+        arrays_of(tracker, "activations"),
+        labels=tracker.labels,
+        snapshot_labels=["before", "after"],
+        sensitivity=arrays_of(tracker, "sensitivity"),
+    )
     assert from_arrays.predictions_ is None  # arrays bring no model to predict with
     from_arrays.predictions_ = from_tracker.predictions_
     assert_same_maps(from_tracker, from_arrays)
     # One layer as a list of arrays, and as CPU tensors: the same maps, under the name "layer".
     layer = tracker.layers[-1]
     listed = StructureMap(k=5, neuron_samples=0).fit(arrays_of(tracker, "activations")[layer], tracker.labels)
-    tensors = StructureMap(k=5, neuron_samples=0).fit([torch.from_numpy(a) for a in arrays_of(tracker, "activations")[layer]],
-                                                      torch.from_numpy(tracker.labels))
+    tensors = StructureMap(k=5, neuron_samples=0).fit(
+        [torch.from_numpy(a) for a in arrays_of(tracker, "activations")[layer]], torch.from_numpy(tracker.labels)
+    )
     assert listed.layers_ == ["layer"] and listed.snapshot_labels_ == [0, 1]
     assert_same_maps(listed, tensors)
     np.testing.assert_array_equal(listed.positions_["layer"][1], from_tracker.positions_[layer][1])
@@ -172,7 +176,11 @@ def _bad_inputs(rng):
     nan[2, 1], inf[5, 0] = np.nan, np.inf
     fit = lambda *args, **kwargs: StructureMap(k=3, neuron_samples=0).fit(*args, **kwargs)  # noqa: E731
     return [
-        (lambda: fit([]), ValueError, r"snapshots must hold at least one array \(one per snapshot\), got an empty list"),
+        (
+            lambda: fit([]),
+            ValueError,
+            r"snapshots must hold at least one array \(one per snapshot\), got an empty list",
+        ),
         (lambda: fit({}), ValueError, "snapshots must map at least one layer"),
         (lambda: fit({"a": []}), ValueError, r"snapshots\['a'\] must be a non-empty list"),
         (lambda: fit([X, X[:-1]]), ValueError, r"snapshots\[1\] has 11 rows but snapshots\[0\] has 12"),
@@ -186,17 +194,28 @@ def _bad_inputs(rng):
         (lambda: fit([X[0]]), ValueError, r"snapshots\[0\] must be 2-D"),
         (lambda: fit(X.astype(complex)), TypeError, "snapshots must hold real numbers"),
         (lambda: fit({3: [X]}), TypeError, "snapshots: layer names must be strings"),
-        (lambda: fit(X, np.arange(11)), ValueError, r"labels must be 1-D with one class per point \(12,\), got shape \(11,\)"),
+        (
+            lambda: fit(X, np.arange(11)),
+            ValueError,
+            r"labels must be 1-D with one class per point \(12,\), got shape \(11,\)",
+        ),
         (lambda: fit(X, np.zeros((12, 2))), ValueError, r"labels must be 1-D .* got shape \(12, 2\)"),
         (lambda: fit(X, np.full(12, np.nan)), ValueError, "labels holds NaN or inf"),
         (lambda: fit(X, np.array([None] * 12)), TypeError, "labels must hold integers, floats, booleans or strings"),
-        (lambda: fit([X, X], snapshot_labels=["a"]), ValueError, r"snapshot_labels must hold one label per snapshot \(2\)"),
+        (
+            lambda: fit([X, X], snapshot_labels=["a"]),
+            ValueError,
+            r"snapshot_labels must hold one label per snapshot \(2\)",
+        ),
         (lambda: fit([X], snapshot_labels=[("a", 1)]), TypeError, r"snapshot_labels\[0\] must be a string or a number"),
         (lambda: fit([X, X], sensitivity=[np.ones(12)]), ValueError, "sensitivity must hold one"),
         (lambda: fit([X], sensitivity=np.ones(12)), TypeError, "sensitivity must be a list"),
         (lambda: fit([X], sensitivity=[np.ones(11)]), ValueError, r"sensitivity\[0\] must have shape \(12,\)"),
-        (lambda: fit({"a": [X]}, sensitivity={"a": [-np.ones(12)]}), ValueError,
-         r"sensitivity\['a'\]\[0\] must be finite and non-negative"),
+        (
+            lambda: fit({"a": [X]}, sensitivity={"a": [-np.ones(12)]}),
+            ValueError,
+            r"sensitivity\['a'\]\[0\] must be finite and non-negative",
+        ),
         (lambda: StructureMap(k=3).fit_transform(nan), ValueError, "X holds NaN or inf in row 2"),
         (lambda: StructureMap(k=3).fit_transform([X, X]), ValueError, r"X must be 2-D, got shape \(2, 12, 4\)"),
         (lambda: StructureMap().set_params(method="umap").fit(X), ValueError, "method must be one of"),
@@ -216,7 +235,9 @@ def test_a_tracker_brings_its_own_labels(recorded):
         with pytest.raises(ValueError, match=f"{argument}: a tracker brings its own"):
             StructureMap(k=5).fit(recorded, **{argument: [0] * 40})
     recorded.snapshots[1]["activations"]["act2"][4, 0] = np.inf
-    with pytest.raises(ValueError, match=r"tracker.snapshots\[1\]\['activations'\]\['act2'\] holds NaN or inf in row 4"):
+    with pytest.raises(
+        ValueError, match=r"tracker.snapshots\[1\]\['activations'\]\['act2'\] holds NaN or inf in row 4"
+    ):
         StructureMap(k=5).fit(recorded)
 
 
@@ -226,8 +247,9 @@ def test_labels_none_or_names_run_to_figures_exports_and_a_page(rng, tmp_path, k
     X, classes = blobs(rng, n_per_class=20, centres=3)
     names = np.array(["cat", "dog", "emu"])[classes]
     labels = None if kind == "none" else names
-    maps = StructureMap(k=5, neuron_samples=30).fit({"a": [X, X + 0.05], "b": [X[:, :3], X[:, :3]]}, labels,
-                                                    snapshot_labels=["e0", "e1"])
+    maps = StructureMap(k=5, neuron_samples=30).fit(
+        {"a": [X, X + 0.05], "b": [X[:, :3], X[:, :3]]}, labels, snapshot_labels=["e0", "e1"]
+    )
     path = maps.to_html(tmp_path / "maps.html")
     data = page_data(path.read_text(encoding="utf-8"))
     titles = [chart["title"] for chart in data["maps"]["a"]["charts"]]
@@ -245,9 +267,13 @@ def test_labels_none_or_names_run_to_figures_exports_and_a_page(rng, tmp_path, k
     legend_texts = [t.get_text() for legend in figure.legends for t in legend.get_texts()]
     assert legend_texts == ([] if kind == "none" else ["cat", "dog", "emu"])
     view = maps.neuron_maps_["a"][-1]
-    for drawn in (plots.plot_metrics(maps), plots.plot_sensitivity(maps),
-                  plots.plot_neuron_sample_map(view.positions, None if labels is None else labels[view.samples],
-                                               len(view.samples))):
+    for drawn in (
+        plots.plot_metrics(maps),
+        plots.plot_sensitivity(maps),
+        plots.plot_neuron_sample_map(
+            view.positions, None if labels is None else labels[view.samples], len(view.samples)
+        ),
+    ):
         plt.close(drawn)
     plt.close(figure)
     plots.animate_layer(maps, "b", tmp_path / "b.gif")
@@ -278,8 +304,11 @@ def fitted(request, recorded, rng):
     X, classes = blobs(rng, n_per_class=10, centres=3)
     labels = None if request.param == "none" else np.array(["ant", "bee", "cow"])[classes]
     return StructureMap(k=4, n_iter=30, neuron_samples=0, symmetrize="mutual").fit(
-        {"first layer": [X, 1.1 * X], "b": [X[:, :2], X[:, 1:3]]}, labels, snapshot_labels=[1.5, "end"],
-        sensitivity={"first layer": [np.arange(30.0)] * 2, "b": [np.ones(30)] * 2})
+        {"first layer": [X, 1.1 * X], "b": [X[:, :2], X[:, 1:3]]},
+        labels,
+        snapshot_labels=[1.5, "end"],
+        sensitivity={"first layer": [np.arange(30.0)] * 2, "b": [np.ones(30)] * 2},
+    )
 
 
 def test_save_and_load_give_back_the_same_maps_and_page(fitted, tmp_path):
@@ -301,16 +330,25 @@ def test_load_refuses_other_files_and_newer_versions(fitted, tmp_path):
     np.save(tmp_path / "bare.npy", np.arange(3))
     np.savez(tmp_path / "other.npz", x=np.arange(3))
     np.savez(tmp_path / "foreign.npz", header=np.array(json.dumps({"format": "something else", "version": 1})))
-    for name, message in (("notes.txt", "is not a saved netscope StructureMap"), ("bare.npy", "one bare array"),
-                          ("other.npz", "it has no header"), ("foreign.npz", "names no netscope.StructureMap format")):
+    for name, message in (
+        ("notes.txt", "is not a saved netscope StructureMap"),
+        ("bare.npy", "one bare array"),
+        ("other.npz", "it has no header"),
+        ("foreign.npz", "names no netscope.StructureMap format"),
+    ):
         with pytest.raises(ValueError, match=message):
             StructureMap.load(tmp_path / name)
     with np.load(fitted.save(tmp_path / "maps.npz"), allow_pickle=False) as archive:
         entries = {name: archive[name] for name in archive.files}
     header = json.loads(str(entries["header"]))
-    np.savez(tmp_path / "newer.npz", **{**entries, "header": np.array(json.dumps({**header, "version": FORMAT_VERSION + 1}))})
-    with pytest.raises(ValueError, match=f"newer netscope \\(format version {FORMAT_VERSION + 1}; this one reads "
-                                         f"versions up to {FORMAT_VERSION}\\)"):
+    np.savez(
+        tmp_path / "newer.npz", **{**entries, "header": np.array(json.dumps({**header, "version": FORMAT_VERSION + 1}))}
+    )
+    with pytest.raises(
+        ValueError,
+        match=f"newer netscope \\(format version {FORMAT_VERSION + 1}; this one reads "
+        f"versions up to {FORMAT_VERSION}\\)",
+    ):
         StructureMap.load(tmp_path / "newer.npz")
     del entries["positions_0"]
     np.savez(tmp_path / "damaged.npz", **entries)

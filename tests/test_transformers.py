@@ -38,15 +38,23 @@ class TokenDataset(Dataset):
 
 def tiny_bert():
     torch.manual_seed(0)
-    config = transformers.BertConfig(vocab_size=VOCAB, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-                                     intermediate_size=32, max_position_embeddings=32, num_labels=3)
+    config = transformers.BertConfig(
+        vocab_size=VOCAB,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+        num_labels=3,
+    )
     return transformers.BertForSequenceClassification(config)
 
 
 def tiny_gpt2():
     torch.manual_seed(0)
-    config = transformers.GPT2Config(vocab_size=VOCAB, n_embd=16, n_layer=2, n_head=2, n_positions=32,
-                                     bos_token_id=1, eos_token_id=1)
+    config = transformers.GPT2Config(
+        vocab_size=VOCAB, n_embd=16, n_layer=2, n_head=2, n_positions=32, bos_token_id=1, eos_token_id=1
+    )
     return transformers.GPT2LMHeadModel(config)
 
 
@@ -74,12 +82,17 @@ def loop_eigenvalues(model, dataset, k):
 
 def fit_data_mode(model, data, **options):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # vmap cannot batch HF's padding-mask checks: the loop takes over
-        return netscope.ActiveSubspace(n_components=10, progress=False).fit(model, None, data, sampling="data", **options)
+        warnings.simplefilter(
+            "ignore", RuntimeWarning
+        )  # vmap cannot batch HF's padding-mask checks: the loop takes over
+        return netscope.ActiveSubspace(n_components=10, progress=False).fit(
+            model, None, data, sampling="data", **options
+        )
 
 
-@pytest.mark.parametrize("make_model, make_set", [(tiny_bert, classification_set), (tiny_gpt2, language_set)],
-                         ids=["bert", "gpt2"])
+@pytest.mark.parametrize(
+    "make_model, make_set", [(tiny_bert, classification_set), (tiny_gpt2, language_set)], ids=["bert", "gpt2"]
+)
 def test_own_loss_eigenvalues_equal_a_hand_written_loop(make_model, make_set):
     model, dataset = make_model(), make_set()
     loader = DataLoader(dataset, batch_size=7)  # dict batches, labels inside, as a HF collator gives them
@@ -93,13 +106,19 @@ def test_a_loss_fn_receives_the_model_output_and_target_key_names_the_targets():
     model, dataset = tiny_bert(), classification_set()
     inputs = {"input_ids": dataset.ids, "attention_mask": dataset.mask}
     own = fit_data_mode(model, DataLoader(dataset, batch_size=5))
-    logits_loss = lambda outputs, y: torch.nn.functional.cross_entropy(outputs.logits, y)  # a ModelOutput in
-    for data, options in [({**inputs, "y": dataset.labels}, {"target_key": "y"}),  # the whole set as one mapping
-                          ([(inputs, dataset.labels)], {})]:  # (inputs, targets) pairs with dict inputs
+
+    def logits_loss(outputs, y):
+        return torch.nn.functional.cross_entropy(outputs.logits, y)  # a ModelOutput in
+
+    for data, options in [
+        ({**inputs, "y": dataset.labels}, {"target_key": "y"}),  # the whole set as one mapping
+        ([(inputs, dataset.labels)], {}),
+    ]:  # (inputs, targets) pairs with dict inputs
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             fitted = netscope.ActiveSubspace(n_components=10, progress=False).fit(
-                model, logits_loss, data, sampling="data", **options)
+                model, logits_loss, data, sampling="data", **options
+            )
         np.testing.assert_allclose(fitted.eigenvalues_, own.eigenvalues_, rtol=1e-5)
     with pytest.raises(ValueError, match=r"target_key='target' is not a key of the batch; its keys are"):
         fit_data_mode(model, {**inputs, "y": dataset.labels}, target_key="target")
@@ -109,12 +128,14 @@ def test_a_loss_fn_receives_the_model_output_and_target_key_names_the_targets():
         netscope.ActiveSubspace(progress=False).fit(model, "cross_entropy", inputs, sampling="data")
 
 
-@pytest.mark.parametrize("make_model, make_set", [(tiny_bert, classification_set), (tiny_gpt2, language_set)],
-                         ids=["bert", "gpt2"])
+@pytest.mark.parametrize(
+    "make_model, make_set", [(tiny_bert, classification_set), (tiny_gpt2, language_set)], ids=["bert", "gpt2"]
+)
 def test_prior_sampling_runs_on_token_inputs(make_model, make_set):
     model, dataset = make_model(), make_set()
     fitted = netscope.ActiveSubspace("sketch", n_components=5, progress=False).fit(
-        model, None, DataLoader(dataset, batch_size=12), n_samples=8, sampling="prior", scale=0.1)
+        model, None, DataLoader(dataset, batch_size=12), n_samples=8, sampling="prior", scale=0.1
+    )
     assert fitted.n_samples_ == 8 and np.all(np.isfinite(fitted.eigenvalues_)) and fitted.eigenvalues_[0] > 0
 
 

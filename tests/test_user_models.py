@@ -92,8 +92,10 @@ def reference_eigenvalues(model, loss_fn, inputs, targets, k=10):
     model.eval()
     rows = []
     for i in range(len(targets)):
-        one = {key: value[i:i + 1] for key, value in inputs.items()} if isinstance(inputs, dict) else inputs[i:i + 1]
-        loss = loss_fn(call_model(model, one), targets[i:i + 1])
+        one = (
+            {key: value[i : i + 1] for key, value in inputs.items()} if isinstance(inputs, dict) else inputs[i : i + 1]
+        )
+        loss = loss_fn(call_model(model, one), targets[i : i + 1])
         rows.append(torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, params)]).double().numpy())
     model.train(was_training)
     G = np.stack(rows)
@@ -131,7 +133,8 @@ def test_data_sampling_matches_a_per_example_autograd_loop(name):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = netscope.ActiveSubspace(n_components=10, chunk_size=16, progress=False).fit(
-            model, loss_fn, (inputs, targets), sampling="data")
+            model, loss_fn, (inputs, targets), sampling="data"
+        )
     fallbacks = [w for w in caught if "Falling back to a per-example autograd loop" in str(w.message)]
     # torch.func cannot batch a GRU (the LSTM it runs through its slow per-sample fallback): one
     # warning that names the layer, and the loop from then on.
@@ -149,14 +152,18 @@ def test_the_loop_backend_gives_the_vmap_numbers_and_vmap_alone_names_what_fails
         model, inputs = user_models()[name]
         targets = classification(inputs)
         for sampling in ("data", "prior"):
-            fits = {backend: netscope.ActiveSubspace(n_components=5, backend=backend, progress=False).fit(
-                model, torch.nn.CrossEntropyLoss(), (inputs, targets), sampling=sampling, n_samples=20, scale=0.3)
-                for backend in ("vmap", "loop")}
+            fits = {
+                backend: netscope.ActiveSubspace(n_components=5, backend=backend, progress=False).fit(
+                    model, torch.nn.CrossEntropyLoss(), (inputs, targets), sampling=sampling, n_samples=20, scale=0.3
+                )
+                for backend in ("vmap", "loop")
+            }
             np.testing.assert_allclose(fits["loop"].gradients_, fits["vmap"].gradients_, rtol=1e-4, atol=1e-6)
     gru, sequences = user_models()["gru"]
     with pytest.raises(ValueError, match="backend='vmap': torch.func.vmap cannot batch layer 'rnn' .GRU."):
         netscope.ActiveSubspace(backend="vmap", progress=False).fit(
-            gru, torch.nn.CrossEntropyLoss(), (sequences, classification(sequences)), sampling="data")
+            gru, torch.nn.CrossEntropyLoss(), (sequences, classification(sequences)), sampling="data"
+        )
     with pytest.raises(ValueError, match="backend must be one of"):
         netscope.ActiveSubspace(backend="jit")
 
@@ -169,8 +176,12 @@ def loader_of(inputs, targets, batch_size, **options):
 def test_a_dataloader_gives_the_tensor_pair_result(sampling):
     torch.manual_seed(0)
     model, (x, y) = mlp(1, 6, 2, 1), regression_1d(50)
-    fit = lambda data: netscope.ActiveSubspace(n_components=8, chunk_size=16, progress=False).fit(
-        model, torch.nn.MSELoss(), data, sampling=sampling, n_samples=60 if sampling == "prior" else None, seed=2)
+
+    def fit(data):
+        return netscope.ActiveSubspace(n_components=8, chunk_size=16, progress=False).fit(
+            model, torch.nn.MSELoss(), data, sampling=sampling, n_samples=60 if sampling == "prior" else None, seed=2
+        )
+
     pair, loader = fit((x, y)), fit(loader_of(x, y, 12))
     assert loader.n_samples_ == pair.n_samples_
     # Prior sampling sums the mean loss batch by batch, weighted by batch size: the same loss.
@@ -178,28 +189,34 @@ def test_a_dataloader_gives_the_tensor_pair_result(sampling):
     np.testing.assert_allclose(loader.losses_, pair.losses_, rtol=1e-5)
     np.testing.assert_allclose(np.abs(loader.eigenvectors_[:, :3].T @ pair.eigenvectors_[:, :3]), np.eye(3), atol=1e-3)
     if sampling == "prior":  # a fixed subset of batches is another loss: the first 12 examples'
-        subset = netscope.ActiveSubspace(n_components=8, progress=False).fit(model, torch.nn.MSELoss(), loader_of(x, y, 12), n_samples=60,
-                                                seed=2, prior_batches=1)
+        subset = netscope.ActiveSubspace(n_components=8, progress=False).fit(
+            model, torch.nn.MSELoss(), loader_of(x, y, 12), n_samples=60, seed=2, prior_batches=1
+        )
         first = netscope.ActiveSubspace(n_components=8, progress=False).fit(
-            model, torch.nn.MSELoss(), (x[:12], y[:12]), n_samples=60, seed=2)
+            model, torch.nn.MSELoss(), (x[:12], y[:12]), n_samples=60, seed=2
+        )
         np.testing.assert_allclose(subset.eigenvalues_, first.eigenvalues_, rtol=1e-5)
         with pytest.raises(ValueError, match="prior_batches must be >= 1"):
-            netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), loader_of(x, y, 12),
-                                                        n_samples=4, prior_batches=0)
+            netscope.ActiveSubspace(progress=False).fit(
+                model, torch.nn.MSELoss(), loader_of(x, y, 12), n_samples=4, prior_batches=0
+            )
         with pytest.raises(ValueError, match="prior_batches: the loader shuffles"):
-            netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), loader_of(x, y, 12, shuffle=True),
-                                                        n_samples=4, prior_batches=1)
+            netscope.ActiveSubspace(progress=False).fit(
+                model, torch.nn.MSELoss(), loader_of(x, y, 12, shuffle=True), n_samples=4, prior_batches=1
+            )
 
 
 def test_dict_batches_from_a_list_give_the_whole_pair_result():
     torch.manual_seed(0)
     model, two = user_models()["dict_inputs"]
     targets = classification(two)
-    batches = [({key: value[i:i + 10] for key, value in two.items()}, targets[i:i + 10]) for i in range(0, 40, 10)]
+    batches = [({key: value[i : i + 10] for key, value in two.items()}, targets[i : i + 10]) for i in range(0, 40, 10)]
     whole = netscope.ActiveSubspace(n_components=6, progress=False).fit(
-        model, torch.nn.CrossEntropyLoss(), (two, targets), sampling="data")
+        model, torch.nn.CrossEntropyLoss(), (two, targets), sampling="data"
+    )
     listed = netscope.ActiveSubspace(n_components=6, progress=False).fit(
-        model, torch.nn.CrossEntropyLoss(), batches, sampling="data")
+        model, torch.nn.CrossEntropyLoss(), batches, sampling="data"
+    )
     np.testing.assert_allclose(listed.gradients_, whole.gradients_, rtol=1e-5, atol=1e-7)
 
 
@@ -211,7 +228,8 @@ def test_prior_sampling_on_a_train_mode_model_leaves_its_modes_alone():
     modes = [m.training for m in model.modules()]
     state = {key: value.clone() for key, value in model.state_dict().items()}
     result = netscope.ActiveSubspace(n_components=5, progress=False).fit(
-        model, torch.nn.CrossEntropyLoss(), (images, targets), n_samples=40, scale=0.1, seed=1)
+        model, torch.nn.CrossEntropyLoss(), (images, targets), n_samples=40, scale=0.1, seed=1
+    )
     assert [m.training for m in model.modules()] == modes
     for key, value in model.state_dict().items():  # running statistics untouched
         assert torch.equal(value, state[key]), key
@@ -221,19 +239,25 @@ def test_prior_sampling_on_a_train_mode_model_leaves_its_modes_alone():
 def test_dropout_mode_is_seeded_and_train_mode_refuses_batchnorm():
     model, images = user_models()["cnn_batchnorm_dropout"]
     targets = classification(images)
-    fit = lambda seed: netscope.ActiveSubspace(n_components=5, progress=False).fit(
-        model, torch.nn.CrossEntropyLoss(), (images, targets), sampling="data", mode="dropout", seed=seed)
+
+    def fit(seed):
+        return netscope.ActiveSubspace(n_components=5, progress=False).fit(
+            model, torch.nn.CrossEntropyLoss(), (images, targets), sampling="data", mode="dropout", seed=seed
+        )
+
     before = torch.random.get_rng_state()
     first, again, other = fit(0), fit(0), fit(1)
     assert torch.equal(torch.random.get_rng_state(), before)  # the caller's random stream is untouched
     np.testing.assert_array_equal(first.gradients_, again.gradients_)
     assert not np.allclose(first.gradients_, other.gradients_)
     evaluated = netscope.ActiveSubspace(n_components=5, progress=False).fit(
-        model, torch.nn.CrossEntropyLoss(), (images, targets), sampling="data")
+        model, torch.nn.CrossEntropyLoss(), (images, targets), sampling="data"
+    )
     assert not np.allclose(first.gradients_, evaluated.gradients_)  # dropout was on
     with pytest.raises(ValueError, match="BatchNorm layers .'norm'. in train mode.*couple the examples"):
-        netscope.ActiveSubspace(progress=False).fit(model, torch.nn.CrossEntropyLoss(), (images, targets),
-                                                    sampling="data", mode="train")
+        netscope.ActiveSubspace(progress=False).fit(
+            model, torch.nn.CrossEntropyLoss(), (images, targets), sampling="data", mode="train"
+        )
     with pytest.raises(ValueError, match="mode must be one of"):
         netscope.ActiveSubspace(progress=False).fit(model, torch.nn.CrossEntropyLoss(), (images, targets), mode="test")
 
@@ -258,9 +282,13 @@ def test_a_failed_fit_leaves_the_estimator_as_it_was():
 def test_bad_data_gives_errors_that_name_it():
     torch.manual_seed(0)
     model, (x, y) = mlp(1, 4, 1, 1), regression_1d(20)
-    fit = lambda data, **options: netscope.ActiveSubspace(progress=False).fit(
-        model, torch.nn.MSELoss(), data, sampling="data", **options)
-    with pytest.raises(TypeError, match=r"data: batch 0 must be a pair \(inputs, targets\), a mapping .* got list of length 3"):
+
+    def fit(data, **options):
+        return netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), data, sampling="data", **options)
+
+    with pytest.raises(
+        TypeError, match=r"data: batch 0 must be a pair \(inputs, targets\), a mapping .* got list of length 3"
+    ):
         fit([[x, y, y]])
     with pytest.raises(TypeError, match="data must be a batch .* or a re-iterable"):
         fit(3.0)
@@ -282,8 +310,7 @@ def test_bad_data_gives_errors_that_name_it():
         fit(loader_of(x, y, 4, shuffle=True), checkpoint="unused.ckpt")
     # A model that does not fit its data fails under vmap and in the loop alike: said so, once.
     with pytest.raises(ValueError, match="fails on single examples too"), pytest.warns(RuntimeWarning):
-        netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), (torch.randn(20, 3), y),
-                                                    sampling="data")
+        netscope.ActiveSubspace(progress=False).fit(model, torch.nn.MSELoss(), (torch.randn(20, 3), y), sampling="data")
 
 
 def test_activation_tracker_reads_a_loader_in_batches():
@@ -307,11 +334,13 @@ def test_on_a_cuda_device_results_match_the_cpu():
     model, images = user_models()["cnn_batchnorm_dropout"]
     targets = classification(images)
     on_cpu = netscope.ActiveSubspace(n_components=5, progress=False).fit(
-        model, torch.nn.CrossEntropyLoss(), loader_of(images, targets, 16), sampling="data")
+        model, torch.nn.CrossEntropyLoss(), loader_of(images, targets, 16), sampling="data"
+    )
     model.cuda()
     for sampling in ("data", "prior"):
         on_gpu = netscope.ActiveSubspace(n_components=5, progress=False).fit(
-            model, torch.nn.CrossEntropyLoss(), loader_of(images, targets, 16), sampling=sampling, n_samples=40)
+            model, torch.nn.CrossEntropyLoss(), loader_of(images, targets, 16), sampling=sampling, n_samples=40
+        )
         assert all(p.is_cuda for p in model.parameters())
         if sampling == "data":
             np.testing.assert_allclose(on_gpu.eigenvalues_, on_cpu.eigenvalues_, rtol=1e-4)

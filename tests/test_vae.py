@@ -102,7 +102,7 @@ def test_decoder_measures_against_a_hand_computation():
     assert result["orthogonality"] == pytest.approx(np.mean(cosines), rel=1e-6)
     # Principal angles between the mean Jacobian's span and the leading principal components.
     data = x.numpy() - x.numpy().mean(axis=0)
-    components = np.linalg.svd(data, full_matrices=False)[2][:active.sum()].T
+    components = np.linalg.svd(data, full_matrices=False)[2][: active.sum()].T
     basis = np.linalg.qr(J[:, :, active].mean(axis=0))[0]
     cosines = np.clip(np.linalg.svd(basis.T @ components, compute_uv=False), 0, 1)
     np.testing.assert_allclose(result["principal_angles_deg"], np.sort(np.degrees(np.arccos(cosines))), atol=1e-4)

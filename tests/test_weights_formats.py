@@ -49,9 +49,18 @@ def test_a_lightning_checkpoint_with_its_module_prefix(tmp_path):
     # net's keys under "model.", and the loss's beside them.
     state = {f"model.{key}": value for key, value in reference.state_dict().items()}
     state["loss_fn.pos_weight"] = torch.ones(3)
-    torch.save({"epoch": 7, "global_step": 70, "pytorch-lightning_version": "2.4.0", "state_dict": state,
-                "optimizer_states": [optimiser.state_dict()], "lr_schedulers": [], "callbacks": {}},
-               tmp_path / "epoch=7-step=70.ckpt")
+    torch.save(
+        {
+            "epoch": 7,
+            "global_step": 70,
+            "pytorch-lightning_version": "2.4.0",
+            "state_dict": state,
+            "optimizer_states": [optimiser.state_dict()],
+            "lr_schedulers": [],
+            "callbacks": {},
+        },
+        tmp_path / "epoch=7-step=70.ckpt",
+    )
     model = make_net(0)
     load_weights(model, tmp_path / "epoch=7-step=70.ckpt")
     assert_same_weights(model, reference)
@@ -78,16 +87,24 @@ def test_safetensors_without_the_package_says_what_to_install(tmp_path, monkeypa
     (tmp_path / "w.safetensors").write_bytes(b"\0" * 16)
     monkeypatch.setitem(sys.modules, "safetensors", None)  # import safetensors now raises ImportError
     monkeypatch.setitem(sys.modules, "safetensors.torch", None)
-    with pytest.raises(ValueError, match=r"^--weights: .*w\.safetensors is a \.safetensors file; reading it needs the "
-                                         r"safetensors package: pip install safetensors$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^--weights: .*w\.safetensors is a \.safetensors file; reading it needs the "
+        r"safetensors package: pip install safetensors$",
+    ):
         load_weights(make_net(0), tmp_path / "w.safetensors", "--weights")
 
 
 def tiny_bert_config():
     transformers = pytest.importorskip("transformers")
-    return transformers, transformers.BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1,
-                                                 num_attention_heads=2, intermediate_size=32,
-                                                 max_position_embeddings=32)
+    return transformers, transformers.BertConfig(
+        vocab_size=50,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=32,
+    )
 
 
 def write_pytorch_model_bin(model, folder: pathlib.Path, shards: int) -> None:
@@ -176,8 +193,11 @@ class Planted:
 def test_a_pickled_object_is_refused_and_never_run(tmp_path):
     marker = tmp_path / "ran"
     torch.save({"state_dict": make_net(0).state_dict(), "hook": Planted(marker)}, tmp_path / "w.pt")
-    with pytest.raises(ValueError, match=r"^--weights: cannot read .*w\.pt: it pickles the Python object "
-                                         r".*never runs pickled code.*Formats read: "):
+    with pytest.raises(
+        ValueError,
+        match=r"^--weights: cannot read .*w\.pt: it pickles the Python object "
+        r".*never runs pickled code.*Formats read: ",
+    ):
         load_weights(make_net(0), tmp_path / "w.pt", "--weights")
     assert not marker.exists()
 
@@ -197,16 +217,31 @@ def test_what_is_not_weights_is_refused_naming_the_flag(tmp_path):
     (tmp_path / "bad.index.json").write_text(json.dumps({"files": []}))
     torch.save({"epoch": 3, "loss": 0.1}, tmp_path / "no_state.pt")
     (tmp_path / "half").mkdir()
-    (tmp_path / "half" / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {
-        "0.weight": "model-00001-of-00002.safetensors", "0.bias": "model-00002-of-00002.safetensors"}}))
+    (tmp_path / "half" / "model.safetensors.index.json").write_text(
+        json.dumps(
+            {
+                "weight_map": {
+                    "0.weight": "model-00001-of-00002.safetensors",
+                    "0.bias": "model-00002-of-00002.safetensors",
+                }
+            }
+        )
+    )
     cases = [
         ("absent.pt", r"^--weights: .*absent\.pt does not exist$"),
-        ("half", r"^--weights: .*lists shards that are not beside it: model-00001-of-00002\.safetensors, "
-                 r"model-00002-of-00002\.safetensors$"),
+        (
+            "half",
+            r"^--weights: .*lists shards that are not beside it: model-00001-of-00002\.safetensors, "
+            r"model-00002-of-00002\.safetensors$",
+        ),
         ("notes.txt", r"^--weights: cannot read .*notes\.txt: .*Formats read: a torch state dict"),
         ("empty", r"^--weights: the folder .*empty holds none of model\.safetensors, pytorch_model\.bin"),
-        ("broken.safetensors", r"^--weights: cannot read .*broken\.safetensors as safetensors" if safetensors_installed()
-         else r"^--weights: .*broken\.safetensors .*pip install safetensors"),
+        (
+            "broken.safetensors",
+            r"^--weights: cannot read .*broken\.safetensors as safetensors"
+            if safetensors_installed()
+            else r"^--weights: .*broken\.safetensors .*pip install safetensors",
+        ),
         ("bad.index.json", r"^--weights: .*bad\.index\.json is not a shard index"),
         ("no_state.pt", r"^--weights: .*no_state\.pt holds a dict that is not a state dict of tensors"),
     ]
@@ -222,12 +257,18 @@ def test_keys_or_shapes_that_do_not_fit_are_named(tmp_path):
     torch.save(torch.nn.Linear(6, 4).state_dict(), tmp_path / "other.pt")
     torch.save({**state, "3.bias": torch.zeros(4)}, tmp_path / "shape.pt")
     cases = [
-        ("extra.pt", r"^--checkpoints: .*extra\.pt does not fit the model from --model: missing keys none; "
-                     r"unexpected keys extra\.weight$"),
+        (
+            "extra.pt",
+            r"^--checkpoints: .*extra\.pt does not fit the model from --model: missing keys none; "
+            r"unexpected keys extra\.weight$",
+        ),
         ("missing.pt", r"missing keys 3\.bias; unexpected keys none$"),
         # Abbreviated: five of the net's nine missing keys, and how many more.
-        ("other.pt", r"missing keys 0\.bias, 0\.weight, 1\.bias, 1\.num_batches_tracked, 1\.running_mean and 4 more; "
-                     r"unexpected keys bias, weight$"),
+        (
+            "other.pt",
+            r"missing keys 0\.bias, 0\.weight, 1\.bias, 1\.num_batches_tracked, 1\.running_mean and 4 more; "
+            r"unexpected keys bias, weight$",
+        ),
         ("shape.pt", r"^--checkpoints: .*shape\.pt does not fit the model from --model: .*size mismatch for 3\.bias"),
     ]
     for name, message in cases:

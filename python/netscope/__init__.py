@@ -38,13 +38,33 @@ from .core.threads import get_num_threads, set_num_threads
 from .exceptions import NotFittedError
 
 # Public names whose modules import torch: loaded on first use.
-_LAZY = {"ActiveSubspace": "netscope.active.estimator", "ActivationTracker": "netscope.nn.activations",
-         "ParameterLayout": "netscope.nn.parameters", "StructureMap": "netscope.structure.maps",
-         "Recorder": "netscope.recording.recorder", "RunFolder": "netscope.recording.run_folder"}
+_LAZY = {
+    "ActiveSubspace": "netscope.active.estimator",
+    "ActivationTracker": "netscope.nn.activations",
+    "ParameterLayout": "netscope.nn.parameters",
+    "StructureMap": "netscope.structure.maps",
+    "Recorder": "netscope.recording.recorder",
+    "RunFolder": "netscope.recording.run_folder",
+}
 __getattr__ = lazy_getattr("netscope", _LAZY, globals())
 
 
-__all__ = ["ActiveSubspace", "ActivationTracker", "GramAccumulator", "NotFittedError", "NystromSketch", "ParameterLayout",
-           "Recorder", "RunFolder", "StructureMap", "eigh_top", "force_layout", "get_num_threads", "knn_graph", "randomized_svd",
-           "set_num_threads", "spectral_layout"]
+__all__ = [
+    "ActiveSubspace",
+    "ActivationTracker",
+    "GramAccumulator",
+    "NotFittedError",
+    "NystromSketch",
+    "ParameterLayout",
+    "Recorder",
+    "RunFolder",
+    "StructureMap",
+    "eigh_top",
+    "force_layout",
+    "get_num_threads",
+    "knn_graph",
+    "randomized_svd",
+    "set_num_threads",
+    "spectral_layout",
+]
 __version__ = "0.1.0"

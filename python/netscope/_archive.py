@@ -63,8 +63,10 @@ def read_archive(path, format: str, max_version: int, *, what: str):
         if not isinstance(header, dict) or header.get("format") != format or not isinstance(header.get("version"), int):
             raise ValueError(f"{not_ours} (its header names no {format} format)")
         if header["version"] > max_version:
-            raise ValueError(f"path: {path} was written by a newer netscope (format version {header['version']}; "
-                             f"this one reads versions up to {max_version}): upgrade netscope to open it")
+            raise ValueError(
+                f"path: {path} was written by a newer netscope (format version {header['version']}; "
+                f"this one reads versions up to {max_version}): upgrade netscope to open it"
+            )
     except ValueError:
         archive.close()
         raise

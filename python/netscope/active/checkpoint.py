@@ -21,7 +21,6 @@ import numpy as np
 
 from .rows import DiskRows
 
-
 # Settings that checkpoints of earlier versions do not record, with the value those runs had.
 ADDED_SETTINGS = {"sketch_dtype": "float64", "layer_blocks": False}
 
@@ -47,11 +46,13 @@ class Checkpoint:
 
     @staticmethod
     def rows_path(path) -> Path:
+        """The file beside the checkpoint ``path`` that holds its kept gradient rows."""
         return Path(f"{path}.gradients.npy")
 
     def begin(self, accumulator_class=None, *, resume: bool):
         """With ``resume``, ``(accumulator or None, losses, count)`` from the files; None when not
-        resuming or when there is no checkpoint yet (then the row file, if any, is created afresh)."""
+        resuming or when there is no checkpoint yet (then the row file, if any, is created afresh).
+        """
         if not resume:
             if self.rows is not None:
                 self.rows.open()
@@ -67,12 +68,15 @@ class Checkpoint:
         except json.JSONDecodeError as error:
             raise ValueError(f"checkpoint: {self.sidecar} is not valid JSON ({error})") from None
         settings = {**ADDED_SETTINGS, **saved["settings"]}
-        different = {key: (settings.get(key), value) for key, value in self.settings.items()
-                     if settings.get(key) != value}
+        different = {
+            key: (settings.get(key), value) for key, value in self.settings.items() if settings.get(key) != value
+        }
         if different:
             changes = ", ".join(f"{key}: {old!r} then, {new!r} now" for key, (old, new) in different.items())
-            raise ValueError(f"checkpoint: {self.path} was written by a run with other settings ({changes}); "
-                             "run with those settings, or delete the checkpoint to start afresh")
+            raise ValueError(
+                f"checkpoint: {self.path} was written by a run with other settings ({changes}); "
+                "run with those settings, or delete the checkpoint to start afresh"
+            )
         accumulator = None if accumulator_class is None else accumulator_class.load(self.path)
         count = saved["count"] if accumulator is None else accumulator.count
         losses = saved["losses"]
@@ -82,8 +86,10 @@ class Checkpoint:
             self.rows.open(count, saved.get("rows", []))
         if self.blocks is not None:
             if not Path(f"{self._blocks_path(count)}.json").exists():
-                raise ValueError(f"checkpoint: the layer blocks of sample {count} are missing beside {self.path}; "
-                                 "delete the checkpoint to start afresh")
+                raise ValueError(
+                    f"checkpoint: the layer blocks of sample {count} are missing beside {self.path}; "
+                    "delete the checkpoint to start afresh"
+                )
             self.blocks.restore(self._blocks_path(count))
         self._saved_count = count
         return accumulator, [np.asarray(losses[:count], dtype=np.float64)], count
@@ -99,12 +105,17 @@ class Checkpoint:
     def save(self, count: int, accumulator, losses) -> None:
         """Flush the rows, write the sidecar, the layer blocks of this count, then the state, and
         only then drop the blocks of earlier counts: killed anywhere, the files hold the blocks of
-        the state's count. O(size of the state)."""
+        the state's count. O(size of the state).
+        """
         if self.rows is not None:
             self.rows.flush()
         flat = np.concatenate(losses).astype(np.float64).tolist() if losses else []
-        payload = {"settings": self.settings, "count": count, "losses": flat,
-                   "rows": None if self.rows is None else self.rows.checksums}
+        payload = {
+            "settings": self.settings,
+            "count": count,
+            "losses": flat,
+            "rows": None if self.rows is None else self.rows.checksums,
+        }
         temporary = Path(f"{self.sidecar}.tmp")
         temporary.write_text(json.dumps(payload))
         os.replace(temporary, self.sidecar)

@@ -1,6 +1,7 @@
 """What a fitted active subspace says and how settled it is: layer importance, the bootstrap, the
 convergence in the number of samples, and the estimate followed along a stream. Each function
-takes arrays and returns a typed result (:mod:`netscope.active.results`)."""
+takes arrays and returns a typed result (:mod:`netscope.active.results`).
+"""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ from .solvers import top_right_singular
 
 def layer_importance(layout, eigenvectors: np.ndarray, k: int) -> LayerImportance:
     """How much of the first k columns of ``eigenvectors`` (D, ≥ k) lies on each layer of
-    ``layout`` (a :class:`netscope.ParameterLayout`). O(D k), no (D, k) temporary."""
+    ``layout`` (a :class:`netscope.ParameterLayout`). O(D k), no (D, k) temporary.
+    """
     W = eigenvectors[:, :k]
     shares, parameters, kinds = {}, {}, {}
     for layer, kind, offset, size in zip(layout.layers, layout.kinds, layout.offsets, layout.sizes):
-        block = W[offset:offset + size]
+        block = W[offset : offset + size]
         share = float(np.einsum("ij,ij->", block, block)) / k
         shares[layer] = shares.get(layer, 0.0) + share
         parameters[layer] = parameters.get(layer, 0) + int(size)
@@ -28,8 +30,13 @@ def layer_importance(layout, eigenvectors: np.ndarray, k: int) -> LayerImportanc
     layers = {}
     for layer, share in shares.items():
         fraction = parameters[layer] / layout.n_parameters
-        layers[layer] = LayerShare(share=share, parameters=parameters[layer], parameter_fraction=fraction,
-                                   enrichment=share / fraction, kinds=kinds[layer])
+        layers[layer] = LayerShare(
+            share=share,
+            parameters=parameters[layer],
+            parameter_fraction=fraction,
+            enrichment=share / fraction,
+            kinds=kinds[layer],
+        )
     return LayerImportance(k=k, layers=layers)
 
 
@@ -38,7 +45,8 @@ def layer_spectra(G: np.ndarray, layout, eigenvectors: np.ndarray, k: int) -> La
     rows of G (N, D) (G_l: the layer's columns), with each block's trace and the global leading
     eigenvectors' (D, ≥ k) weight on the layer. Cost: O(N D k) for the blocks' randomized block
     Krylov solves (exact where a layer's basis would span it), one (N, D_l) copy of a layer's
-    columns at a time."""
+    columns at a time.
+    """
     n = len(G)
     blocks = {}
     for layer, (start, stop) in layout.layer_slices().items():
@@ -51,23 +59,29 @@ def layer_spectra(G: np.ndarray, layout, eigenvectors: np.ndarray, k: int) -> La
 def spectra_of_blocks(blocks: dict, slices: dict, eigenvectors: np.ndarray, k: int) -> LayerSpectra:
     """:class:`LayerSpectra` from each layer's ``(top eigenvalues, trace)`` in ``blocks``, its
     coordinates ``slices[layer] = (start, stop)``, and the global leading ``eigenvectors`` (D,
-    ≥ k), whose weight on each layer it measures. O(D k)."""
+    ≥ k), whose weight on each layer it measures. O(D k).
+    """
     W = eigenvectors[:, :k]
     total = sum(trace for _, trace in blocks.values())
     layers = {}
     for layer, (values, trace) in blocks.items():
         start, stop = slices[layer]
         restricted = W[start:stop]
-        layers[layer] = LayerSpectrum(eigenvalues=np.maximum(np.asarray(values, dtype=np.float64), 0.0), trace=trace,
-                                      trace_share=trace / total if total > 0 else 0.0, parameters=stop - start,
-                                      global_share=np.einsum("ij,ij->j", restricted, restricted))
+        layers[layer] = LayerSpectrum(
+            eigenvalues=np.maximum(np.asarray(values, dtype=np.float64), 0.0),
+            trace=trace,
+            trace_share=trace / total if total > 0 else 0.0,
+            parameters=stop - start,
+            global_share=np.einsum("ij,ij->j", restricted, restricted),
+        )
     return LayerSpectra(k=k, layers=layers)
 
 
 def bootstrap_replicate(G: np.ndarray, counts: np.ndarray, k: int, seed: int = 0):
     """Top-k eigenpairs of (1/N) Σ_j c_j g_j g_jᵀ, the estimate from G's rows drawn ``counts``
     times each (N = Σ c_j). A row drawn c times enters once, scaled by √c:
-    Σ_j c_j g_j g_jᵀ = Σ_j (√c_j g_j)(√c_j g_j)ᵀ, so no row is copied c times. O(N D k)."""
+    Σ_j c_j g_j g_jᵀ = Σ_j (√c_j g_j)(√c_j g_j)ᵀ, so no row is copied c times. O(N D k).
+    """
     chosen = np.flatnonzero(counts)
     rows = G[chosen]
     rows *= np.sqrt(counts[chosen].astype(rows.dtype))[:, None]
@@ -75,8 +89,9 @@ def bootstrap_replicate(G: np.ndarray, counts: np.ndarray, k: int, seed: int = 0
     return values * len(rows) / counts.sum(), vectors
 
 
-def bootstrap(G: np.ndarray, eigenvalues: np.ndarray, *, n_boot: int, k: int, confidence: float, seed: int,
-              progress: bool) -> Bootstrap:
+def bootstrap(
+    G: np.ndarray, eigenvalues: np.ndarray, *, n_boot: int, k: int, confidence: float, seed: int, progress: bool
+) -> Bootstrap:
     """Bootstrap intervals for the eigenvalues and the subspace distance (Constantine & Gleich 2014).
 
     Resample the N rows of G with replacement ``n_boot`` times; for each replicate compute the
@@ -115,7 +130,8 @@ def bootstrap(G: np.ndarray, eigenvalues: np.ndarray, *, n_boot: int, k: int, co
 
 def convergence(G: np.ndarray, eigenvalues: np.ndarray, eigenvectors: np.ndarray, *, sizes, k: int) -> Convergence:
     """The top-k estimate from the first n rows of G against the fitted one, for each n in
-    ``sizes`` (default: a geometric grid from 2k to N). Cost: O(Σ n D k)."""
+    ``sizes`` (default: a geometric grid from 2k to N). Cost: O(Σ n D k).
+    """
     n = len(G)
     if sizes is None:
         sizes = np.unique(np.geomspace(min(2 * k, n), n, num=12).astype(int))
@@ -131,7 +147,8 @@ def convergence(G: np.ndarray, eigenvalues: np.ndarray, eigenvectors: np.ndarray
 class StreamMonitor:
     """The top-k eigenpairs of a streaming fit's estimate at chosen sample counts: how the
     estimate settles as samples arrive, without keeping the gradients. Each record costs one
-    top-k solve of the state (sketch: O(D s²); Gram: O(D² k)) and keeps one (D, k) array."""
+    top-k solve of the state (sketch: O(D s²); Gram: O(D² k)) and keeps one (D, k) array.
+    """
 
     def __init__(self, sizes, k: int, solve):
         self.pending = sorted({check_int(int(size), "stream_sizes", minimum=1) for size in sizes})
@@ -146,11 +163,13 @@ class StreamMonitor:
             self.record(count, *self.solve(self.k))
 
     def record(self, count: int, values, vectors) -> None:
-        vectors = np.asarray(vectors)[:, :self.k]  # as given: a float32 sketch's stay float32
+        """Record the top-k eigenpairs of the estimate after ``count`` samples."""
+        vectors = np.asarray(vectors)[:, : self.k]  # as given: a float32 sketch's stay float32
         self.distance_to_previous.append(
-            None if self.previous is None else float(subspace_sines(self.previous, vectors)[-1]))
+            None if self.previous is None else float(subspace_sines(self.previous, vectors)[-1])
+        )
         self.sizes.append(int(count))
-        self.eigenvalues.append(np.asarray(values, dtype=np.float64)[:self.k].tolist())
+        self.eigenvalues.append(np.asarray(values, dtype=np.float64)[: self.k].tolist())
         self.previous = vectors
 
     def result(self, values, vectors, count: int, n_parameters: int) -> StreamConvergence:
@@ -158,6 +177,11 @@ class StreamMonitor:
         if not self.sizes or self.sizes[-1] != count:
             self.record(count, values, vectors)
         final = self.eigenvalues[-1]
-        return StreamConvergence(sizes=self.sizes, eigenvalues=self.eigenvalues,
-                                 eigenvalue_error=[max_relative_error(row, final) for row in self.eigenvalues],
-                                 distance_to_previous=self.distance_to_previous, k=self.k, n_parameters=n_parameters)
+        return StreamConvergence(
+            sizes=self.sizes,
+            eigenvalues=self.eigenvalues,
+            eigenvalue_error=[max_relative_error(row, final) for row in self.eigenvalues],
+            distance_to_previous=self.distance_to_previous,
+            k=self.k,
+            n_parameters=n_parameters,
+        )

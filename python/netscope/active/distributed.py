@@ -40,7 +40,7 @@ def gather_rows(rows: np.ndarray) -> np.ndarray:
     dist.all_gather(counts, torch.tensor([len(rows)], dtype=torch.int64))
     largest = max(int(count) for count in counts)
     padded = torch.zeros((largest,) + rows.shape[1:], dtype=torch.from_numpy(rows[:0]).dtype)
-    padded[:len(rows)] = torch.from_numpy(np.ascontiguousarray(rows))
+    padded[: len(rows)] = torch.from_numpy(np.ascontiguousarray(rows))
     parts = [torch.empty_like(padded) for _ in range(size)]
     dist.all_gather(parts, padded)
-    return np.concatenate([part[:int(count)].numpy() for part, count in zip(parts, counts)])
+    return np.concatenate([part[: int(count)].numpy() for part, count in zip(parts, counts)])

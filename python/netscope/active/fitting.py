@@ -1,7 +1,8 @@
 """A fit's stream consumed: every chunk through the solver (kept rows, checkpoints and the stream
 monitor alongside), the ranks joined, the eigenpairs solved. The result is a :class:`Fitted`,
 which the estimator takes as its fitted state in one step, so a failure anywhere leaves it as it
-was."""
+was.
+"""
 
 from __future__ import annotations
 
@@ -50,13 +51,16 @@ def _components(estimator, solver, n: int, dim: int) -> int:
 
 def _checked_chunks(stream, dim):
     """``(chunk, losses)`` of ``stream`` as float matrices of ``dim`` columns (None: as the first),
-    each checked for NaN/inf unless the stream ``screened`` it on its device."""
+    each checked for NaN/inf unless the stream ``screened`` it on its device.
+    """
     for index, (chunk, chunk_losses) in enumerate(stream.chunks):
         chunk = as_float_matrix(chunk, f"gradient chunk {index}")
         dim = chunk.shape[1] if dim is None else dim
         if chunk.shape[1] != dim:
-            raise ValueError(f"gradient chunk {index} has {chunk.shape[1]} columns, expected {dim}"
-                             + (" (the layout's parameter count)" if stream.layout is not None else " (as the first)"))
+            raise ValueError(
+                f"gradient chunk {index} has {chunk.shape[1]} columns, expected {dim}"
+                + (" (the layout's parameter count)" if stream.layout is not None else " (as the first)")
+            )
         if not stream.screened:
             check_all_finite(chunk, f"gradient chunk {index}")
         yield chunk, chunk_losses
@@ -67,7 +71,8 @@ def solve_passes(estimator, open_first, open_again, n_passes: int) -> Fitted:
     ``open_again()`` anew without one: the same samples in the same order) into a
     :class:`netscope.active.solvers.MultipassSolver`, one block per pass, then its Rayleigh–Ritz
     eigenpairs. The losses are the first pass's. Stops early when the Krylov space is exhausted.
-    Cost: n_passes × (the stream + O(N D b))."""
+    Cost: n_passes × (the stream + O(N D b)).
+    """
     start = time.perf_counter()
     solver = dim = layout = sampling = prior = losses = n = None
     for passes in range(n_passes):
@@ -88,8 +93,10 @@ def solve_passes(estimator, open_first, open_again, n_passes: int) -> Fitted:
         if solver is None:
             raise ValueError("the gradient stream gave no gradients")
         if n is not None and solver.count != n:
-            raise ValueError(f"data: pass {passes + 1} of the stream gave {solver.count} gradients, the first {n}; "
-                             "method='multipass' needs the same samples in every pass")
+            raise ValueError(
+                f"data: pass {passes + 1} of the stream gave {solver.count} gradients, the first {n}; "
+                "method='multipass' needs the same samples in every pass"
+            )
         n = solver.count
         if losses is None:
             losses = np.concatenate(pass_losses).astype(np.float64) if pass_losses else None
@@ -99,15 +106,27 @@ def solve_passes(estimator, open_first, open_again, n_passes: int) -> Fitted:
     start = time.perf_counter()
     values, vectors = solver.eigenpairs(None, _components(estimator, solver, n, dim), False)
     timings["eigendecomposition"] = time.perf_counter() - start
-    return Fitted(eigenvalues=np.maximum(values, 0.0), eigenvectors=vectors, layout=layout, sampling=sampling,
-                  prior=prior, n_samples=int(n), n_parameters=int(dim), gradients=None, losses=losses,
-                  stream_convergence=None, timings=timings, residuals=solver.residuals)
+    return Fitted(
+        eigenvalues=np.maximum(values, 0.0),
+        eigenvectors=vectors,
+        layout=layout,
+        sampling=sampling,
+        prior=prior,
+        n_samples=int(n),
+        n_parameters=int(dim),
+        gradients=None,
+        losses=losses,
+        stream_convergence=None,
+        timings=timings,
+        residuals=solver.residuals,
+    )
 
 
 def solve(estimator, stream) -> Fitted:
     """Consume ``stream`` (a :class:`netscope.active.stream.Stream`) with ``estimator``'s settings.
     Chunks not ``screened`` for NaN/inf on their way (the gradient streams screen theirs on the
-    device) are checked here, once. Cost: the solver's per chunk, then its eigenpairs."""
+    device) are checked here, once. Cost: the solver's per chunk, then its eigenpairs.
+    """
     start = time.perf_counter()
     layout, solver, checkpoint, monitor = stream.layout, stream.solver, stream.checkpoint, stream.monitor
     losses = list(stream.losses)
@@ -157,11 +176,20 @@ def solve(estimator, stream) -> Fitted:
     # A float32 sketch gives float32 vectors: widening them would double the largest array of a
     # run that chose float32 for its memory.
     vectors = np.asarray(vectors, dtype=np.float32 if vectors.dtype == np.float32 else np.float64)
-    return Fitted(eigenvalues=values, eigenvectors=vectors, layout=layout, sampling=stream.sampling,
-                  prior=stream.prior, n_samples=int(n), n_parameters=int(dim),
-                  gradients=G if estimator.keep_gradients else None, losses=losses,
-                  stream_convergence=None if monitor is None else monitor.result(values, vectors, n, dim),
-                  timings=timings, layer_blocks=stream.blocks)
+    return Fitted(
+        eigenvalues=values,
+        eigenvectors=vectors,
+        layout=layout,
+        sampling=stream.sampling,
+        prior=stream.prior,
+        n_samples=int(n),
+        n_parameters=int(dim),
+        gradients=G if estimator.keep_gradients else None,
+        losses=losses,
+        stream_convergence=None if monitor is None else monitor.result(values, vectors, n, dim),
+        timings=timings,
+        layer_blocks=stream.blocks,
+    )
 
 
 def add_projections(fitted: Fitted, open_replay) -> Fitted:
@@ -169,7 +197,8 @@ def add_projections(fitted: Fitted, open_replay) -> Fitted:
     the stream read again (``open_replay()`` opens it: the same samples in the same order), and
     the layer blocks the replay's stream fills, if it has them. Products in the chunks' own
     precision, one chunk alive at a time. Cost: the stream once more + O(N D k) (+ the blocks');
-    memory O(N k)."""
+    memory O(N k).
+    """
     start = time.perf_counter()
     vectors, parts, cast = fitted.eigenvectors, [], {}
     stream = open_replay()
@@ -183,8 +212,14 @@ def add_projections(fitted: Fitted, open_replay) -> Fitted:
             del chunk
     projections = np.concatenate(parts) if parts else np.zeros((0, vectors.shape[1]))
     if len(projections) != fitted.n_samples:
-        raise ValueError(f"data: the replay gave {len(projections)} gradients, the fit {fitted.n_samples}; "
-                         "keep_projections needs the same samples in both passes")
+        raise ValueError(
+            f"data: the replay gave {len(projections)} gradients, the fit {fitted.n_samples}; "
+            "keep_projections needs the same samples in both passes"
+        )
     timings = {**fitted.timings, "projections": time.perf_counter() - start}
-    return dataclasses.replace(fitted, projections=projections, timings=timings,
-                               layer_blocks=stream.blocks if stream.blocks is not None else fitted.layer_blocks)
+    return dataclasses.replace(
+        fitted,
+        projections=projections,
+        timings=timings,
+        layer_blocks=stream.blocks if stream.blocks is not None else fitted.layer_blocks,
+    )

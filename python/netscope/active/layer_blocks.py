@@ -1,6 +1,7 @@
 """Each layer's diagonal block of C = (1/N) Σ g gᵀ, accumulated from the gradient stream itself, so
 that a fit that keeps no gradients still has per-layer spectra (:meth:`LayerBlocks.spectra`, what
-:func:`netscope.active.diagnostics.layer_spectra` computes from kept gradients)."""
+:func:`netscope.active.diagnostics.layer_spectra` computes from kept gradients).
+"""
 
 from __future__ import annotations
 
@@ -70,7 +71,8 @@ class LayerBlocks:
     def spectra(self, eigenvectors: np.ndarray, k: int) -> LayerSpectra:
         """The top-k eigenvalues of each block (exact for a Gram layer: LAPACK's, O(D_l³); the
         sketch's estimate otherwise, O(D_l s²)), its trace and share of tr C, and the global
-        leading ``eigenvectors``' (D, ≥ k) weight on it."""
+        leading ``eigenvectors``' (D, ≥ k) weight on it.
+        """
         count = self.count
         if count == 0:
             raise ValueError("the layer blocks have seen no gradients")
@@ -87,26 +89,32 @@ class LayerBlocks:
 
     def save(self, path) -> None:
         """Write every state (``path.<i>``, atomically each) and then the traces and layer names
-        (``path.json``). O(the states' size)."""
+        (``path.json``). O(the states' size).
+        """
         for index, state in enumerate(self.states.values()):
             state.save(f"{path}.{index}")
         temporary = Path(f"{path}.json.tmp")
-        temporary.write_text(json.dumps({"layers": list(self.slices), "traces": self.traces.tolist(),
-                                         "count": self.count}))
+        temporary.write_text(
+            json.dumps({"layers": list(self.slices), "traces": self.traces.tolist(), "count": self.count})
+        )
         os.replace(temporary, f"{path}.json")
 
     def restore(self, path) -> None:
         """Replace the states and traces by those saved at ``path``; ValueError when the files do
-        not belong to these layers or were written at different counts."""
+        not belong to these layers or were written at different counts.
+        """
         saved = json.loads(Path(f"{path}.json").read_text())
         if saved["layers"] != list(self.slices):
-            raise ValueError(f"checkpoint: {path}.json holds the layers {saved['layers']}, this model "
-                             f"{list(self.slices)}")
+            raise ValueError(
+                f"checkpoint: {path}.json holds the layers {saved['layers']}, this model {list(self.slices)}"
+            )
         for index, (layer, state) in enumerate(list(self.states.items())):
             loaded = type(state).load(f"{path}.{index}")
             if loaded.dim != state.dim or loaded.count != saved["count"]:
-                raise ValueError(f"checkpoint: {path}.{index} does not match {path}.json (a run stopped between "
-                                 "the two writes); delete the checkpoint to start afresh")
+                raise ValueError(
+                    f"checkpoint: {path}.{index} does not match {path}.json (a run stopped between "
+                    "the two writes); delete the checkpoint to start afresh"
+                )
             self.states[layer] = loaded
         self.traces = np.asarray(saved["traces"], dtype=np.float64)
 

@@ -1,5 +1,6 @@
 """An :class:`netscope.ActiveSubspace` result on disk: one ``.npz`` (arrays and a JSON header), no
-pickle; the gradients are not saved."""
+pickle; the gradients are not saved.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +14,24 @@ from ..nn.parameters import ParameterLayout
 def save(estimator, path) -> None:
     """Write the fitted ``estimator`` to ``path``. O(D k)."""
     meta = {
-        "method": estimator.method, "n_components": estimator.n_components, "full_spectrum": estimator.full_spectrum,
-        "sketch_size": estimator.sketch_size, "sketch_dtype": estimator.sketch_dtype, "n_passes": estimator.n_passes,
+        "method": estimator.method,
+        "n_components": estimator.n_components,
+        "full_spectrum": estimator.full_spectrum,
+        "sketch_size": estimator.sketch_size,
+        "sketch_dtype": estimator.sketch_dtype,
+        "n_passes": estimator.n_passes,
         "n_samples": estimator.n_samples_,
-        "n_parameters": estimator.n_parameters_, "sampling": estimator.sampling_, "timings": estimator.timings_,
+        "n_parameters": estimator.n_parameters_,
+        "sampling": estimator.sampling_,
+        "timings": estimator.timings_,
         "layout": None if estimator.parameter_layout_ is None else estimator.parameter_layout_.to_dict(),
         "prior": None if estimator._prior is None else {k: v for k, v in estimator._prior.items() if k != "center"},
     }
-    arrays = {"eigenvalues": estimator.eigenvalues_, "eigenvectors": estimator.eigenvectors_,
-              "meta": np.array(json.dumps(meta))}
+    arrays = {
+        "eigenvalues": estimator.eigenvalues_,
+        "eigenvectors": estimator.eigenvectors_,
+        "meta": np.array(json.dumps(meta)),
+    }
     for name in ("losses", "residuals"):
         if getattr(estimator, name + "_") is not None:
             arrays[name] = getattr(estimator, name + "_")
@@ -33,14 +43,20 @@ def save(estimator, path) -> None:
 
 def load(cls, path):
     """A ``cls`` whose fitted attributes are read from ``path``; ValueError for a file that is no
-    saved result."""
+    saved result.
+    """
     try:
         with np.load(path, allow_pickle=False) as archive:
             meta = json.loads(str(archive["meta"]))
-            result = cls(method=meta["method"], n_components=meta["n_components"],
-                         full_spectrum=meta["full_spectrum"], sketch_size=meta["sketch_size"],
-                         sketch_dtype=meta.get("sketch_dtype", "auto"),
-                         n_passes=meta.get("n_passes") if meta["method"] == "multipass" else None, progress=False)
+            result = cls(
+                method=meta["method"],
+                n_components=meta["n_components"],
+                full_spectrum=meta["full_spectrum"],
+                sketch_size=meta["sketch_size"],
+                sketch_dtype=meta.get("sketch_dtype", "auto"),
+                n_passes=meta.get("n_passes") if meta["method"] == "multipass" else None,
+                progress=False,
+            )
             result.eigenvalues_ = archive["eigenvalues"]
             result.eigenvectors_ = archive["eigenvectors"]
             result.losses_ = archive["losses"] if "losses" in archive else None
@@ -59,4 +75,3 @@ def load(cls, path):
     result.gradients_ = result.projections_ = result.layer_blocks_ = None
     result.stream_convergence_ = None
     return result
-

@@ -33,7 +33,8 @@ class LayerShare(Result):
 @dataclasses.dataclass(frozen=True)
 class LayerImportance(Result):
     """:class:`LayerShare` of every layer (in parameter order) for the top ``k`` eigenvectors;
-    ``importance["layer1"]`` is that layer's."""
+    ``importance["layer1"]`` is that layer's.
+    """
 
     k: int
     layers: dict
@@ -47,7 +48,8 @@ class LayerSpectrum(Result):
     """One layer's diagonal block C_ll of C = (1/N) Σ g gᵀ: its top ``eigenvalues`` (descending),
     its ``trace`` and ``trace_share`` (tr C_ll / tr C: the layers' shares sum to 1), its number
     of ``parameters``, and ``global_share``, the squared norm of each of the global top-k
-    eigenvectors restricted to this layer (over layers these sum to 1 for every direction)."""
+    eigenvectors restricted to this layer (over layers these sum to 1 for every direction).
+    """
 
     eigenvalues: np.ndarray
     trace: float
@@ -60,7 +62,8 @@ class LayerSpectrum(Result):
 class LayerSpectra(Result):
     """:class:`LayerSpectrum` of every layer (in parameter order); ``k``: the eigenvalues per
     layer asked for (fewer where a layer has fewer parameters or samples); ``spectra["layer1"]``
-    is that layer's."""
+    is that layer's.
+    """
 
     k: int
     layers: dict
@@ -74,7 +77,8 @@ class Bootstrap(Result):
     """Bootstrap intervals (arrays of length k): the fitted ``eigenvalues`` with their basic
     bootstrap interval ``eigenvalues_low`` .. ``eigenvalues_high``, and the subspace distance
     sin θ_max of every dimension r = 1..k between the replicates and the sample
-    (``distance_mean``, and the percentiles ``distance_low``, ``distance_high``)."""
+    (``distance_mean``, and the percentiles ``distance_low``, ``distance_high``).
+    """
 
     eigenvalues: np.ndarray
     eigenvalues_low: np.ndarray
@@ -90,7 +94,8 @@ class Bootstrap(Result):
 class Convergence(Result):
     """The estimate from the first n samples against the one from all N, for n in ``sizes``:
     ``distance`` (sin θ_max between the top-k subspaces) and ``eigenvalue_error`` (largest
-    relative error of λ_1..λ_k)."""
+    relative error of λ_1..λ_k).
+    """
 
     sizes: list
     distance: list
@@ -104,7 +109,8 @@ class StreamConvergence(Result):
     """A streaming estimate recorded along the stream, at the sample counts ``sizes``: its top-k
     ``eigenvalues``, their largest relative error against the final estimate
     (``eigenvalue_error``) and sin θ_max between consecutive top-k subspaces
-    (``distance_to_previous``, None for the first)."""
+    (``distance_to_previous``, None for the first).
+    """
 
     sizes: list
     eigenvalues: list

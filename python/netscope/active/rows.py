@@ -21,10 +21,12 @@ class MemoryRows:
         self.dim, self.chunks, self.count = dim, [], 0
 
     def append(self, rows: np.ndarray) -> None:
+        """Keep ``rows`` (as float32)."""
         self.chunks.append(rows.astype(np.float32, copy=False))
         self.count += len(rows)
 
     def stacked(self) -> np.ndarray:
+        """The rows kept so far, as one (count, dim) float32 array."""
         return np.concatenate(self.chunks) if self.chunks else np.empty((0, self.dim), np.float32)
 
 
@@ -47,37 +49,49 @@ class DiskRows:
         self.count, self.checksums, self._array = 0, [], None
 
     def open(self, count: int = 0, checksums=()) -> None:
+        """Open the file: a new one for ``count == 0``, else one holding ``count`` rows to check by ``checksums``."""
         if count == 0:
-            self._array = np.lib.format.open_memmap(self.path, mode="w+", dtype=np.float32,
-                                                     shape=(self.n_rows, self.dim))
+            self._array = np.lib.format.open_memmap(
+                self.path, mode="w+", dtype=np.float32, shape=(self.n_rows, self.dim)
+            )
             return
         try:
             array = np.load(self.path, mmap_mode="r+")
         except (OSError, ValueError) as error:
-            raise ValueError(f"checkpoint: the kept gradients {self.path} cannot be read ({error}); "
-                             "delete the checkpoint files to start afresh") from None
+            raise ValueError(
+                f"checkpoint: the kept gradients {self.path} cannot be read ({error}); "
+                "delete the checkpoint files to start afresh"
+            ) from None
         if array.dtype != np.float32 or array.shape != (self.n_rows, self.dim):
-            raise ValueError(f"checkpoint: {self.path} holds {array.dtype} rows of shape {array.shape}, expected "
-                             f"float32 ({self.n_rows}, {self.dim}); delete the checkpoint files to start afresh")
+            raise ValueError(
+                f"checkpoint: {self.path} holds {array.dtype} rows of shape {array.shape}, expected "
+                f"float32 ({self.n_rows}, {self.dim}); delete the checkpoint files to start afresh"
+            )
         kept = [entry for entry in checksums if entry[1] <= count]
         if not kept or kept[-1][1] != count:
-            raise ValueError(f"checkpoint: {self.path} has no checksums for its first {count} rows; "
-                             "delete the checkpoint files to start afresh")
+            raise ValueError(
+                f"checkpoint: {self.path} has no checksums for its first {count} rows; "
+                "delete the checkpoint files to start afresh"
+            )
         for start, stop, crc in kept:
             if _crc32(array[start:stop]) != crc:
-                raise ValueError(f"checkpoint: {self.path} is corrupt (rows {start}..{stop - 1} fail their checksum); "
-                                 "delete the checkpoint files to start afresh")
+                raise ValueError(
+                    f"checkpoint: {self.path} is corrupt (rows {start}..{stop - 1} fail their checksum); "
+                    "delete the checkpoint files to start afresh"
+                )
         self._array, self.count, self.checksums = array, count, [list(entry) for entry in kept]
 
     def append(self, rows: np.ndarray) -> None:
+        """Write ``rows`` after the ones written so far, with their checksum."""
         stop = self.count + len(rows)
-        self._array[self.count:stop] = rows
-        self.checksums.append([self.count, stop, _crc32(self._array[self.count:stop])])
+        self._array[self.count : stop] = rows
+        self.checksums.append([self.count, stop, _crc32(self._array[self.count : stop])])
         self.count = stop
 
     def flush(self) -> None:
+        """Flush the written rows to the file."""
         self._array.flush()
 
     def stacked(self) -> np.ndarray:
         """The rows written so far, read in place from the file."""
-        return self._array[:self.count]
+        return self._array[: self.count]

@@ -29,14 +29,16 @@ SKETCH_DTYPES = ("auto", "float64", "float32")
 
 def top_right_singular(G: np.ndarray, k: int, seed: int = 0):
     """Top-k eigenpairs of GᵀG / n from the rows of G (n, D): eigenvalues, (D, k) vectors.
-    Randomized block Krylov at depth 6: O(n D k)."""
+    Randomized block Krylov at depth 6: O(n D k).
+    """
     _, s, Vt = randomized_svd(G, k, n_power_iter=DIAGNOSTIC_KRYLOV_DEPTH, seed=seed)
     return s.astype(np.float64) ** 2 / G.shape[0], np.asarray(Vt, dtype=np.float64).T
 
 
 def storage_dtype(dim: int, columns: int, sketch_dtype: str) -> str:
     """``sketch_dtype`` resolved for a dim × columns array: "auto" is float32 beyond
-    :data:`FLOAT32_SKETCH_BEYOND_BYTES` of float64, else float64."""
+    :data:`FLOAT32_SKETCH_BEYOND_BYTES` of float64, else float64.
+    """
     if sketch_dtype != "auto":
         return sketch_dtype
     return "float32" if 8 * dim * columns > FLOAT32_SKETCH_BEYOND_BYTES else "float64"
@@ -44,14 +46,16 @@ def storage_dtype(dim: int, columns: int, sketch_dtype: str) -> str:
 
 def new_sketch(dim: int, sketch_size: int, seed: int, sketch_dtype: str) -> NystromSketch:
     """A :class:`NystromSketch` of min(sketch_size, dim) columns, stored as :func:`storage_dtype`
-    says."""
+    says.
+    """
     sketch_size = min(sketch_size, dim)
     return NystromSketch(dim, sketch_size, seed=seed, dtype=storage_dtype(dim, sketch_size, sketch_dtype))
 
 
 def dense_eigenpairs(C: np.ndarray, k: int, full_spectrum: bool):
     """Top-k eigenpairs of a symmetric C; with ``full_spectrum``, every eigenvalue in place of the
-    top k (LAPACK, values only). O(n² k) or O(n³)."""
+    top k (LAPACK, values only). O(n² k) or O(n³).
+    """
     values, vectors = eigh_top(C, k)
     if full_spectrum:
         values = _core.symmetric_eigenvalues(C)
@@ -60,10 +64,12 @@ def dense_eigenpairs(C: np.ndarray, k: int, full_spectrum: bool):
 
 class _Solver:
     """What every solver shares: the dimension, the default number of eigenpairs (all min(N, D)
-    of them) and no settings of its own for checkpoints."""
+    of them) and no settings of its own for checkpoints.
+    """
 
-    def __init__(self, dim: int, *, sketch_size=None, seed: int = 0, sketch_dtype: str = "auto",
-                 n_passes: int | None = None):
+    def __init__(
+        self, dim: int, *, sketch_size=None, seed: int = 0, sketch_dtype: str = "auto", n_passes: int | None = None
+    ):
         self.dim = dim
 
     def default_components(self, n: int) -> int:
@@ -76,7 +82,8 @@ class _Solver:
 class SnapshotSolver(_Solver):
     """The method of snapshots: diagonalise the smaller of GᵀG/N (D × D) and GGᵀ/N (N × N); in the
     second case the eigenvectors are Gᵀu/√(Nλ). O(N D min(N, D)) for the product, then
-    O(min(N, D)³) for every eigenpair or O(min(N, D)² k) for the top k."""
+    O(min(N, D)³) for every eigenpair or O(min(N, D)² k) for the top k.
+    """
 
     keeps_rows, full_spectrum_possible, needs_n_components, state = True, True, False, None
 
@@ -84,6 +91,7 @@ class SnapshotSolver(_Solver):
         """Nothing to do as rows arrive: the solve needs them all."""
 
     def eigenpairs(self, G: np.ndarray, k: int, full_spectrum: bool):
+        """Top-k eigenpairs of C = Gᵀ G / N from the rows G (N, D)."""
         n, dim = G.shape
         if n >= dim:
             return dense_eigenpairs(GramAccumulator(dim).update(G).matrix(), k, full_spectrum)
@@ -98,30 +106,36 @@ class SnapshotSolver(_Solver):
 
 class RandomizedSolver(SnapshotSolver):
     """Top-k SVD of G by randomized block Krylov: O(N D k), no D × D matrix. Top k only (100
-    when n_components is None)."""
+    when n_components is None).
+    """
 
     full_spectrum_possible = False
     DEFAULT_COMPONENTS = 100
 
     def default_components(self, n: int) -> int:
+        """The number of components a fit on ``n`` samples returns by default."""
         return min(self.DEFAULT_COMPONENTS, n, self.dim)
 
     def eigenpairs(self, G: np.ndarray, k: int, full_spectrum: bool):
+        """Top-k eigenpairs of C = Gᵀ G / N from the rows G (N, D)."""
         return top_right_singular(G, k)
 
 
 class GramSolver(_Solver):
     """Stream the rows into a :class:`GramAccumulator` (O(D²) memory, G need not be kept), then the
-    symmetric eigensolver. O(N D²) + O(D³) or O(D² k)."""
+    symmetric eigensolver. O(N D²) + O(D³) or O(D² k).
+    """
 
     keeps_rows, full_spectrum_possible, needs_n_components = False, True, False
 
-    def __init__(self, dim: int, *, sketch_size=None, seed: int = 0, sketch_dtype: str = "auto",
-                 n_passes: int | None = None):
+    def __init__(
+        self, dim: int, *, sketch_size=None, seed: int = 0, sketch_dtype: str = "auto", n_passes: int | None = None
+    ):
         super().__init__(dim)
         self.state = GramAccumulator(dim)
 
     def consume(self, chunk: np.ndarray) -> None:
+        """Add one chunk of gradient rows to the state."""
         self.state.update(chunk)
 
     def current(self, k: int):
@@ -129,6 +143,7 @@ class GramSolver(_Solver):
         return eigh_top(self.state.matrix(), k)
 
     def eigenpairs(self, G, k: int, full_spectrum: bool):
+        """Top-k eigenpairs of the accumulated C (``G`` is not used)."""
         return dense_eigenpairs(self.state.matrix(), k, full_spectrum)
 
 
@@ -136,24 +151,29 @@ class SketchSolver(GramSolver):
     """Stream the rows into a :class:`NystromSketch` of ``sketch_size`` columns (default 2k + 10):
     O(N D s) time, O(D s) memory, G need not be kept. Top k only; needs n_components. The sketch
     is float32 for ``sketch_dtype="float32"``, or for "auto" beyond
-    :data:`FLOAT32_SKETCH_BEYOND_BYTES` of float64 sketch."""
+    :data:`FLOAT32_SKETCH_BEYOND_BYTES` of float64 sketch.
+    """
 
     full_spectrum_possible, needs_n_components = False, True
 
-    def __init__(self, dim: int, *, sketch_size: int, seed: int = 0, sketch_dtype: str = "auto",
-                 n_passes: int | None = None):
+    def __init__(
+        self, dim: int, *, sketch_size: int, seed: int = 0, sketch_dtype: str = "auto", n_passes: int | None = None
+    ):
         _Solver.__init__(self, dim)
         self.state = new_sketch(dim, sketch_size, seed, sketch_dtype)
 
     def current(self, k: int):
+        """Top-k eigenpairs of the sketch so far."""
         return self.state.eigenpairs(k)
 
     def eigenpairs(self, G, k: int, full_spectrum: bool):
+        """Top-k eigenpairs of the sketch (``G`` is not used); k at most the sketch size."""
         if k > self.state.sketch_size:
             raise ValueError(f"n_components={k} exceeds sketch_size={self.state.sketch_size}")
         return self.state.eigenpairs(k)
 
     def settings(self) -> dict:
+        """The solver's settings, as saved with a checkpoint."""
         return {"sketch_size": self.state.sketch_size, "sketch_dtype": self.state.dtype.name}
 
 
@@ -162,13 +182,15 @@ def _check_directions(found: int, k: int) -> None:
     if found == 0:
         raise ValueError("multipass found no direction: the gradients are all zero (C Ω = 0)")
     if k > found:
-        raise ValueError(f"n_components={k} exceeds the {found} directions the passes found; "
-                         "raise n_passes or sketch_size")
+        raise ValueError(
+            f"n_components={k} exceeds the {found} directions the passes found; raise n_passes or sketch_size"
+        )
 
 
 def _top_ritz(T: np.ndarray, k: int):
     """The top-k eigenpairs of the projected matrix T = Vᵀ C V (symmetrised against rounding),
-    descending: the Rayleigh–Ritz values and the coefficients of their vectors in V. O(b³)."""
+    descending: the Rayleigh–Ritz values and the coefficients of their vectors in V. O(b³).
+    """
     values, U = np.linalg.eigh((T + T.T) / 2)
     order = np.argsort(values)[::-1][:k]
     return values[order], U[:, order]
@@ -179,7 +201,8 @@ class _BlockKrylovPasses:
     every later pass C Q for the newest orthonormal block Q, orthogonalised twice against all
     earlier ones; the Rayleigh–Ritz pairs come from the blocks whose products are known. After q
     passes the basis spans C Ω, C² Ω, …, C^(q-1) Ω ((q − 1) b columns). Memory: the basis and its
-    products, D b (2q − 1) float64."""
+    products, D b (2q − 1) float64.
+    """
 
     def __init__(self, dim: int, block: int, seed: int):
         self.dim, self.block, self.seed = dim, block, seed
@@ -247,7 +270,8 @@ def _orthonormalize_in_place(block: np.ndarray) -> np.ndarray:
     """An orthonormal basis of span(block) written over ``block`` (D × b, float32 or float64):
     twice the eigendecomposition of the float64 Gram (CholeskyQR2 with rank detection, so that
     a rank-deficient block loses its null columns). Returns ``block`` itself, or a copy of its
-    leading r < b columns when the rank is r (zero columns: the block was zero). O(D b²)."""
+    leading r < b columns when the rank is r (zero columns: the block was zero). O(D b²).
+    """
     rank = block.shape[1]
     floor = (100 * np.finfo(block.dtype).eps) ** 2
     for _ in range(2):
@@ -268,7 +292,8 @@ class _SubspacePasses:
     forms C Ω for a seeded Gaussian Ω (D × b), every later pass C Q for Q = orth(the previous
     product); the Rayleigh–Ritz pairs come from the last Q and its product. After q passes Q
     spans C^(q-1) Ω. Memory: two D × b blocks (Q and the product being summed) in ``dtype``,
-    whatever q; each chunk's product is added row block by row block, in place."""
+    whatever q; each chunk's product is added row block by row block, in place.
+    """
 
     def __init__(self, dim: int, block: int, seed: int, dtype):
         self.dim, self.dtype = dim, np.dtype(dtype)
@@ -321,12 +346,14 @@ class MultipassSolver(_Solver):
     eigh_top at depth q − 2); beyond, subspace iteration on two D × b blocks (span C^(q-1) Ω),
     stored as ``sketch_dtype`` says (float32 for "auto" beyond 1 GiB of float64 block). Both end
     with the Rayleigh–Ritz pairs of the last basis and its product, and the residual ‖C v − λ v‖
-    of each pair, from the same product. Per pass O(N D b) on top of the gradients. Top k only."""
+    of each pair, from the same product. Per pass O(N D b) on top of the gradients. Top k only.
+    """
 
     keeps_rows, full_spectrum_possible, needs_n_components, state = False, False, True, None
 
-    def __init__(self, dim: int, *, sketch_size: int, seed: int = 0, sketch_dtype: str = "auto",
-                 n_passes: int | None = None):
+    def __init__(
+        self, dim: int, *, sketch_size: int, seed: int = 0, sketch_dtype: str = "auto", n_passes: int | None = None
+    ):
         super().__init__(dim)
         block = min(sketch_size, dim)
         if 8 * dim * block * (2 * n_passes - 1) <= KRYLOV_STATE_BYTES:
@@ -337,6 +364,7 @@ class MultipassSolver(_Solver):
 
     @property
     def count(self) -> int:
+        """The number of samples read in the current pass."""
         return self.passes.count
 
     def consume(self, chunk: np.ndarray) -> None:
@@ -346,7 +374,8 @@ class MultipassSolver(_Solver):
     def end_pass(self, extend: bool = True) -> bool:
         """Close a pass: keep C V and, with ``extend`` (not after the last pass), make the next
         block from it. Returns False when no further pass is to run: not ``extend``ed, or the
-        Krylov space stopped growing (it is invariant: the Rayleigh–Ritz pairs are exact)."""
+        Krylov space stopped growing (it is invariant: the Rayleigh–Ritz pairs are exact).
+        """
         if self.passes.count == 0:
             raise ValueError("a pass over the gradient stream gave no gradients")
         return self.passes.end_pass(extend)
@@ -357,5 +386,10 @@ class MultipassSolver(_Solver):
         return values, vectors
 
 
-SOLVERS = {"snapshot": SnapshotSolver, "gram": GramSolver, "randomized": RandomizedSolver, "sketch": SketchSolver,
-           "multipass": MultipassSolver}
+SOLVERS = {
+    "snapshot": SnapshotSolver,
+    "gram": GramSolver,
+    "randomized": RandomizedSolver,
+    "sketch": SketchSolver,
+    "multipass": MultipassSolver,
+}

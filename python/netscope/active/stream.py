@@ -1,7 +1,8 @@
 """A fit's gradient stream, opened: where its chunks come from (the prior or the data, this rank's
 share, after a checkpoint's count), which solver takes them, what is kept and checkpointed, and
 what is recorded along the way. :func:`open_stream` checks every argument before any gradient is
-computed."""
+computed.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ SAMPLINGS = ("prior", "data")
 @dataclass
 class Stream:
     """The chunks of a fit and what consumes them. ``source`` yields ``(start, gradients, losses)``
-    host tensors (or, for gradients a user computed, ``chunks`` yields ``(gradients, None)``)."""
+    host tensors (or, for gradients a user computed, ``chunks`` yields ``(gradients, None)``).
+    """
 
     layout: ParameterLayout | None
     sampling: str
@@ -52,7 +54,8 @@ class Stream:
 
 def _as_arrays(chunks):
     """``(gradients, losses)`` numpy views of the gradient generators' host chunks. Each chunk is
-    released before the next is computed, so that only one chunk × D block is alive at a time."""
+    released before the next is computed, so that only one chunk × D block is alive at a time.
+    """
     for chunk in chunks:
         yield chunk[1].numpy(), chunk[2].numpy()
         del chunk
@@ -60,21 +63,43 @@ def _as_arrays(chunks):
 
 def check_replayable(data, *, sampling, what: str) -> None:
     """Refuse what a stream read more than once (by ``what``, e.g. "method='multipass'") cannot
-    do: several processes, and a loader whose order changes between passes in data sampling."""
+    do: several processes, and a loader whose order changes between passes in data sampling.
+    """
     if distributed.rank_and_size()[1] > 1:
         raise ValueError(f"{what} runs in one process; under torch.distributed use 'gram' or 'sketch'")
     if sampling == "data" and as_batches(data).shuffles:
-        raise ValueError(f"data: the loader shuffles, but {what} must meet the same examples in every pass; "
-                         "use shuffle=False")
+        raise ValueError(
+            f"data: the loader shuffles, but {what} must meet the same examples in every pass; use shuffle=False"
+        )
 
 
-def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, scale, centered, prior_batches,
-                device, mode, checkpoint, checkpoint_every, resume, stream_sizes, target_key=None,
-                replay: bool = False, layer_blocks: bool = False) -> Stream:
+def open_stream(
+    estimator,
+    model,
+    loss_fn,
+    data,
+    *,
+    n_samples,
+    sampling,
+    seed,
+    scale,
+    centered,
+    prior_batches,
+    device,
+    mode,
+    checkpoint,
+    checkpoint_every,
+    resume,
+    stream_sizes,
+    target_key=None,
+    replay: bool = False,
+    layer_blocks: bool = False,
+) -> Stream:
     """The stream of :meth:`netscope.ActiveSubspace.fit`'s arguments (see there), for
     ``estimator``'s method and settings; with ``replay``, the same gradients again without a
     solver (nothing allocated for one); with ``layer_blocks``, a :class:`LayerBlocks` to fill
-    along it. O(one pass over a loader to count it, a checkpoint's size on resume)."""
+    along it. O(one pass over a loader to count it, a checkpoint's size on resume).
+    """
     if sampling not in SAMPLINGS:
         raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
     layout = ParameterLayout.from_module(model)
@@ -92,8 +117,10 @@ def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, s
         chunk_size = estimator.chunk_size or 1000
         prior = None
         if checkpoint is not None and batches.shuffles:
-            raise ValueError("checkpoint: the loader shuffles, so a resumed run would meet other examples; "
-                             "use shuffle=False with sampling='data' and a checkpoint")
+            raise ValueError(
+                "checkpoint: the loader shuffles, so a resumed run would meet other examples; "
+                "use shuffle=False with sampling='data' and a checkpoint"
+            )
     first, stop = distributed.sample_range(n, chunk_size, rank, world)
     if stream_sizes is not None and (SOLVERS[estimator.method].keeps_rows or world > 1):
         raise ValueError("stream_sizes needs a streaming method (method='gram' or 'sketch') in one process")
@@ -104,31 +131,80 @@ def open_stream(estimator, model, loss_fn, data, *, n_samples, sampling, seed, s
     if checkpoint is not None:
         every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
         path = os.fspath(checkpoint) if world == 1 else f"{os.fspath(checkpoint)}.rank{rank}"
-        disk = DiskRows(Checkpoint.rows_path(path), stop - first, layout.n_parameters) if estimator._keeps_rows else None
-        saver = Checkpoint(path, every, {
-            "method": estimator.method, **solver.settings(), "keep_gradients": estimator._keeps_rows,
-            "n_parameters": layout.n_parameters, "n_samples": n, "sampling": sampling, "seed": seed,
-            "scale": float(scale), "centered": centered, "prior_batches": prior_batches, "mode": mode,
-            "backend": estimator.backend, "chunk_size": chunk_size, "rank": rank, "world_size": world,
-            "layer_blocks": layer_blocks}, rows=disk, blocks=blocks)
+        disk = (
+            DiskRows(Checkpoint.rows_path(path), stop - first, layout.n_parameters) if estimator._keeps_rows else None
+        )
+        saver = Checkpoint(
+            path,
+            every,
+            {
+                "method": estimator.method,
+                **solver.settings(),
+                "keep_gradients": estimator._keeps_rows,
+                "n_parameters": layout.n_parameters,
+                "n_samples": n,
+                "sampling": sampling,
+                "seed": seed,
+                "scale": float(scale),
+                "centered": centered,
+                "prior_batches": prior_batches,
+                "mode": mode,
+                "backend": estimator.backend,
+                "chunk_size": chunk_size,
+                "rank": rank,
+                "world_size": world,
+                "layer_blocks": layer_blocks,
+            },
+            rows=disk,
+            blocks=blocks,
+        )
         state = solver.state
         restored = saver.begin(None if state is None else type(state), resume=resume)
         if restored is not None:
             solver.state, losses, count = restored
             first += count
         rows = disk or rows
-    options = {"chunk_size": chunk_size, "start": first, "device": device, "mode": mode,
-               "backend": estimator.backend, "target_key": target_key, "progress": estimator.progress and rank == 0}
+    options = {
+        "chunk_size": chunk_size,
+        "start": first,
+        "device": device,
+        "mode": mode,
+        "backend": estimator.backend,
+        "target_key": target_key,
+        "progress": estimator.progress and rank == 0,
+    }
     if first >= stop:
         chunks = iter(())
     elif sampling == "prior":
-        chunks = prior_gradients(model, loss_fn, batches, n_samples=stop, seed=seed, scale=scale,
-                                 centered=centered, prior_batches=prior_batches, **options)
+        chunks = prior_gradients(
+            model,
+            loss_fn,
+            batches,
+            n_samples=stop,
+            seed=seed,
+            scale=scale,
+            centered=centered,
+            prior_batches=prior_batches,
+            **options,
+        )
     else:
         chunks = data_gradients(model, loss_fn, batches, n_samples=stop, seed=seed, **options)
-    monitor = None if stream_sizes is None else diagnostics.StreamMonitor(
-        stream_sizes, min(10, estimator.n_components or 10), solver.current)
-    return Stream(source=chunks, layout=layout, sampling=sampling, prior=prior, solver=solver, rows=rows,
-                  losses=losses, checkpoint=saver, blocks=blocks, monitor=monitor, across_ranks=world > 1,
-                  screened=True)
-
+    monitor = (
+        None
+        if stream_sizes is None
+        else diagnostics.StreamMonitor(stream_sizes, min(10, estimator.n_components or 10), solver.current)
+    )
+    return Stream(
+        source=chunks,
+        layout=layout,
+        sampling=sampling,
+        prior=prior,
+        solver=solver,
+        rows=rows,
+        losses=losses,
+        checkpoint=saver,
+        blocks=blocks,
+        monitor=monitor,
+        across_ranks=world > 1,
+        screened=True,
+    )

@@ -29,7 +29,8 @@ KEPT_GRADIENT_BYTES = 2**30
 
 def _check_loss(model, objective: Objective, batches, device) -> None:
     """ValueError unless the loss is a scalar on the probe's first two examples: a loss that
-    does not fit the labels fails here, before any snapshot. One small forward pass."""
+    does not fit the labels fails here, before any snapshot. One small forward pass.
+    """
     if objective.needs_targets:
         batches.require_targets("loss_fn")
     _, inputs, targets = next(iter(batches.pieces(2)))
@@ -41,14 +42,17 @@ def _check_loss(model, objective: Objective, batches, device) -> None:
         except ValueError:
             raise
         except Exception as error:  # whatever the user's loss raises on these outputs and labels
-            raise ValueError(f"loss_fn fails on the probe's outputs and labels: {type(error).__name__}: {error}") from error
+            raise ValueError(
+                f"loss_fn fails on the probe's outputs and labels: {type(error).__name__}: {error}"
+            ) from error
 
 
 class SubspaceRecords:
     """Snapshots of a probe set's active subspace: ``snapshots`` is a list of ``{"label",
     "eigenvalues" (k,), "energy" (n,)}``, one per snapshot, of the top ``n_components``
     directions found by ``method``. :class:`SubspaceTracker` makes them; a recorded run folder
-    (:class:`netscope.recording.RunFolder`) reads them back."""
+    (:class:`netscope.recording.RunFolder`) reads them back.
+    """
 
     def __init__(self, n_components: int, method: str, snapshots=None):
         self.n_components, self.method = n_components, method
@@ -66,7 +70,8 @@ class SubspaceRecords:
 
     def mean_energy(self, where) -> list:
         """Mean energy at each snapshot over the examples ``where`` (T, n) marks (e.g. the wrongly
-        predicted ones), None at a snapshot where it marks none: T floats. O(T n)."""
+        predicted ones), None at a snapshot where it marks none: T floats. O(T n).
+        """
         energy = self.energy
         where = np.asarray(where, dtype=bool)
         if where.shape != energy.shape:
@@ -96,39 +101,80 @@ class SubspaceTracker(SubspaceRecords):
     (O(n D s)) and a second gradient pass for the energies.
     """
 
-    def __init__(self, model: torch.nn.Module, loss_fn, data, *, n_components: int = 10, device=None,
-                 backend: str = "auto", chunk_size: int | None = None, target_key: str | None = None):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        loss_fn,
+        data,
+        *,
+        n_components: int = 10,
+        device=None,
+        backend: str = "auto",
+        chunk_size: int | None = None,
+        target_key: str | None = None,
+    ):
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         objective = Objective(loss_fn, target_key)
         n_components = check_int(n_components, "n_components", minimum=1)
         self.batches = as_batches(data, "data", target_key)
         if self.batches.shuffles:
-            raise ValueError("data: the probe loader shuffles, but the energies follow each example across "
-                             "snapshots; use shuffle=False")
+            raise ValueError(
+                "data: the probe loader shuffles, but the energies follow each example across "
+                "snapshots; use shuffle=False"
+            )
         _check_loss(model, objective, self.batches, device)
         n_parameters = ParameterLayout.from_module(model).n_parameters
         keeps = self.batches.n_examples * n_parameters * 4 <= KEPT_GRADIENT_BYTES
         super().__init__(n_components, "randomized" if keeps else "sketch")
-        self.model, self.loss_fn, self.device, self.backend, self.chunk_size = model, loss_fn, device, backend, chunk_size
+        self.model, self.loss_fn, self.device, self.backend, self.chunk_size = (
+            model,
+            loss_fn,
+            device,
+            backend,
+            chunk_size,
+        )
 
     def snapshot(self, label=None) -> dict:
         """Fit the probe set's subspace at the model's current parameters; returns and keeps
-        ``{"label", "eigenvalues" (k,), "energy" (n,)}``."""
+        ``{"label", "eigenvalues" (k,), "energy" (n,)}``.
+        """
         k = min(self.n_components, self.batches.n_examples)
         keeps = self.method == "randomized"
-        estimator = ActiveSubspace(self.method, n_components=k, keep_gradients=keeps,
-                                   chunk_size=self.chunk_size, backend=self.backend, progress=False)
-        estimator.fit(self.model, self.loss_fn, self.batches, sampling="data", device=self.device,
-                      target_key=self.batches.target_key)
+        estimator = ActiveSubspace(
+            self.method,
+            n_components=k,
+            keep_gradients=keeps,
+            chunk_size=self.chunk_size,
+            backend=self.backend,
+            progress=False,
+        )
+        estimator.fit(
+            self.model,
+            self.loss_fn,
+            self.batches,
+            sampling="data",
+            device=self.device,
+            target_key=self.batches.target_key,
+        )
         if keeps:
             energy = estimator.sample_energy(k)
         else:
-            stream = data_gradients(self.model, self.loss_fn, self.batches, device=self.device, backend=self.backend,
-                                    target_key=self.batches.target_key,
-                                    chunk_size=self.chunk_size or 1000, progress=False)
+            stream = data_gradients(
+                self.model,
+                self.loss_fn,
+                self.batches,
+                device=self.device,
+                backend=self.backend,
+                target_key=self.batches.target_key,
+                chunk_size=self.chunk_size or 1000,
+                progress=False,
+            )
             energy = estimator.sample_energy(k, (gradients for _, gradients, _ in stream))
-        record = {"label": label if label is not None else len(self.snapshots),
-                  "eigenvalues": estimator.eigenvalues_[:k].copy(), "energy": energy}
+        record = {
+            "label": label if label is not None else len(self.snapshots),
+            "eigenvalues": estimator.eigenvalues_[:k].copy(),
+            "energy": energy,
+        }
         self.snapshots.append(record)
         return record

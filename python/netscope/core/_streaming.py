@@ -101,8 +101,8 @@ class StreamingRows:
 
         Afterwards every rank holds what one process would hold after seeing every rank's rows
         (the same sums, added in another order). Every rank of the group must call it. Returns
-        ``self``. Cost: one all-reduce of the state (dim² float64 or dim·s numbers of the sketch's dtype) and one copy of
-        it (the core hands out no writable view of its buffer).
+        ``self``. Cost: one all-reduce of the state (dim² float64 or dim·s numbers of the sketch's dtype) and
+        one copy of it (the core hands out no writable view of its buffer).
         """
         import torch
         import torch.distributed as dist

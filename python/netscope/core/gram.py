@@ -63,7 +63,7 @@ class GramAccumulator(StreamingRows):
         with self._lock:
             return self._core.mean()
 
-    def _check_mergeable(self, other: "GramAccumulator") -> None:
+    def _check_mergeable(self, other: GramAccumulator) -> None:
         if other.dim != self.dim:
             raise ValueError(f"other has dim {other.dim}, but this accumulator has dim {self.dim}")
 

@@ -25,8 +25,16 @@ KMEANS_ITERATIONS = 5
 BANDWIDTH_NEIGHBOUR = 7
 
 
-def knn_graph(X, k: int = 15, *, metric: str = "euclidean", symmetrize=True, weights: str = "fuzzy",
-              method: str = "auto", seed: int = 0) -> scipy.sparse.csr_matrix:
+def knn_graph(
+    X,
+    k: int = 15,
+    *,
+    metric: str = "euclidean",
+    symmetrize=True,
+    weights: str = "fuzzy",
+    method: str = "auto",
+    seed: int = 0,
+) -> scipy.sparse.csr_matrix:
     """k-nearest-neighbour graph of the rows of ``X`` with similarity weights.
 
     Parameters
@@ -81,8 +89,10 @@ def knn_graph(X, k: int = 15, *, metric: str = "euclidean", symmetrize=True, wei
     if metric == "cosine":
         norms = np.linalg.norm(X, axis=1, keepdims=True)
         if np.any(norms == 0):
-            raise ValueError(f"X has all-zero rows (first: {int(np.flatnonzero(norms[:, 0] == 0)[0])}); "
-                             "cosine distance is undefined for them")
+            raise ValueError(
+                f"X has all-zero rows (first: {int(np.flatnonzero(norms[:, 0] == 0)[0])}); "
+                "cosine distance is undefined for them"
+            )
         X = X / norms
     if method == "exact" or (method == "auto" and n <= EXACT_UP_TO):
         indices, distances = _core.exact_knn(X, k)
@@ -122,5 +132,6 @@ def fuzzy_weights(distances: np.ndarray) -> np.ndarray:
     """UMAP's membership strengths of the (n, k) kNN distances, nearest first: each row's
     ``exp(-(d - ρ) / σ)`` sums to log2(k) within 1e-5 (UMAP's tolerance); for k <= 2, where no σ
     reaches that sum, every weight is 1. In the C++ core: O(n k) per bisection step (at most 48),
-    both cores."""
+    both cores.
+    """
     return _core.fuzzy_memberships(np.ascontiguousarray(distances, dtype=np.float64))

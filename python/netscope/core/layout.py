@@ -1,5 +1,6 @@
 """2-D layouts of graphs: a spectral warm start, then forces (neighbour embedding or
-Fruchterman–Reingold), and the packing of disconnected components."""
+Fruchterman–Reingold), and the packing of disconnected components.
+"""
 
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ def spectral_layout(graph, dim: int = 2, *, seed: int = 0) -> np.ndarray:
 
 def _spectral_layout(W: scipy.sparse.csr_matrix, dim: int, seed: int, labels: np.ndarray) -> np.ndarray:
     """:func:`spectral_layout` of a graph already checked by :func:`as_csr_graph`, with its
-    connected-component ``labels``."""
+    connected-component ``labels``.
+    """
     positions = np.zeros((W.shape[0], dim))
     order = np.argsort(-np.bincount(labels), kind="stable")
     offset = 0.0
@@ -82,20 +84,22 @@ def _component_embedding(W: scipy.sparse.csr_matrix, dim: int, seed: int) -> np.
     # makes the spectrum non-negative, so "largest algebraic" is well posed for ARPACK.
     if m <= DENSE_SPECTRAL_LIMIT:
         values, vectors = np.linalg.eigh(S.toarray())
-        vectors = vectors[:, ::-1][:, 1:dim + 1]
+        vectors = vectors[:, ::-1][:, 1 : dim + 1]
     else:
         start = np.random.default_rng(seed).standard_normal(m)
         shifted = S + scipy.sparse.identity(m, format="csr")
         values, vectors = scipy.sparse.linalg.eigsh(shifted, k=dim + 1, which="LA", v0=start, tol=1e-6)
-        vectors = vectors[:, np.argsort(-values)][:, 1:dim + 1]
+        vectors = vectors[:, np.argsort(-values)][:, 1 : dim + 1]
     return vectors * scale[:, None]
 
 
 METHODS = ("neighbor_embedding", "fruchterman_reingold")
 # Per method: default iterations and the settings that belong to it (and to it only).
 DEFAULT_ITERATIONS = {"neighbor_embedding": 200, "fruchterman_reingold": 500}
-METHOD_SETTINGS = {"neighbor_embedding": {"learning_rate": 0.25, "negative_samples": 10},
-                   "fruchterman_reingold": {"theta": 1.0, "gravity": 0.02}}
+METHOD_SETTINGS = {
+    "neighbor_embedding": {"learning_rate": 0.25, "negative_samples": 10},
+    "fruchterman_reingold": {"theta": 1.0, "gravity": 0.02},
+}
 # A fresh neighbour embedding starts from the spectral layout scaled to this half-width (UMAP's).
 SPECTRAL_START_RADIUS = 10.0
 # Space around each packed component, relative to its own larger side: 3 sets separate clusters
@@ -104,8 +108,9 @@ SPECTRAL_START_RADIUS = 10.0
 PACKING_MARGIN = 3.0
 
 
-def force_layout(graph, init=None, *, method: str = "neighbor_embedding", n_iter: int | None = None,
-                 seed: int = 0, **settings) -> np.ndarray:
+def force_layout(
+    graph, init=None, *, method: str = "neighbor_embedding", n_iter: int | None = None, seed: int = 0, **settings
+) -> np.ndarray:
     """2-D layout of an undirected weighted graph by forces, in the C++ core.
 
     Parameters
@@ -142,7 +147,9 @@ def force_layout(graph, init=None, *, method: str = "neighbor_embedding", n_iter
     unknown = set(settings) - set(METHOD_SETTINGS[method])
     if unknown:
         owners = [m for m in METHODS if set(METHOD_SETTINGS[m]) & unknown]
-        hint = f"it belongs to method={owners[0]!r}" if owners else f"{method!r} takes {sorted(METHOD_SETTINGS[method])}"
+        hint = (
+            f"it belongs to method={owners[0]!r}" if owners else f"{method!r} takes {sorted(METHOD_SETTINGS[method])}"
+        )
         raise ValueError(f"force_layout got {sorted(unknown)} for method={method!r}: {hint}")
     options = {**METHOD_SETTINGS[method], **settings}
     n_iter = DEFAULT_ITERATIONS[method] if n_iter is None else check_int(n_iter, "n_iter", minimum=0)
@@ -166,12 +173,23 @@ def force_layout(graph, init=None, *, method: str = "neighbor_embedding", n_iter
             raise ValueError("init holds NaN or inf")
     indptr, indices = W.indptr.astype(np.int64), W.indices.astype(np.int64)
     if method == "neighbor_embedding":
-        _core.neighbor_embedding(indptr, indices, W.data, components.astype(np.int64), n_components, positions,
-                                 n_iter, float(options["learning_rate"]), options["negative_samples"], 1.0,
-                                 seed)
+        _core.neighbor_embedding(
+            indptr,
+            indices,
+            W.data,
+            components.astype(np.int64),
+            n_components,
+            positions,
+            n_iter,
+            float(options["learning_rate"]),
+            options["negative_samples"],
+            1.0,
+            seed,
+        )
     else:
-        _core.force_layout(indptr, indices, W.data, positions, n_iter, float(options["theta"]),
-                           float(options["gravity"]), seed)
+        _core.force_layout(
+            indptr, indices, W.data, positions, n_iter, float(options["theta"]), float(options["gravity"]), seed
+        )
     return pack_components(positions, components) if init is None and n_components > 1 else positions
 
 
@@ -182,7 +200,8 @@ def pack_components(positions: np.ndarray, components: np.ndarray) -> np.ndarray
     largest component's side, for lone points) with a margin of PACKING_MARGIN times its own
     larger side (at most the second-largest component's), so clusters stand apart as clearly as
     in UMAP's maps while a lone point, or the space around one big map, takes little room.
-    Returns a new (n, 2) array. O(n log n)."""
+    Returns a new (n, 2) array. O(n log n).
+    """
     n_components = int(components.max()) + 1
     low = np.full((n_components, 2), np.inf)
     high = np.full((n_components, 2), -np.inf)

@@ -68,19 +68,26 @@ class NystromSketch(StreamingRows):
 
     def eigenpairs(self, k: int):
         """Top-k ``(eigenvalues descending, eigenvectors (dim, k))`` of the approximation of C.
-        O(dim s²)."""
+        O(dim s²).
+        """
         k = check_int(k, "k", minimum=1, maximum=self.sketch_size)
         if self.count == 0:
             raise ValueError("the sketch is empty: call update() with at least one row first")
         with self._lock:
             return self._core.eigenpairs(k)
 
-    def _check_mergeable(self, other: "NystromSketch") -> None:
-        mine, theirs = (self.dim, self.sketch_size, self.seed, self.dtype), (other.dim, other.sketch_size, other.seed, other.dtype)
+    def _check_mergeable(self, other: NystromSketch) -> None:
+        mine, theirs = (
+            (self.dim, self.sketch_size, self.seed, self.dtype),
+            (other.dim, other.sketch_size, other.seed, other.dtype),
+        )
         if theirs != mine:
-            raise ValueError("other: sketches merge only with the same dim, sketch_size, seed and dtype, got "
-                             f"{theirs} and {mine}")
+            raise ValueError(
+                f"other: sketches merge only with the same dim, sketch_size, seed and dtype, got {theirs} and {mine}"
+            )
 
     def __repr__(self) -> str:
-        return (f"NystromSketch(dim={self.dim}, sketch_size={self.sketch_size}, seed={self.seed}, "
-                f"dtype={self.dtype.name}, count={self.count})")
+        return (
+            f"NystromSketch(dim={self.dim}, sketch_size={self.sketch_size}, seed={self.seed}, "
+            f"dtype={self.dtype.name}, count={self.count})"
+        )

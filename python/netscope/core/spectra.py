@@ -1,6 +1,7 @@
 """Measures of estimated spectra, shared by the estimator, its diagnostics, the plots and the
 studies: how far apart two subspaces are, how far estimated eigenvalues are from reference ones,
-and how many eigenvalues hold a share of the trace. numpy only."""
+and how many eigenvalues hold a share of the trace. numpy only.
+"""
 
 from __future__ import annotations
 

@@ -10,8 +10,7 @@ named, and a missing one raises ImportError saying what to install.
 from .._lazy import lazy_getattr
 
 # Public names whose modules import a training framework: loaded on first use.
-_LAZY = {"LightningRecorder": "netscope.integrations.lightning",
-         "TrainerRecorder": "netscope.integrations.huggingface"}
+_LAZY = {"LightningRecorder": "netscope.integrations.lightning", "TrainerRecorder": "netscope.integrations.huggingface"}
 __getattr__ = lazy_getattr("netscope.integrations", _LAZY, globals())
 
 

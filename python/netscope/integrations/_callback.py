@@ -13,8 +13,11 @@ from ..recording.recorder import Recorder
 from ..recording.run_folder import snapshot_indices
 
 # The Recorder's keyword options a callback passes through (``every`` it takes itself).
-RECORDER_OPTIONS = tuple(name for name, parameter in inspect.signature(Recorder).parameters.items()
-                         if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name != "every")
+RECORDER_OPTIONS = tuple(
+    name
+    for name, parameter in inspect.signature(Recorder).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name != "every"
+)
 
 
 class RecordingCallback:
@@ -33,8 +36,9 @@ class RecordingCallback:
             raise TypeError(f"record_at_start must be True or False, got {type(record_at_start).__name__}")
         unknown = sorted(set(recorder_options) - set(RECORDER_OPTIONS))
         if unknown:
-            raise TypeError(f"{type(self).__name__} got unknown options {unknown}; the Recorder takes "
-                            f"{', '.join(RECORDER_OPTIONS)}")
+            raise TypeError(
+                f"{type(self).__name__} got unknown options {unknown}; the Recorder takes {', '.join(RECORDER_OPTIONS)}"
+            )
         self.probe, self.run_dir, self.record_at_start = probe, run_dir, record_at_start
         self.recorder_options = recorder_options
         self.recorder = None
@@ -50,9 +54,13 @@ class RecordingCallback:
     def _epoch_end(self, *, epoch: int, step: int) -> None:
         """Count one finished epoch; the Recorder records at every ``every``-th."""
         if self.recorder is None:
-            raise RuntimeError(f"{type(self).__name__}: an epoch ended before training started; the trainer must "
-                               "call the training-start hook first")
+            raise RuntimeError(
+                f"{type(self).__name__}: an epoch ended before training started; the trainer must "
+                "call the training-start hook first"
+            )
         self.recorder.step(epoch=epoch, step=step)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({str(self.run_dir)!r}, every={self.every}, record_at_start={self.record_at_start})"
+        return (
+            f"{type(self).__name__}({str(self.run_dir)!r}, every={self.every}, record_at_start={self.record_at_start})"
+        )

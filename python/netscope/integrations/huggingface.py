@@ -1,5 +1,6 @@
 """:class:`TrainerRecorder`: record a model on a probe set while a Hugging Face ``Trainer``
-trains it. Importing this module imports ``transformers``."""
+trains it. Importing this module imports ``transformers``.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ def _trainer_callback() -> type:
     try:
         from transformers import TrainerCallback
     except ImportError:
-        raise ImportError("netscope.integrations.TrainerRecorder needs Hugging Face transformers: "
-                          "pip install transformers") from None
+        raise ImportError(
+            "netscope.integrations.TrainerRecorder needs Hugging Face transformers: pip install transformers"
+        ) from None
     return TrainerCallback
 
 
@@ -47,9 +49,11 @@ class TrainerRecorder(RecordingCallback, _trainer_callback()):
     """
 
     def on_train_begin(self, args, state, control, model=None, **kwargs) -> None:
+        """Build the recorder and take the start snapshot (main process only)."""
         if state.is_world_process_zero:
             self._begin(model, epoch=round(state.epoch or 0), step=state.global_step)
 
     def on_epoch_end(self, args, state, control, **kwargs) -> None:
+        """Record one snapshot for the finished epoch (main process only)."""
         if state.is_world_process_zero:
             self._epoch_end(epoch=round(state.epoch), step=state.global_step)

@@ -1,6 +1,7 @@
 """:class:`LightningRecorder`: record a LightningModule on a probe set while a Lightning
 ``Trainer`` fits it. Importing this module imports Lightning (``lightning``, else
-``pytorch_lightning``)."""
+``pytorch_lightning``).
+"""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ def _lightning_package():
         try:
             import pytorch_lightning as package
         except ImportError:
-            raise ImportError("netscope.integrations.LightningRecorder needs Lightning: pip install lightning") from None
+            raise ImportError(
+                "netscope.integrations.LightningRecorder needs Lightning: pip install lightning"
+            ) from None
     return package
 
 
@@ -57,33 +60,48 @@ class LightningRecorder(RecordingCallback, _LIGHTNING.Callback):
     by name, runs it all the same. Cost: one Recorder snapshot per recorded epoch.
     """
 
-    def __init__(self, probe, run_dir, *, every: int = 1, record_at_start: bool = True,
-                 module_attribute: str | None = None, **recorder_options):
+    def __init__(
+        self,
+        probe,
+        run_dir,
+        *,
+        every: int = 1,
+        record_at_start: bool = True,
+        module_attribute: str | None = None,
+        **recorder_options,
+    ):
         super().__init__(probe, run_dir, every=every, record_at_start=record_at_start, **recorder_options)
         if module_attribute is not None and not isinstance(module_attribute, str):
-            raise TypeError(f"module_attribute must be a submodule's name (str) or None, "
-                            f"got {type(module_attribute).__name__}")
+            raise TypeError(
+                f"module_attribute must be a submodule's name (str) or None, got {type(module_attribute).__name__}"
+            )
         self.module_attribute = module_attribute
 
     def _watched(self, pl_module) -> torch.nn.Module:
         """The network to record: ``pl_module`` or its submodule ``module_attribute``."""
         if self.module_attribute is None:
             if type(pl_module).forward is _LIGHTNING.LightningModule.forward:
-                raise ValueError(f"{type(pl_module).__name__} defines no forward(), which the Recorder calls on the "
-                                 "probe; define one, or give module_attribute= naming the network it trains")
+                raise ValueError(
+                    f"{type(pl_module).__name__} defines no forward(), which the Recorder calls on the "
+                    "probe; define one, or give module_attribute= naming the network it trains"
+                )
             return pl_module
         try:
             return pl_module.get_submodule(self.module_attribute)
         except AttributeError:
             children = [name for name, _ in pl_module.named_children()]
-            raise ValueError(f"module_attribute={self.module_attribute!r} names no submodule of "
-                             f"{type(pl_module).__name__}; its children are {children}") from None
+            raise ValueError(
+                f"module_attribute={self.module_attribute!r} names no submodule of "
+                f"{type(pl_module).__name__}; its children are {children}"
+            ) from None
 
     def on_train_start(self, trainer, pl_module) -> None:
+        """Build the recorder and take the start snapshot (global rank 0 only)."""
         if trainer.is_global_zero:
             self._begin(self._watched(pl_module), epoch=trainer.current_epoch, step=trainer.global_step)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
+        """Record one snapshot for the finished epoch (global rank 0 only)."""
         if trainer.is_global_zero:
             # current_epoch still counts the finished epoch from 0 here: the count of epochs done is one more.
             self._epoch_end(epoch=trainer.current_epoch + 1, step=trainer.global_step)

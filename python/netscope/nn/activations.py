@@ -27,12 +27,18 @@ def _is_activation(module: torch.nn.Module) -> bool:
 
 def _block_list(model: torch.nn.Module) -> list:
     """Names of the blocks of the model's longest ``nn.ModuleList`` of at least two non-leaf
-    modules of one type (a transformer's encoder or decoder layers), or []."""
+    modules of one type (a transformer's encoder or decoder layers), or [].
+    """
     best = []
     for name, module in model.named_modules():
         children = list(module.children())
-        if (isinstance(module, torch.nn.ModuleList) and len(children) >= 2 and len({type(c) for c in children}) == 1
-                and list(children[0].children()) and len(children) > len(best)):
+        if (
+            isinstance(module, torch.nn.ModuleList)
+            and len(children) >= 2
+            and len({type(c) for c in children}) == 1
+            and list(children[0].children())
+            and len(children) > len(best)
+        ):
             best = [f"{name}.{index}" if name else str(index) for index in range(len(children))]
     return best
 
@@ -40,7 +46,8 @@ def _block_list(model: torch.nn.Module) -> list:
 def default_hidden_layers(model: torch.nn.Module) -> list:
     """Names of the modules whose outputs are the hidden layers: a transformer's blocks (the
     longest ``ModuleList`` of repeated blocks), else the activation modules, or, in a model
-    without any, every leaf module but the last."""
+    without any, every leaf module but the last.
+    """
     blocks = _block_list(model)
     if blocks:
         return blocks
@@ -57,7 +64,9 @@ def _sequence_mask(inputs) -> torch.Tensor | None:
 
 def _holds_tokens(inputs) -> bool:
     """Whether the inputs carry integer token ids or an attention mask: a sequence model's."""
-    tensors = inputs.values() if isinstance(inputs, Mapping) else [inputs] if isinstance(inputs, torch.Tensor) else inputs
+    tensors = (
+        inputs.values() if isinstance(inputs, Mapping) else [inputs] if isinstance(inputs, torch.Tensor) else inputs
+    )
     return _sequence_mask(inputs) is not None or any(not t.is_floating_point() and t.ndim == 2 for t in tensors)
 
 
@@ -65,7 +74,8 @@ def pool_sequence(output: torch.Tensor, pool: str, mask: torch.Tensor | None) ->
     """``(n, width)`` rows of a layer's ``output``: a ``(n, seq, h)`` sequence is pooled over its
     positions — "mean" (over the positions ``mask`` (n, seq) marks, where given), "first",
     "last" (the last marked position), or "flatten" (seq·h numbers) —; any other shape is
-    flattened per example. O(n seq h)."""
+    flattened per example. O(n seq h).
+    """
     n = len(output)
     if output.ndim != 3 or pool == "flatten":
         return output.reshape(n, -1)
@@ -131,9 +141,20 @@ class ActivationTracker:
     then restores every module's train/eval flag; parameters and their ``.grad`` are not touched.
     """
 
-    def __init__(self, model: torch.nn.Module, data, *, layers=None, labels=None, loss_fn=None, pool: str = "auto",
-                 output_field: str | None = None, target_key: str | None = None, batch_size: int = 256,
-                 device=None):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        data,
+        *,
+        layers=None,
+        labels=None,
+        loss_fn=None,
+        pool: str = "auto",
+        output_field: str | None = None,
+        target_key: str | None = None,
+        batch_size: int = 256,
+        device=None,
+    ):
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         if isinstance(data, (tuple, list)) and len(data) == 2 and isinstance(data[1], np.ndarray):
@@ -143,11 +164,14 @@ class ActivationTracker:
         if output_field is not None and not isinstance(output_field, str):
             raise TypeError(f"output_field must be a field name (str) or None, got {type(output_field).__name__}")
         if loss_fn is not None and not callable(loss_fn):
-            raise TypeError(f"loss_fn must be callable(outputs, targets) -> scalar or None, got {type(loss_fn).__name__}")
+            raise TypeError(
+                f"loss_fn must be callable(outputs, targets) -> scalar or None, got {type(loss_fn).__name__}"
+            )
         self.batches = Batches(data, "data", target_key)
         if self.batches.shuffles:
-            raise ValueError("data: the probe loader shuffles, but a map follows each example across snapshots; "
-                             "use shuffle=False")
+            raise ValueError(
+                "data: the probe loader shuffles, but a map follows each example across snapshots; use shuffle=False"
+            )
         n = self.batches.n_examples
         if n < 3:
             raise ValueError(f"data: the probe set needs at least 3 examples, got {n}")
@@ -161,7 +185,9 @@ class ActivationTracker:
         layers = default_hidden_layers(model) if layers is None else list(layers)
         unknown = [name for name in layers if name not in modules or not name]
         if unknown or not layers:
-            raise ValueError(f"layers must name modules of the model; unknown: {unknown}; known: {[n for n in modules if n][:10]}")
+            raise ValueError(
+                f"layers must name modules of the model; unknown: {unknown}; known: {[n for n in modules if n][:10]}"
+            )
         self.device = model_device(model, device)
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         self.model, self.layers, self.output_field = model, layers, output_field
@@ -171,11 +197,13 @@ class ActivationTracker:
         integer = self.labels is not None and np.issubdtype(self.labels.dtype, np.integer) and self.labels.min() >= 0
         self._classes_needed = int(self.labels.max()) + 1 if integer else float("inf")
         self.loss_fn = loss_fn
-        self.snapshots = []  # list of {"label", "activations": {layer: (n, w)}, "sensitivity": {layer: (n,)}, "predictions"}
+        # list of {"label", "activations": {layer: (n, w)}, "sensitivity": {layer: (n,)}, "predictions"}
+        self.snapshots = []
 
     def _labels_are_classes(self, logits) -> bool:
         """Whether the labels index the columns of the (n, classes) ``logits``, so that an argmax
-        is a prediction of the same kind."""
+        is a prediction of the same kind.
+        """
         return logits.ndim == 2 and 1 < logits.shape[1] and self._classes_needed <= logits.shape[1]
 
     def snapshot(self, label=None) -> dict:
@@ -195,6 +223,7 @@ class ActivationTracker:
         def hook(name):
             def record(_module, _inputs, output):
                 captured[name] = main_tensor(output, self.output_field, what=f"the output of layer {name!r}")
+
             return record
 
         parts = {name: [] for name in self.layers}
@@ -223,15 +252,20 @@ class ActivationTracker:
                         rows = pool_sequence(embedding.detach(), self.pool, mask)
                         parts[name].append(rows.to("cpu", torch.float32).numpy())
                         gradient = gradient_of.get(id(embedding))
-                        sensitivity[name].append(np.zeros(n) if gradient is None else
-                                                 gradient.reshape(n, -1).norm(dim=1).to("cpu", torch.float64).numpy())
+                        sensitivity[name].append(
+                            np.zeros(n)
+                            if gradient is None
+                            else gradient.reshape(n, -1).norm(dim=1).to("cpu", torch.float64).numpy()
+                        )
                     captured.clear()
         finally:
             for handle in handles:
                 handle.remove()
-        record = {"label": label if label is not None else len(self.snapshots),
-                  "activations": {name: np.concatenate(parts[name]) for name in self.layers},
-                  "sensitivity": {name: np.concatenate(sensitivity[name]) for name in self.layers},
-                  "predictions": np.concatenate(predictions) if predictions else None}
+        record = {
+            "label": label if label is not None else len(self.snapshots),
+            "activations": {name: np.concatenate(parts[name]) for name in self.layers},
+            "sensitivity": {name: np.concatenate(sensitivity[name]) for name in self.layers},
+            "predictions": np.concatenate(predictions) if predictions else None,
+        }
         self.snapshots.append(record)
         return record

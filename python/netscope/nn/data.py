@@ -24,6 +24,7 @@ whole. :func:`model_device` tells where a model lives, so work can happen there.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 
 import numpy as np
@@ -38,7 +39,8 @@ IMAGE_PIXEL_BUDGET = 16 * 2**20
 
 def map_tensors(function, inputs):
     """``inputs`` (a tensor, a tuple/list or a mapping of tensors, or None) with ``function``
-    applied to every tensor, the structure kept (a mapping becomes a dict)."""
+    applied to every tensor, the structure kept (a mapping becomes a dict).
+    """
     if inputs is None:
         return None
     if isinstance(inputs, torch.Tensor):
@@ -50,7 +52,8 @@ def map_tensors(function, inputs):
 
 def call_arguments(inputs) -> tuple:
     """``(args, kwargs)`` that call a model on ``inputs``: ``model(x)``, ``model(*xs)`` or
-    ``model(**xs)``."""
+    ``model(**xs)``.
+    """
     if isinstance(inputs, torch.Tensor):
         return (inputs,), {}
     if isinstance(inputs, Mapping):
@@ -66,7 +69,8 @@ def call_model(model: torch.nn.Module, inputs):
 
 def batch_to(device: torch.device, inputs, targets):
     """``(inputs, targets)`` moved to ``device`` (no copy where they are already there; targets
-    may be None)."""
+    may be None).
+    """
     return map_tensors(lambda t: t.to(device), inputs), None if targets is None else targets.to(device)
 
 
@@ -84,28 +88,35 @@ def examples_in(inputs, targets) -> int:
 
 def _split(batch, where: str, target_key: str | None):
     """``(inputs, targets)`` of one batch in any of the module docstring's forms (targets None
-    when the batch holds none); errors name ``where``."""
+    when the batch holds none); errors name ``where``.
+    """
     if isinstance(batch, Mapping):
         key = DEFAULT_TARGET_KEY if target_key is None else target_key
         if key not in batch:
             if target_key is not None:
-                raise ValueError(f"{where}: target_key={target_key!r} is not a key of the batch; its keys are "
-                                 f"{sorted(map(str, batch))}")
+                raise ValueError(
+                    f"{where}: target_key={target_key!r} is not a key of the batch; its keys are "
+                    f"{sorted(map(str, batch))}"
+                )
             return batch, None
         return {name: value for name, value in batch.items() if name != key}, batch[key]
     if target_key is not None:
-        raise TypeError(f"{where}: target_key={target_key!r} names a key of mapping batches, but the batch is a "
-                        f"{type(batch).__name__}; leave target_key=None for (inputs, targets) pairs")
+        raise TypeError(
+            f"{where}: target_key={target_key!r} names a key of mapping batches, but the batch is a "
+            f"{type(batch).__name__}; leave target_key=None for (inputs, targets) pairs"
+        )
     if isinstance(batch, torch.Tensor):
         return batch, None
     if isinstance(batch, (tuple, list)) and len(batch) == 1:
         return batch[0], None
     if isinstance(batch, (tuple, list)) and len(batch) == 2:
         return batch[0], batch[1]
-    raise TypeError(f"{where} must be a pair (inputs, targets), a mapping of tensors (targets under "
-                    f"'{DEFAULT_TARGET_KEY}' or target_key) or inputs alone, got {type(batch).__name__}"
-                    + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else "")
-                    + "; wrap the loader so that it yields one of these")
+    raise TypeError(
+        f"{where} must be a pair (inputs, targets), a mapping of tensors (targets under "
+        f"'{DEFAULT_TARGET_KEY}' or target_key) or inputs alone, got {type(batch).__name__}"
+        + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else "")
+        + "; wrap the loader so that it yields one of these"
+    )
 
 
 def _check_batch(batch, where: str, target_key: str | None = None):
@@ -114,8 +125,10 @@ def _check_batch(batch, where: str, target_key: str | None = None):
     if targets is not None and not isinstance(targets, torch.Tensor):
         raise TypeError(f"{where}: targets must be a torch.Tensor, got {type(targets).__name__}")
     if not isinstance(inputs, (torch.Tensor, tuple, list, Mapping)):
-        raise TypeError(f"{where}: inputs must be a tensor, a tuple/list of tensors or a mapping of tensors, "
-                        f"got {type(inputs).__name__}")
+        raise TypeError(
+            f"{where}: inputs must be a tensor, a tuple/list of tensors or a mapping of tensors, "
+            f"got {type(inputs).__name__}"
+        )
     tensors = tensors_of(inputs)
     strays = [type(t).__name__ for t in tensors if not isinstance(t, torch.Tensor)]
     if strays or not tensors:
@@ -123,24 +136,35 @@ def _check_batch(batch, where: str, target_key: str | None = None):
     reference = targets if targets is not None else tensors[0]
     n = len(reference) if reference.ndim else 0
     if n == 0:
-        raise ValueError(f"{where} holds no examples ({'targets' if targets is not None else 'inputs'} of shape "
-                         f"{tuple(reference.shape)})")
+        raise ValueError(
+            f"{where} holds no examples ({'targets' if targets is not None else 'inputs'} of shape "
+            f"{tuple(reference.shape)})"
+        )
     sizes = [len(t) if t.ndim else 0 for t in tensors]
     if any(size != n for size in sizes):
-        raise ValueError(f"{where}: inputs hold {sizes} examples along dimension 0 but "
-                         f"{'targets hold' if targets is not None else 'the first input holds'} {n}; "
-                         "every tensor of a batch needs the examples along its first dimension")
+        raise ValueError(
+            f"{where}: inputs hold {sizes} examples along dimension 0 but "
+            f"{'targets hold' if targets is not None else 'the first input holds'} {n}; "
+            "every tensor of a batch needs the examples along its first dimension"
+        )
     return inputs, targets, n
 
 
 def _is_whole_dataset(data) -> bool:
     """Whether ``data`` is one batch rather than a re-iterable of batches: a tensor, a mapping,
-    or an ``(inputs, targets)`` pair of tensors."""
+    or an ``(inputs, targets)`` pair of tensors.
+    """
     if isinstance(data, (torch.Tensor, Mapping)):
         return True
-    return isinstance(data, (tuple, list)) and len(data) == 2 and isinstance(data[1], torch.Tensor) and (
-        isinstance(data[0], (torch.Tensor, Mapping)) or (isinstance(data[0], (tuple, list))
-                                                          and all(isinstance(t, torch.Tensor) for t in data[0])))
+    return (
+        isinstance(data, (tuple, list))
+        and len(data) == 2
+        and isinstance(data[1], torch.Tensor)
+        and (
+            isinstance(data[0], (torch.Tensor, Mapping))
+            or (isinstance(data[0], (tuple, list)) and all(isinstance(t, torch.Tensor) for t in data[0]))
+        )
+    )
 
 
 class Batches:
@@ -157,7 +181,9 @@ class Batches:
 
     def __init__(self, data, name: str = "data", target_key: str | None = None):
         if target_key is not None and not isinstance(target_key, str):
-            raise TypeError(f"target_key must be a string (a key of the batches) or None, got {type(target_key).__name__}")
+            raise TypeError(
+                f"target_key must be a string (a key of the batches) or None, got {type(target_key).__name__}"
+            )
         self.name, self.target_key = name, target_key
         self._n_examples = self._has_targets = None
         if _is_whole_dataset(data):
@@ -166,18 +192,23 @@ class Batches:
             self._data = None
             return
         if not hasattr(data, "__iter__"):
-            raise TypeError(f"{name} must be a batch — (inputs, targets), a mapping of tensors or a tensor — or a "
-                            f"re-iterable of batches (e.g. a torch DataLoader), got {type(data).__name__}")
+            raise TypeError(
+                f"{name} must be a batch — (inputs, targets), a mapping of tensors or a tensor — or a "
+                f"re-iterable of batches (e.g. a torch DataLoader), got {type(data).__name__}"
+            )
         if iter(data) is data:
-            raise TypeError(f"{name} is a one-shot iterator ({type(data).__name__}), but it is read more than once; "
-                            "pass a DataLoader, a list of batches, or an object whose iter() starts afresh")
+            raise TypeError(
+                f"{name} is a one-shot iterator ({type(data).__name__}), but it is read more than once; "
+                "pass a DataLoader, a list of batches, or an object whose iter() starts afresh"
+            )
         self._pair, self._data = None, data
 
     @property
     def shuffles(self) -> bool:
         """Whether the data is a DataLoader that draws its examples in a new order every pass."""
         return isinstance(self._data, torch.utils.data.DataLoader) and isinstance(
-            self._data.sampler, torch.utils.data.RandomSampler)
+            self._data.sampler, torch.utils.data.RandomSampler
+        )
 
     @property
     def is_pair(self) -> bool:
@@ -195,15 +226,19 @@ class Batches:
             if self._has_targets is None:
                 self._has_targets = targets is not None
             elif self._has_targets != (targets is not None):
-                raise ValueError(f"{where} {'holds' if targets is not None else 'lacks'} targets but earlier batches "
-                                 f"{'lack' if targets is not None else 'hold'} them; every batch needs the same form")
+                raise ValueError(
+                    f"{where} {'holds' if targets is not None else 'lacks'} targets but earlier batches "
+                    f"{'lack' if targets is not None else 'hold'} them; every batch needs the same form"
+                )
             yield first, inputs, targets
             first += n
         if first == 0:
             raise ValueError(f"{self.name} yielded no batches; pass a loader over a non-empty dataset")
         if self._n_examples is not None and first != self._n_examples:
-            raise ValueError(f"{self.name} yielded {first} examples on this pass and {self._n_examples} on the first; "
-                             "it must give the same examples on every pass (e.g. drop_last=False, a fixed dataset)")
+            raise ValueError(
+                f"{self.name} yielded {first} examples on this pass and {self._n_examples} on the first; "
+                "it must give the same examples on every pass (e.g. drop_last=False, a fixed dataset)"
+            )
         self._n_examples = first
 
     @property
@@ -228,15 +263,18 @@ class Batches:
     def require_targets(self, why: str) -> None:
         """ValueError unless the batches hold targets; ``why`` says what needs them."""
         if not self.has_targets:
-            raise ValueError(f"{self.name} holds no targets, but {why} needs them: give batches (inputs, targets), "
-                             f"or mappings with the targets under '{self.target_key or DEFAULT_TARGET_KEY}' "
-                             "(target_key names another key)")
+            raise ValueError(
+                f"{self.name} holds no targets, but {why} needs them: give batches (inputs, targets), "
+                f"or mappings with the targets under '{self.target_key or DEFAULT_TARGET_KEY}' "
+                "(target_key names another key)"
+            )
 
     def pieces(self, size: int, start: int = 0, stop: int | None = None):
         """Yield ``(first, inputs, targets)`` for examples ``start`` .. ``stop - 1`` in pieces of at
         most ``size`` examples, cut at each batch's first example + multiples of ``size`` (so
         the cuts do not depend on ``start``: a resumed stream meets the same pieces).
-        Batches wholly before ``start`` are read and skipped, not computed on."""
+        Batches wholly before ``start`` are read and skipped, not computed on.
+        """
         size = check_int(size, "chunk_size", minimum=1)
         for first, inputs, targets in self:
             n = examples_in(inputs, targets)
@@ -248,14 +286,18 @@ class Batches:
                 high = min(low + size, n)
                 low_cut, high_cut = max(low, start - first), high if stop is None else min(high, stop - first)
                 if low_cut < high_cut:
-                    yield (first + low_cut, map_tensors(lambda t: t[low_cut:high_cut], inputs),
-                           map_tensors(lambda t: t[low_cut:high_cut], targets))
+                    yield (
+                        first + low_cut,
+                        map_tensors(operator.itemgetter(slice(low_cut, high_cut)), inputs),
+                        map_tensors(operator.itemgetter(slice(low_cut, high_cut)), targets),
+                    )
 
 
 def image_inputs(batches: Batches) -> np.ndarray | None:
     """The inputs of ``batches`` as a float32 numpy array when they are one tensor per example of an image's
     shape ((h, w), (c, h, w), or a square number of features) within ``IMAGE_PIXEL_BUDGET``,
-    else None."""
+    else None.
+    """
     parts, pixels = [], 0
     for _, inputs, _ in batches:
         if not isinstance(inputs, torch.Tensor) or not inputs.is_floating_point():
@@ -287,8 +329,10 @@ def model_device(model: torch.nn.Module, device=None) -> torch.device:
     """
     devices = {p.device for p in model.parameters()} or {torch.device("cpu")}
     if len(devices) > 1:
-        raise ValueError(f"model: its parameters live on several devices {sorted(map(str, devices))}; "
-                         "netscope computes on one: move the model with model.to(device)")
+        raise ValueError(
+            f"model: its parameters live on several devices {sorted(map(str, devices))}; "
+            "netscope computes on one: move the model with model.to(device)"
+        )
     (found,) = devices
     if device is None:
         return found
@@ -298,5 +342,7 @@ def model_device(model: torch.nn.Module, device=None) -> torch.device:
         raise ValueError(f"device: {device!r} is not a torch device ({error})") from None
     if wanted.type == found.type and wanted.index in (None, found.index):
         return found
-    raise ValueError(f"device={str(wanted)!r} differs from the device of the model's parameters ({found}); "
-                     "netscope works where the model lives: move it with model.to(device), or leave device=None")
+    raise ValueError(
+        f"device={str(wanted)!r} differs from the device of the model's parameters ({found}); "
+        "netscope works where the model lives: move it with model.to(device), or leave device=None"
+    )

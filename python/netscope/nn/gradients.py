@@ -42,14 +42,14 @@ def _raise_on_nonfinite(gradients: torch.Tensor, first_index: int, what: str) ->
     """ValueError naming the first row of ``gradients`` that holds NaN or inf. Row sums screen
     (a NaN or inf makes its row's sum non-finite; one pass, no n × D mask: 20× cheaper than
     ``isfinite`` on every entry), then the rows they flag are checked entry by entry, since a
-    finite row can also overflow its sum. O(n D)."""
+    finite row can also overflow its sum. O(n D).
+    """
     suspects = torch.nonzero(~torch.isfinite(gradients.sum(dim=1))).flatten()
     broken = suspects[~torch.isfinite(gradients[suspects]).all(dim=1)]
     if len(broken):
         bad = first_index + int(broken[0])
         raise ValueError(
-            f"the loss gradient of {what} {bad} holds NaN or inf; check the loss, the data, or "
-            "lower the prior scale"
+            f"the loss gradient of {what} {bad} holds NaN or inf; check the loss, the data, or lower the prior scale"
         )
 
 
@@ -104,7 +104,8 @@ class PriorSamples:
     def rows(self, start: int, stop: int) -> torch.Tensor:
         """Parameter vectors start..stop-1 as a float32 ``(stop-start, D)`` tensor. Cost
         O((stop - start) D) time when it goes on from the last read (else up to SAMPLE_BLOCK D
-        more), O((stop - start) D) memory."""
+        more), O((stop - start) D) memory.
+        """
         rows = np.empty((stop - start, self.layout.n_parameters), dtype=np.float32)
         row = start
         while row < stop:
@@ -116,7 +117,7 @@ class PriorSamples:
                 for _ in range(row - self._next_row):
                     self._generator.standard_normal(out=skipped, dtype=np.float32)
             high = min(stop, (block + 1) * SAMPLE_BLOCK)
-            self._generator.standard_normal(out=rows[row - start:high - start], dtype=np.float32)
+            self._generator.standard_normal(out=rows[row - start : high - start], dtype=np.float32)
             self._next_row = row = high
         rows *= np.float32(self.scale)
         if self.center is not None:
@@ -124,10 +125,24 @@ class PriorSamples:
         return torch.from_numpy(rows)
 
 
-def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scale: float = 1.0,
-                    centered: bool = False, chunk_size: int = 4 * SAMPLE_BLOCK, start: int = 0,
-                    prior_batches: int | None = None, device=None, mode: str = "eval", backend: str = "auto",
-                    target_key: str | None = None, progress: bool = True):
+def prior_gradients(
+    model,
+    loss_fn,
+    data,
+    *,
+    n_samples: int,
+    seed: int = 0,
+    scale: float = 1.0,
+    centered: bool = False,
+    chunk_size: int = 4 * SAMPLE_BLOCK,
+    start: int = 0,
+    prior_batches: int | None = None,
+    device=None,
+    mode: str = "eval",
+    backend: str = "auto",
+    target_key: str | None = None,
+    progress: bool = True,
+):
     """Yield ``(start, gradients, losses)`` for prior samples ``start`` .. ``n_samples - 1``, chunk
     by chunk (chunks begin at ``start`` + multiples of ``chunk_size``).
 
@@ -156,8 +171,10 @@ def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scal
     if prior_batches is not None:
         prior_batches = check_int(prior_batches, "prior_batches", minimum=1)
         if batches.shuffles:
-            raise ValueError("prior_batches: the loader shuffles, so its first batches differ on every pass; "
-                             "use shuffle=False for a fixed subset")
+            raise ValueError(
+                "prior_batches: the loader shuffles, so its first batches differ on every pass; "
+                "use shuffle=False for a fixed subset"
+            )
         fixed = list(itertools.islice(((inputs, targets) for _, inputs, targets in batches), prior_batches))
     elif batches.is_pair:
         fixed = [(inputs, targets) for _, inputs, targets in batches]
@@ -172,8 +189,15 @@ def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scal
         args, kwargs = objective.arguments(inputs, targets)
         return objective(functional_call(model, params, args, kwargs, strict=False), targets)
 
-    per_sample = PerSampleGradients(loss_at, (0, None, None), model=model, device=device, backend=backend,
-                                    randomness=None if mode == "eval" else (seed,), what="parameter sample")
+    per_sample = PerSampleGradients(
+        loss_at,
+        (0, None, None),
+        model=model,
+        device=device,
+        backend=backend,
+        randomness=None if mode == "eval" else (seed,),
+        what="parameter sample",
+    )
 
     prior = PriorSamples(layout, seed=seed, scale=scale, center=center)
 
@@ -197,13 +221,26 @@ def prior_gradients(model, loss_fn, data, *, n_samples: int, seed: int = 0, scal
             yield (begin, *chunk(begin, min(begin + chunk_size, n_samples)))
 
     with modes(model, mode):
-        yield from _to_host(pieces(), first, n_samples, what="prior sample", desc="prior gradients",
-                            unit="sample", progress=progress)
+        yield from _to_host(
+            pieces(), first, n_samples, what="prior sample", desc="prior gradients", unit="sample", progress=progress
+        )
 
 
-def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_size: int = 1000,
-                   start: int = 0, device=None, mode: str = "eval", backend: str = "auto", seed: int = 0,
-                   target_key: str | None = None, progress: bool = True):
+def data_gradients(
+    model,
+    loss_fn,
+    data,
+    *,
+    n_samples: int | None = None,
+    chunk_size: int = 1000,
+    start: int = 0,
+    device=None,
+    mode: str = "eval",
+    backend: str = "auto",
+    seed: int = 0,
+    target_key: str | None = None,
+    progress: bool = True,
+):
     """Yield ``(start, gradients, losses)``: one gradient per example, at the current parameters.
 
     Row i of the host ``(n, D)`` ``gradients`` (float32, or float64 for a float64 model) is ∇ of
@@ -216,8 +253,11 @@ def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_
     Cost: O(n_samples × one per-example forward and backward pass); memory O(chunk_size × D).
     """
     layout, objective, batches, device = _stream_setup(model, loss_fn, data, device, mode, target_key)
-    n_samples = batches.n_examples if n_samples is None else check_int(
-        n_samples, "n_samples", minimum=1, maximum=batches.n_examples)
+    n_samples = (
+        batches.n_examples
+        if n_samples is None
+        else check_int(n_samples, "n_samples", minimum=1, maximum=batches.n_examples)
+    )
     chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
     first = check_int(start, "start", minimum=0, maximum=n_samples)
     own = dict(model.named_parameters())
@@ -238,9 +278,16 @@ def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_
         args, kwargs = objective.arguments(inputs, target)
         return objective(model(*args, **kwargs), target)
 
-    per_sample = PerSampleGradients(loss_one, (None, 0, 0 if batches.has_targets else None), model=model, device=device, backend=backend,
-                                    randomness=None if mode == "eval" else (seed,), direct=(loss_direct, own),
-                                    what="example")
+    per_sample = PerSampleGradients(
+        loss_one,
+        (None, 0, 0 if batches.has_targets else None),
+        model=model,
+        device=device,
+        backend=backend,
+        randomness=None if mode == "eval" else (seed,),
+        direct=(loss_direct, own),
+        what="example",
+    )
 
     def gradients(begin, inputs, targets):
         parts, losses = per_sample(begin, params, *batch_to(device, inputs, targets))
@@ -251,5 +298,6 @@ def data_gradients(model, loss_fn, data, *, n_samples: int | None = None, chunk_
             yield (begin, *gradients(begin, inputs, targets))
 
     with modes(model, mode):
-        yield from _to_host(pieces(), first, n_samples, what="example", desc="per-example gradients",
-                            unit="example", progress=progress)
+        yield from _to_host(
+            pieces(), first, n_samples, what="example", desc="per-example gradients", unit="example", progress=progress
+        )

@@ -15,8 +15,9 @@ MODES = ("eval", "dropout", "train")
 
 
 def _is_dropout(module: torch.nn.Module) -> bool:
-    return isinstance(module, (torch.nn.modules.dropout._DropoutNd, torch.nn.AlphaDropout,
-                               torch.nn.FeatureAlphaDropout))
+    return isinstance(
+        module, (torch.nn.modules.dropout._DropoutNd, torch.nn.AlphaDropout, torch.nn.FeatureAlphaDropout)
+    )
 
 
 def check_mode(model: torch.nn.Module, mode: str) -> str:
@@ -24,14 +25,16 @@ def check_mode(model: torch.nn.Module, mode: str) -> str:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if mode == "train":
-        batch_norms = [name for name, module in model.named_modules()
-                       if isinstance(module, torch.nn.modules.batchnorm._BatchNorm)]
+        batch_norms = [
+            name for name, module in model.named_modules() if isinstance(module, torch.nn.modules.batchnorm._BatchNorm)
+        ]
         if batch_norms:
             raise ValueError(
                 f"mode='train' would put the BatchNorm layers {batch_norms[:3]} in train mode, where each "
                 "example's output depends on the statistics of its whole batch: per-example gradients would "
                 "couple the examples, and the running statistics would change. Use mode='eval' (running "
-                "statistics, the default) or mode='dropout' (dropout on, BatchNorm on running statistics)")
+                "statistics, the default) or mode='dropout' (dropout on, BatchNorm on running statistics)"
+            )
     return mode
 
 
@@ -39,7 +42,8 @@ def check_mode(model: torch.nn.Module, mode: str) -> str:
 def modes(model: torch.nn.Module, mode: str = "eval"):
     """Within the block, ``model`` is in ``mode``: "eval" (every module in eval mode), "dropout"
     (eval, but dropout layers in train mode) or "train" (every module in train mode). Every
-    module's own flag is restored on exit."""
+    module's own flag is restored on exit.
+    """
     saved = [(module, module.training) for module in model.modules()]
     try:
         model.train(mode == "train")
@@ -51,4 +55,3 @@ def modes(model: torch.nn.Module, mode: str = "eval"):
     finally:
         for module, training in saved:
             module.training = training
-

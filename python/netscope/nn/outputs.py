@@ -26,14 +26,18 @@ def field_of(output, name: str):
 def main_tensor(output, field: str | None = None, *, what: str = "the model's output") -> torch.Tensor:
     """The tensor that stands for ``output``: ``output`` itself if it is a tensor; else its
     ``field`` (when given), its ``logits``, or its first tensor (a tuple's, or a mapping's or
-    ``ModelOutput``'s first tensor value). TypeError naming ``what`` when there is none."""
+    ``ModelOutput``'s first tensor value). TypeError naming ``what`` when there is none.
+    """
     if isinstance(output, torch.Tensor) and field is None:
         return output
     if field is not None:
         found = field_of(output, field)
         if not isinstance(found, torch.Tensor):
-            raise TypeError(f"{what} has no tensor field {field!r} (it is a {type(output).__name__}"
-                            + (f" with fields {list(output.keys())}" if isinstance(output, Mapping) else "") + ")")
+            raise TypeError(
+                f"{what} has no tensor field {field!r} (it is a {type(output).__name__}"
+                + (f" with fields {list(output.keys())}" if isinstance(output, Mapping) else "")
+                + ")"
+            )
         return found
     logits = field_of(output, "logits")
     if isinstance(logits, torch.Tensor):
@@ -42,17 +46,21 @@ def main_tensor(output, field: str | None = None, *, what: str = "the model's ou
     for value in values:
         if isinstance(value, torch.Tensor):
             return value
-    raise TypeError(f"{what} is a {type(output).__name__} that holds no tensor; return a tensor, a tuple, a "
-                    "mapping or an object with a 'logits' tensor")
+    raise TypeError(
+        f"{what} is a {type(output).__name__} that holds no tensor; return a tensor, a tuple, a "
+        "mapping or an object with a 'logits' tensor"
+    )
 
 
 def own_loss(output) -> torch.Tensor:
     """The loss that a model computed itself: ``output.loss`` (or ``output["loss"]``)."""
     loss = field_of(output, "loss")
     if not isinstance(loss, torch.Tensor):
-        raise ValueError(f"loss_fn=None takes the model's own loss (outputs.loss), but the model returned a "
-                         f"{type(output).__name__} without one; put the targets in the batch (a Hugging Face model "
-                         "computes its loss when 'labels' are passed) or pass a loss_fn(outputs, targets)")
+        raise ValueError(
+            f"loss_fn=None takes the model's own loss (outputs.loss), but the model returned a "
+            f"{type(output).__name__} without one; put the targets in the batch (a Hugging Face model "
+            "computes its loss when 'labels' are passed) or pass a loss_fn(outputs, targets)"
+        )
     return loss
 
 
@@ -68,8 +76,10 @@ class Objective:
 
     def __init__(self, loss_fn, target_key: str | None = None):
         if loss_fn is not None and not callable(loss_fn):
-            raise TypeError(f"loss_fn must be callable(outputs, targets) -> scalar tensor, or None for the model's "
-                            f"own loss (outputs.loss), got {type(loss_fn).__name__}")
+            raise TypeError(
+                f"loss_fn must be callable(outputs, targets) -> scalar tensor, or None for the model's "
+                f"own loss (outputs.loss), got {type(loss_fn).__name__}"
+            )
         self.loss_fn = loss_fn
         self.target_key = DEFAULT_TARGET_KEY if target_key is None else target_key
 
@@ -80,7 +90,8 @@ class Objective:
 
     def arguments(self, inputs, targets) -> tuple:
         """``(args, kwargs)`` that call the model on a batch; for its own loss, the targets go in
-        as the keyword ``target_key``."""
+        as the keyword ``target_key``.
+        """
         args, kwargs = call_arguments(inputs)
         if self.loss_fn is None and targets is not None:
             kwargs[self.target_key] = targets
@@ -88,13 +99,15 @@ class Objective:
 
     def __call__(self, outputs, targets) -> torch.Tensor:
         """The loss of ``outputs`` (what the model returned) against ``targets``; ValueError
-        unless it is a scalar tensor."""
+        unless it is a scalar tensor.
+        """
         loss = own_loss(outputs) if self.loss_fn is None else self.loss_fn(outputs, targets)
         if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
             shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
             source = "the model's own outputs.loss" if self.loss_fn is None else "loss_fn"
-            raise ValueError(f"{source} must return a scalar tensor (e.g. a mean), got {shape}; "
-                             "use reduction='mean' or 'sum'")
+            raise ValueError(
+                f"{source} must return a scalar tensor (e.g. a mean), got {shape}; use reduction='mean' or 'sum'"
+            )
         return loss
 
     def __repr__(self) -> str:

@@ -30,7 +30,8 @@ class ParameterLayout:
     kinds: tuple
 
     @classmethod
-    def from_module(cls, model: torch.nn.Module) -> "ParameterLayout":
+    def from_module(cls, model: torch.nn.Module) -> ParameterLayout:
+        """The layout of ``model``'s trainable parameters, in ``named_parameters`` order."""
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
@@ -46,10 +47,12 @@ class ParameterLayout:
 
     @property
     def sizes(self) -> np.ndarray:
+        """The number of entries of each parameter."""
         return np.array([int(np.prod(shape)) for shape in self.shapes], dtype=np.int64)
 
     @property
     def offsets(self) -> np.ndarray:
+        """Where each parameter starts in the flat vector."""
         return np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(np.int64)
 
     @property
@@ -87,7 +90,7 @@ class ParameterLayout:
         """
         n = rows.shape[0]
         return {
-            name: rows[:, offset:offset + size].view(n, *shape)
+            name: rows[:, offset : offset + size].view(n, *shape)
             for name, shape, offset, size in zip(self.names, self.shapes, self.offsets.tolist(), self.sizes.tolist())
         }
 
@@ -97,10 +100,20 @@ class ParameterLayout:
         return torch.cat([tensors[name].reshape(first.shape[0], -1) for name in self.names], dim=1)
 
     def to_dict(self) -> dict:
-        return {"names": list(self.names), "shapes": [list(s) for s in self.shapes],
-                "layers": list(self.layers), "kinds": list(self.kinds)}
+        """The layout as plain JSON-serialisable data (read back by :meth:`from_dict`)."""
+        return {
+            "names": list(self.names),
+            "shapes": [list(s) for s in self.shapes],
+            "layers": list(self.layers),
+            "kinds": list(self.kinds),
+        }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ParameterLayout":
-        return cls(names=tuple(data["names"]), shapes=tuple(tuple(s) for s in data["shapes"]),
-                   layers=tuple(data["layers"]), kinds=tuple(data["kinds"]))
+    def from_dict(cls, data: dict) -> ParameterLayout:
+        """The layout written by :meth:`to_dict`."""
+        return cls(
+            names=tuple(data["names"]),
+            shapes=tuple(tuple(s) for s in data["shapes"]),
+            layers=tuple(data["layers"]),
+            kinds=tuple(data["kinds"]),
+        )

@@ -1,8 +1,8 @@
-"""Gradients of a scalar function for each sample of a batch: torch.func.vmap, or an autograd loop.
+r"""Gradients of a scalar function for each sample of a batch: torch.func.vmap, or an autograd loop.
 
 ``torch.func.vmap(grad_and_value(fn))`` computes a whole chunk of per-sample gradients in one
 batched pass, but some layers cannot be batched that way: recurrent layers (GRU, LSTM), in-place
-updates of a captured tensor, custom ``autograd.Function``\\ s without a vmap rule. For those a
+updates of a captured tensor, custom ``autograd.Function``\ s without a vmap rule. For those a
 loop over the samples with ``torch.autograd.grad`` gives the same numbers to rounding, at one
 small forward and backward pass per sample. :class:`PerSampleGradients` picks between them
 (``backend="auto"``: vmap, and the loop, with one warning that names the layer, where vmap fails).
@@ -11,6 +11,7 @@ small forward and backward pass per sample. :class:`PerSampleGradients` picks be
 from __future__ import annotations
 
 import contextlib
+import operator
 import warnings
 
 import numpy as np
@@ -27,7 +28,8 @@ _VMAP_FAILURES = (RuntimeError, NotImplementedError)
 @contextlib.contextmanager
 def seeded(seed_words, device: torch.device):
     """Within the block torch's generators (host, and ``device``'s) are seeded from
-    ``seed_words``; outside, they are as they were: the caller's random stream is untouched."""
+    ``seed_words``; outside, they are as they were: the caller's random stream is untouched.
+    """
     devices = [device] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices, device_type=device.type if devices else "cuda"):
         torch.manual_seed(int(np.random.SeedSequence(list(seed_words)).generate_state(1, np.uint64)[0] >> 1))
@@ -37,7 +39,8 @@ def seeded(seed_words, device: torch.device):
 @contextlib.contextmanager
 def _innermost_module(model: torch.nn.Module):
     """Yield a list that holds, should the block raise, the (name, module) pairs whose forward had
-    begun and not ended, outermost first."""
+    begun and not ended, outermost first.
+    """
     active, handles = [], []
 
     def enter(name, module):
@@ -82,18 +85,30 @@ class PerSampleGradients:
     Cost: vmap, one batched forward and backward per call; loop, n single-sample passes.
     """
 
-    def __init__(self, fn, in_dims: tuple, *, model: torch.nn.Module, device: torch.device, backend: str = "auto",
-                 randomness=None, direct=None, what: str = "sample"):
+    def __init__(
+        self,
+        fn,
+        in_dims: tuple,
+        *,
+        model: torch.nn.Module,
+        device: torch.device,
+        backend: str = "auto",
+        randomness=None,
+        direct=None,
+        what: str = "sample",
+    ):
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         self.fn, self.in_dims, self.model, self.device = fn, in_dims, model, device
         self.backend, self.randomness, self.direct, self.what = backend, randomness, direct, what
-        self._batched = vmap(grad_and_value(fn), in_dims=in_dims,
-                             randomness="error" if randomness is None else "different")
+        self._batched = vmap(
+            grad_and_value(fn), in_dims=in_dims, randomness="error" if randomness is None else "different"
+        )
 
     def __call__(self, first: int, *args, key: tuple = ()):
         """Gradients of the samples ``first`` .. ``first + n - 1``; ``first`` and ``key`` (ints)
-        seed dropout."""
+        seed dropout.
+        """
         if self.backend == "loop":
             return self._loop(first, key, *args)
         with contextlib.ExitStack() as stack:
@@ -106,28 +121,38 @@ class PerSampleGradients:
                 failure, where = error, _describe(active)
         message = f"torch.func.vmap cannot batch {where}: {str(failure).splitlines()[0]}"
         if self.backend == "vmap":
-            raise ValueError(f"backend='vmap': {message}; use backend='auto' or 'loop' (a per-sample loop)") from failure
-        warnings.warn(f"{message}. Falling back to a per-{self.what} autograd loop: one forward and backward pass "
-                      f"per {self.what}, typically 5-50x slower than vmap; pass backend='loop' to skip this attempt.",
-                      RuntimeWarning, stacklevel=4)
+            raise ValueError(
+                f"backend='vmap': {message}; use backend='auto' or 'loop' (a per-sample loop)"
+            ) from failure
+        warnings.warn(
+            f"{message}. Falling back to a per-{self.what} autograd loop: one forward and backward pass "
+            f"per {self.what}, typically 5-50x slower than vmap; pass backend='loop' to skip this attempt.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
         self.backend = "loop"
         try:
             return self._loop(first, key, *args)
         except _VMAP_FAILURES as error:
-            raise ValueError(f"the model fails on single {self.what}s too, so this is no vmap limit: "
-                             f"{str(error).splitlines()[0]}") from error
+            raise ValueError(
+                f"the model fails on single {self.what}s too, so this is no vmap limit: {str(error).splitlines()[0]}"
+            ) from error
 
     def _loop(self, first: int, key: tuple, *args):
         n = next(len(t) for arg, dim in zip(args, self.in_dims) if dim == 0 for t in tensors_of(arg))
         gradients, losses = {}, []
         for i in range(n):
-            one = [arg if dim is None else map_tensors(lambda t: t[i], arg) for arg, dim in zip(args, self.in_dims)]
+            one = [
+                arg if dim is None else map_tensors(operator.itemgetter(i), arg) for arg, dim in zip(args, self.in_dims)
+            ]
             if self.direct is None:
                 params = {name: value.detach().requires_grad_() for name, value in one[0].items()}
             else:
                 params = self.direct[1]
             randomness = self.randomness is not None
-            with seeded((*self.randomness, *key, 1, first + i), self.device) if randomness else contextlib.nullcontext():
+            with (
+                seeded((*self.randomness, *key, 1, first + i), self.device) if randomness else contextlib.nullcontext()
+            ):
                 with torch.enable_grad():
                     loss = self.fn(params, *one[1:]) if self.direct is None else self.direct[0](*one[1:])
                     parts = torch.autograd.grad(loss, list(params.values()), allow_unused=True)
@@ -135,4 +160,3 @@ class PerSampleGradients:
                 gradients.setdefault(name, []).append(torch.zeros_like(value) if part is None else part)
             losses.append(loss.detach())
         return {name: torch.stack(parts) for name, parts in gradients.items()}, torch.stack(losses)
-

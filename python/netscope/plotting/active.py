@@ -17,7 +17,8 @@ def _fitted(result):
 def plot_eigenvalues(result, *, intervals=None, ax=None):
     """Eigenvalue decay on a log scale (seed figure 1), with the count that holds 90 % of the
     trace; with ``intervals`` (a :class:`netscope.active.results.Bootstrap`), its top-k
-    intervals as error bars."""
+    intervals as error bars.
+    """
     eigenvalues = _fitted(result).eigenvalues_
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
     index = np.arange(1, len(eigenvalues) + 1)
@@ -25,8 +26,16 @@ def plot_eigenvalues(result, *, intervals=None, ax=None):
     if intervals is not None:
         top = np.arange(1, len(intervals.eigenvalues) + 1)
         errors = [intervals.eigenvalues - intervals.eigenvalues_low, intervals.eigenvalues_high - intervals.eigenvalues]
-        ax.errorbar(top, intervals.eigenvalues, yerr=np.maximum(errors, 0.0), fmt="none", ecolor="C3", lw=1,
-                    capsize=2, label=f"{intervals.confidence:.0%} bootstrap intervals, top {len(top)}")
+        ax.errorbar(
+            top,
+            intervals.eigenvalues,
+            yerr=np.maximum(errors, 0.0),
+            fmt="none",
+            ecolor="C3",
+            lw=1,
+            capsize=2,
+            label=f"{intervals.confidence:.0%} bootstrap intervals, top {len(top)}",
+        )
     n90 = count_for_trace_share(eigenvalues, 0.9)
     ax.axvline(n90, color="0.5", ls="--", lw=0.8, label=f"{n90} eigenvalues hold 90% of the trace")
     ax.set_xlabel("index i")
@@ -49,21 +58,37 @@ def plot_eigenvectors(result, n_vectors: int | None = None, *, max_rows: int = 2
     W = W[:, :n_vectors] if n_vectors else W
     dim = W.shape[0]
     edges = np.linspace(0, dim, min(dim, max_rows) + 1).astype(int)
-    image = np.log10(np.stack([np.abs(W[start:stop]).max(axis=0) for start, stop in zip(edges[:-1], edges[1:])])
-                     + 1e-12)
+    image = np.log10(
+        np.stack([np.abs(W[start:stop]).max(axis=0) for start, stop in zip(edges[:-1], edges[1:])]) + 1e-12
+    )
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(7.5, 6.0))
     vmin, vmax = np.percentile(image, [1, 99.9])
-    shown = ax.imshow(image, aspect="auto", interpolation="nearest", cmap="viridis", vmin=vmin, vmax=vmax,
-                      extent=(0.5, W.shape[1] + 0.5, dim - 0.5, -0.5))
+    shown = ax.imshow(
+        image,
+        aspect="auto",
+        interpolation="nearest",
+        cmap="viridis",
+        vmin=vmin,
+        vmax=vmax,
+        extent=(0.5, W.shape[1] + 0.5, dim - 0.5, -0.5),
+    )
     fig.colorbar(shown, ax=ax, label="log10 |coefficient|" + (" (max over a run of rows)" if dim > max_rows else ""))
     layout = result.parameter_layout_
     if layout is not None:
         for layer, (start, stop) in layout.layer_slices().items():
             if start > 0:
                 ax.axhline(start - 0.5, color="white", lw=0.6)
-            ax.annotate(layer, xy=(1.0, (start + stop) / 2), xycoords=("axes fraction", "data"),
-                        xytext=(-3, 0), textcoords="offset points", ha="right", va="center",
-                        fontsize=7, color="white")
+            ax.annotate(
+                layer,
+                xy=(1.0, (start + stop) / 2),
+                xycoords=("axes fraction", "data"),
+                xytext=(-3, 0),
+                textcoords="offset points",
+                ha="right",
+                va="center",
+                fontsize=7,
+                color="white",
+            )
     ax.set_xlabel("eigenvector index")
     ax.set_ylabel("parameter index")
     ax.set_title("Eigenvector coefficients by layer")
@@ -73,7 +98,8 @@ def plot_eigenvectors(result, n_vectors: int | None = None, *, max_rows: int = 2
 
 def plot_layer_importance(result, k: int | None = None, *, ax=None):
     """Share of the top-k eigenvectors' squared coefficients per layer, split by parameter kind,
-    beside each layer's share of the parameters."""
+    beside each layer's share of the parameters.
+    """
     importance = _fitted(result).layer_importance(k)
     k, layers = importance.k, list(importance.layers)
     kinds = sorted({kind for entry in importance.layers.values() for kind in entry.kinds})
@@ -84,8 +110,13 @@ def plot_layer_importance(result, k: int | None = None, *, ax=None):
         heights = np.array([importance[layer].kinds.get(kind, 0.0) for layer in layers])
         ax.bar(x - 0.2, heights, width=0.4, bottom=bottom, label=f"top-{k} share: {kind}")
         bottom += heights
-    ax.bar(x + 0.2, [importance[layer].parameter_fraction for layer in layers], width=0.4,
-           color="0.75", label="share of parameters")
+    ax.bar(
+        x + 0.2,
+        [importance[layer].parameter_fraction for layer in layers],
+        width=0.4,
+        color="0.75",
+        label="share of parameters",
+    )
     ax.set_xticks(x, layers, rotation=30, ha="right")
     ax.set_ylabel("share")
     ax.set_title(f"Where the leading {k} eigenvectors load")
@@ -98,14 +129,15 @@ def plot_layer_spectra(spectra, global_eigenvalues=None):
     """Left: each layer's top eigenvalues (its diagonal block of C), beside the global ones
     (dashed, if given). Right: per layer, its share of the trace, of the global top-k
     directions' weight, and of the parameters. ``spectra``: a
-    :class:`netscope.active.results.LayerSpectra`."""
+    :class:`netscope.active.results.LayerSpectra`.
+    """
     layers = list(spectra.layers)
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2))
     for layer in layers:
         values = spectra[layer].eigenvalues
         left.semilogy(np.arange(1, len(values) + 1), values, "o-", markersize=3, label=layer)
     if global_eigenvalues is not None:
-        values = np.asarray(global_eigenvalues)[:spectra.k]
+        values = np.asarray(global_eigenvalues)[: spectra.k]
         left.semilogy(np.arange(1, len(values) + 1), values, "k--", label="global C")
     left.set_xlabel("index i")
     left.set_ylabel("eigenvalue λ_i of the layer's block")
@@ -114,10 +146,19 @@ def plot_layer_spectra(spectra, global_eigenvalues=None):
     x = np.arange(len(layers))
     total = sum(spectra[layer].parameters for layer in layers)
     right.bar(x - 0.27, [spectra[layer].trace_share for layer in layers], width=0.27, label="share of tr C")
-    right.bar(x, [float(np.mean(spectra[layer].global_share)) for layer in layers], width=0.27,
-              label=f"share of the global top-{spectra.k} directions")
-    right.bar(x + 0.27, [spectra[layer].parameters / total for layer in layers], width=0.27, color="0.75",
-              label="share of parameters")
+    right.bar(
+        x,
+        [float(np.mean(spectra[layer].global_share)) for layer in layers],
+        width=0.27,
+        label=f"share of the global top-{spectra.k} directions",
+    )
+    right.bar(
+        x + 0.27,
+        [spectra[layer].parameters / total for layer in layers],
+        width=0.27,
+        color="0.75",
+        label="share of parameters",
+    )
     right.set_xticks(x, layers, rotation=30, ha="right")
     right.set_ylabel("share")
     right.set_title("Where the gradient variance and the leading directions sit")
@@ -128,7 +169,8 @@ def plot_layer_spectra(spectra, global_eigenvalues=None):
 
 def plot_convergence(convergence, *, ax=None):
     """Subspace distance and eigenvalue error versus the number of samples, with the line n = D,
-    from a :class:`netscope.active.results.Convergence`."""
+    from a :class:`netscope.active.results.Convergence`.
+    """
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
     k, dim = convergence.k, convergence.n_parameters
     ax.loglog(convergence.sizes, convergence.distance, "o-", label=f"top-{k} subspace distance")
@@ -146,7 +188,8 @@ def plot_stream_convergence(stream, *, ax=None):
     """How a streaming fit's estimate settled (``ActiveSubspace.stream_convergence_``, a
     :class:`netscope.active.results.StreamConvergence`): the
     relative error of its top-k eigenvalues against the final ones, and the distance between the
-    top-k subspaces of consecutive sample counts, versus the samples so far."""
+    top-k subspaces of consecutive sample counts, versus the samples so far.
+    """
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
     sizes, k = stream.sizes, stream.k
     ax.loglog(sizes[:-1], stream.eigenvalue_error[:-1], "s-", label=f"max rel. error of λ_1..λ_{k} against the final")

@@ -1,5 +1,6 @@
 """Record a network's hidden layers on a probe set while it trains, into a run folder
-(:mod:`.run_folder`) that ``netscope structure --run`` turns into maps and the page."""
+(:mod:`.run_folder`) that ``netscope structure --run`` turns into maps and the page.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +16,16 @@ from ..active.tracking import SubspaceTracker
 from ..core._validation import check_int
 from ..nn.activations import ActivationTracker
 from ..nn.data import image_inputs
-from .run_folder import (FORMAT_VERSION, MANIFEST, PROBE_FORMAT, RUN_FORMAT, read_manifest, snapshot_indices,
-                         write_json_atomically, write_snapshot)
+from .run_folder import (
+    FORMAT_VERSION,
+    MANIFEST,
+    PROBE_FORMAT,
+    RUN_FORMAT,
+    read_manifest,
+    snapshot_indices,
+    write_json_atomically,
+    write_snapshot,
+)
 
 # What must agree between a run folder's manifest and a recorder that goes on writing into it.
 _COMPATIBLE = ("layers", "probe_size", "pool", "output_field", "subspace_k")
@@ -53,17 +62,41 @@ class Recorder:
     the snapshot's arrays (n Σ widths float32) are written and then dropped from memory.
     """
 
-    def __init__(self, model: torch.nn.Module, probe, run_dir, *, layers=None, labels=None, every: int = 1,
-                 loss_fn=None, pool: str = "auto", output_field: str | None = None, target_key: str | None = None,
-                 batch_size: int = 256, subspace_k: int = 0, classes=None):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        probe,
+        run_dir,
+        *,
+        layers=None,
+        labels=None,
+        every: int = 1,
+        loss_fn=None,
+        pool: str = "auto",
+        output_field: str | None = None,
+        target_key: str | None = None,
+        batch_size: int = 256,
+        subspace_k: int = 0,
+        classes=None,
+    ):
         self.every = check_int(every, "every", minimum=1)
         subspace_k = check_int(subspace_k, "subspace_k", minimum=0)
-        self.tracker = ActivationTracker(model, probe, layers=layers, labels=labels, loss_fn=loss_fn, pool=pool,
-                                         output_field=output_field, target_key=target_key, batch_size=batch_size)
+        self.tracker = ActivationTracker(
+            model,
+            probe,
+            layers=layers,
+            labels=labels,
+            loss_fn=loss_fn,
+            pool=pool,
+            output_field=output_field,
+            target_key=target_key,
+            batch_size=batch_size,
+        )
         self.subspace = None
         if subspace_k:
-            self.subspace = SubspaceTracker(model, loss_fn, self.tracker.batches, n_components=subspace_k,
-                                            target_key=target_key)
+            self.subspace = SubspaceTracker(
+                model, loss_fn, self.tracker.batches, n_components=subspace_k, target_key=target_key
+            )
         labels = self.tracker.labels
         if classes is not None:
             classes = [str(name) for name in classes]
@@ -71,13 +104,21 @@ class Recorder:
             if len(classes) != distinct:
                 raise ValueError(f"classes must name each of the {distinct} distinct labels, got {len(classes)} names")
         self.run_dir = Path(run_dir)
-        manifest = {"format": RUN_FORMAT, "version": FORMAT_VERSION, "netscope_version": __version__,
-                    "model_class": f"{type(model).__module__}.{type(model).__qualname__}",
-                    "layers": self.tracker.layers, "probe_size": self.tracker.batches.n_examples,
-                    "pool": self.tracker.pool, "output_field": output_field, "target_key": target_key,
-                    "subspace_k": subspace_k,
-                    "subspace_method": None if self.subspace is None else self.subspace.method,
-                    "classes": classes, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        manifest = {
+            "format": RUN_FORMAT,
+            "version": FORMAT_VERSION,
+            "netscope_version": __version__,
+            "model_class": f"{type(model).__module__}.{type(model).__qualname__}",
+            "layers": self.tracker.layers,
+            "probe_size": self.tracker.batches.n_examples,
+            "pool": self.tracker.pool,
+            "output_field": output_field,
+            "target_key": target_key,
+            "subspace_k": subspace_k,
+            "subspace_method": None if self.subspace is None else self.subspace.method,
+            "classes": classes,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
         self._next_index = self._open_folder(manifest, labels)
         self.manifest = manifest
         self._calls = 0
@@ -85,7 +126,8 @@ class Recorder:
 
     def _open_folder(self, manifest: dict, labels) -> int:
         """Create the run folder, or check that the one there holds the same kind of run; clear
-        temporary files a killed writer left; return the next snapshot's index."""
+        temporary files a killed writer left; return the next snapshot's index.
+        """
         path = self.run_dir
         if path.exists() and not path.is_dir():
             raise ValueError(f"run_dir: {path} is a file; give a folder for the run")
@@ -94,9 +136,11 @@ class Recorder:
             before = read_manifest(path)
             differ = [key for key in _COMPATIBLE if before.get(key) != manifest[key]]
             if differ:
-                raise ValueError(f"run_dir: {path} holds a run recorded with other settings ({', '.join(differ)}: "
-                                 f"{[before.get(key) for key in differ]} there, {[manifest[key] for key in differ]} "
-                                 "here); record into a new folder")
+                raise ValueError(
+                    f"run_dir: {path} holds a run recorded with other settings ({', '.join(differ)}: "
+                    f"{[before.get(key) for key in differ]} there, {[manifest[key] for key in differ]} "
+                    "here); record into a new folder"
+                )
             manifest["created"] = before["created"]
         (path / "snapshots").mkdir(parents=True, exist_ok=True)
         for stale in list(path.glob("*.partial")) + list((path / "snapshots").glob("*.partial")):
@@ -113,7 +157,8 @@ class Recorder:
 
     def step(self, epoch=None, *, label=None, step=None) -> Path | None:
         """Count one call; at every ``every``-th call record a snapshot (:meth:`record`) and
-        return its file, else None. ``epoch``, ``label`` and ``step`` as for :meth:`record`."""
+        return its file, else None. ``epoch``, ``label`` and ``step`` as for :meth:`record`.
+        """
         self._calls += 1
         if (self._calls - 1) % self.every:
             return None
@@ -122,7 +167,8 @@ class Recorder:
     def record(self, *, epoch=None, label=None, step=None) -> Path:
         """Record a snapshot now and write it to the run folder; returns its file. ``label``
         (default: ``epoch`` where given, else the snapshot's index) names it on the page;
-        ``epoch`` and ``step`` (the optimiser's step count) are kept beside it."""
+        ``epoch`` and ``step`` (the optimiser's step count) are kept beside it.
+        """
         index = self._next_index
         if label is None:
             label = index if epoch is None else epoch
@@ -135,12 +181,21 @@ class Recorder:
             subspace = self.subspace.snapshot(label=label)
             self.subspace.snapshots.clear()
         header = {"label": label, "epoch": epoch, "step": step, "seconds": time.perf_counter() - self._started}
-        path = write_snapshot(self.run_dir, index, header, self.tracker.layers, record["activations"],
-                              record["sensitivity"], record["predictions"], subspace)
+        path = write_snapshot(
+            self.run_dir,
+            index,
+            header,
+            self.tracker.layers,
+            record["activations"],
+            record["sensitivity"],
+            record["predictions"],
+            subspace,
+        )
         self._next_index = index + 1
         return path
 
     def __repr__(self) -> str:
-        return (f"Recorder({str(self.run_dir)!r}, layers={self.tracker.layers}, every={self.every}, "
-                f"{self._next_index} snapshots)")
-
+        return (
+            f"Recorder({str(self.run_dir)!r}, layers={self.tracker.layers}, every={self.every}, "
+            f"{self._next_index} snapshots)"
+        )

@@ -59,8 +59,16 @@ def snapshot_indices(run_dir: Path) -> list:
     return sorted(int(match.group(1)) for match in map(_SNAPSHOT_NAME.match, os.listdir(folder)) if match)
 
 
-def write_snapshot(run_dir: Path, index: int, header: dict, layers: list, activations: dict, sensitivity: dict,
-                   predictions=None, subspace: dict | None = None) -> Path:
+def write_snapshot(
+    run_dir: Path,
+    index: int,
+    header: dict,
+    layers: list,
+    activations: dict,
+    sensitivity: dict,
+    predictions=None,
+    subspace: dict | None = None,
+) -> Path:
     """Write snapshot ``index`` (see the module docstring) atomically. O(n Σ widths)."""
     arrays = {}
     for i, layer in enumerate(layers):
@@ -71,16 +79,21 @@ def write_snapshot(run_dir: Path, index: int, header: dict, layers: list, activa
     if subspace is not None:
         arrays["eigenvalues"] = np.asarray(subspace["eigenvalues"], dtype=np.float64)
         arrays["energy"] = np.asarray(subspace["energy"], dtype=np.float64)
-    return write_archive(snapshot_path(run_dir, index),
-                         {"format": SNAPSHOT_FORMAT, "version": FORMAT_VERSION, "index": index, **header}, arrays,
-                         compress=False)
+    return write_archive(
+        snapshot_path(run_dir, index),
+        {"format": SNAPSHOT_FORMAT, "version": FORMAT_VERSION, "index": index, **header},
+        arrays,
+        compress=False,
+    )
 
 
 def read_manifest(run_dir) -> dict:
     """The checked manifest of the run folder ``run_dir``; ValueError naming it otherwise."""
     path = Path(run_dir) / MANIFEST
     if not path.is_file():
-        raise ValueError(f"run: {run_dir} is not a netscope run folder (no {MANIFEST}); record one with netscope.Recorder")
+        raise ValueError(
+            f"run: {run_dir} is not a netscope run folder (no {MANIFEST}); record one with netscope.Recorder"
+        )
     try:
         manifest = json.loads(path.read_text())
     except ValueError as error:
@@ -88,8 +101,10 @@ def read_manifest(run_dir) -> dict:
     if not isinstance(manifest, dict) or manifest.get("format") != RUN_FORMAT:
         raise ValueError(f"run: {path} is not a netscope run manifest")
     if manifest.get("version", 0) > FORMAT_VERSION:
-        raise ValueError(f"run: {run_dir} was written by a newer netscope (format version {manifest['version']}); "
-                         "upgrade netscope to read it")
+        raise ValueError(
+            f"run: {run_dir} was written by a newer netscope (format version {manifest['version']}); "
+            "upgrade netscope to read it"
+        )
     return manifest
 
 
@@ -118,7 +133,7 @@ class RunFolder:
         self.snapshots, self._subspace, self._read = [], [], set()
         self.refresh()
 
-    def refresh(self) -> "RunFolder":
+    def refresh(self) -> RunFolder:
         """Read the snapshots written since the last read. Returns self."""
         n, k = self.manifest["probe_size"], self.manifest.get("subspace_k", 0)
         for index in snapshot_indices(self.path):
@@ -128,12 +143,19 @@ class RunFolder:
             header, archive = read_archive(path, SNAPSHOT_FORMAT, FORMAT_VERSION, what="a run's snapshot file")
             with archive:
                 try:
-                    record = {"label": header["label"], "epoch": header.get("epoch"), "step": header.get("step"),
-                              "activations": {layer: archive[f"activations_{i}"] for i, layer in enumerate(self.layers)},
-                              "sensitivity": {layer: archive[f"sensitivity_{i}"] for i, layer in enumerate(self.layers)},
-                              "predictions": archive["predictions"] if "predictions" in archive.files else None}
-                    subspace = ({"label": header["label"], "eigenvalues": archive["eigenvalues"],
-                                 "energy": archive["energy"]} if k else None)
+                    record = {
+                        "label": header["label"],
+                        "epoch": header.get("epoch"),
+                        "step": header.get("step"),
+                        "activations": {layer: archive[f"activations_{i}"] for i, layer in enumerate(self.layers)},
+                        "sensitivity": {layer: archive[f"sensitivity_{i}"] for i, layer in enumerate(self.layers)},
+                        "predictions": archive["predictions"] if "predictions" in archive.files else None,
+                    }
+                    subspace = (
+                        {"label": header["label"], "eigenvalues": archive["eigenvalues"], "energy": archive["energy"]}
+                        if k
+                        else None
+                    )
                 except KeyError as error:
                     raise ValueError(f"run: {path} lacks {error}; the snapshot file is damaged") from None
             if any(len(rows) != n for rows in record["activations"].values()):
@@ -153,5 +175,7 @@ class RunFolder:
         return len(self.snapshots)
 
     def __repr__(self) -> str:
-        return (f"RunFolder({str(self.path)!r}: {self.manifest.get('model_class')}, {len(self)} snapshots of "
-                f"{len(self.layers)} layers, {self.manifest['probe_size']} probe examples)")
+        return (
+            f"RunFolder({str(self.path)!r}: {self.manifest.get('model_class')}, {len(self)} snapshots of "
+            f"{len(self.layers)} layers, {self.manifest['probe_size']} probe examples)"
+        )

@@ -9,7 +9,8 @@ def procrustes_align(positions: np.ndarray, reference: np.ndarray, *, rows: int 
     """``positions`` rotated (or reflected), scaled and shifted to best match ``reference``
     in the least-squares sense (orthogonal Procrustes). ``rows``: only the first ``rows``
     positions correspond to ``reference`` (default all); the transform fitted on them moves
-    every row. O(n)."""
+    every row. O(n).
+    """
     rows = len(positions) if rows is None else rows
     centre = positions[:rows].mean(axis=0)
     a = positions[:rows] - centre

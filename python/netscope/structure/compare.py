@@ -1,6 +1,7 @@
 """netscope's map beside UMAP's and t-SNE's (openTSNE) of the same points, with each one's time and
 fidelity: what ``netscope structure --compare umap,tsne`` draws. UMAP and openTSNE are optional
-(``pip install "netscope[compare]"``); asking for one that is missing raises before any work."""
+(``pip install "netscope[compare]"``); asking for one that is missing raises before any work.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ REFERENCES = {"umap": ("umap", "umap-learn", "UMAP"), "tsne": ("openTSNE", "open
 @dataclasses.dataclass(frozen=True)
 class ComparedMap(Result):
     """One method's map of the points: ``positions`` (n, 2) float64, the wall ``seconds`` it took
-    from the points, and its ``fidelity`` to them."""
+    from the points, and its ``fidelity`` to them.
+    """
 
     method: str
     positions: np.ndarray
@@ -32,24 +34,26 @@ class ComparedMap(Result):
 
 def check_references(methods) -> list[str]:
     """The validated list of reference methods; ValueError for an unknown name or one whose
-    library is not installed, naming the package to install."""
+    library is not installed, naming the package to install.
+    """
     methods = list(methods)
     unknown = [m for m in methods if m not in REFERENCES]
     if unknown:
         raise ValueError(f"unknown reference method(s) {unknown}; choose from {sorted(REFERENCES)}")
     missing = [REFERENCES[m][1] for m in methods if importlib.util.find_spec(REFERENCES[m][0]) is None]
     if missing:
-        raise ValueError(f"comparing needs {', '.join(missing)}: pip install \"netscope[compare]\"")
+        raise ValueError(f'comparing needs {", ".join(missing)}: pip install "netscope[compare]"')
     return methods
 
 
 def compare_maps(X, methods=("umap", "tsne"), *, k: int = 15, seed: int = 0) -> list[ComparedMap]:
-    """netscope's map of the rows of ``X`` (its defaults: ``knn_graph`` + ``force_layout``) and
+    """Netscope's map of the rows of ``X`` (its defaults: ``knn_graph`` + ``force_layout``) and
     those of the reference ``methods``, each timed from the points and measured by
     :func:`netscope.structure.fidelity.fidelity` at ``k`` neighbours. UMAP runs with
     ``n_neighbors=k`` and ``random_state=seed`` (reproducible, hence single-threaded), openTSNE
     with its defaults, ``random_state=seed`` and both cores. Cost: the three methods' own, plus
-    O(min(n, 2000) n log n) per fidelity."""
+    O(min(n, 2000) n log n) per fidelity.
+    """
     methods = check_references(methods)
     X = np.ascontiguousarray(X, dtype=np.float32)
     k = min(k, len(X) - 1)
@@ -67,6 +71,12 @@ def compare_maps(X, methods=("umap", "tsne"), *, k: int = 15, seed: int = 0) -> 
         start = time.perf_counter()
         positions = np.asarray(run(), dtype=np.float64)
         seconds = time.perf_counter() - start
-        compared.append(ComparedMap(method=method, positions=positions, seconds=seconds,
-                                    fidelity=fidelity(X, positions, min(k, max(1, (2 * len(X) - 4) // 3)), seed=seed)))
+        compared.append(
+            ComparedMap(
+                method=method,
+                positions=positions,
+                seconds=seconds,
+                fidelity=fidelity(X, positions, min(k, max(1, (2 * len(X) - 4) // 3)), seed=seed),
+            )
+        )
     return compared

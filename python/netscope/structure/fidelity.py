@@ -29,7 +29,8 @@ QUERY_BLOCK = 128
 class Fidelity(Result):
     """Trustworthiness and continuity (1 = perfect, about 0.5 for a random map) and kNN
     preservation (0..1) at ``k`` neighbours, averaged over ``n_queries`` query points;
-    ``standard_error`` bounds the three means (0 when every point was a query)."""
+    ``standard_error`` bounds the three means (0 when every point was a query).
+    """
 
     trustworthiness: float
     continuity: float
@@ -43,19 +44,22 @@ class Fidelity(Result):
 class Stability(Result):
     """From one map to the next: ``displacement``, the mean distance a point moved divided by
     the previous map's RMS radius; ``neighbours_kept``, the mean share of its ``k`` nearest map
-    neighbours a point keeps."""
+    neighbours a point keeps.
+    """
 
     displacement: float
     neighbours_kept: float
     k: int
 
 
-def _sorted_distances(points: np.ndarray, queries: np.ndarray, distances: np.ndarray, ordered: np.ndarray,
-                      scratch: np.ndarray) -> None:
+def _sorted_distances(
+    points: np.ndarray, queries: np.ndarray, distances: np.ndarray, ordered: np.ndarray, scratch: np.ndarray
+) -> None:
     """Write into ``distances`` (len(queries), n) the squared distances from each query to every
     point, self at −inf so it comes first, and into ``ordered`` the same rows sorted (``scratch``:
     a third array of that shape; reusing the three saves allocating them per block).
-    O(len(queries) · n (d + log n))."""
+    O(len(queries) · n (d + log n)).
+    """
     squared = (points**2).sum(axis=1)
     np.add(squared[queries, None], squared[None, :], out=distances)
     np.matmul(points[queries], points.T, out=scratch)
@@ -69,7 +73,8 @@ def _sorted_distances(points: np.ndarray, queries: np.ndarray, distances: np.nda
 def _stable_ranks(distances: np.ndarray, ordered: np.ndarray, columns: np.ndarray) -> np.ndarray:
     """The ranks of ``columns`` when the row ``distances`` (n,) is sorted by distance, ties by
     index (self 0), from that row sorted (``ordered``). O(len(columns) log n), plus O(n) per
-    distinct tied distance."""
+    distinct tied distance.
+    """
     values = distances[columns]
     ranks = np.searchsorted(ordered, values, "left")
     tied = np.searchsorted(ordered, values, "right") - ranks > 1
@@ -81,7 +86,8 @@ def _stable_ranks(distances: np.ndarray, ordered: np.ndarray, columns: np.ndarra
 
 def _nearest(distances: np.ndarray, ordered: np.ndarray, k: int) -> np.ndarray:
     """The k nearest points of the row ``distances`` (n,), self excluded, ties to the lower
-    index, from that row sorted (``ordered``). O(n)."""
+    index, from that row sorted (``ordered``). O(n).
+    """
     candidates = np.flatnonzero(distances <= ordered[k])
     if len(candidates) > k + 1:  # ties at the k-th distance
         candidates = candidates[_stable_ranks(distances, ordered, candidates) <= k]
@@ -91,7 +97,8 @@ def _nearest(distances: np.ndarray, ordered: np.ndarray, k: int) -> np.ndarray:
 def map_neighbours(tree: cKDTree, rows: np.ndarray, k: int) -> np.ndarray:
     """The k nearest map points of each of ``rows``, self excluded, nearest first, from a k-d
     tree of the map: (len(rows), k). Ties between equidistant points fall either way.
-    O(len(rows) · k log n)."""
+    O(len(rows) · k log n).
+    """
     _, found = tree.query(tree.data[rows], k + 1)
     other = found != rows[:, None]
     other[other.all(axis=1), -1] = False  # self not found (points on top of it): drop the farthest
@@ -100,7 +107,8 @@ def map_neighbours(tree: cKDTree, rows: np.ndarray, k: int) -> np.ndarray:
 
 def common_values(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The values found in both ``a`` and ``b``, each holding a value at most once, sorted.
-    O(m log m) for m = a.size + b.size."""
+    O(m log m) for m = a.size + b.size.
+    """
     both = np.sort(np.concatenate([a.ravel(), b.ravel()]))
     return both[1:][both[1:] == both[:-1]]
 
@@ -108,7 +116,8 @@ def common_values(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def fidelity(X, Y, k: int = 15, *, max_queries: int = 2000, seed: int = 0) -> Fidelity:
     """Trustworthiness, continuity and kNN preservation of the map ``Y`` (n, 2) of the data ``X``
     (n, d) at ``k`` neighbours. Cost: O(q n (d + log n)) time for q = min(n, max_queries) query
-    points, O(QUERY_BLOCK · n) memory."""
+    points, O(QUERY_BLOCK · n) memory.
+    """
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     if X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y):
@@ -116,13 +125,15 @@ def fidelity(X, Y, k: int = 15, *, max_queries: int = 2000, seed: int = 0) -> Fi
     n = len(X)
     k = check_int(k, "k", minimum=1, maximum=max(1, (2 * n - 4) // 3))  # the normaliser needs 2n - 3k - 1 > 0
     max_queries = check_int(max_queries, "max_queries", minimum=1)
-    queries = np.arange(n) if n <= max_queries else np.sort(np.random.default_rng(seed).choice(n, max_queries, replace=False))
+    queries = (
+        np.arange(n) if n <= max_queries else np.sort(np.random.default_rng(seed).choice(n, max_queries, replace=False))
+    )
     scale = 2.0 / (k * (2 * n - 3 * k - 1))
     trust, cont, kept = [], [], []
     buffers = np.empty((5, min(QUERY_BLOCK, len(queries)), n))
     for start in range(0, len(queries), QUERY_BLOCK):
-        block = queries[start:start + QUERY_BLOCK]
-        distances_x, sorted_x, distances_y, sorted_y, scratch = buffers[:, :len(block)]
+        block = queries[start : start + QUERY_BLOCK]
+        distances_x, sorted_x, distances_y, sorted_y, scratch = buffers[:, : len(block)]
         _sorted_distances(X, block, distances_x, sorted_x, scratch)
         _sorted_distances(Y, block, distances_y, sorted_y, scratch)
         for x, x_sorted, y, y_sorted in zip(distances_x, sorted_x, distances_y, sorted_y):  # one query
@@ -134,18 +145,31 @@ def fidelity(X, Y, k: int = 15, *, max_queries: int = 2000, seed: int = 0) -> Fi
             kept.append((k - len(intruders)) / k)
     # T = 1 − 2/(n k (2n − 3k − 1)) Σ_i Σ_j (r_ij − k) is the mean over i of the per-query terms.
     trust, cont, kept = np.array(trust), np.array(cont), np.array(kept)
-    error = 0.0 if len(queries) == n else float(max(np.std(values) for values in (trust, cont, kept)) / np.sqrt(len(queries)))
-    return Fidelity(trustworthiness=float(trust.mean()), continuity=float(cont.mean()),
-                    knn_preservation=float(kept.mean()), k=k, n_queries=len(queries), standard_error=error)
+    error = (
+        0.0
+        if len(queries) == n
+        else float(max(np.std(values) for values in (trust, cont, kept)) / np.sqrt(len(queries)))
+    )
+    return Fidelity(
+        trustworthiness=float(trust.mean()),
+        continuity=float(cont.mean()),
+        knn_preservation=float(kept.mean()),
+        k=k,
+        n_queries=len(queries),
+        standard_error=error,
+    )
 
 
 def stability(previous, current, k: int = 15) -> Stability:
     """How far the aligned map ``current`` (n, 2) moved from ``previous`` (n, 2), and the share of
-    each point's k map neighbours kept. O(n k log n) time by k-d trees, O(n k) memory."""
+    each point's k map neighbours kept. O(n k log n) time by k-d trees, O(n k) memory.
+    """
     previous = np.asarray(previous, dtype=np.float64)
     current = np.asarray(current, dtype=np.float64)
     if previous.shape != current.shape or previous.ndim != 2:
-        raise ValueError(f"previous and current must be maps of the same points, got {previous.shape} and {current.shape}")
+        raise ValueError(
+            f"previous and current must be maps of the same points, got {previous.shape} and {current.shape}"
+        )
     n = len(previous)
     k = check_int(k, "k", minimum=1, maximum=n - 1)
     radius = np.sqrt(((previous - previous.mean(axis=0)) ** 2).sum(axis=1).mean())

@@ -48,7 +48,8 @@ class _Recording:
     """What :meth:`StructureMap.fit` maps, whatever it was given: ``activations[layer]`` T
     arrays (n, d_layer) float32 or float64, C-contiguous and finite; ``sensitivity[layer]`` T
     arrays (n,) float64 >= 0; ``snapshot_labels`` T Python scalars; ``predictions`` (T, n) int64
-    or None; ``labels`` (n,) or None."""
+    or None; ``labels`` (n,) or None.
+    """
 
     activations: dict
     sensitivity: dict
@@ -64,19 +65,23 @@ def _is_tracker(value) -> bool:
 def _named_by_layer(value, argument: str, form: str) -> dict:
     """``value``, given in ``form`` ("array": one snapshot of one layer; "list": one layer over
     the snapshots; "mapping": layer -> list over the snapshots), as {layer: [(name, item) per
-    snapshot]}, each item named for messages as the user wrote it."""
+    snapshot]}, each item named for messages as the user wrote it.
+    """
     if form == "array":
         return {DEFAULT_LAYER: [(argument, value)]}
     if form == "list":
         if not isinstance(value, (list, tuple)):
-            raise TypeError(f"{argument} must be a list with one entry per snapshot, as snapshots is; "
-                            f"got {type(value).__name__}")
+            raise TypeError(
+                f"{argument} must be a list with one entry per snapshot, as snapshots is; got {type(value).__name__}"
+            )
         if not value:
             raise ValueError(f"{argument} must hold at least one array (one per snapshot), got an empty list")
         return {DEFAULT_LAYER: [(f"{argument}[{t}]", item) for t, item in enumerate(value)]}
     if not isinstance(value, Mapping):
-        raise TypeError(f"{argument} must map each layer to a list over the snapshots, as snapshots does; "
-                        f"got {type(value).__name__}")
+        raise TypeError(
+            f"{argument} must map each layer to a list over the snapshots, as snapshots does; "
+            f"got {type(value).__name__}"
+        )
     if not value:
         raise ValueError(f"{argument} must map at least one layer to its arrays, got an empty mapping")
     named = {}
@@ -84,15 +89,18 @@ def _named_by_layer(value, argument: str, form: str) -> dict:
         if not isinstance(layer, str):
             raise TypeError(f"{argument}: layer names must be strings, got {layer!r}")
         if not isinstance(items, (list, tuple)) or not items:
-            raise ValueError(f"{argument}[{layer!r}] must be a non-empty list with one array per snapshot, "
-                             f"got {type(items).__name__}{' (empty)' if isinstance(items, (list, tuple)) else ''}")
+            raise ValueError(
+                f"{argument}[{layer!r}] must be a non-empty list with one array per snapshot, "
+                f"got {type(items).__name__}{' (empty)' if isinstance(items, (list, tuple)) else ''}"
+            )
         named[layer] = [(f"{argument}[{layer!r}][{t}]", item) for t, item in enumerate(items)]
     return named
 
 
 def _checked_labels(labels, n: int, name: str) -> np.ndarray | None:
     """``labels`` as a 1-D array of n classes of one of ``LABEL_KINDS`` (an object array, e.g.
-    of class names, becomes the array numpy infers from its items), or None. O(n)."""
+    of class names, becomes the array numpy infers from its items), or None. O(n).
+    """
     if labels is None:
         return None
     labels = np.asarray(labels)
@@ -109,7 +117,8 @@ def _checked_labels(labels, n: int, name: str) -> np.ndarray | None:
 
 def _checked_snapshot_label(label, name: str):
     """A snapshot's label as a plain Python str, int or float (it names the snapshot on the page
-    and in saved maps)."""
+    and in saved maps).
+    """
     if isinstance(label, np.generic):
         label = label.item()
     if not isinstance(label, (str, numbers.Real)):
@@ -117,11 +126,19 @@ def _checked_snapshot_label(label, name: str):
     return label
 
 
-def _recording(snapshots, labels=None, snapshot_labels=None, sensitivity=None, *, argument: str = "snapshots",
-               form: str | None = None) -> _Recording:
+def _recording(
+    snapshots,
+    labels=None,
+    snapshot_labels=None,
+    sensitivity=None,
+    *,
+    argument: str = "snapshots",
+    form: str | None = None,
+) -> _Recording:
     """The checked :class:`_Recording` of :meth:`StructureMap.fit`'s arguments (see there);
     ``form`` forces how ``snapshots`` is read (default: by its type). Arrays are converted only
-    when they are not float32/float64 C-contiguous already. O(T n d) for the checks."""
+    when they are not float32/float64 C-contiguous already. O(T n d) for the checks.
+    """
     if form is None and _is_tracker(snapshots):
         for given, value in (("labels", labels), ("snapshot_labels", snapshot_labels), ("sensitivity", sensitivity)):
             if value is not None:
@@ -131,23 +148,32 @@ def _recording(snapshots, labels=None, snapshot_labels=None, sensitivity=None, *
             raise ValueError("tracker has no snapshots yet: call tracker.snapshot() during training")
         where = "tracker.snapshots[{t}][{key!r}][{layer!r}]"
         named_activations, named_sensitivity = (
-            {layer: [(where.format(t=t, key=key, layer=layer), record[key][layer]) for t, record in enumerate(records)]
-             for layer in snapshots.layers} for key in ("activations", "sensitivity"))
+            {
+                layer: [
+                    (where.format(t=t, key=key, layer=layer), record[key][layer]) for t, record in enumerate(records)
+                ]
+                for layer in snapshots.layers
+            }
+            for key in ("activations", "sensitivity")
+        )
         labels, labels_name = snapshots.labels, "tracker.labels"
         named_snapshot_labels = [(f"tracker.snapshots[{t}]['label']", r["label"]) for t, r in enumerate(records)]
-        named_predictions = [(f"tracker.snapshots[{t}]['predictions']", r.get("predictions"))
-                             for t, r in enumerate(records)]
+        named_predictions = [
+            (f"tracker.snapshots[{t}]['predictions']", r.get("predictions")) for t, r in enumerate(records)
+        ]
     else:
-        form = form or ("mapping" if isinstance(snapshots, Mapping) else
-                        "list" if isinstance(snapshots, (list, tuple)) else "array")
+        form = form or (
+            "mapping" if isinstance(snapshots, Mapping) else "list" if isinstance(snapshots, (list, tuple)) else "array"
+        )
         named_activations = _named_by_layer(snapshots, argument, form)
         named_sensitivity = None if sensitivity is None else _named_by_layer(sensitivity, "sensitivity", form)
         labels_name, named_predictions = "labels", None
         named_snapshot_labels = None
         if snapshot_labels is not None:
             if not isinstance(snapshot_labels, (list, tuple)):
-                raise TypeError(f"snapshot_labels must be a list with one label per snapshot, "
-                                f"got {type(snapshot_labels).__name__}")
+                raise TypeError(
+                    f"snapshot_labels must be a list with one label per snapshot, got {type(snapshot_labels).__name__}"
+                )
             named_snapshot_labels = [(f"snapshot_labels[{t}]", label) for t, label in enumerate(snapshot_labels)]
 
     counts = {layer: len(items) for layer, items in named_activations.items()}
@@ -172,11 +198,15 @@ def _recording(snapshots, labels=None, snapshot_labels=None, sensitivity=None, *
         sensitivity = {layer: [np.zeros(n) for _ in range(T)] for layer in activations}
     else:
         if set(named_sensitivity) != set(activations) or any(len(v) != T for v in named_sensitivity.values()):
-            raise ValueError(f"sensitivity must hold one (n,) array per layer and snapshot, as snapshots does "
-                             f"({T} per layer for {list(activations)}); got "
-                             f"{ {layer: len(v) for layer, v in named_sensitivity.items()} }")
-        sensitivity = {layer: [_checked_sensitivity(item, n, name) for name, item in named_sensitivity[layer]]
-                       for layer in activations}
+            raise ValueError(
+                f"sensitivity must hold one (n,) array per layer and snapshot, as snapshots does "
+                f"({T} per layer for {list(activations)}); got "
+                f"{ {layer: len(v) for layer, v in named_sensitivity.items()} }"
+            )
+        sensitivity = {
+            layer: [_checked_sensitivity(item, n, name) for name, item in named_sensitivity[layer]]
+            for layer in activations
+        }
 
     if named_snapshot_labels is None:
         snapshot_labels = list(range(T))
@@ -189,10 +219,17 @@ def _recording(snapshots, labels=None, snapshot_labels=None, sensitivity=None, *
     if named_predictions is not None and all(p is not None for _, p in named_predictions):
         predictions = np.stack([np.asarray(p, dtype=np.int64) for _, p in named_predictions])
         if predictions.shape != (T, n):
-            raise ValueError(f"{named_predictions[0][0]}: predictions must be (n,) = ({n},) class indices "
-                             f"at every snapshot, got {predictions.shape[1:]}")
-    return _Recording(activations=activations, sensitivity=sensitivity, snapshot_labels=snapshot_labels,
-                      predictions=predictions, labels=_checked_labels(labels, n, labels_name))
+            raise ValueError(
+                f"{named_predictions[0][0]}: predictions must be (n,) = ({n},) class indices "
+                f"at every snapshot, got {predictions.shape[1:]}"
+            )
+    return _Recording(
+        activations=activations,
+        sensitivity=sensitivity,
+        snapshot_labels=snapshot_labels,
+        predictions=predictions,
+        labels=_checked_labels(labels, n, labels_name),
+    )
 
 
 def _checked_sensitivity(values, n: int, name: str) -> np.ndarray:
@@ -240,9 +277,18 @@ class StructureMap(BaseEstimator):
     ``knn_preservation``, ``fidelity`` and ``stability``.
     """
 
-    def __init__(self, k: int = 15, *, metric: str = "euclidean", symmetrize=True,
-                 method: str = "neighbor_embedding", n_iter: int | None = None, n_iter_warm: int | None = None,
-                 seed: int = 0, neuron_samples: int = 500):
+    def __init__(
+        self,
+        k: int = 15,
+        *,
+        metric: str = "euclidean",
+        symmetrize=True,
+        method: str = "neighbor_embedding",
+        n_iter: int | None = None,
+        n_iter_warm: int | None = None,
+        seed: int = 0,
+        neuron_samples: int = 500,
+    ):
         self.k = k
         self.metric = metric
         self.symmetrize = symmetrize
@@ -259,13 +305,17 @@ class StructureMap(BaseEstimator):
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         n_iter = DEFAULT_ITERATIONS[self.method] if self.n_iter is None else check_int(self.n_iter, "n_iter", minimum=0)
-        return {"k": check_int(self.k, "k", minimum=1), "n_iter": n_iter,
-                "n_iter_warm": n_iter // 2 if self.n_iter_warm is None else check_int(self.n_iter_warm, "n_iter_warm",
-                                                                                      minimum=0),
-                "seed": check_int(self.seed, "seed", minimum=0),
-                "neuron_samples": check_int(self.neuron_samples, "neuron_samples", minimum=0)}
+        return {
+            "k": check_int(self.k, "k", minimum=1),
+            "n_iter": n_iter,
+            "n_iter_warm": n_iter // 2
+            if self.n_iter_warm is None
+            else check_int(self.n_iter_warm, "n_iter_warm", minimum=0),
+            "seed": check_int(self.seed, "seed", minimum=0),
+            "neuron_samples": check_int(self.neuron_samples, "neuron_samples", minimum=0),
+        }
 
-    def fit(self, snapshots, labels=None, snapshot_labels=None, sensitivity=None) -> "StructureMap":
+    def fit(self, snapshots, labels=None, snapshot_labels=None, sensitivity=None) -> StructureMap:
         """Build the map of every (layer, snapshot), with its metrics (class separation, fidelity
         to the activations, stability against the previous snapshot).
 
@@ -291,11 +341,12 @@ class StructureMap(BaseEstimator):
     def fit_transform(self, X, labels=None) -> np.ndarray:
         """Fit on one (n, d) array ``X`` (one snapshot of one layer, as UMAP's ``fit_transform``)
         and return its map, (n, 2) float64. ``labels`` as in :meth:`fit`. Cost as one map of
-        :meth:`fit`."""
+        :meth:`fit`.
+        """
         self._fit(_recording(X, labels, argument="X", form="array"))
         return self.positions_[DEFAULT_LAYER][0]
 
-    def extend(self, snapshots, snapshot_labels=None, sensitivity=None) -> "StructureMap":
+    def extend(self, snapshots, snapshot_labels=None, sensitivity=None) -> StructureMap:
         """Map snapshots that follow the fitted ones, each warm-started from the map before it
         (the last fitted one first), as :meth:`fit` would have mapped them in one call: a fit
         over T snapshots and then ``extend`` with U more equals a fit over all T + U.
@@ -309,38 +360,54 @@ class StructureMap(BaseEstimator):
         T = len(self.snapshot_labels_)
         if _is_tracker(snapshots):
             if len(snapshots.snapshots) <= T:
-                raise ValueError(f"snapshots: the tracker holds {len(snapshots.snapshots)} snapshots, none past the "
-                                 f"{T} already mapped")
+                raise ValueError(
+                    f"snapshots: the tracker holds {len(snapshots.snapshots)} snapshots, none past the "
+                    f"{T} already mapped"
+                )
             labels = snapshots.labels
             snapshots = SimpleNamespace(layers=snapshots.layers, labels=labels, snapshots=snapshots.snapshots[T:])
             recording = _recording(snapshots)
         else:
             recording = _recording(snapshots, None, snapshot_labels, sensitivity)
-            recording = dataclasses.replace(recording, labels=self.labels_, snapshot_labels=(
-                [T + t for t in recording.snapshot_labels] if snapshot_labels is None else recording.snapshot_labels))
+            recording = dataclasses.replace(
+                recording,
+                labels=self.labels_,
+                snapshot_labels=(
+                    [T + t for t in recording.snapshot_labels] if snapshot_labels is None else recording.snapshot_labels
+                ),
+            )
         if list(recording.activations) != self.layers_:
-            raise ValueError(f"snapshots: the layers {list(recording.activations)} differ from the fitted {self.layers_}")
+            raise ValueError(
+                f"snapshots: the layers {list(recording.activations)} differ from the fitted {self.layers_}"
+            )
         n, given = len(self.positions_[self.layers_[0]][0]), len(next(iter(recording.activations.values()))[0])
         if given != n:
             raise ValueError(f"snapshots: the new snapshots hold {given} points, the fitted maps {n}")
         if not np.array_equal(np.asarray(recording.labels), np.asarray(self.labels_)):
             raise ValueError("snapshots: the labels differ from the fitted maps'; extend maps the same points")
         if (recording.predictions is None) != (self.predictions_ is None):
-            raise ValueError("snapshots: the new snapshots " + ("lack" if recording.predictions is None else "hold")
-                             + " predictions where the fitted ones " + ("hold" if recording.predictions is None else
-                                                                         "lack") + " them")
+            raise ValueError(
+                "snapshots: the new snapshots "
+                + ("lack" if recording.predictions is None else "hold")
+                + " predictions where the fitted ones "
+                + ("hold" if recording.predictions is None else "lack")
+                + " them"
+            )
         return self._fit(recording, after=self)
 
-    def _fit(self, recording: _Recording, after: "StructureMap | None" = None) -> "StructureMap":
+    def _fit(self, recording: _Recording, after: StructureMap | None = None) -> StructureMap:
         """Map ``recording``; with ``after`` (a fitted map of the same points), as the snapshots
-        that follow its own, warm-started from its last maps and appended to them."""
+        that follow its own, warm-started from its last maps and appended to them.
+        """
         params = self._resolved_params()
         seed, labels = params["seed"], recording.labels
         positions_, graphs_, metrics_, neuron_maps_ = {}, {}, {}, {}
         sensitivity_ = {layer: list(series) for layer, series in recording.sensitivity.items()}
         if after is not None:
-            positions_, graphs_, metrics_ = ({layer: list(series) for layer, series in fitted.items()}
-                                             for fitted in (after.positions_, after.graphs_, after.metrics_))
+            positions_, graphs_, metrics_ = (
+                {layer: list(series) for layer, series in fitted.items()}
+                for fitted in (after.positions_, after.graphs_, after.metrics_)
+            )
             neuron_maps_ = {layer: list(series) for layer, series in after.neuron_maps_.items()}
             sensitivity_ = {layer: after.sensitivity_[layer] + series for layer, series in sensitivity_.items()}
         for layer, series in recording.activations.items():
@@ -353,17 +420,20 @@ class StructureMap(BaseEstimator):
                     positions = force_layout(graph, method=self.method, n_iter=params["n_iter"], seed=seed)
                 else:
                     warm = {"learning_rate": WARM_LEARNING_RATE} if self.method == "neighbor_embedding" else {}
-                    positions = force_layout(graph, previous, method=self.method, n_iter=params["n_iter_warm"],
-                                             seed=seed, **warm)
+                    positions = force_layout(
+                        graph, previous, method=self.method, n_iter=params["n_iter_warm"], seed=seed, **warm
+                    )
                     positions = procrustes_align(positions, previous)
                 metrics_.setdefault(layer, []).append(
-                    map_metrics(graph, activations, positions, previous, labels, params["k"], seed=seed))
+                    map_metrics(graph, activations, positions, previous, labels, params["k"], seed=seed)
+                )
                 previous = positions
                 positions_.setdefault(layer, []).append(positions)
                 graphs_.setdefault(layer, []).append(graph)
                 if params["neuron_samples"]:
-                    neurons = neuron_sample_map(activations, max_samples=params["neuron_samples"], seed=seed,
-                                                align_to=neurons)
+                    neurons = neuron_sample_map(
+                        activations, max_samples=params["neuron_samples"], seed=seed, align_to=neurons
+                    )
                     neuron_maps_.setdefault(layer, []).append(neurons)
         predictions = recording.predictions
         if after is not None and predictions is not None:
@@ -377,14 +447,16 @@ class StructureMap(BaseEstimator):
 
     def save(self, path) -> Path:
         """Write the fitted maps to ``path`` (conventionally ``.npz``) in netscope's pickle-free
-        format (:mod:`netscope.structure.storage`), atomically. Returns the path. O(T n k)."""
+        format (:mod:`netscope.structure.storage`), atomically. Returns the path. O(T n k).
+        """
         check_fitted(self, "positions_")
         return save_map(self, path)
 
     @classmethod
-    def load(cls, path) -> "StructureMap":
+    def load(cls, path) -> StructureMap:
         """The fitted maps :meth:`save` wrote to ``path``; ValueError for a file that is not one,
-        or one from a newer netscope. O(T n k)."""
+        or one from a newer netscope. O(T n k).
+        """
         return load_map(path, cls)
 
     def _check_map(self, layer: str, snapshot: int) -> int:
@@ -401,7 +473,8 @@ class StructureMap(BaseEstimator):
 
     def to_networkx(self, layer: str, snapshot: int = -1):
         """The map of ``layer`` at ``snapshot`` as a networkx Graph: edge ``weight``, node ``x``,
-        ``y``, ``sensitivity`` and (with labels) ``label`` attributes (GraphML-ready, for Gephi)."""
+        ``y``, ``sensitivity`` and (with labels) ``label`` attributes (GraphML-ready, for Gephi).
+        """
         snapshot = self._check_map(layer, snapshot)
         import networkx as nx
 
@@ -425,13 +498,15 @@ class StructureMap(BaseEstimator):
         ``folder``: ``tensors.tsv`` (one row per point: ``tensors``, e.g. the activations (n, d),
         or by default the 2-D map), ``metadata.tsv`` (label when there are labels, sensitivity,
         map x and y, with a header row) and ``projector_config.pbtxt`` linking them. Returns the
-        folder. O(n d)."""
+        folder. O(n d).
+        """
         snapshot = self._check_map(layer, snapshot)
         positions = self.positions_[layer][snapshot]
         tensors = positions if tensors is None else np.asarray(tensors, dtype=np.float64)
         if tensors.ndim != 2 or len(tensors) != len(positions):
-            raise ValueError(f"tensors must have one row per mapped point, shape ({len(positions)}, d); "
-                             f"got {tensors.shape}")
+            raise ValueError(
+                f"tensors must have one row per mapped point, shape ({len(positions)}, d); got {tensors.shape}"
+            )
         if not np.all(np.isfinite(tensors)):
             raise ValueError("tensors hold NaN or inf")
         folder = Path(folder)
@@ -448,12 +523,24 @@ class StructureMap(BaseEstimator):
         name = f"{layer} at {self.snapshot_labels_[snapshot]}"
         (folder / "projector_config.pbtxt").write_text(
             f'embeddings {{\n  tensor_name: "{name}"\n  tensor_path: "tensors.tsv"\n'
-            f'  metadata_path: "metadata.tsv"\n}}\n')
+            f'  metadata_path: "metadata.tsv"\n}}\n'
+        )
         return folder
 
-    def to_html(self, path, *, images=None, subspace=None, true_labels=None, scrambled=None,
-                scramble_kind: str = "labels", placement=None, classes=None, title: str = "netscope: maps of a training run",
-                summary: str = "") -> Path:
+    def to_html(
+        self,
+        path,
+        *,
+        images=None,
+        subspace=None,
+        true_labels=None,
+        scrambled=None,
+        scramble_kind: str = "labels",
+        placement=None,
+        classes=None,
+        title: str = "netscope: maps of a training run",
+        summary: str = "",
+    ) -> Path:
         """Write the maps as one self-contained, offline HTML page (:func:`netscope.viewer.write_page`):
         layer selector, snapshot slider with play/pause and interpolated motion, hover tooltips
         (with the input where ``images`` is given), colour by class, by prediction, by
@@ -461,27 +548,43 @@ class StructureMap(BaseEstimator):
         :class:`netscope.active.tracking.SubspaceTracker`), pinned paths, the metric curves, the
         spectrum and the neuron × sample view; ``true_labels``, ``scrambled`` and ``placement``
         mark scrambled points and chart where they sit. Arguments as for
-        :func:`netscope.viewer.page_html`. Returns the path. O(T n) to encode."""
+        :func:`netscope.viewer.page_html`. Returns the path. O(T n) to encode.
+        """
         check_fitted(self, "positions_")
-        return write_page(path, self, images=images, subspace=subspace, true_labels=true_labels,
-                          scrambled=scrambled, scramble_kind=scramble_kind, placement=placement, classes=classes,
-                          title=title, summary=summary)
+        return write_page(
+            path,
+            self,
+            images=images,
+            subspace=subspace,
+            true_labels=true_labels,
+            scrambled=scrambled,
+            scramble_kind=scramble_kind,
+            placement=placement,
+            classes=classes,
+            title=title,
+            summary=summary,
+        )
 
     def _repr_html_(self) -> str:
         """A notebook's view: the page of a fitted map inline (an ``<iframe srcdoc>``), or a
         note on how to write it to a file when it exceeds ``INLINE_PAGE_LIMIT`` bytes; an unfitted
-        map shows its parameters. O(T n) to encode."""
+        map shows its parameters. O(T n) to encode.
+        """
         if not hasattr(self, "positions_"):
             return f"<pre>{html.escape(repr(self))}</pre>"
         page = page_html(self)
         size = len(page.encode("utf-8"))
         if size > INLINE_PAGE_LIMIT:
-            return (f"<p><code>{html.escape(repr(self))}</code>: its page is {size / 2**20:.1f} MB, more than a "
-                    f"notebook shows inline ({INLINE_PAGE_LIMIT / 2**20:.0f} MB). Write it to a file and open that "
-                    f"in a browser: <code>maps.to_html(\"maps.html\")</code>.</p>")
+            return (
+                f"<p><code>{html.escape(repr(self))}</code>: its page is {size / 2**20:.1f} MB, more than a "
+                f"notebook shows inline ({INLINE_PAGE_LIMIT / 2**20:.0f} MB). Write it to a file and open that "
+                f'in a browser: <code>maps.to_html("maps.html")</code>.</p>'
+            )
         # sandbox: the page's script runs, without access to the notebook that holds it.
-        return (f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="allow-scripts" '
-                f'style="width: 100%; height: 1000px; border: 0" title="netscope maps"></iframe>')
+        return (
+            f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="allow-scripts" '
+            f'style="width: 100%; height: 1000px; border: 0" title="netscope maps"></iframe>'
+        )
 
     def _repr_mimebundle_(self, **kwargs) -> dict:
         # Notebooks ask for this first; scikit-learn's own would show its estimator diagram.

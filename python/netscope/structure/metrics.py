@@ -16,7 +16,8 @@ from .fidelity import Fidelity, Stability, common_values, fidelity, map_neighbou
 class ClassSeparation(Result):
     """Mean ``inter``-class and ``intra``-class pairwise distances, their ``ratio`` (> 1: classes
     apart), and the mean ``silhouette`` (−1..1), from ``n_points`` points (all of them, or a
-    stratified subsample: :func:`class_separation`)."""
+    stratified subsample: :func:`class_separation`).
+    """
 
     inter: float
     intra: float
@@ -31,7 +32,8 @@ class MapMetrics(Result):
     ``activation`` space (None without labels or with a single class: nothing to separate);
     ``knn_preservation`` (share of each point's graph neighbours that stay among its nearest in
     the layout); ``fidelity`` to the activations (trustworthiness, continuity, kNN preservation
-    at the map's k); ``stability`` against the previous snapshot's map (None for the first)."""
+    at the map's k); ``stability`` against the previous snapshot's map (None for the first).
+    """
 
     layout: ClassSeparation | None
     activation: ClassSeparation | None
@@ -40,30 +42,37 @@ class MapMetrics(Result):
     stability: Stability | None
 
     @classmethod
-    def from_dict(cls, data: dict) -> "MapMetrics":
+    def from_dict(cls, data: dict) -> MapMetrics:
         """The inverse of :meth:`to_dict`."""
+
         def optional(kind, value):
             return None if value is None else kind(**value)
 
-        return cls(layout=optional(ClassSeparation, data["layout"]),
-                   activation=optional(ClassSeparation, data["activation"]),
-                   knn_preservation=data["knn_preservation"], fidelity=Fidelity(**data["fidelity"]),
-                   stability=optional(Stability, data["stability"]))
+        return cls(
+            layout=optional(ClassSeparation, data["layout"]),
+            activation=optional(ClassSeparation, data["activation"]),
+            knn_preservation=data["knn_preservation"],
+            fidelity=Fidelity(**data["fidelity"]),
+            stability=optional(Stability, data["stability"]),
+        )
 
 
 def has_classes(labels) -> bool:
     """Whether ``labels`` (None or (n,)) hold two classes or more, so that their separation is
-    defined. O(n log n)."""
+    defined. O(n log n).
+    """
     return labels is not None and len(np.unique(labels)) > 1
 
 
-def map_metrics(graph, activations: np.ndarray, positions: np.ndarray, previous: np.ndarray | None, labels,
-                k: int, *, seed: int = 0) -> MapMetrics:
+def map_metrics(
+    graph, activations: np.ndarray, positions: np.ndarray, previous: np.ndarray | None, labels, k: int, *, seed: int = 0
+) -> MapMetrics:
     """The :class:`MapMetrics` of the map ``positions`` (n, 2) of ``activations`` (n, d) drawn
     from ``graph`` (its kNN graph, CSR), against the ``previous`` snapshot's map (or None), at
     ``k`` neighbours; class separation only when ``labels`` (None or (n,)) hold two classes.
     Cost: O(min(n, 2000) n (d + log n)) for separation and fidelity, O((n + edges) log n) for
-    the rest."""
+    the rest.
+    """
     n = len(positions)
     separated = has_classes(labels)
     return MapMetrics(
@@ -72,10 +81,12 @@ def map_metrics(graph, activations: np.ndarray, positions: np.ndarray, previous:
         knn_preservation=knn_preservation(graph, positions),
         # Trustworthiness's normaliser needs 2n - 3k - 1 > 0.
         fidelity=fidelity(activations, positions, min(k, max(1, (2 * n - 4) // 3)), seed=seed),
-        stability=None if previous is None else stability(previous, positions, min(k, n - 1)))
+        stability=None if previous is None else stability(previous, positions, min(k, n - 1)),
+    )
 
 
 def pairwise_distances(X: np.ndarray) -> np.ndarray:
+    """Euclidean distances between the rows of ``X`` (n, d), as an (n, n) array."""
     squared = (X**2).sum(axis=1)
     return np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * X @ X.T, 0.0))
 
@@ -84,7 +95,8 @@ def _stratified_sample(classes: np.ndarray, sizes: np.ndarray, size: int, seed: 
     """``size`` sorted indices of the points whose classes are ``classes`` (n,), indices into
     ``sizes`` (each class's point count): min(size of the class, t) random points of each class,
     t as large as ``size`` allows, and one more from random classes still larger than t to fill
-    it. O(n log n)."""
+    it. O(n log n).
+    """
     order = np.random.default_rng(seed).permutation(len(classes))
     by_class = order[np.argsort(classes[order], kind="stable")]  # each class's points in random order
     place = np.empty(len(classes), dtype=np.intp)
@@ -120,8 +132,10 @@ def class_separation(X: np.ndarray, labels: np.ndarray, *, max_points: int = 200
     if len(sizes) < 2:
         raise ValueError(f"labels must hold at least two classes to measure their separation, got {len(sizes)}")
     if len(X) > max_points and np.minimum(sizes, 2).sum() > max_points:
-        raise ValueError(f"max_points must be >= {np.minimum(sizes, 2).sum()} to keep two points of each of "
-                         f"the {len(sizes)} classes, got {max_points}")
+        raise ValueError(
+            f"max_points must be >= {np.minimum(sizes, 2).sum()} to keep two points of each of "
+            f"the {len(sizes)} classes, got {max_points}"
+        )
     chosen = np.arange(len(X)) if len(X) <= max_points else _stratified_sample(classes, sizes, max_points, seed)
     own = classes[chosen]
     distances = pairwise_distances(X[chosen])
@@ -143,15 +157,20 @@ def class_separation(X: np.ndarray, labels: np.ndarray, *, max_points: int = 200
     means[rows, own] = np.inf
     b = means.min(axis=1)
     silhouette = np.where(sizes[own] > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
-    return ClassSeparation(inter=float(inter), intra=float(intra), ratio=float(inter / intra),
-                           silhouette=float(np.average(silhouette, weights=sizes[own] / counts[own])),
-                           n_points=len(chosen))
+    return ClassSeparation(
+        inter=float(inter),
+        intra=float(intra),
+        ratio=float(inter / intra),
+        silhouette=float(np.average(silhouette, weights=sizes[own] / counts[own])),
+        n_points=len(chosen),
+    )
 
 
 def knn_preservation(graph, positions: np.ndarray) -> float:
     """Share of each point's graph neighbours that are among its nearest points in the layout
     ``positions`` (n, 2) (as many as it has graph neighbours), averaged over the points with
-    neighbours. O((n + edges) log n) time by a k-d tree, O(n + edges) memory."""
+    neighbours. O((n + edges) log n) time by a k-d tree, O(n + edges) memory.
+    """
     graph = graph.tocsr()
     n = graph.shape[0]
     degrees = np.diff(graph.indptr)

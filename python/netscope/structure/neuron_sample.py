@@ -41,7 +41,8 @@ class NeuronSampleMap(Result):
     the layer's neurons that some drawn sample ranks among its ``top``, ``positions``
     (s + m', 2) float64 (the samples first, in the order of ``samples``, then the neurons),
     ``edges`` (e, 2) int64 rows of ``positions`` joined, and ``width`` (m), the layer's number
-    of neurons."""
+    of neurons.
+    """
 
     samples: np.ndarray
     neurons: np.ndarray
@@ -51,20 +52,28 @@ class NeuronSampleMap(Result):
     width: int
 
 
-def neuron_sample_map(activations: np.ndarray, *, top: int = 3, max_samples: int = 500, seed: int = 0,
-                      align_to: NeuronSampleMap | None = None) -> NeuronSampleMap:
+def neuron_sample_map(
+    activations: np.ndarray,
+    *,
+    top: int = 3,
+    max_samples: int = 500,
+    seed: int = 0,
+    align_to: NeuronSampleMap | None = None,
+) -> NeuronSampleMap:
     """Lay out :func:`neuron_sample_graph` of at most ``max_samples`` samples (a seeded random
     subset, the same for every call with the same n and seed), leaving out the neurons no drawn
     sample chose. ``align_to``: a map of the same samples (e.g. the previous snapshot's) that this
     one is rotated, scaled and shifted to match on the sample nodes. O(s m) for the graph, then
-    one :func:`netscope.force_layout` of s + m' nodes."""
+    one :func:`netscope.force_layout` of s + m' nodes.
+    """
     activations = np.asarray(activations, dtype=np.float64)
     if activations.ndim != 2:
         raise ValueError(f"activations must be 2-D (samples, neurons), got shape {activations.shape}")
     n = len(activations)
     max_samples = check_int(max_samples, "max_samples", minimum=1)
-    samples = (np.arange(n) if n <= max_samples else
-               np.sort(np.random.default_rng(seed).choice(n, max_samples, replace=False)))
+    samples = (
+        np.arange(n) if n <= max_samples else np.sort(np.random.default_rng(seed).choice(n, max_samples, replace=False))
+    )
     if align_to is not None and not np.array_equal(align_to.samples, samples):
         raise ValueError("align_to must be a map of the same samples (same n, max_samples and seed)")
     top = min(top, activations.shape[1])  # a layer narrower than top joins each sample to all its neurons
@@ -78,6 +87,11 @@ def neuron_sample_map(activations: np.ndarray, *, top: int = 3, max_samples: int
     if align_to is not None:
         positions = procrustes_align(positions, align_to.positions[:s], rows=s)
     upper = scipy.sparse.triu(graph, k=1).tocoo()
-    return NeuronSampleMap(samples=samples, neurons=linked, positions=positions,
-                           edges=np.stack([upper.row, upper.col], axis=1).astype(np.int64), top=top,
-                           width=activations.shape[1])
+    return NeuronSampleMap(
+        samples=samples,
+        neurons=linked,
+        positions=positions,
+        edges=np.stack([upper.row, upper.col], axis=1).astype(np.int64),
+        top=top,
+        width=activations.shape[1],
+    )

@@ -40,13 +40,21 @@ _NEURON_ARRAYS = ("samples", "neurons", "positions", "edges")
 def save_map(maps, path) -> Path:
     """Write the fitted ``maps`` to ``path`` in the format above, through a temporary file
     renamed over ``path`` (a half-written file never replaces a whole one). Returns the path.
-    O(T n k) time and disk for T snapshots of n points with k neighbours."""
+    O(T n k) time and disk for T snapshots of n points with k neighbours.
+    """
     layers = maps.layers_
-    header = {"format": FORMAT, "version": FORMAT_VERSION, "params": maps.get_params(deep=False),
-              "layers": layers, "snapshot_labels": maps.snapshot_labels_, "n": len(maps.positions_[layers[0]][0]),
-              "metrics": [[m.to_dict() for m in maps.metrics_[layer]] for layer in layers],
-              "neuron_maps": [[{"top": v.top, "width": v.width} for v in maps.neuron_maps_[layer]] for layer in layers]
-              if maps.neuron_maps_ else None}
+    header = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "params": maps.get_params(deep=False),
+        "layers": layers,
+        "snapshot_labels": maps.snapshot_labels_,
+        "n": len(maps.positions_[layers[0]][0]),
+        "metrics": [[m.to_dict() for m in maps.metrics_[layer]] for layer in layers],
+        "neuron_maps": [[{"top": v.top, "width": v.width} for v in maps.neuron_maps_[layer]] for layer in layers]
+        if maps.neuron_maps_
+        else None,
+    }
     arrays = {}
     if maps.labels_ is not None:
         arrays["labels"] = maps.labels_
@@ -65,7 +73,8 @@ def save_map(maps, path) -> Path:
 
 def load_map(path, cls):
     """A ``cls`` (StructureMap) with the parameters and fitted attributes saved at ``path``.
-    ValueError for a file that is not one, or one of a newer format version. O(T n k)."""
+    ValueError for a file that is not one, or one of a newer format version. O(T n k).
+    """
     header, archive = read_archive(path, FORMAT, FORMAT_VERSION, what="a saved netscope StructureMap")
     with archive:
         try:
@@ -75,18 +84,28 @@ def load_map(path, cls):
             for i, layer in enumerate(layers):
                 positions[layer] = list(archive[f"positions_{i}"])
                 sensitivity[layer] = list(archive[f"sensitivity_{i}"])
-                graphs[layer] = [scipy.sparse.csr_matrix(tuple(archive[f"graph_{i}_{t}_{part}"]
-                                                               for part in ("data", "indices", "indptr")), shape=(n, n))
-                                 for t in range(len(positions[layer]))]
+                graphs[layer] = [
+                    scipy.sparse.csr_matrix(
+                        tuple(archive[f"graph_{i}_{t}_{part}"] for part in ("data", "indices", "indptr")), shape=(n, n)
+                    )
+                    for t in range(len(positions[layer]))
+                ]
                 if header["neuron_maps"] is not None:
                     neuron_maps[layer] = [
-                        NeuronSampleMap(**{part: archive[f"neurons_{i}_{t}_{part}"] for part in _NEURON_ARRAYS}, **sizes)
-                        for t, sizes in enumerate(header["neuron_maps"][i])]
+                        NeuronSampleMap(
+                            **{part: archive[f"neurons_{i}_{t}_{part}"] for part in _NEURON_ARRAYS}, **sizes
+                        )
+                        for t, sizes in enumerate(header["neuron_maps"][i])
+                    ]
             labels = archive["labels"] if "labels" in archive.files else None
             predictions = archive["predictions"] if "predictions" in archive.files else None
-            metrics = {layer: [MapMetrics.from_dict(m) for m in series] for layer, series in zip(layers, header["metrics"])}
+            metrics = {
+                layer: [MapMetrics.from_dict(m) for m in series] for layer, series in zip(layers, header["metrics"])
+            }
         except (KeyError, TypeError, ValueError, zipfile.BadZipFile) as error:
-            raise ValueError(f"path: {path} is a damaged saved StructureMap ({type(error).__name__}: {error})") from None
+            raise ValueError(
+                f"path: {path} is a damaged saved StructureMap ({type(error).__name__}: {error})"
+            ) from None
     maps.layers_, maps.labels_, maps.snapshot_labels_ = layers, labels, header["snapshot_labels"]
     maps.positions_, maps.graphs_, maps.sensitivity_ = positions, graphs, sensitivity
     maps.metrics_, maps.predictions_, maps.neuron_maps_ = metrics, predictions, neuron_maps

@@ -1,5 +1,6 @@
 """The seed experiment of active-subspaces-nn.md end to end, and the same study on a user's own network:
-``netscope active-subspace``."""
+``netscope active-subspace``.
+"""
 
 from __future__ import annotations
 
@@ -28,8 +29,7 @@ from .models import digits, mlp, mlp_from_sizes, regression_1d, train_epoch
 # in prior sampling only: data sampling takes every example).
 PRESETS = {
     # The seed: an MLP 1 → 5 × 35 → 1 (5 146 parameters) on a 1-D regression, every eigenvalue.
-    "seed": {"n_samples": 10_000, "method": "snapshot", "n_vectors": 100, "chunk_size": None,
-             "sketch_size": None},
+    "seed": {"n_samples": 10_000, "method": "snapshot", "n_vectors": 100, "chunk_size": None, "sketch_size": None},
     # Beyond D²: an MLP 64 → 1024 → 1024 → 10 (1 126 410 parameters) on the digits, top 50 by the
     # Nyström sketch. Its float64 sketch is D × 80 × 8 B = 0.72 GB; 32-sample chunks keep the
     # gradients of one chunk at 144 MB.
@@ -58,13 +58,15 @@ LAYER_BLOCK_REPLAY_BYTES = 2**31
 
 
 def mlp_parameter_count(sizes) -> int:
+    """The number of weights and biases of an MLP with layer widths ``sizes``."""
     return sum((fan_in + 1) * fan_out for fan_in, fan_out in zip(sizes[:-1], sizes[1:]))
 
 
 @dataclass
 class Problem:
     """What an active-subspace study runs on: a model, its loss, its data (a tensor pair or a
-    DataLoader) and a JSON-able ``description`` whose ``name`` says what it is."""
+    DataLoader) and a JSON-able ``description`` whose ``name`` says what it is.
+    """
 
     model: torch.nn.Module
     loss: Callable
@@ -72,12 +74,21 @@ class Problem:
     description: dict
 
 
-def preset_problem(preset: str = "seed", *, depth: int = 5, width: int = 35, activation: str = "tanh",
-                   seed: int = 0, sampling: str = "prior", progress: bool = False) -> Problem:
+def preset_problem(
+    preset: str = "seed",
+    *,
+    depth: int = 5,
+    width: int = 35,
+    activation: str = "tanh",
+    seed: int = 0,
+    sampling: str = "prior",
+    progress: bool = False,
+) -> Problem:
     """The built-in network of a preset (see :data:`PRESETS`). The digits presets' data is, for
     ``sampling="prior"``, the first :data:`PRESET_DATA_POINTS` training digits; for "data", every
     training digit, and the xl network is first trained on them (:data:`XL_TRAIN_EPOCHS` epochs
-    of Adam; its accuracies go into the description)."""
+    of Adam; its accuracies go into the description).
+    """
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
     torch.manual_seed(seed)
@@ -90,7 +101,7 @@ def preset_problem(preset: str = "seed", *, depth: int = 5, width: int = 35, act
         x_train, y_train, x_test, y_test = digits(seed=seed)
         model, loss = mlp_from_sizes(sizes, activation), torch.nn.CrossEntropyLoss()
         if sampling == "prior":
-            data = (x_train[:PRESET_DATA_POINTS[preset]], y_train[:PRESET_DATA_POINTS[preset]])
+            data = (x_train[: PRESET_DATA_POINTS[preset]], y_train[: PRESET_DATA_POINTS[preset]])
         else:
             data = (x_train, y_train)
         if preset == "xl" and sampling == "data":
@@ -98,27 +109,41 @@ def preset_problem(preset: str = "seed", *, depth: int = 5, width: int = 35, act
     n_parameters = sum(p.numel() for p in model.parameters())
     assert n_parameters == mlp_parameter_count(sizes), f"the MLP has {n_parameters} parameters"
     name = f"MLP {'-'.join(map(str, sizes))} ({activation})"
-    return Problem(model, loss, data, {"name": name, "preset": preset, "sizes": sizes, "activation": activation,
-                                       "data_points": len(data[0]), **trained})
+    return Problem(
+        model,
+        loss,
+        data,
+        {
+            "name": name,
+            "preset": preset,
+            "sizes": sizes,
+            "activation": activation,
+            "data_points": len(data[0]),
+            **trained,
+        },
+    )
 
 
 def _train_on_digits(model, loss, train, test, *, seed: int, progress: bool) -> dict:
     """Train ``model`` for :data:`XL_TRAIN_EPOCHS` epochs of Adam (lr 1e-3, batches of 64) and
-    return what it reached. O(epochs × len(train) × one forward and backward pass)."""
+    return what it reached. O(epochs × len(train) × one forward and backward pass).
+    """
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(seed)
     for _ in tqdm(range(XL_TRAIN_EPOCHS), desc="training", unit="epoch", disable=not progress):
         train_epoch(model, optimiser, loss, *train, generator)
     model.eval()
     with torch.no_grad():
-        accuracy = {name: float((model(x).argmax(1) == y).float().mean()) for name, (x, y) in
-                    (("train", train), ("test", test))}
+        accuracy = {
+            name: float((model(x).argmax(1) == y).float().mean()) for name, (x, y) in (("train", train), ("test", test))
+        }
     return {"trained_epochs": XL_TRAIN_EPOCHS, "accuracy": accuracy}
 
 
 def peak_memory_mb() -> float:
     """Peak resident memory of this process so far, in MB: VmHWM from /proc (unlike ru_maxrss,
-    not inherited across exec), or ru_maxrss where /proc is missing."""
+    not inherited across exec), or ru_maxrss where /proc is missing.
+    """
     try:
         with open("/proc/self/status") as status:
             return int(next(line for line in status if line.startswith("VmHWM:")).split()[1]) / 1024
@@ -126,14 +151,32 @@ def peak_memory_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset: str = "seed",
-                              sampling: str = "prior", n_samples: int | None = None, depth: int = 5,
-                              width: int = 35, activation: str = "tanh", method: str | None = None,
-                              sketch_size: int | None = None, seed: int = 0, n_boot: int = 50, k: int = 10,
-                              n_vectors: int | None = None, chunk_size: int | None = None, device=None,
-                              checkpoint=None, checkpoint_every: int = 1000, resume: bool = False,
-                              n_passes: int | None = None, scale: float = 1.0, centered: bool = False,
-                              progress: bool = True):
+def run_active_subspace_study(
+    out_dir,
+    *,
+    problem: Problem | None = None,
+    preset: str = "seed",
+    sampling: str = "prior",
+    n_samples: int | None = None,
+    depth: int = 5,
+    width: int = 35,
+    activation: str = "tanh",
+    method: str | None = None,
+    sketch_size: int | None = None,
+    seed: int = 0,
+    n_boot: int = 50,
+    k: int = 10,
+    n_vectors: int | None = None,
+    chunk_size: int | None = None,
+    device=None,
+    checkpoint=None,
+    checkpoint_every: int = 1000,
+    resume: bool = False,
+    n_passes: int | None = None,
+    scale: float = 1.0,
+    centered: bool = False,
+    progress: bool = True,
+):
     """The active subspace of a network's loss, its diagnostics and figures.
 
     Without ``problem``, the seed: ``preset="seed"``: an MLP 1 → ``depth`` × ``width`` → 1
@@ -165,8 +208,9 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     other ranks return None.
     """
     if problem is None:
-        problem = preset_problem(preset, depth=depth, width=width, activation=activation, seed=seed,
-                                 sampling=sampling, progress=progress)
+        problem = preset_problem(
+            preset, depth=depth, width=width, activation=activation, seed=seed, sampling=sampling, progress=progress
+        )
         defaults = PRESETS[preset]
     else:
         preset = None
@@ -192,19 +236,43 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
     # Without the gradients, the intervals come from a second read of the stream, where it can
     # be read again.
     keep_projections = not keep_gradients and world == 1 and (sampling == "prior" or not data.shuffles)
-    layer_blocks = (not keep_gradients and (keep_projections or method != "multipass")
-                    and LayerBlocks.nbytes(ParameterLayout.from_module(model))
-                    <= (LAYER_BLOCK_REPLAY_BYTES if keep_projections else LAYER_BLOCK_BYTES))
-    study = ActiveSubspace(method=method, n_components=min(n_vectors, n_samples, n_parameters),
-                           full_spectrum=full_spectrum, sketch_size=sketch_size, n_passes=n_passes,
-                           keep_gradients=keep_gradients, keep_projections=keep_projections,
-                           layer_blocks=layer_blocks, chunk_size=chunk_size, progress=progress)
+    layer_blocks = (
+        not keep_gradients
+        and (keep_projections or method != "multipass")
+        and LayerBlocks.nbytes(ParameterLayout.from_module(model))
+        <= (LAYER_BLOCK_REPLAY_BYTES if keep_projections else LAYER_BLOCK_BYTES)
+    )
+    study = ActiveSubspace(
+        method=method,
+        n_components=min(n_vectors, n_samples, n_parameters),
+        full_spectrum=full_spectrum,
+        sketch_size=sketch_size,
+        n_passes=n_passes,
+        keep_gradients=keep_gradients,
+        keep_projections=keep_projections,
+        layer_blocks=layer_blocks,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
     # Without the gradients, how the estimate settles is followed along the stream instead.
     stream_sizes = None
     if not keep_gradients and world == 1 and method != "multipass":
         stream_sizes = np.unique(np.geomspace(max(1, n_samples // 32), n_samples, 6).astype(int))[:-1]
-    study.fit(model, loss, data, n_samples=n_samples, sampling=sampling, seed=seed, scale=scale, centered=centered,
-              device=device, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume, stream_sizes=stream_sizes)
+    study.fit(
+        model,
+        loss,
+        data,
+        n_samples=n_samples,
+        sampling=sampling,
+        seed=seed,
+        scale=scale,
+        centered=centered,
+        device=device,
+        checkpoint=checkpoint,
+        checkpoint_every=checkpoint_every,
+        resume=resume,
+        stream_sizes=stream_sizes,
+    )
     if rank != 0:
         return None
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -219,8 +287,11 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
         start = time.perf_counter()
         bands = study.bootstrap(n_boot=n_boot, k=k, seed=seed)
         timings["intervals"] = time.perf_counter() - start
-        intervals = {"source": f"replayed projections on the top {study.eigenvectors_.shape[1]} directions",
-                     **bands.to_dict(), "seconds": timings["intervals"] + study.timings_["projections"]}
+        intervals = {
+            "source": f"replayed projections on the top {study.eigenvectors_.shape[1]} directions",
+            **bands.to_dict(),
+            "seconds": timings["intervals"] + study.timings_["projections"],
+        }
     if keep_gradients or layer_blocks:
         start = time.perf_counter()
         spectra = study.layer_spectra(k)
@@ -266,8 +337,9 @@ def run_active_subspace_study(out_dir, *, problem: Problem | None = None, preset
         "sketch_size": sketch_size if method in ("sketch", "multipass") else None,
         "n_passes": study._n_passes if method == "multipass" else None,
         # ‖C v − λ v‖ / λ of each multipass pair: how far its passes got
-        "relative_residuals": None if study.residuals_ is None else (study.residuals_ / np.maximum(
-            eigenvalues[:len(study.residuals_)], np.finfo(float).tiny)).tolist(),
+        "relative_residuals": None
+        if study.residuals_ is None
+        else (study.residuals_ / np.maximum(eigenvalues[: len(study.residuals_)], np.finfo(float).tiny)).tolist(),
         "model": problem.description,
         "eigenvalues": eigenvalues.tolist(),
         # Shares of the trace need every eigenvalue: only the dense methods compute them.

@@ -21,8 +21,9 @@ from ..core.rsvd import eigh_top, randomized_svd
 from ..core.spectra import max_relative_error, subspace_sines
 
 
-def run_quadratic_demo(out_dir, *, dim: int = 500, n_samples: int = 5000, k: int = 10,
-                       chunk: int = 1000, seed: int = 0) -> dict:
+def run_quadratic_demo(
+    out_dir, *, dim: int = 500, n_samples: int = 5000, k: int = 10, chunk: int = 1000, seed: int = 0
+) -> dict:
     """Run the demo, write ``summary.json`` into ``out_dir`` and return the summary dict.
 
     Cost: O(n_samples dim²) for the Gram sum, O(n_samples dim k) for the snapshot SVD.
@@ -38,8 +39,8 @@ def run_quadratic_demo(out_dir, *, dim: int = 500, n_samples: int = 5000, k: int
     gradients = np.empty((n_samples, dim))
     for begin in tqdm(range(0, n_samples, chunk), desc="gradients -> Gram", unit="chunk"):
         x = rng.standard_normal((min(chunk, n_samples - begin), dim))
-        gradients[begin:begin + len(x)] = x @ A  # rows of ∇f = A x (A is symmetric)
-        gram.update(gradients[begin:begin + len(x)])
+        gradients[begin : begin + len(x)] = x @ A  # rows of ∇f = A x (A is symmetric)
+        gram.update(gradients[begin : begin + len(x)])
     timings["gram_accumulate"] = time.perf_counter() - start
 
     start = time.perf_counter()

@@ -42,10 +42,18 @@ def mlp_from_sizes(sizes, activation: str = "tanh") -> torch.nn.Sequential:
     return torch.nn.Sequential(modules)
 
 
-def train_epoch(model: torch.nn.Module, optimiser, loss, x: torch.Tensor, y: torch.Tensor,
-                generator: torch.Generator, batch_size: int = 64) -> None:
+def train_epoch(
+    model: torch.nn.Module,
+    optimiser,
+    loss,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    generator: torch.Generator,
+    batch_size: int = 64,
+) -> None:
     """One epoch of minibatch training on ``(x, y)`` in an order drawn from ``generator``.
-    O(len(x) × one forward and backward pass)."""
+    O(len(x) × one forward and backward pass).
+    """
     model.train()
     for batch in torch.randperm(len(x), generator=generator).split(batch_size):
         optimiser.zero_grad()
@@ -55,7 +63,8 @@ def train_epoch(model: torch.nn.Module, optimiser, loss, x: torch.Tensor, y: tor
 
 def digits_images():
     """scikit-learn's bundled 8×8 digits, all 1 797 real images (nothing downloaded), scaled to
-    [0, 1]: ``(images (1797, 64) float32 tensor, labels (1797,) int64 numpy array)``."""
+    [0, 1]: ``(images (1797, 64) float32 tensor, labels (1797,) int64 numpy array)``.
+    """
     from sklearn.datasets import load_digits
 
     images, labels = load_digits(return_X_y=True)
@@ -64,14 +73,20 @@ def digits_images():
 
 def digits(*, test_size: float = 0.2, seed: int = 0):
     """:func:`digits_images` split stratified: ``(x_train, y_train, x_test, y_test)`` as
-    float32/int64 tensors."""
+    float32/int64 tensors.
+    """
     from sklearn.model_selection import train_test_split
 
     images, labels = digits_images()
     x_train, x_test, y_train, y_test = train_test_split(
-        images.numpy(), labels, test_size=test_size, stratify=labels, random_state=seed)
-    return (torch.as_tensor(x_train, dtype=torch.float32), torch.as_tensor(y_train, dtype=torch.int64),
-            torch.as_tensor(x_test, dtype=torch.float32), torch.as_tensor(y_test, dtype=torch.int64))
+        images.numpy(), labels, test_size=test_size, stratify=labels, random_state=seed
+    )
+    return (
+        torch.as_tensor(x_train, dtype=torch.float32),
+        torch.as_tensor(y_train, dtype=torch.int64),
+        torch.as_tensor(x_test, dtype=torch.float32),
+        torch.as_tensor(y_test, dtype=torch.int64),
+    )
 
 
 def regression_1d(n_points: int = 256, *, noise: float = 0.05, seed: int = 0):

@@ -1,5 +1,6 @@
 """The seed experiment of structural-visualization-nn.md for MLPs, and the maps of a user's saved training
-run: ``netscope structure``."""
+run: ``netscope structure``.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from ..core._validation import check_int
 from ..nn.activations import ActivationTracker
 from ..nn.data import image_inputs
 from ..nn.user_code import load_weights
-from ..recording import RunFolder
 from ..plotting import structure as structure_plots
+from ..recording import RunFolder
 from ..structure.compare import check_references, compare_maps
 from ..structure.maps import StructureMap
 from ..structure.robustness import scrambled_placement
@@ -48,13 +49,14 @@ def _trend(values) -> float:
 def scramble(x, y, fraction: float, kind: str, *, n_classes: int, seed: int = 0):
     """Scramble a ``fraction`` of the examples (a seeded choice): ``kind="labels"`` gives each a
     random other class, ``"inputs"`` permutes each one's features (pixels) at random, keeping its
-    label. Returns ``(x', y', chosen indices)``; the originals are untouched."""
+    label. Returns ``(x', y', chosen indices)``; the originals are untouched.
+    """
     if not 0 <= fraction < 1:
         raise ValueError(f"scrambled must be a fraction in [0, 1), got {fraction}")
     if kind not in SCRAMBLE_KINDS:
         raise ValueError(f"scramble must be one of {SCRAMBLE_KINDS}, got {kind!r}")
     generator = torch.Generator().manual_seed(seed + 1)
-    chosen = torch.randperm(len(x), generator=generator)[:int(round(fraction * len(x)))].sort().values
+    chosen = torch.randperm(len(x), generator=generator)[: int(round(fraction * len(x)))].sort().values
     x, y = x.clone(), y.clone()
     if kind == "labels":
         shift = torch.randint(1, n_classes, (len(chosen),), generator=generator)
@@ -65,17 +67,30 @@ def scramble(x, y, fraction: float, kind: str, *, n_classes: int, seed: int = 0)
     return x, y, chosen
 
 
-def run_structure_study(out_dir, *, epochs: int = 30, snapshots=DEFAULT_SNAPSHOTS, sizes=DEFAULT_SIZES,
-                        activation: str = "relu", k: int = 15, seed: int = 0, compare=(), html: bool = True,
-                        subspace_k: int = 10, scrambled: float = 0.0, scramble_kind: str = "labels",
-                        progress: bool = True) -> dict:
+def run_structure_study(
+    out_dir,
+    *,
+    epochs: int = 30,
+    snapshots=DEFAULT_SNAPSHOTS,
+    sizes=DEFAULT_SIZES,
+    activation: str = "relu",
+    k: int = 15,
+    seed: int = 0,
+    compare=(),
+    html: bool = True,
+    subspace_k: int = 10,
+    scrambled: float = 0.0,
+    scramble_kind: str = "labels",
+    progress: bool = True,
+) -> dict:
     """Train an MLP on the digits, map every hidden layer at each snapshot epoch, write figures,
     GIFs, ``metrics.json`` and (``html``) the interactive page ``maps.html`` to ``out_dir``;
     return the metrics. ``compare`` ("umap", "tsne"): also draw the last snapshot with those
     methods (``compare.png``). ``subspace_k``: at each snapshot, the probe set's data-mode
     active subspace (top k; 0: none). ``scrambled``: train with that fraction of the training
     examples scrambled (``scramble_kind`` "labels" or "inputs", :func:`scramble`) and add them to
-    the probe set, marked, to follow where they sit."""
+    the probe set, marked, to follow where they sit.
+    """
     compare = check_references(compare)
     subspace_k = check_int(subspace_k, "subspace_k", minimum=0)
     out_dir = Path(out_dir)
@@ -102,39 +117,81 @@ def run_structure_study(out_dir, *, epochs: int = 30, snapshots=DEFAULT_SNAPSHOT
             tracker.snapshot(label=epoch)
             if subspace is not None:
                 subspace.snapshot(label=epoch)
-            entry = {"epoch": epoch, "train": _accuracy(model, x_fit, y_fit), "probe": _accuracy(model, x_probe, y_probe)}
+            entry = {
+                "epoch": epoch,
+                "train": _accuracy(model, x_fit, y_fit),
+                "probe": _accuracy(model, x_probe, y_probe),
+            }
             if len(chosen):
-                entry.update(scrambled_given=_accuracy(model, x_fit[chosen], y_fit[chosen]),
-                             scrambled_true=_accuracy(model, x_fit[chosen], y_train[chosen]))
+                entry.update(
+                    scrambled_given=_accuracy(model, x_fit[chosen], y_fit[chosen]),
+                    scrambled_true=_accuracy(model, x_fit[chosen], y_train[chosen]),
+                )
             accuracy.append(entry)
     timings["training_and_tracking"] = time.perf_counter() - start
-    described = {"dataset": {"name": "sklearn load_digits", "train": len(x_train), "probe": len(x_probe)},
-                 "model": {"sizes": list(sizes), "activation": activation}, "accuracy": accuracy}
+    described = {
+        "dataset": {"name": "sklearn load_digits", "train": len(x_train), "probe": len(x_probe)},
+        "model": {"sizes": list(sizes), "activation": activation},
+        "accuracy": accuracy,
+    }
     robustness = None
     if len(chosen):
         described["scrambled"] = {"fraction": scrambled, "kind": scramble_kind, "count": len(chosen)}
         marked = np.zeros(len(probe_y), dtype=bool)
-        marked[len(y_probe):] = True
-        robustness = {"mask": marked, "true_labels": torch.cat([y_probe, y_train[chosen]]).numpy(),
-                      "kind": scramble_kind}
+        marked[len(y_probe) :] = True
+        robustness = {
+            "mask": marked,
+            "true_labels": torch.cat([y_probe, y_train[chosen]]).numpy(),
+            "kind": scramble_kind,
+        }
     # Digits are ink on paper: the page shows 1 - x, dark strokes on white.
     images = 1.0 - probe_x.view(-1, 8, 8).numpy()
-    summary = (f"MLP {'-'.join(map(str, sizes))} ({activation}) learning scikit-learn's digits; the map shows the "
-               f"{len(x_probe)} held-out probe images" + (f" and {len(chosen)} training images with scrambled "
-                                                           f"{scramble_kind}" if len(chosen) else "") + ".")
-    return write_maps(out_dir, tracker, described, timings, k=k, seed=seed, compare=compare, html=html,
-                      subspace=subspace, robustness=robustness, images=images, summary=summary)
+    summary = (
+        f"MLP {'-'.join(map(str, sizes))} ({activation}) learning scikit-learn's digits; the map shows the "
+        f"{len(x_probe)} held-out probe images"
+        + (f" and {len(chosen)} training images with scrambled {scramble_kind}" if len(chosen) else "")
+        + "."
+    )
+    return write_maps(
+        out_dir,
+        tracker,
+        described,
+        timings,
+        k=k,
+        seed=seed,
+        compare=compare,
+        html=html,
+        subspace=subspace,
+        robustness=robustness,
+        images=images,
+        summary=summary,
+    )
 
 
-def run_checkpoint_maps(out_dir, model: torch.nn.Module, checkpoints, probe, *, layers=None, loss_fn=None,
-                        batch_size: int = 256, k: int = 15, seed: int = 0, description=None, compare=(),
-                        html: bool = True, subspace_k: int = 10, progress: bool = True) -> dict:
+def run_checkpoint_maps(
+    out_dir,
+    model: torch.nn.Module,
+    checkpoints,
+    probe,
+    *,
+    layers=None,
+    loss_fn=None,
+    batch_size: int = 256,
+    k: int = 15,
+    seed: int = 0,
+    description=None,
+    compare=(),
+    html: bool = True,
+    subspace_k: int = 10,
+    progress: bool = True,
+) -> dict:
     """The maps of a training run the user saved: one snapshot per file of ``checkpoints`` (in the
     order given), each loaded into ``model`` and run on ``probe`` (a pair (inputs, labels) or a
     DataLoader); figures, GIFs, GraphML maps, ``metrics.json`` and (``html``) ``maps.html`` go
     to ``out_dir``; ``compare`` as in :func:`run_structure_study`. ``subspace_k``: the probe's
     data-mode active subspace at each checkpoint (top k; 0: none), under ``loss_fn`` (default
-    cross-entropy on the probe's labels)."""
+    cross-entropy on the probe's labels).
+    """
     compare = check_references(compare)
     subspace_k = check_int(subspace_k, "subspace_k", minimum=0)
     out_dir = Path(out_dir)
@@ -143,12 +200,15 @@ def run_checkpoint_maps(out_dir, model: torch.nn.Module, checkpoints, probe, *, 
     subspace = None
     if subspace_k:
         try:
-            subspace = SubspaceTracker(model, loss_fn or torch.nn.functional.cross_entropy, tracker.batches,
-                                       n_components=subspace_k)
+            subspace = SubspaceTracker(
+                model, loss_fn or torch.nn.functional.cross_entropy, tracker.batches, n_components=subspace_k
+            )
         except ValueError as error:
-            raise ValueError(f"--loss: the probe's active subspace needs a loss of (outputs, labels); "
-                             f"{'the given loss' if loss_fn else 'cross-entropy, the default,'} fails ({error}); "
-                             "pass --loss, or --subspace-k 0") from error
+            raise ValueError(
+                f"--loss: the probe's active subspace needs a loss of (outputs, labels); "
+                f"{'the given loss' if loss_fn else 'cross-entropy, the default,'} fails ({error}); "
+                "pass --loss, or --subspace-k 0"
+            ) from error
     start = time.perf_counter()
     for path in tqdm(checkpoints, desc="checkpoints", unit="file", disable=not progress):
         load_weights(model, path)
@@ -156,68 +216,119 @@ def run_checkpoint_maps(out_dir, model: torch.nn.Module, checkpoints, probe, *, 
         if subspace is not None:
             subspace.snapshot(label=Path(path).stem)
     timings = {"tracking": time.perf_counter() - start}
-    described = {"dataset": {"probe": len(tracker.labels)}, "model": description or {"class": type(model).__name__},
-                 "checkpoints": [str(path) for path in checkpoints]}
-    summary = f"{described['model'].get('class', 'model')}: {len(checkpoints)} checkpoints, {len(tracker.labels)} probe examples."
-    return write_maps(out_dir, tracker, described, timings, k=k, seed=seed, compare=compare, html=html,
-                      subspace=subspace, images=image_inputs(tracker.batches), summary=summary)
+    described = {
+        "dataset": {"probe": len(tracker.labels)},
+        "model": description or {"class": type(model).__name__},
+        "checkpoints": [str(path) for path in checkpoints],
+    }
+    model_name = described["model"].get("class", "model")
+    summary = f"{model_name}: {len(checkpoints)} checkpoints, {len(tracker.labels)} probe examples."
+    return write_maps(
+        out_dir,
+        tracker,
+        described,
+        timings,
+        k=k,
+        seed=seed,
+        compare=compare,
+        html=html,
+        subspace=subspace,
+        images=image_inputs(tracker.batches),
+        summary=summary,
+    )
 
 
-def write_maps(out_dir: Path, tracker, described: dict, timings: dict, *, k: int,
-               seed: int, compare=(), html: bool = True, subspace: SubspaceRecords | None = None,
-               robustness: dict | None = None, images=None, summary: str = "", maps: StructureMap | None = None,
-               classes=None) -> dict:
+def write_maps(
+    out_dir: Path,
+    tracker,
+    described: dict,
+    timings: dict,
+    *,
+    k: int,
+    seed: int,
+    compare=(),
+    html: bool = True,
+    subspace: SubspaceRecords | None = None,
+    robustness: dict | None = None,
+    images=None,
+    summary: str = "",
+    maps: StructureMap | None = None,
+    classes=None,
+) -> dict:
     """Map every (layer, snapshot) the tracker (or a :class:`netscope.recording.RunFolder`)
     holds — or take ``maps``, fitted to them already —; write figures, GIFs, GraphML and
     ``metrics.json`` (``described`` merged in); with ``compare``, also the last snapshot of every
     layer drawn by netscope and those methods side by side (``compare.png``, ``metrics["compare"]``);
     with ``html``, the interactive page ``maps.html`` (with ``subspace``'s energies and spectra,
     ``robustness``'s scrambled points — ``{"mask", "true_labels", "kind"}`` —, ``images`` in
-    the tooltips and the ``classes``' names); return the metrics."""
+    the tooltips and the ``classes``' names); return the metrics.
+    """
     if maps is None:
         start = time.perf_counter()
         maps = StructureMap(k=k, seed=seed).fit(tracker)
         timings["maps"] = time.perf_counter() - start
     placement = None
     if robustness is not None:
-        placement = {layer: [scrambled_placement(snapshot["activations"][layer], positions, robustness["mask"],
-                                                 maps.labels_, robustness["true_labels"], k=k)
-                             for snapshot, positions in zip(tracker.snapshots, maps.positions_[layer])]
-                     for layer in maps.layers_}
+        placement = {
+            layer: [
+                scrambled_placement(
+                    snapshot["activations"][layer],
+                    positions,
+                    robustness["mask"],
+                    maps.labels_,
+                    robustness["true_labels"],
+                    k=k,
+                )
+                for snapshot, positions in zip(tracker.snapshots, maps.positions_[layer])
+            ]
+            for layer in maps.layers_
+        }
 
     start = time.perf_counter()
-    figures = {"small_multiples.png": structure_plots.plot_small_multiples(maps),
-               "sensitivity.png": structure_plots.plot_sensitivity(maps),
-               "metrics.png": structure_plots.plot_metrics(maps)}
+    figures = {
+        "small_multiples.png": structure_plots.plot_small_multiples(maps),
+        "sensitivity.png": structure_plots.plot_sensitivity(maps),
+        "metrics.png": structure_plots.plot_metrics(maps),
+    }
     last_layer = maps.layers_[-1]
     neurons = maps.neuron_maps_[last_layer][-1]
     figures["neuron_sample.png"] = structure_plots.plot_neuron_sample_map(
-        neurons.positions, None if maps.labels_ is None else maps.labels_[neurons.samples], len(neurons.samples),
+        neurons.positions,
+        None if maps.labels_ is None else maps.labels_[neurons.samples],
+        len(neurons.samples),
         title=f"{last_layer}: samples and their {neurons.top} most active neurons\n"
-              f"({len(neurons.neurons)} of {neurons.width} neurons are some sample's top {neurons.top})")
+        f"({len(neurons.neurons)} of {neurons.width} neurons are some sample's top {neurons.top})",
+    )
     for name, figure in figures.items():
         figure.savefig(out_dir / name, dpi=110)
         plt.close(figure)
     for layer in maps.layers_:
         structure_plots.animate_layer(maps, layer, out_dir / f"animation_{layer}.gif")
         maps.write_graphml(out_dir / f"map_{layer}.graphml", layer)
-        maps.write_projector(out_dir / f"projector_{layer}", layer,
-                             tensors=tracker.snapshots[-1]["activations"][layer])
+        maps.write_projector(out_dir / f"projector_{layer}", layer, tensors=tracker.snapshots[-1]["activations"][layer])
     timings["figures"] = time.perf_counter() - start
     if html:
         start = time.perf_counter()
-        maps.to_html(out_dir / "maps.html", images=images, subspace=subspace,
-                     true_labels=None if robustness is None else robustness["true_labels"],
-                     scrambled=None if robustness is None else robustness["mask"],
-                     scramble_kind="labels" if robustness is None else robustness["kind"],
-                     placement=placement, classes=classes, summary=summary)
+        maps.to_html(
+            out_dir / "maps.html",
+            images=images,
+            subspace=subspace,
+            true_labels=None if robustness is None else robustness["true_labels"],
+            scrambled=None if robustness is None else robustness["mask"],
+            scramble_kind="labels" if robustness is None else robustness["kind"],
+            placement=placement,
+            classes=classes,
+            summary=summary,
+        )
         timings["page"] = time.perf_counter() - start
 
     compared = {}
     if compare:
         start = time.perf_counter()
-        compared = {layer: compare_maps(tracker.snapshots[-1]["activations"][layer], compare, k=k, seed=seed)
-                    for layer in maps.layers_}
+        compared = {
+            layer: compare_maps(tracker.snapshots[-1]["activations"][layer], compare, k=k, seed=seed)
+            for layer in maps.layers_
+        }
         figure = structure_plots.plot_comparison(compared, maps.labels_)
         figure.savefig(out_dir / "compare.png", dpi=110)
         plt.close(figure)
@@ -231,9 +342,11 @@ def write_maps(out_dir: Path, tracker, described: dict, timings: dict, *, k: int
         ratio = [m.activation.ratio for m in series]
         layout_ratio = [m.layout.ratio for m in series]
         claim[layer] = {
-            "activation_ratio_first": ratio[0], "activation_ratio_last": ratio[-1],
+            "activation_ratio_first": ratio[0],
+            "activation_ratio_last": ratio[-1],
             "activation_ratio_trend": _trend(ratio),
-            "layout_ratio_first": layout_ratio[0], "layout_ratio_last": layout_ratio[-1],
+            "layout_ratio_first": layout_ratio[0],
+            "layout_ratio_last": layout_ratio[-1],
             "layout_ratio_trend": _trend(layout_ratio),
             "silhouette_first": series[0].activation.silhouette,
             "silhouette_last": series[-1].activation.silhouette,
@@ -247,9 +360,12 @@ def write_maps(out_dir: Path, tracker, described: dict, timings: dict, *, k: int
         "timings_s": timings,
     }
     if subspace is not None:
-        metrics["subspace"] = {"k": subspace.n_components, "method": subspace.method,
-                               "eigenvalues": subspace.eigenvalues.tolist(),
-                               "mean_energy": subspace.energy.mean(axis=1).tolist()}
+        metrics["subspace"] = {
+            "k": subspace.n_components,
+            "method": subspace.method,
+            "eigenvalues": subspace.eigenvalues.tolist(),
+            "mean_energy": subspace.energy.mean(axis=1).tolist(),
+        }
         if maps.predictions_ is not None:
             correct = maps.predictions_ == maps.labels_[None, :]
             metrics["subspace"]["mean_energy_correct"] = subspace.mean_energy(correct)
@@ -257,8 +373,10 @@ def write_maps(out_dir: Path, tracker, described: dict, timings: dict, *, k: int
     if placement is not None:
         metrics["scrambled_placement"] = {layer: [p.to_dict() for p in series] for layer, series in placement.items()}
     if compared:
-        metrics["compare"] = {layer: [{"method": c.method, "seconds": c.seconds, **c.fidelity.to_dict()} for c in runs]
-                              for layer, runs in compared.items()}
+        metrics["compare"] = {
+            layer: [{"method": c.method, "seconds": c.seconds, **c.fidelity.to_dict()} for c in runs]
+            for layer, runs in compared.items()
+        }
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     return metrics
 
@@ -271,7 +389,8 @@ def run_recorded_maps(run_dir, out_dir=None, *, k: int = 15, seed: int = 0, comp
     ``seed`` lays out only the snapshots recorded since, warm-started from that saved map
     (:meth:`netscope.StructureMap.extend`), and its result equals one call over all snapshots.
     Returns the metrics (``metrics["run"]`` tells how many snapshots were new). Cost: one map per
-    new snapshot and layer, then the figures and the page of all of them."""
+    new snapshot and layer, then the figures and the page of all of them.
+    """
     run = RunFolder(run_dir)
     if not len(run):
         raise ValueError(f"run: {run.path} holds no snapshot yet; call recorder.step() during training first")
@@ -281,9 +400,13 @@ def run_recorded_maps(run_dir, out_dir=None, *, k: int = 15, seed: int = 0, comp
     fresh = StructureMap(k=k, seed=seed)
     start = time.perf_counter()
     saved = StructureMap.load(saved_path) if saved_path.is_file() else None
-    reusable = (saved is not None and saved.get_params() == fresh.get_params() and saved.layers_ == run.layers
-                and len(saved.snapshot_labels_) <= len(run)
-                and saved.snapshot_labels_ == [s["label"] for s in run.snapshots[:len(saved.snapshot_labels_)]])
+    reusable = (
+        saved is not None
+        and saved.get_params() == fresh.get_params()
+        and saved.layers_ == run.layers
+        and len(saved.snapshot_labels_) <= len(run)
+        and saved.snapshot_labels_ == [s["label"] for s in run.snapshots[: len(saved.snapshot_labels_)]]
+    )
     before = len(saved.snapshot_labels_) if reusable else 0
     if before == len(run):
         maps = saved
@@ -293,12 +416,32 @@ def run_recorded_maps(run_dir, out_dir=None, *, k: int = 15, seed: int = 0, comp
         maps = fresh.fit(run)
     maps.save(saved_path)
     timings = {"maps": time.perf_counter() - start}
-    described = {"run": {"folder": str(run.path), "snapshots": len(run), "new_snapshots": len(run) - before,
-                         "model_class": run.manifest.get("model_class"), "netscope_version": run.manifest.get(
-                             "netscope_version")},
-                 "dataset": {"probe": run.manifest["probe_size"]}}
-    summary = (f"{run.manifest.get('model_class', 'model')}: a recorded run of {len(run)} snapshots, "
-               f"{run.manifest['probe_size']} probe examples.")
-    return write_maps(out_dir, run, described, timings, k=k, seed=seed, compare=check_references(compare),
-                      html=html, subspace=run.subspace, images=run.images, summary=summary, maps=maps,
-                      classes=run.classes)
+    described = {
+        "run": {
+            "folder": str(run.path),
+            "snapshots": len(run),
+            "new_snapshots": len(run) - before,
+            "model_class": run.manifest.get("model_class"),
+            "netscope_version": run.manifest.get("netscope_version"),
+        },
+        "dataset": {"probe": run.manifest["probe_size"]},
+    }
+    summary = (
+        f"{run.manifest.get('model_class', 'model')}: a recorded run of {len(run)} snapshots, "
+        f"{run.manifest['probe_size']} probe examples."
+    )
+    return write_maps(
+        out_dir,
+        run,
+        described,
+        timings,
+        k=k,
+        seed=seed,
+        compare=check_references(compare),
+        html=html,
+        subspace=run.subspace,
+        images=run.images,
+        summary=summary,
+        maps=maps,
+        classes=run.classes,
+    )

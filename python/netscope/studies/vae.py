@@ -33,12 +33,20 @@ class BetaVAE(torch.nn.Module):
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
         self.likelihood = likelihood
-        self.encoder = torch.nn.Sequential(OrderedDict(
-            hidden=torch.nn.Linear(n_inputs, hidden), act=torch.nn.ReLU(),
-            out=torch.nn.Linear(hidden, 2 * self.latent_dim)))
-        self.decoder = torch.nn.Sequential(OrderedDict(
-            hidden=torch.nn.Linear(self.latent_dim, hidden), act=torch.nn.ReLU(),
-            out=torch.nn.Linear(hidden, n_inputs)))
+        self.encoder = torch.nn.Sequential(
+            OrderedDict(
+                hidden=torch.nn.Linear(n_inputs, hidden),
+                act=torch.nn.ReLU(),
+                out=torch.nn.Linear(hidden, 2 * self.latent_dim),
+            )
+        )
+        self.decoder = torch.nn.Sequential(
+            OrderedDict(
+                hidden=torch.nn.Linear(self.latent_dim, hidden),
+                act=torch.nn.ReLU(),
+                out=torch.nn.Linear(hidden, n_inputs),
+            )
+        )
 
     def encode(self, x):
         """Posterior means and log-variances, each (n, latent_dim)."""
@@ -56,6 +64,7 @@ class BetaVAE(torch.nn.Module):
         return ((output - x) ** 2).sum(dim=1)
 
     def forward(self, x, generator=None):
+        """Reconstruction, posterior mean and log-variance of ``x`` (z drawn by ``generator``)."""
         mean, log_variance = self.encode(x)
         noise = torch.randn(mean.shape, generator=generator, dtype=mean.dtype)
         z = mean + torch.exp(0.5 * log_variance) * noise
@@ -78,7 +87,8 @@ def active_units(means, threshold: float = ACTIVE_UNIT_THRESHOLD) -> np.ndarray:
 def mutual_information(mean, log_variance, *, seed: int = 0) -> float:
     """Monte-Carlo estimate of I(x; z) under q: E_x E_q(z|x)[log q(z|x) − log q(z)], with the
     aggregate posterior q(z) = (1/N) Σ_j q(z|x_j) over the N given samples (one z per x).
-    Biased low by at most log N. O(N² d)."""
+    Biased low by at most log N. O(N² d).
+    """
     mean = torch.as_tensor(mean, dtype=torch.float64)
     log_variance = torch.as_tensor(log_variance, dtype=torch.float64)
     n, d = mean.shape
@@ -87,16 +97,27 @@ def mutual_information(mean, log_variance, *, seed: int = 0) -> float:
     variance = torch.exp(log_variance)
     constant = -0.5 * d * np.log(2 * np.pi)
     # log q(z_i | x_j) for every pair: (n, n)
-    log_q = constant - 0.5 * (log_variance.sum(dim=1)[None, :]
-                              + (((z[:, None, :] - mean[None, :, :]) ** 2) / variance[None, :, :]).sum(dim=2))
+    log_q = constant - 0.5 * (
+        log_variance.sum(dim=1)[None, :] + (((z[:, None, :] - mean[None, :, :]) ** 2) / variance[None, :, :]).sum(dim=2)
+    )
     own = torch.diagonal(log_q)
     aggregate = torch.logsumexp(log_q, dim=1) - np.log(n)
     return float((own - aggregate).mean())
 
 
-def train_vae(x: torch.Tensor, beta: float, *, latent_dim: int = 8, hidden: int = 256, epochs: int = 60,
-              batch_size: int = 128, learning_rate: float = 1e-3, likelihood: str = "bernoulli", seed: int = 0,
-              progress: bool = True) -> BetaVAE:
+def train_vae(
+    x: torch.Tensor,
+    beta: float,
+    *,
+    latent_dim: int = 8,
+    hidden: int = 256,
+    epochs: int = 60,
+    batch_size: int = 128,
+    learning_rate: float = 1e-3,
+    likelihood: str = "bernoulli",
+    seed: int = 0,
+    progress: bool = True,
+) -> BetaVAE:
     """Train a :class:`BetaVAE` on the rows of ``x`` with loss E[-log p(x|z)] + β KL(q(z|x) ‖ p(z)).
 
     Deterministic for a seed. Cost: epochs × N forward/backward passes.
@@ -111,7 +132,9 @@ def train_vae(x: torch.Tensor, beta: float, *, latent_dim: int = 8, hidden: int 
     for _ in tqdm(range(epochs), desc=f"β-VAE β={beta:g}", unit="epoch", disable=not progress, leave=False):
         for batch in torch.randperm(len(x), generator=generator).split(batch_size):
             output, mean, log_variance = model(x[batch], generator)
-            loss = (model.reconstruction_loss(output, x[batch]) + beta * gaussian_kl(mean, log_variance).sum(dim=1)).mean()
+            loss = (
+                model.reconstruction_loss(output, x[batch]) + beta * gaussian_kl(mean, log_variance).sum(dim=1)
+            ).mean()
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -148,8 +171,9 @@ def evaluate_vae(model: BetaVAE, x: torch.Tensor, *, n_components: int | None = 
         "active_units": int(active.sum()),
         "active": active.tolist(),
         "mutual_information": mutual_information(mean, log_variance, seed=seed),
-        "orthogonality_random_baseline": float(np.exp(
-            math.lgamma(x.shape[1] / 2) - math.lgamma((x.shape[1] + 1) / 2)) / np.sqrt(np.pi)),
+        "orthogonality_random_baseline": float(
+            np.exp(math.lgamma(x.shape[1] / 2) - math.lgamma((x.shape[1] + 1) / 2)) / np.sqrt(np.pi)
+        ),
     }
     if active.sum() >= 1:
         J = decoder_jacobians(model, mean)[:, :, active]  # (n, inputs, active)
@@ -161,13 +185,14 @@ def evaluate_vae(model: BetaVAE, x: torch.Tensor, *, n_components: int | None = 
         result["orthogonality"] = float(cosines[:, off_diagonal].mean()) if k > 1 else 0.0
         points = x.cpu().numpy()
         data = points - points.mean(axis=0)
-        components = np.linalg.svd(data, full_matrices=False)[2][:n_components or k].T
+        components = np.linalg.svd(data, full_matrices=False)[2][: n_components or k].T
         angles = scipy.linalg.subspace_angles(J.mean(axis=0), components)
         result["principal_angles_deg"] = np.degrees(np.sort(angles)).tolist()
         # The same angles for random k-dimensional subspaces of the input space (100 draws).
         rng = np.random.default_rng(seed)
-        random_angles = [np.sort(scipy.linalg.subspace_angles(rng.standard_normal((x.shape[1], k)), components))
-                         for _ in range(100)]
+        random_angles = [
+            np.sort(scipy.linalg.subspace_angles(rng.standard_normal((x.shape[1], k)), components)) for _ in range(100)
+        ]
         result["principal_angles_random_baseline_deg"] = np.degrees(np.mean(random_angles, axis=0)).tolist()
     else:
         result["orthogonality"] = None

@@ -67,8 +67,9 @@ def _figures(runs, maps, samples, labels, out_dir: Path):
     if pairs:
         ax.semilogx(*zip(*pairs), "o-", label="mean |cos| between decoder Jacobian columns")
         ax.axhline(runs[0]["orthogonality_random_baseline"], color="0.5", ls=":", label="random directions")
-    angle_pairs = [(b, float(np.mean(run["principal_angles_deg"]))) for b, run in zip(betas, runs)
-                   if run["principal_angles_deg"]]
+    angle_pairs = [
+        (b, float(np.mean(run["principal_angles_deg"]))) for b, run in zip(betas, runs) if run["principal_angles_deg"]
+    ]
     if angle_pairs:
         ax2 = ax.twinx()
         ax2.semilogx(*zip(*angle_pairs), "s--", color="C1", label="mean principal angle to PCA (deg)")
@@ -82,18 +83,28 @@ def _figures(runs, maps, samples, labels, out_dir: Path):
     plt.close("all")
 
 
-def run_vae_study(out_dir, *, betas=DEFAULT_BETAS, latent_dim: int = 8, epochs: int = 60,
-                  likelihood: str = "bernoulli", seed: int = 0, progress: bool = True) -> dict:
+def run_vae_study(
+    out_dir,
+    *,
+    betas=DEFAULT_BETAS,
+    latent_dim: int = 8,
+    epochs: int = 60,
+    likelihood: str = "bernoulli",
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
     """Sweep β, train one β-VAE per value on the digits, measure collapse, write figures and
-    ``metrics.json`` to ``out_dir``; return the metrics."""
+    ``metrics.json`` to ``out_dir``; return the metrics.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     x, labels = digits_images()
     runs, maps, samples = [], [], []
     start = time.perf_counter()
     for beta in betas:
-        model = train_vae(x, float(beta), latent_dim=latent_dim, epochs=epochs, likelihood=likelihood, seed=seed,
-                          progress=progress)
+        model = train_vae(
+            x, float(beta), latent_dim=latent_dim, epochs=epochs, likelihood=likelihood, seed=seed, progress=progress
+        )
         run = {"beta": float(beta), **evaluate_vae(model, x, seed=seed)}
         run["collapsed_dims"] = [i for i, active in enumerate(run["active"]) if not active]
         runs.append(run)
