@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -174,6 +175,17 @@ def test_write_page_refuses_inconsistent_arguments(study, tmp_path):
         write_page(tmp_path / "p.html", Maps(), subspace=Subspace())
 
 
+def test_the_pages_javascript_passes_its_node_unit_tests():
+    """tests/js: the pure parts of the page's JavaScript (decoding, geometry, search, URL state)
+    under Node's own test runner, here too so that the README's pytest runs them."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is missing: tests/js needs node >= 18")
+    root = Path(__file__).resolve().parent.parent
+    run = subprocess.run([node, "--test", "tests/js/"], cwd=root, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
 # ---------------------------------------------------------------- the page in Chromium
 @pytest.fixture(scope="module")
 def browser():
@@ -273,7 +285,8 @@ def test_the_page_works_offline_in_chromium(browser, study, tmp_path):
     shot = tmp_path / "page.png"
     browser.save_screenshot(str(shot))
     picture = np.asarray(Image.open(io.BytesIO(shot.read_bytes())).convert("RGB"))
-    assert picture.std() > 20 and len(np.unique(picture.reshape(-1, 3), axis=0)) > 50, "the screenshot is blank"
+    # Mostly white even when drawn: the map fills the window, and the legend's class fades the other points.
+    assert picture.std() > 10 and len(np.unique(picture.reshape(-1, 3), axis=0)) > 50, "the screenshot is blank"
     if os.environ.get("NETSCOPE_SCREENSHOT"):
         shutil.copy(shot, os.environ["NETSCOPE_SCREENSHOT"])
 

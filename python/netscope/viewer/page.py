@@ -15,6 +15,9 @@ from .encoding import (ENERGY_LEVELS, POSITION_LEVELS, SENSITIVITY_LEVELS, as_im
                        quantise_positions, quantise_unit, shown_range)
 
 SCRAMBLE_KINDS = ("labels", "inputs")
+# The page's JavaScript (assets/js/), inlined in this order: each file adds its part to one namespace,
+# and each uses only the parts before it; interaction.js, last, starts the page.
+SCRIPT_FILES = ("decode.js", "geometry.js", "search.js", "state.js", "render.js", "charts.js", "interaction.js")
 
 
 def _series(name, values, *, dash=False, colour=None):
@@ -171,6 +174,6 @@ def page_html(maps, *, images=None, subspace=None, true_labels=None, scrambled=N
     text = (assets / "page.html").read_text(encoding="utf-8")
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     for key, value in (("{{TITLE}}", html.escape(title)), ("{{STYLE}}", (assets / "page.css").read_text(encoding="utf-8")),
-                       ("{{SCRIPT}}", (assets / "page.js").read_text(encoding="utf-8"))):
+                       ("{{SCRIPT}}", "\n".join((assets / "js" / name).read_text(encoding="utf-8") for name in SCRIPT_FILES))):
         text = text.replace(key, value)
     return text.replace("{{DATA}}", payload)  # last: the data may hold any of the other markers

@@ -1,0 +1,44 @@
+// Where points are drawn: between two snapshots, and under the view's zoom and pan. A view is
+// { k: zoom, cx, cy: the map point (unit square, y up) at the centre of the canvas }, so it does
+// not depend on the canvas size and a link reopens the same view on any screen. Pure (tests/js).
+(function (modules) {
+  "use strict";
+  const MIN_ZOOM = 1, MAX_ZOOM = 256; // at 256x, 100 000 points at one pixel each are 256 pixels apart
+
+  function fitView() { return { k: 1, cx: 0.5, cy: 0.5 }; }
+  // screen x = bx + a u, screen y = by - a v, for a square canvas of `size` CSS pixels.
+  function screenTransform(view, size, margin) {
+    const a = view.k * (size - 2 * margin);
+    return { a, bx: size / 2 - view.cx * a, by: size / 2 + view.cy * a };
+  }
+  // Screen positions (xs, ys) at fractional snapshot t: on the straight line between the two
+  // snapshots around it. positions: quantised (T, n, 2) to 0..levels.
+  function interpolate(positions, n, T, t, levels, transform, xs, ys) {
+    const t0 = Math.min(Math.floor(t), T - 1), t1 = Math.min(t0 + 1, T - 1), f = t - t0;
+    const a = 2 * t0 * n, b = 2 * t1 * n, scale = transform.a / levels;
+    for (let i = 0; i < n; i++) {
+      const x = positions[a + 2 * i] + (positions[b + 2 * i] - positions[a + 2 * i]) * f;
+      const y = positions[a + 2 * i + 1] + (positions[b + 2 * i + 1] - positions[a + 2 * i + 1]) * f;
+      xs[i] = transform.bx + x * scale;
+      ys[i] = transform.by - y * scale;
+    }
+  }
+  function clampZoom(k) { return Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, k)); }
+  // Zoom by `factor`, keeping the map point under the screen point (sx, sy) where it is.
+  function zoomAbout(view, factor, sx, sy, size, margin) {
+    const span = size - 2 * margin, k = clampZoom(view.k * factor);
+    const u = view.cx + (sx - size / 2) / (view.k * span), v = view.cy - (sy - size / 2) / (view.k * span);
+    return { k, cx: u - (sx - size / 2) / (k * span), cy: v + (sy - size / 2) / (k * span) };
+  }
+  // A view read from elsewhere (a link), its zoom within the range the page allows.
+  function clampView(view) { return { k: clampZoom(view.k), cx: view.cx, cy: view.cy }; }
+  // Move the map by (dx, dy) screen pixels.
+  function pan(view, dx, dy, size, margin) {
+    const a = view.k * (size - 2 * margin);
+    return { k: view.k, cx: view.cx - dx / a, cy: view.cy + dy / a };
+  }
+
+  const api = { MIN_ZOOM, MAX_ZOOM, fitView, screenTransform, interpolate, zoomAbout, clampView, pan };
+  modules.geometry = api;
+  if (typeof module !== "undefined") module.exports = api;
+})(globalThis.netscopeModules = globalThis.netscopeModules || {});

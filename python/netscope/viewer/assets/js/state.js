@@ -1,0 +1,34 @@
+// The view in the URL's fragment, so that a link reopens it:
+//   #layer=act2&snapshot=4&colour=energy&zoom=2,0.4,0.55&search=label%3D3
+// layer, snapshot and colour by name (the snapshot by its label, e.g. the epoch), zoom as the
+// geometry's view (k, cx, cy). Reading ignores what the page does not have. Pure (tests/js).
+(function (modules) {
+  "use strict";
+
+  function toFragment(view) {
+    const parameters = new URLSearchParams();
+    parameters.set("layer", view.layer);
+    parameters.set("snapshot", view.snapshot);
+    parameters.set("colour", view.colour);
+    const { k, cx, cy } = view.zoom;
+    if (k !== 1 || cx !== 0.5 || cy !== 0.5) parameters.set("zoom", [k, cx, cy].map((v) => Number(v.toFixed(6))).join(","));
+    if (view.search) parameters.set("search", view.search);
+    return "#" + parameters.toString();
+  }
+  // choices: { layers, snapshots, colours } the page offers. Returns only the valid fields.
+  function fromFragment(fragment, choices) {
+    const parameters = new URLSearchParams(fragment.replace(/^#/, "")), view = {};
+    const layer = parameters.get("layer"), snapshot = parameters.get("snapshot"), colour = parameters.get("colour");
+    if (choices.layers.includes(layer)) view.layer = layer;
+    if (choices.snapshots.includes(snapshot)) view.snapshot = snapshot;
+    if (choices.colours.includes(colour)) view.colour = colour;
+    const zoom = (parameters.get("zoom") || "").split(",").map(Number);
+    if (zoom.length === 3 && zoom.every(Number.isFinite) && zoom[0] > 0) view.zoom = { k: zoom[0], cx: zoom[1], cy: zoom[2] };
+    if (parameters.has("search")) view.search = parameters.get("search");
+    return view;
+  }
+
+  const api = { toFragment, fromFragment };
+  modules.state = api;
+  if (typeof module !== "undefined") module.exports = api;
+})(globalThis.netscopeModules = globalThis.netscopeModules || {});
