@@ -297,6 +297,119 @@ def test_the_page_works_offline_in_chromium(browser, study, tmp_path):
     assert fetched <= {page.as_uri()}, f"the page asked for {fetched - {page.as_uri()}}"
 
 
+def open_page(driver, uri):
+    driver.get("about:blank")  # so that a page with another fragment is opened anew, not scrolled to
+    driver.get(uri)
+    wait_for(driver, "return document.body.dataset.ready === 'true'")
+
+
+def test_zoom_search_charts_and_the_shared_view_in_chromium(browser, study):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    page = Path(study[1]).resolve()
+    data = page_data(page)
+    browser.get_log("browser")
+    open_page(browser, page.as_uri())
+    position = "return window.netscope.screenPosition(arguments[0])"
+    view = "return window.netscope.state.view"
+    fitted, start = browser.execute_script(view), browser.execute_script("return window.netscope.pixelSum()")
+    first = np.array(browser.execute_script(position, 7))
+    overlay = browser.find_element(By.ID, "overlay")
+    size = browser.execute_script("return window.netscope.mapSize().css")
+
+    # The wheel zooms about the cursor: the map point under it stays, the others move away from it by the zoom.
+    ActionChains(browser).scroll_from_origin(ScrollOrigin.from_element(overlay, 40, -60), 0, -300).perform()
+    wait_for(browser, "return window.netscope.state.view.k > 1")
+    time.sleep(0.1)
+    k = browser.execute_script(view)["k"]
+    cursor = np.array([size / 2 + 40, size / 2 - 60])
+    np.testing.assert_allclose(browser.execute_script(position, 7), cursor + k * (first - cursor), atol=1.5 * k)
+    assert browser.execute_script("return window.netscope.pixelSum()") != start
+
+    # + zooms in by a step, an arrow (with the map focused) pans, a drag pans without pinning.
+    overlay.send_keys("+")
+    assert browser.execute_script(view)["k"] == pytest.approx(k * 1.25)
+    before = np.array(browser.execute_script(position, 7))
+    overlay.send_keys(Keys.ARROW_LEFT)
+    np.testing.assert_allclose(browser.execute_script(position, 7), before + [40, 0], atol=1e-3)
+    before = np.array(browser.execute_script(position, 7))
+    ActionChains(browser).move_to_element(overlay).click_and_hold().move_by_offset(50, 30).release().perform()
+    np.testing.assert_allclose(browser.execute_script(position, 7), before + [50, 30], atol=1.5)
+    assert browser.execute_script("return window.netscope.state.pinned.size") == 0
+
+    # Reset restores the fitted view, and the same drawing.
+    browser.find_element(By.ID, "reset-view").click()
+    assert browser.execute_script(view) == fitted
+    np.testing.assert_allclose(browser.execute_script(position, 7), first, atol=1e-4)
+    assert browser.execute_script("return window.netscope.pixelSum()") == start
+
+    # A search fades the points that do not match and counts those that do.
+    labels = decoded(data["labels"])
+    three = data["classes"].index("3")
+    box = browser.find_element(By.ID, "search")
+    box.send_keys("label=3")
+    count = browser.find_element(By.ID, "search-count")
+    wait_for(browser, "return document.getElementById('search-count').textContent !== ''")
+    assert count.text == f"{(labels == three).sum()} of {data['n']} match"
+    xy = np.array([browser.execute_script(position, i) for i in range(data["n"])])
+    matched, faded = np.flatnonzero(labels == three), np.flatnonzero(labels != three)
+    apart = lambda i, group: np.min(np.hypot(*(xy[group] - xy[i]).T), initial=np.inf)  # noqa: E731
+    lone_faded = next(i for i in faded if apart(i, matched) > 12)
+    lone_match = next(i for i in matched if apart(i, matched[matched != i]) > 12 and apart(i, faded) > 12)
+    assert min(browser.execute_script("return window.netscope.colourAt(...arguments)", *xy[lone_faded])) >= 200
+    assert min(browser.execute_script("return window.netscope.colourAt(...arguments)", *xy[lone_match])) < 150
+    box.clear()
+    box.send_keys("colour=red")
+    wait_for(browser, "return document.getElementById('search-count').textContent.startsWith('no column')")
+    box.send_keys(Keys.CONTROL, "a", Keys.DELETE)
+    wait_for(browser, "return document.getElementById('search-count').textContent === ''")
+    assert browser.execute_script("return window.netscope.pixelSum()") == start
+
+    # Clicking a chart goes to the snapshot under the pointer.
+    chart = browser.find_element(By.CSS_SELECTOR, "#charts svg")
+    ActionChains(browser).move_to_element_with_offset(chart, chart.size["width"] // 2 - 8, 0).click().perform()
+    settled(browser)
+    assert browser.execute_script("return window.netscope.state.t") == len(data["snapshots"]) - 1
+    ActionChains(browser).move_to_element_with_offset(chart, -chart.size["width"] // 2 + 36, 0).click().perform()
+    settled(browser)
+    assert browser.execute_script("return window.netscope.state.t") == 0
+
+    # The view goes into the URL's fragment; opening the page with it restores layer, snapshot, colour, zoom, search.
+    Select(browser.find_element(By.ID, "layer")).select_by_visible_text("act2")
+    Select(browser.find_element(By.ID, "colour")).select_by_value("energy")
+    browser.find_element(By.ID, "epoch").send_keys(Keys.ARROW_RIGHT)
+    settled(browser)
+    overlay.send_keys("+", "+", Keys.ARROW_UP)
+    box.send_keys("label=3")
+    shown = browser.execute_script("return [window.netscope.state.view, window.netscope.pixelSum()]")
+    fragment = wait_for(browser, "return location.hash === window.netscope.fragment() && location.hash")
+    assert fragment.startswith("#layer=act2&snapshot=2&colour=energy&zoom=1.5625%2C") and "search=label%3D3" in fragment
+    open_page(browser, page.as_uri() + fragment)
+    state = browser.execute_script("const s = window.netscope.state; return [s.layer, s.t, s.colour, s.search]")
+    assert state == [1, 1, "energy", "label=3"]
+    reopened = browser.execute_script("return [window.netscope.state.view, window.netscope.pixelSum()]")
+    assert reopened[0] == pytest.approx(shown[0]) and reopened[1] == shown[1]
+    assert browser.find_element(By.ID, "search").get_attribute("value") == "label=3"
+    assert browser.find_element(By.ID, "layer").get_attribute("value") == "1"
+
+    # Crisp on a high-density screen: the canvas has two backing pixels per CSS pixel at a ratio of 2.
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 1500, "height": 1100, "deviceScaleFactor": 2, "mobile": False})
+    try:
+        open_page(browser, page.as_uri())
+        sizes = browser.execute_script("return window.netscope.mapSize()")
+        assert sizes["backing"] == 2 * sizes["css"]
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, errors
+
+
 def test_scrambled_placement_on_two_clusters():
     from netscope.structure.robustness import scrambled_placement
 

@@ -11,7 +11,8 @@
     parameters.set("snapshot", view.snapshot);
     parameters.set("colour", view.colour);
     const { k, cx, cy } = view.zoom;
-    if (k !== 1 || cx !== 0.5 || cy !== 0.5) parameters.set("zoom", [k, cx, cy].map((v) => Number(v.toFixed(6))).join(","));
+    // Numbers in full (JavaScript writes the shortest text that reads back exactly): the link redraws the same pixels.
+    if (k !== 1 || cx !== 0.5 || cy !== 0.5) parameters.set("zoom", [k, cx, cy].join(","));
     if (view.search) parameters.set("search", view.search);
     return "#" + parameters.toString();
   }
