@@ -410,6 +410,84 @@ def test_zoom_search_charts_and_the_shared_view_in_chromium(browser, study):
     assert not errors, errors
 
 
+def distance_to_outline(points, polygon) -> np.ndarray:
+    """Each point's distance to the closed polygon's edges."""
+    starts, ends = polygon, np.roll(polygon, -1, axis=0)
+    edge = ends - starts
+    along = np.clip(np.einsum("pkd,kd->pk", points[:, None] - starts, edge) / (edge**2).sum(axis=1), 0, 1)
+    nearest = starts + along[..., None] * edge
+    return np.hypot(*(points[:, None] - nearest).transpose(2, 0, 1)).min(axis=1)
+
+
+def test_lasso_selection_follows_the_snapshots_and_exports_in_chromium(browser, study, tmp_path):
+    from matplotlib.path import Path as Outline
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    page = Path(study[1]).resolve()
+    data = page_data(page)
+    browser.get_log("browser")
+    open_page(browser, page.as_uri())
+    overlay = browser.find_element(By.ID, "overlay")
+    size = browser.execute_script("return window.netscope.mapSize().css")
+    xy = np.array(browser.execute_script(f"return Array.from({{length: {data['n']}}}, (_, i) => window.netscope.screenPosition(i))"))
+
+    # A lasso (a pentagon about the map's centre, offsets from it) selects exactly the points inside.
+    corners = np.array([[-200, -150], [0, -250], [180, -100], [120, 150], [-160, 120]])
+    Select(browser.find_element(By.ID, "drag-mode")).select_by_value("lasso")
+    chain = ActionChains(browser).move_to_element_with_offset(overlay, *corners[0]).click_and_hold()
+    for step in np.diff(np.vstack([corners, corners[:1]]), axis=0):
+        chain.move_by_offset(*step)
+    chain.release().perform()
+    selection = browser.execute_script("return window.netscope.state.selection")
+    polygon = corners + size / 2
+    inside = Outline(polygon).contains_points(xy)
+    clear = distance_to_outline(xy, polygon) > 2  # the cursor lands on whole pixels: leave the outline's edge out
+    assert clear.sum() > 0.9 * len(xy) and inside[clear].sum() > 5
+    assert sorted(set(selection) & set(np.flatnonzero(clear))) == np.flatnonzero(inside & clear).tolist()
+    assert browser.execute_script("return window.netscope.state.pinned.size") == 0
+
+    # The selection stays while the slider moves; its table follows the snapshot.
+    browser.find_element(By.ID, "epoch").send_keys(Keys.ARROW_RIGHT)
+    settled(browser)
+    assert browser.execute_script("return window.netscope.state.selection") == selection
+    count = browser.find_element(By.ID, "selection-count").text
+    assert count.startswith(f"{len(selection)} selected (act1, snapshot {data['snapshots'][1]})")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#selection-table tr")) == len(selection) + 1
+
+    # The CSV and JSON downloads hold the selected samples.
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    browser.find_element(By.ID, "export-csv").click()
+    browser.find_element(By.ID, "export-json").click()
+    deadline = time.monotonic() + 10
+    while len(list(tmp_path.glob("netscope-selection-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stem = f"netscope-selection-act1-{data['snapshots'][1]}"
+    lines = (tmp_path / f"{stem}.csv").read_text().splitlines()
+    assert lines[0].startswith("sample,label,") and [int(line.split(",")[0]) for line in lines[1:]] == selection
+    rows = json.loads((tmp_path / f"{stem}.json").read_text())
+    labels = decoded(data["labels"])
+    assert [row["sample"] for row in rows] == selection
+    assert [row["label"] for row in rows] == [data["classes"][labels[i]] for i in selection]
+
+    # The selection goes into the fragment, and comes back with it.
+    fragment = wait_for(browser, "return location.hash === window.netscope.fragment() && location.hash")
+    assert "selection=" in fragment
+    open_page(browser, page.as_uri() + fragment)
+    assert browser.execute_script("return window.netscope.state.selection") == selection
+    assert browser.execute_script("return window.netscope.state.t") == 1
+
+    # Escape clears it.
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    assert browser.execute_script("return window.netscope.state.selection.length") == 0
+    assert browser.find_element(By.ID, "selection-panel").get_attribute("hidden") is not None
+
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, errors
+
+
 def test_scrambled_placement_on_two_clusters():
     from netscope.structure.robustness import scrambled_placement
 

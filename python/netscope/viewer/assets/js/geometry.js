@@ -38,7 +38,35 @@
     return { k: view.k, cx: view.cx - dx / a, cy: view.cy + dy / a };
   }
 
-  const api = { MIN_ZOOM, MAX_ZOOM, fitView, screenTransform, interpolate, zoomAbout, clampView, pan };
+  // Whether (x, y) lies inside the polygon [x0, y0, x1, y1, ...] (closed by its last edge): the
+  // even-odd rule, counting the edges that a ray to the right of the point crosses.
+  function insidePolygon(x, y, polygon) {
+    let inside = false;
+    for (let a = 0, b = polygon.length - 2; a < polygon.length; b = a, a += 2) {
+      const xa = polygon[a], ya = polygon[a + 1], xb = polygon[b], yb = polygon[b + 1];
+      if ((ya > y) !== (yb > y) && x < xa + (y - ya) / (yb - ya) * (xb - xa)) inside = !inside;
+    }
+    return inside;
+  }
+  // The indices of the points (xs, ys) inside the polygon, ascending.
+  function pointsInside(polygon, xs, ys) {
+    const found = [];
+    if (polygon.length < 6) return found;
+    let left = Infinity, right = -Infinity, top = Infinity, bottom = -Infinity; // its bounding box first: cheap
+    for (let k = 0; k < polygon.length; k += 2) {
+      left = Math.min(left, polygon[k]); right = Math.max(right, polygon[k]);
+      top = Math.min(top, polygon[k + 1]); bottom = Math.max(bottom, polygon[k + 1]);
+    }
+    for (let i = 0; i < xs.length; i++) {
+      if (xs[i] < left || xs[i] > right || ys[i] < top || ys[i] > bottom) continue;
+      if (insidePolygon(xs[i], ys[i], polygon)) found.push(i);
+    }
+    return found;
+  }
+  // The box between two corners, as a polygon.
+  function boxPolygon(x0, y0, x1, y1) { return [x0, y0, x1, y0, x1, y1, x0, y1]; }
+
+  const api = { insidePolygon, pointsInside, boxPolygon, MIN_ZOOM, MAX_ZOOM, fitView, screenTransform, interpolate, zoomAbout, clampView, pan };
   modules.geometry = api;
   if (typeof module !== "undefined") module.exports = api;
 })(globalThis.netscopeModules = globalThis.netscopeModules || {});

@@ -1,12 +1,14 @@
 // netscope's observatory page: the maps of a training run, wired to its controls. Everything it
 // shows is in the JSON block of this file; it makes no network request. The other files
-// (decode, geometry, search, state, render, charts) come before this one, in one namespace.
+// (decode, geometry, search, state, table, render, charts) come before this one, in one namespace.
 (async function (modules) {
   "use strict";
   const { decode } = modules.decode;
   const geometry = modules.geometry, { search } = modules.search, { toFragment, fromFragment } = modules.state;
+  const { tableRows, toCsv, toJson } = modules.table;
   const render = modules.render, { drawCharts, drawSpectrum } = modules.charts;
   const MARGIN = 12, ZOOM_STEP = 1.25, PAN_STEP = 40; // pan step in CSS pixels
+  const TABLE_ROWS = 200; // rows of the selection shown in the page; the exports hold them all
 
   const D = JSON.parse(document.getElementById("netscope-data").textContent);
   const n = D.n, T = D.snapshots.length;
@@ -27,8 +29,10 @@
 
   // ---------------------------------------------------------------- state and controls
   const S = { layer: 0, t: 0, target: 0, playing: false, colour: "class", highlight: null, pinned: new Set(),
-    hover: -1, scrambledOnly: false, view: geometry.fitView(), search: "", matches: null };
+    hover: -1, scrambledOnly: false, view: geometry.fitView(), search: "", matches: null,
+    selection: [], dragMode: "pan" }; // selection: the selected samples, ascending
   const $ = (id) => document.getElementById(id);
+  const selected = new Uint8Array(n); // 1 for the samples in S.selection
   const layerSelect = $("layer"), slider = $("epoch"), play = $("play"), colourSelect = $("colour"), searchBox = $("search");
   D.layers.forEach((name, i) => layerSelect.add(new Option(name, String(i))));
   // Points without labels have no class to colour by, nor a prediction to call right or wrong.
@@ -122,11 +126,63 @@
       }
       if (S.scrambledOnly && scrambled && !scrambled[i]) dim = true;
       if (matches && !matches[i]) dim = true;
+      if (S.selection.length > 0 && !selected[i]) dim = true;
       dimmed[i] = dim ? 1 : 0;
       const c = colourOf(i);
       colours[i] = render.pack(dim ? render.mix(c, render.DIM) : c);
     }
     drawNeurons();
+    selectionTable(t);
+  }
+
+  // ---------------------------------------------------------------- selection: lasso, box, its table and exports
+  function select(indices) {
+    selected.fill(0);
+    for (const i of indices) selected[i] = 1;
+    S.selection = indices;
+    colourKey = "";
+  }
+  function tableColumns(t) {
+    const layer = layers[S.layer], name = (c) => D.classes[c], columns = [["sample", (i) => i]];
+    if (labels) columns.push(["label", (i) => name(labels[i])]);
+    if (trueLabels) columns.push(["true_label", (i) => name(trueLabels[i])]);
+    if (scrambled) columns.push([D.scramble_kind === "inputs" ? "corrupted" : "scrambled", (i) => scrambled[i] === 1]);
+    if (predictions) columns.push(["prediction", (i) => name(predictions[t * n + i])]);
+    columns.push(["sensitivity", (i) => Number(sensitivityValue(layer, t, i).toPrecision(4))]);
+    if (energy) columns.push(["energy", (i) => energy[t * n + i] / QE]);
+    return columns;
+  }
+  function selectionTable(t) {
+    const panel = $("selection-panel");
+    panel.hidden = S.selection.length === 0;
+    if (panel.hidden) return;
+    const columns = tableColumns(t), shown = S.selection.slice(0, TABLE_ROWS);
+    $("selection-count").textContent = S.selection.length + " selected (" + D.layers[S.layer] + ", snapshot " +
+      D.snapshots[t] + ")" + (shown.length < S.selection.length ? "; the first " + shown.length + " listed" : "");
+    const head = document.createElement("tr");
+    for (const [name] of columns) { const cell = document.createElement("th"); cell.textContent = name; head.append(cell); }
+    const body = tableRows(shown, columns).map((row) => {
+      const line = document.createElement("tr");
+      for (const value of row) { const cell = document.createElement("td"); cell.textContent = String(value); line.append(cell); }
+      return line;
+    });
+    $("selection-table").replaceChildren(head, ...body);
+  }
+  function exportText(kind) {
+    const columns = tableColumns(snapshotAt(S.t)), names = columns.map(([name]) => name);
+    const rows = tableRows(S.selection, columns);
+    return kind === "csv" ? toCsv(names, rows) : toJson(names, rows);
+  }
+  // A download made in the page (a Blob), so it works offline.
+  function download(kind) {
+    const url = URL.createObjectURL(new Blob([exportText(kind)], { type: kind === "csv" ? "text/csv" : "application/json" }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = "netscope-selection-" + D.layers[S.layer] + "-" + D.snapshots[snapshotAt(S.t)] + "." + kind;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
   // ---------------------------------------------------------------- map drawing
@@ -149,10 +205,31 @@
       g.beginPath(); g.arc(xs[i], ys[i], radius + 4, 0, 2 * Math.PI); g.stroke();
       g.fillText(String(i), xs[i] + radius + 5, ys[i] - radius - 3);
     }
+    if (S.selection.length > 0) drawCentroidPath(g, layer);
+    if (outline && outline.length >= 4) {
+      g.strokeStyle = "#1f77b4"; g.lineWidth = 1.5; g.setLineDash([5, 3]);
+      g.beginPath();
+      for (let k = 0; k < outline.length; k += 2) g.lineTo(outline[k], outline[k + 1]);
+      g.closePath(); g.stroke(); g.setLineDash([]);
+    }
     if (S.hover >= 0) {
       g.strokeStyle = "#000"; g.lineWidth = 2;
       g.beginPath(); g.arc(xs[S.hover], ys[S.hover], radius + 3, 0, 2 * Math.PI); g.stroke();
     }
+  }
+  // The selection's centroid at each snapshot, joined, and where it is now.
+  function drawCentroidPath(g, layer) {
+    const centroid = (at) => {
+      let x = 0, y = 0;
+      for (const i of S.selection) { const [xi, yi] = at(i); x += xi; y += yi; }
+      return [x / S.selection.length, y / S.selection.length];
+    };
+    g.strokeStyle = "#1f77b4"; g.fillStyle = "#1f77b4"; g.lineWidth = 2;
+    g.beginPath();
+    for (let t = 0; t < T; t++) { const [x, y] = centroid((i) => screen(layer, t, i)); g.lineTo(x, y); g.fillRect(x - 3, y - 3, 6, 6); }
+    g.stroke();
+    const [x, y] = centroid((i) => [xs[i], ys[i]]);
+    g.beginPath(); g.arc(x, y, 6, 0, 2 * Math.PI); g.stroke();
   }
   let markCharts = () => {}, markSpectrum = null;
   function frame() {
@@ -167,7 +244,7 @@
 
   // ---------------------------------------------------------------- the view in the URL's fragment
   const viewNow = () => ({ layer: D.layers[S.layer], snapshot: D.snapshots[snapshotAt(S.target)], colour: S.colour,
-    zoom: S.view, search: S.search });
+    zoom: S.view, search: S.search, selection: S.selection });
   let saveTimer = 0;
   // Debounced: a wheel zoom changes the view every frame, and browsers throttle history updates.
   function saveViewSoon() {
@@ -178,12 +255,13 @@
     }, 150);
   }
   function restoreView(fragment) {
-    const view = fromFragment(fragment, { layers: D.layers, snapshots: D.snapshots, colours: modes.map(([value]) => value) });
+    const view = fromFragment(fragment, { layers: D.layers, snapshots: D.snapshots, colours: modes.map(([value]) => value), n });
     if (view.layer !== undefined) { S.layer = D.layers.indexOf(view.layer); layerSelect.value = String(S.layer); }
     if (view.snapshot !== undefined) { S.t = S.target = D.snapshots.indexOf(view.snapshot); slider.value = String(S.t); }
     if (view.colour !== undefined) { S.colour = view.colour; colourSelect.value = view.colour; S.highlight = null; }
     if (view.zoom !== undefined) S.view = geometry.clampView(view.zoom);
     if (view.search !== undefined) { S.search = view.search; searchBox.value = view.search; }
+    if (view.selection !== undefined) select(view.selection);
     S.pinned.clear(); S.hover = -1; colourKey = "";
   }
 
@@ -294,16 +372,28 @@
     zoomBy(Math.exp(-event.deltaY * lines * 0.002), x, y);
   }, { passive: false });
   // Pointers down on the map: one drags (a press that hardly moves is a click, which pins), two pinch.
+  // A drag pans, or, in the lasso and box modes (shift: the lasso), outlines a selection.
   const pointers = new Map();
-  let dragged = false;
+  let dragged = false, outlining = null, outline = null; // outlining: "lasso" or "box" while one is drawn
   overlay.addEventListener("pointerdown", (event) => {
     overlay.setPointerCapture(event.pointerId);
-    pointers.set(event.pointerId, local(event));
-    if (pointers.size === 1) dragged = false;
+    const at = local(event);
+    pointers.set(event.pointerId, at);
+    if (pointers.size === 1) {
+      dragged = false;
+      outlining = event.shiftKey ? "lasso" : S.dragMode === "pan" ? null : S.dragMode;
+      outline = outlining ? [...at] : null;
+    }
   });
   overlay.addEventListener("pointermove", (event) => {
     const [x, y] = local(event), before = pointers.get(event.pointerId);
     if (!before) { hoverAt(x, y); return; }
+    if (outlining && pointers.size === 1) {
+      if (Math.hypot(x - outline[0], y - outline[1]) >= 4) dragged = true;
+      outline = outlining === "box" ? geometry.boxPolygon(outline[0], outline[1], x, y) : outline.concat([x, y]);
+      drawOverlay();
+      return;
+    }
     if (pointers.size === 2) {
       const [other] = [...pointers].filter(([id]) => id !== event.pointerId).map(([, p]) => p);
       const apart = (a, b) => Math.hypot(a[0] - b[0], a[1] - b[1]) || 1;
@@ -318,7 +408,12 @@
     pointers.set(event.pointerId, [x, y]);
     setView(geometry.pan(S.view, x - before[0], y - before[1], size, MARGIN));
   });
-  const release = (event) => pointers.delete(event.pointerId);
+  const release = (event) => {
+    pointers.delete(event.pointerId);
+    if (outlining && dragged) select(geometry.pointsInside(outline, xs, ys));
+    outlining = outline = null;
+    frame();
+  };
   overlay.addEventListener("pointerup", release);
   overlay.addEventListener("pointercancel", release);
   overlay.addEventListener("mouseleave", () => { S.hover = -1; tooltip.hidden = true; drawOverlay(); });
@@ -331,6 +426,11 @@
   });
   const resetView = () => setView(geometry.fitView());
   $("reset-view").addEventListener("click", resetView);
+  $("drag-mode").addEventListener("change", (event) => { S.dragMode = event.target.value; });
+  const clearSelection = () => { select([]); frame(); };
+  $("clear-selection").addEventListener("click", clearSelection);
+  $("export-csv").addEventListener("click", () => download("csv"));
+  $("export-json").addEventListener("click", () => download("json"));
   const PAN_KEYS = { ArrowLeft: [1, 0], ArrowRight: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
   overlay.addEventListener("keydown", (event) => {
     const step = PAN_KEYS[event.key];
@@ -379,6 +479,7 @@
     else if (event.key === "+" || event.key === "=") zoomBy(ZOOM_STEP);
     else if (event.key === "-") zoomBy(1 / ZOOM_STEP);
     else if (event.key === "0") resetView();
+    else if (event.key === "Escape") clearSelection();
   });
   layerSelect.addEventListener("change", () => {
     S.layer = Number(layerSelect.value); S.hover = -1; colourKey = ""; charts(); legend(); layout(); frame();
@@ -406,6 +507,7 @@
     colourAt: painter.colourAt,
     mapSize: () => ({ css: size, backing: map.width }),
     fragment: () => toFragment(viewNow()),
+    exportText,
   };
   document.body.dataset.ready = "true";
 })(globalThis.netscopeModules).catch((error) => {
