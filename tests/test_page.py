@@ -488,6 +488,45 @@ def test_lasso_selection_follows_the_snapshots_and_exports_in_chromium(browser, 
     assert not errors, errors
 
 
+def test_keyboard_alone_reaches_and_pins_a_point_in_chromium(browser, study):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    page = Path(study[1]).resolve()
+    data = page_data(page)
+    browser.get_log("browser")
+    open_page(browser, page.as_uri())
+    press = lambda *keys: ActionChains(browser).send_keys(*keys).perform()  # noqa: E731
+    for _ in range(20):  # Tab through the controls to the map
+        if browser.execute_script("return document.activeElement.id") == "overlay":
+            break
+        press(Keys.TAB)
+    assert browser.execute_script("return document.activeElement.id") == "overlay"
+    size = browser.execute_script("return window.netscope.mapSize().css")
+    xy = np.array(browser.execute_script(f"return Array.from({{length: {data['n']}}}, (_, i) => window.netscope.screenPosition(i))"))
+    hovered = "return window.netscope.state.hover"
+
+    press(Keys.ENTER)  # the point nearest the centre
+    reached = browser.execute_script(hovered)
+    assert reached == int(np.argmin(np.hypot(*(xy - size / 2).T)))
+    press(Keys.ARROW_RIGHT)  # its nearest neighbour within 45 degrees of the right
+    offset = xy - xy[reached]
+    cone = (offset[:, 0] > 0) & (np.abs(offset[:, 1]) <= offset[:, 0])
+    expected = int(np.flatnonzero(cone)[np.argmin(np.hypot(*offset[cone].T))])
+    assert browser.execute_script(hovered) == expected
+    press(Keys.ENTER)
+    assert browser.execute_script("return [...window.netscope.state.pinned]") == [expected]
+    assert not browser.find_element(By.ID, "tooltip").get_attribute("hidden")
+    status = browser.execute_script("return document.getElementById('map-status').textContent")
+    assert status.startswith(f"sample {expected}, label ") and status.endswith(", pinned")
+    press(Keys.ESCAPE)
+    assert browser.execute_script(hovered) == -1
+    assert browser.find_element(By.ID, "overlay").get_attribute("role") == "application"
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors, errors
+
+
 def test_scrambled_placement_on_two_clusters():
     from netscope.structure.robustness import scrambled_placement
 

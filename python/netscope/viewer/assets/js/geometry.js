@@ -66,7 +66,31 @@
   // The box between two corners, as a polygon.
   function boxPolygon(x0, y0, x1, y1) { return [x0, y0, x1, y0, x1, y1, x0, y1]; }
 
-  const api = { insidePolygon, pointsInside, boxPolygon, MIN_ZOOM, MAX_ZOOM, fitView, screenTransform, interpolate, zoomAbout, clampView, pan };
+  // For the keyboard: the point nearest to (x, y) among those drawn within [0, size)^2, or -1.
+  function closestVisible(xs, ys, x, y, size, skip) {
+    let best = -1, bestDistance = Infinity;
+    for (let i = 0; i < xs.length; i++) {
+      if ((skip && skip(i)) || xs[i] < 0 || ys[i] < 0 || xs[i] >= size || ys[i] >= size) continue;
+      const d = (xs[i] - x) ** 2 + (ys[i] - y) ** 2;
+      if (d < bestDistance) { bestDistance = d; best = i; }
+    }
+    return best;
+  }
+  // The nearest visible neighbour of point `from` in the direction (dx, dy) (a unit step along
+  // an axis): within 45 degrees of it, so that opposite arrows undo each other; -1 if none.
+  function neighbourToward(xs, ys, from, dx, dy, size, skip) {
+    let best = -1, bestDistance = Infinity;
+    for (let i = 0; i < xs.length; i++) {
+      if (i === from || (skip && skip(i)) || xs[i] < 0 || ys[i] < 0 || xs[i] >= size || ys[i] >= size) continue;
+      const ex = xs[i] - xs[from], ey = ys[i] - ys[from], along = ex * dx + ey * dy, across = Math.abs(ex * dy - ey * dx);
+      if (along <= 0 || across > along) continue;
+      const d = ex * ex + ey * ey;
+      if (d < bestDistance) { bestDistance = d; best = i; }
+    }
+    return best;
+  }
+
+  const api = { closestVisible, neighbourToward, insidePolygon, pointsInside, boxPolygon, MIN_ZOOM, MAX_ZOOM, fitView, screenTransform, interpolate, zoomAbout, clampView, pan };
   modules.geometry = api;
   if (typeof module !== "undefined") module.exports = api;
 })(globalThis.netscopeModules = globalThis.netscopeModules || {});

@@ -355,6 +355,15 @@
     tooltip.style.left = (x + 14 + box.width > size ? x - 14 - box.width : x + 14) + "px";
     tooltip.style.top = (y + 14 + box.height > size ? y - 14 - box.height : y + 14) + "px";
   }
+  // The keyboard's point: shown as if hovered, its tooltip beside it, and read out (#map-status).
+  function reach(i) {
+    S.hover = i;
+    drawOverlay();
+    if (i < 0) { tooltip.hidden = true; return; }
+    showTooltip(i);
+    placeTooltip(xs[i], ys[i]);
+    $("map-status").textContent = tooltipText.textContent.split("\n").join(", ") + (S.pinned.has(i) ? ", pinned" : "");
+  }
   function hoverAt(x, y) {
     const i = nearest(x, y);
     if (i !== S.hover) { S.hover = i; drawOverlay(); if (i >= 0) showTooltip(i); }
@@ -432,11 +441,26 @@
   $("export-csv").addEventListener("click", () => download("csv"));
   $("export-json").addEventListener("click", () => download("json"));
   const PAN_KEYS = { ArrowLeft: [1, 0], ArrowRight: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+  // With the map focused: Enter reaches the point nearest the centre, then pins or unpins it; arrows
+  // move from it to its nearest neighbour that way (with no point reached, they pan); Esc lets it go.
   overlay.addEventListener("keydown", (event) => {
+    const skipFaded = S.highlight !== null || S.matches !== null ? (i) => dimmed[i] === 1 : null;
     const step = PAN_KEYS[event.key];
-    if (!step) return;
-    event.preventDefault();
-    setView(geometry.pan(S.view, step[0] * PAN_STEP, step[1] * PAN_STEP, size, MARGIN));
+    if (event.key === "Enter") {
+      event.preventDefault();
+      if (S.hover < 0) reach(geometry.closestVisible(xs, ys, size / 2, size / 2, size, skipFaded));
+      else { if (S.pinned.has(S.hover)) S.pinned.delete(S.hover); else S.pinned.add(S.hover); reach(S.hover); }
+    } else if (event.key === "Escape" && S.hover >= 0) {
+      event.stopPropagation(); // the next Esc clears the selection
+      reach(-1);
+    } else if (step && S.hover >= 0) {
+      event.preventDefault();
+      const next = geometry.neighbourToward(xs, ys, S.hover, -step[0], -step[1], size, skipFaded);
+      if (next >= 0) reach(next);
+    } else if (step) {
+      event.preventDefault();
+      setView(geometry.pan(S.view, step[0] * PAN_STEP, step[1] * PAN_STEP, size, MARGIN));
+    }
   });
 
   // ---------------------------------------------------------------- time: slider, play, smooth steps, charts
@@ -445,6 +469,9 @@
     const t = snapshotAt(S.t);
     $("epoch-label").textContent = D.snapshots[t] + " (" + (t + 1) + "/" + T + ")";
     slider.setAttribute("aria-valuetext", "snapshot " + D.snapshots[t]);
+    overlay.setAttribute("aria-label", "map of " + n + " samples, layer " + D.layers[S.layer] + ", snapshot " + D.snapshots[t] +
+      ": Enter reaches the point nearest the centre and again pins it, arrows move among its neighbours (or pan), " +
+      "+ and - zoom, 0 resets");
   }
   function tick(now) {
     const dt = Math.min(0.1, (now - last) / 1000);
