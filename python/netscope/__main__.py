@@ -1,3 +1,5 @@
+"""``python -m netscope``: the ``netscope`` command."""
+
 import sys
 
 from .cli import main

@@ -9,8 +9,8 @@ import numpy.typing as npt
 _Floats = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 
 class GramPrecision(Enum):
-    float64: GramPrecision
-    mixed: GramPrecision
+    float64 = ...
+    mixed = ...
 
 class GramAccumulator:
     def __init__(self, dim: int, precision: GramPrecision) -> None: ...

@@ -19,7 +19,9 @@ def layer_importance(layout, eigenvectors: np.ndarray, k: int) -> LayerImportanc
     ``layout`` (a :class:`netscope.ParameterLayout`). O(D k), no (D, k) temporary.
     """
     W = eigenvectors[:, :k]
-    shares, parameters, kinds = {}, {}, {}
+    shares: dict[str, float] = {}
+    parameters: dict[str, int] = {}
+    kinds: dict[str, dict[str, float]] = {}
     for layer, kind, offset, size in zip(layout.layers, layout.kinds, layout.offsets, layout.sizes):
         block = W[offset : offset + size]
         share = float(np.einsum("ij,ij->", block, block)) / k
@@ -153,7 +155,9 @@ class StreamMonitor:
     def __init__(self, sizes, k: int, solve):
         self.pending = sorted({check_int(int(size), "stream_sizes", minimum=1) for size in sizes})
         self.k, self.solve = k, solve
-        self.sizes, self.eigenvalues, self.distance_to_previous = [], [], []
+        self.sizes: list[int] = []
+        self.eigenvalues: list[np.ndarray] = []
+        self.distance_to_previous: list[float | None] = []
         self.previous = None
 
     def after_chunk(self, count: int) -> None:

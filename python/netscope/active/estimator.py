@@ -175,7 +175,7 @@ class ActiveSubspace(BaseEstimator):
             check_int(n_components, "n_components", minimum=1)
         if sketch_size is not None:
             check_int(sketch_size, "sketch_size", minimum=1)
-            if method == "sketch" and n_components > sketch_size:
+            if method == "sketch" and n_components is not None and n_components > sketch_size:
                 raise ValueError(
                     f"n_components={n_components} exceeds sketch_size={sketch_size}: "
                     "a sketch of s columns yields at most s eigenpairs"
@@ -537,6 +537,7 @@ class ActiveSubspace(BaseEstimator):
         if self._prior is None or self.losses_ is None:
             raise ValueError("sufficient_summary needs a fit with sampling='prior'")
         layout = self.parameter_layout_
+        assert layout is not None  # a fit with a prior has the network's layout
         W = self.eigenvectors_[:, :n_active].astype(np.float64)
         active = np.empty((self.n_samples_, n_active))
         prior = PriorSamples(layout, **self._prior)

@@ -10,12 +10,18 @@ import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..core._validation import as_float_matrix, check_all_finite
 from . import distributed
-from .rows import MemoryRows
+from .rows import DiskRows, MemoryRows
+
+if TYPE_CHECKING:
+    from ..nn.parameters import ParameterLayout
+    from .layer_blocks import LayerBlocks
+    from .results import StreamConvergence
 
 
 @dataclass(frozen=True)
@@ -24,17 +30,17 @@ class Fitted:
 
     eigenvalues: np.ndarray
     eigenvectors: np.ndarray
-    layout: object
+    layout: ParameterLayout | None
     sampling: str
     prior: dict | None
     n_samples: int
     n_parameters: int
     gradients: np.ndarray | None
     losses: np.ndarray | None
-    stream_convergence: object
+    stream_convergence: StreamConvergence | None
     timings: dict
     projections: np.ndarray | None = None
-    layer_blocks: object = None
+    layer_blocks: LayerBlocks | None = None
     residuals: np.ndarray | None = None
 
 
@@ -66,13 +72,15 @@ def _checked_chunks(stream, dim):
         yield chunk, chunk_losses
 
 
-def solve_passes(estimator, open_first, open_again, n_passes: int) -> Fitted:
+def solve_passes(estimator, open_first, open_again, n_passes: int | None) -> Fitted:
     """Read the stream ``n_passes`` times (``open_first()`` opens it with the fit's solver,
     ``open_again()`` anew without one: the same samples in the same order) into a
     :class:`netscope.active.solvers.MultipassSolver`, one block per pass, then its Rayleigh–Ritz
     eigenpairs. The losses are the first pass's. Stops early when the Krylov space is exhausted.
     Cost: n_passes × (the stream + O(N D b)).
     """
+    if n_passes is None:
+        raise ValueError("n_passes: the passes of method='multipass' are needed")
     start = time.perf_counter()
     solver = dim = layout = sampling = prior = losses = n = None
     for passes in range(n_passes):
@@ -102,6 +110,8 @@ def solve_passes(estimator, open_first, open_again, n_passes: int) -> Fitted:
             losses = np.concatenate(pass_losses).astype(np.float64) if pass_losses else None
         if not solver.end_pass(extend=passes < n_passes - 1):
             break
+    # The loop ran at least once, and each pass gave gradients or raised.
+    assert solver is not None and n is not None and dim is not None and sampling is not None
     timings = {"gradients": time.perf_counter() - start}
     start = time.perf_counter()
     values, vectors = solver.eigenpairs(None, _components(estimator, solver, n, dim), False)
@@ -129,9 +139,9 @@ def solve(estimator, stream) -> Fitted:
     """
     start = time.perf_counter()
     layout, solver, checkpoint, monitor = stream.layout, stream.solver, stream.checkpoint, stream.monitor
-    losses = list(stream.losses)
+    loss_chunks = list(stream.losses)
     dim = layout.n_parameters if layout is not None else None
-    rows = stream.rows if stream.rows is not None else MemoryRows(dim)
+    rows: MemoryRows | DiskRows = stream.rows if stream.rows is not None else MemoryRows(dim)
     count = solver.state.count if solver is not None and solver.state is not None else rows.count
     for chunk, chunk_losses in _checked_chunks(stream, dim):
         if dim is None:
@@ -145,18 +155,18 @@ def solve(estimator, stream) -> Fitted:
             rows.append(chunk)
         count += len(chunk)
         if chunk_losses is not None:
-            losses.append(chunk_losses)
+            loss_chunks.append(chunk_losses)
         if checkpoint is not None:
-            checkpoint.after_chunk(count, solver.state, losses)
+            checkpoint.after_chunk(count, solver.state, loss_chunks)
         if monitor is not None:
             monitor.after_chunk(count)
         del chunk  # not needed while the next chunk is computed
     if dim is None:
         raise ValueError("chunks: no gradients were given")
     if checkpoint is not None:
-        checkpoint.save(count, solver.state, losses)
+        checkpoint.save(count, solver.state, loss_chunks)
     G = rows.stacked() if estimator._keeps_rows else None
-    losses = np.concatenate(losses).astype(np.float64) if losses else None
+    losses = np.concatenate(loss_chunks).astype(np.float64) if loss_chunks else None
     if stream.across_ranks:
         if solver.state is not None:
             solver.state.all_reduce()
@@ -167,7 +177,11 @@ def solve(estimator, stream) -> Fitted:
         if losses is not None:
             losses = distributed.gather_rows(losses)
     timings = {"gradients": time.perf_counter() - start}
-    n = solver.state.count if solver.state is not None else len(G)
+    if solver.state is not None:
+        n = solver.state.count
+    else:
+        assert G is not None  # a solver without a state keeps the rows
+        n = len(G)
 
     start = time.perf_counter()
     values, vectors = solver.eigenpairs(G, _components(estimator, solver, n, dim), estimator.full_spectrum)

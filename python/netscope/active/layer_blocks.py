@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import _core
 from ..core.gram import GramAccumulator
+from ..core.sketch import NystromSketch
 from .diagnostics import spectra_of_blocks
 from .results import LayerSpectra
 from .solvers import new_sketch
@@ -38,7 +39,7 @@ class LayerBlocks:
 
     def __init__(self, layout, *, sketch_size: int = LAYER_SKETCH_SIZE, seed: int = 0, sketch_dtype: str = "auto"):
         self.slices = layout.layer_slices()
-        self.states = {}
+        self.states: dict[str, GramAccumulator | NystromSketch] = {}
         for layer, (start, stop) in self.slices.items():
             size = stop - start
             if size <= GRAM_LAYER_MAX:

@@ -18,7 +18,8 @@ class MemoryRows:
     """Chunks kept in a list; ``stacked`` concatenates them once (O(count × D) memory)."""
 
     def __init__(self, dim: int | None = None):
-        self.dim, self.chunks, self.count = dim, [], 0
+        self.dim, self.count = dim, 0
+        self.chunks: list[np.ndarray] = []
 
     def append(self, rows: np.ndarray) -> None:
         """Keep ``rows`` (as float32)."""
@@ -27,11 +28,11 @@ class MemoryRows:
 
     def stacked(self) -> np.ndarray:
         """The rows kept so far, as one (count, dim) float32 array."""
-        return np.concatenate(self.chunks) if self.chunks else np.empty((0, self.dim), np.float32)
+        return np.concatenate(self.chunks) if self.chunks else np.empty((0, self.dim or 0), np.float32)
 
 
 def _crc32(rows: np.ndarray) -> int:
-    return zlib.crc32(memoryview(np.ascontiguousarray(rows)).cast("B"))
+    return zlib.crc32(np.ascontiguousarray(rows).data.cast("B"))
 
 
 class DiskRows:
@@ -46,7 +47,9 @@ class DiskRows:
 
     def __init__(self, path, n_rows: int, dim: int):
         self.path, self.n_rows, self.dim = Path(path), n_rows, dim
-        self.count, self.checksums, self._array = 0, [], None
+        self.count = 0
+        self.checksums: list[list[int]] = []
+        self._array: np.memmap | None = None
 
     def open(self, count: int = 0, checksums=()) -> None:
         """Open the file: a new one for ``count == 0``, else one holding ``count`` rows to check by ``checksums``."""
@@ -83,15 +86,21 @@ class DiskRows:
 
     def append(self, rows: np.ndarray) -> None:
         """Write ``rows`` after the ones written so far, with their checksum."""
+        array = self._opened()
         stop = self.count + len(rows)
-        self._array[self.count : stop] = rows
-        self.checksums.append([self.count, stop, _crc32(self._array[self.count : stop])])
+        array[self.count : stop] = rows
+        self.checksums.append([self.count, stop, _crc32(array[self.count : stop])])
         self.count = stop
 
     def flush(self) -> None:
         """Flush the written rows to the file."""
-        self._array.flush()
+        self._opened().flush()
 
     def stacked(self) -> np.ndarray:
         """The rows written so far, read in place from the file."""
-        return self._array[: self.count]
+        return self._opened()[: self.count]
+
+    def _opened(self) -> np.memmap:
+        if self._array is None:
+            raise RuntimeError(f"{self.path}: open() the rows before using them")
+        return self._array

@@ -10,6 +10,8 @@ name in :data:`SOLVERS`.
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 
 from .. import _core
@@ -66,6 +68,13 @@ class _Solver:
     """What every solver shares: the dimension, the default number of eigenpairs (all min(N, D)
     of them) and no settings of its own for checkpoints.
     """
+
+    # What each solver class declares: whether it keeps the gradient rows and is handed them at the
+    # end, whether it can return every eigenvalue, whether it needs n_components; and its state.
+    keeps_rows: ClassVar[bool]
+    full_spectrum_possible: ClassVar[bool]
+    needs_n_components: ClassVar[bool]
+    state: Any
 
     def __init__(
         self, dim: int, *, sketch_size=None, seed: int = 0, sketch_dtype: str = "auto", n_passes: int | None = None
@@ -206,8 +215,10 @@ class _BlockKrylovPasses:
 
     def __init__(self, dim: int, block: int, seed: int):
         self.dim, self.block, self.seed = dim, block, seed
-        self.basis, self.products = [], []
-        self._multiplier = self._sum = None
+        self.basis: list[np.ndarray] = []
+        self.products: list[np.ndarray] = []
+        self._multiplier: np.ndarray | None = None
+        self._sum: np.ndarray | None = None
         self.count = 0
 
     def consume(self, rows: np.ndarray) -> None:
@@ -220,6 +231,7 @@ class _BlockKrylovPasses:
         self.count += len(rows)
 
     def end_pass(self, extend: bool) -> bool:
+        assert self._sum is not None  # consume ran in this pass
         product = self._sum / self.count
         if self.basis:
             self.products.append(product)
@@ -297,10 +309,13 @@ class _SubspacePasses:
 
     def __init__(self, dim: int, block: int, seed: int, dtype):
         self.dim, self.dtype = dim, np.dtype(dtype)
-        self.basis = np.random.default_rng([seed, 1]).standard_normal((dim, block), dtype=self.dtype)
-        self._sum, self.product, self.count = None, None, 0
+        self.basis: np.ndarray | None = np.random.default_rng([seed, 1]).standard_normal((dim, block), dtype=self.dtype)
+        self._sum: np.ndarray | None = None
+        self.product: np.ndarray | None = None
+        self.count = 0
 
     def consume(self, rows: np.ndarray) -> None:
+        assert self.basis is not None  # until ritz_pairs
         if self._sum is None:
             self._sum = np.zeros_like(self.basis)
         rows = rows.astype(self.dtype, copy=False)
@@ -310,26 +325,31 @@ class _SubspacePasses:
         self.count += len(rows)
 
     def end_pass(self, extend: bool) -> bool:
+        assert self._sum is not None  # consume ran in this pass
         self._sum /= self.count
         self.count = 0
         if not extend:
             self.product, self._sum = self._sum, None
             return False
         del self.basis  # the block the product came from; the product becomes the next one
-        self.basis, self._sum = _orthonormalize_in_place(self._sum), None
-        return self.basis.shape[1] > 0
+        basis, self._sum = _orthonormalize_in_place(self._sum), None
+        self.basis = basis
+        return basis.shape[1] > 0
 
     def ritz_pairs(self, k: int):
-        _check_directions(0 if self.product is None else self.basis.shape[1], k)
-        values, U = _top_ritz(_gram_of_blocks(self.basis, self.product), k)
+        basis, product = self.basis, self.product
+        _check_directions(0 if product is None or basis is None else basis.shape[1], k)
+        assert basis is not None and product is not None  # else _check_directions raised
+        values, U = _top_ritz(_gram_of_blocks(basis, product), k)
         squares = np.zeros(k)
         for rows in _row_blocks(self.dim):
-            vectors = self.basis[rows].astype(np.float64) @ U
-            squares += ((self.product[rows].astype(np.float64) @ U - vectors * values) ** 2).sum(axis=0)
+            vectors = basis[rows].astype(np.float64) @ U
+            squares += ((product[rows].astype(np.float64) @ U - vectors * values) ** 2).sum(axis=0)
             # the product is not needed past its residual: its first k columns take the vectors
-            self.product[rows, :k] = vectors
-        self.basis = None
-        vectors, self.product = np.ascontiguousarray(self.product[:, :k]), None
+            product[rows, :k] = vectors
+        self.basis = basis = None
+        vectors, self.product = np.ascontiguousarray(product[:, :k]), None
+        del product
         return values, vectors, np.sqrt(squares)
 
 
@@ -356,6 +376,9 @@ class MultipassSolver(_Solver):
     ):
         super().__init__(dim)
         block = min(sketch_size, dim)
+        if n_passes is None:
+            raise ValueError("multipass needs n_passes")
+        self.passes: _BlockKrylovPasses | _SubspacePasses
         if 8 * dim * block * (2 * n_passes - 1) <= KRYLOV_STATE_BYTES:
             self.passes = _BlockKrylovPasses(dim, block, seed)
         else:

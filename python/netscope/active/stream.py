@@ -127,8 +127,10 @@ def open_stream(
 
     solver = None if replay else estimator._new_solver(layout.n_parameters, seed)
     blocks = LayerBlocks(layout, seed=seed, sketch_dtype=estimator.sketch_dtype) if layer_blocks else None
-    rows, losses, saver = MemoryRows(layout.n_parameters), [], None
+    rows: MemoryRows | DiskRows = MemoryRows(layout.n_parameters)
+    losses, saver = [], None
     if checkpoint is not None:
+        assert solver is not None  # a replay writes no checkpoint
         every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
         path = os.fspath(checkpoint) if world == 1 else f"{os.fspath(checkpoint)}.rank{rank}"
         disk = (
@@ -189,11 +191,10 @@ def open_stream(
         )
     else:
         chunks = data_gradients(model, loss_fn, batches, n_samples=stop, seed=seed, **options)
-    monitor = (
-        None
-        if stream_sizes is None
-        else diagnostics.StreamMonitor(stream_sizes, min(10, estimator.n_components or 10), solver.current)
-    )
+    monitor = None
+    if stream_sizes is not None:
+        assert solver is not None  # a replay records no estimate along the stream
+        monitor = diagnostics.StreamMonitor(stream_sizes, min(10, estimator.n_components or 10), solver.current)
     return Stream(
         source=chunks,
         layout=layout,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 from ._validation import as_float_matrix
 
@@ -14,7 +15,7 @@ class StreamingRows:
     The lock keeps two Python threads from updating the same state at once."""
 
     __slots__ = ("_core", "_lock")
-    _core_class = None  # the _core class a subclass wraps: its load() reads saved files
+    _core_class: Any = None  # the _core class a subclass wraps: its load() reads saved files
 
     def __init__(self, core):
         self._core = core

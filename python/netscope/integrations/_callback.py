@@ -41,15 +41,15 @@ class RecordingCallback:
             )
         self.probe, self.run_dir, self.record_at_start = probe, run_dir, record_at_start
         self.recorder_options = recorder_options
-        self.recorder = None
+        self.recorder: Recorder | None = None
 
     def _begin(self, model: torch.nn.Module, *, epoch: int, step: int) -> None:
         """Build the Recorder on ``model`` (already on its training device: the probe follows it
         there), and record the state before training unless the run folder holds snapshots
         already (a resumed run goes on after its last one)."""
-        self.recorder = Recorder(model, self.probe, self.run_dir, every=self.every, **self.recorder_options)
-        if self.record_at_start and not snapshot_indices(self.recorder.run_dir):
-            self.recorder.record(epoch=epoch, label="start", step=step)
+        self.recorder = recorder = Recorder(model, self.probe, self.run_dir, every=self.every, **self.recorder_options)
+        if self.record_at_start and not snapshot_indices(recorder.run_dir):
+            recorder.record(epoch=epoch, label="start", step=step)
 
     def _epoch_end(self, *, epoch: int, step: int) -> None:
         """Count one finished epoch; the Recorder records at every ``every``-th."""

@@ -18,7 +18,7 @@ def _trainer_callback() -> type:
     return TrainerCallback
 
 
-class TrainerRecorder(RecordingCallback, _trainer_callback()):
+class TrainerRecorder(RecordingCallback, _trainer_callback()):  # type: ignore[misc]  # imported at run time
     """A ``transformers.TrainerCallback`` that records the model's hidden layers (by default a
     transformer's blocks) on ``probe`` into the run folder ``run_dir``: once before training
     (label ``"start"``, when ``record_at_start``) and after every ``every``-th epoch (labelled

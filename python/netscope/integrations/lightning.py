@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import torch
 
 from ._callback import RecordingCallback
@@ -13,21 +15,20 @@ from ._callback import RecordingCallback
 def _lightning_package():
     """``lightning.pytorch``, or ``pytorch_lightning`` where only that package is installed."""
     try:
-        import lightning.pytorch as package
+        return importlib.import_module("lightning.pytorch")
     except ImportError:
         try:
-            import pytorch_lightning as package
+            return importlib.import_module("pytorch_lightning")
         except ImportError:
             raise ImportError(
                 "netscope.integrations.LightningRecorder needs Lightning: pip install lightning"
             ) from None
-    return package
 
 
 _LIGHTNING = _lightning_package()
 
 
-class LightningRecorder(RecordingCallback, _LIGHTNING.Callback):
+class LightningRecorder(RecordingCallback, _LIGHTNING.Callback):  # type: ignore[name-defined]  # imported at run time
     """A Lightning callback that records the module's hidden layers on ``probe`` into the run
     folder ``run_dir``: once before training (label ``"start"``, when ``record_at_start``) and
     after every ``every``-th training epoch (labelled by the epoch count, 1 after the first),

@@ -29,7 +29,7 @@ def _block_list(model: torch.nn.Module) -> list:
     """Names of the blocks of the model's longest ``nn.ModuleList`` of at least two non-leaf
     modules of one type (a transformer's encoder or decoder layers), or [].
     """
-    best = []
+    best: list[str] = []
     for name, module in model.named_modules():
         children = list(module.children())
         if (
@@ -195,10 +195,10 @@ class ActivationTracker:
         self.pool = ("mean" if _holds_tokens(first_inputs) else "flatten") if pool == "auto" else pool
         # Outputs a prediction needs for the labels to be its class indices (inf: they are not indices).
         integer = self.labels is not None and np.issubdtype(self.labels.dtype, np.integer) and self.labels.min() >= 0
-        self._classes_needed = int(self.labels.max()) + 1 if integer else float("inf")
+        self._classes_needed = int(self.labels.max()) + 1 if integer and self.labels is not None else float("inf")
         self.loss_fn = loss_fn
         # list of {"label", "activations": {layer: (n, w)}, "sensitivity": {layer: (n,)}, "predictions"}
-        self.snapshots = []
+        self.snapshots: list[dict] = []
 
     def _labels_are_classes(self, logits) -> bool:
         """Whether the labels index the columns of the (n, classes) ``logits``, so that an argmax
@@ -226,8 +226,8 @@ class ActivationTracker:
 
             return record
 
-        parts = {name: [] for name in self.layers}
-        sensitivity = {name: [] for name in self.layers}
+        parts: dict[str, list] = {name: [] for name in self.layers}
+        sensitivity: dict[str, list] = {name: [] for name in self.layers}
         predictions = []
         handles = [modules[name].register_forward_hook(hook(name)) for name in self.layers]
         try:

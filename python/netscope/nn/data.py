@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -185,11 +186,12 @@ class Batches:
                 f"target_key must be a string (a key of the batches) or None, got {type(target_key).__name__}"
             )
         self.name, self.target_key = name, target_key
-        self._n_examples = self._has_targets = None
+        self._n_examples: int | None = None
+        self._has_targets: bool | None = None
         if _is_whole_dataset(data):
             self._pair = _check_batch(data, name, target_key)
             self._n_examples, self._has_targets = self._pair[2], self._pair[1] is not None
-            self._data = None
+            self._data: Any = None
             return
         if not hasattr(data, "__iter__"):
             raise TypeError(
@@ -246,6 +248,7 @@ class Batches:
         """Examples in one pass. O(one pass over the data) the first time, for a loader."""
         if self._n_examples is None:
             self._read_once()
+        assert self._n_examples is not None  # _read_once sets it
         return self._n_examples
 
     @property
@@ -253,6 +256,7 @@ class Batches:
         """Whether the batches hold targets. O(one pass over the data) the first time, for a loader."""
         if self._has_targets is None:
             self._read_once()
+        assert self._has_targets is not None  # _read_once sets it
         return self._has_targets
 
     def _read_once(self) -> None:

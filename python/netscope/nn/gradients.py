@@ -98,7 +98,8 @@ class PriorSamples:
 
     def __init__(self, layout: ParameterLayout, *, seed: int, scale: float, center: np.ndarray | None):
         self.layout, self.seed, self.scale, self.center = layout, seed, scale, center
-        self._block = self._generator = None
+        self._block: int | None = None
+        self._generator: np.random.Generator | None = None
         self._next_row = -1
 
     def rows(self, start: int, stop: int) -> torch.Tensor:
@@ -117,6 +118,7 @@ class PriorSamples:
                 for _ in range(row - self._next_row):
                     self._generator.standard_normal(out=skipped, dtype=np.float32)
             high = min(stop, (block + 1) * SAMPLE_BLOCK)
+            assert self._generator is not None  # set above on the first read
             self._generator.standard_normal(out=rows[row - start : high - start], dtype=np.float32)
             self._next_row = row = high
         rows *= np.float32(self.scale)

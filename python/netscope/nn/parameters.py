@@ -65,7 +65,7 @@ class ParameterLayout:
 
         Raises ValueError if a layer's parameters are not contiguous in the vector.
         """
-        ranges = {}
+        ranges: dict[str, tuple[int, int]] = {}
         for layer, offset, size in zip(self.layers, self.offsets, self.sizes):
             start, stop = ranges.get(layer, (int(offset), int(offset)))
             if stop != offset:

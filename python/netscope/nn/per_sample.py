@@ -140,7 +140,8 @@ class PerSampleGradients:
 
     def _loop(self, first: int, key: tuple, *args):
         n = next(len(t) for arg, dim in zip(args, self.in_dims) if dim == 0 for t in tensors_of(arg))
-        gradients, losses = {}, []
+        gradients: dict[str, list] = {}
+        losses: list = []
         for i in range(n):
             one = [
                 arg if dim is None else map_tensors(operator.itemgetter(i), arg) for arg, dim in zip(args, self.in_dims)

@@ -151,8 +151,8 @@ def _unpickling_reason(error: Exception) -> str:
             f"it pickles the Python object {refused.group(1)}, and netscope never runs pickled code "
             "(torch.load with weights_only=True); save model.state_dict() instead"
         )
-    detail = re.search(r"WeightsUnpickler error:\s*(.+)", text)
-    detail = (detail.group(1) if detail else text.splitlines()[0] if text else "").strip()
+    found = re.search(r"WeightsUnpickler error:\s*(.+)", text)
+    detail = (found.group(1) if found else text.splitlines()[0] if text else "").strip()
     return f"it is not a file that torch.save wrote ({type(error).__name__}: {detail})"
 
 
@@ -210,7 +210,7 @@ def _as_model_keys(state: dict, model: torch.nn.Module) -> dict | None:
     output layer shares its embedding's, which save_pretrained writes once) is present.
     """
     wanted = model.state_dict()
-    storages = {}
+    storages: dict[tuple, set[str]] = {}
     for key, tensor in wanted.items():
         if tensor.numel():  # empty tensors share no storage worth the name
             storages.setdefault((tensor.data_ptr(), tensor.shape, tensor.stride()), set()).add(key)

@@ -129,7 +129,9 @@ def fidelity(X, Y, k: int = 15, *, max_queries: int = 2000, seed: int = 0) -> Fi
         np.arange(n) if n <= max_queries else np.sort(np.random.default_rng(seed).choice(n, max_queries, replace=False))
     )
     scale = 2.0 / (k * (2 * n - 3 * k - 1))
-    trust, cont, kept = [], [], []
+    trust_rows: list[float] = []
+    cont_rows: list[float] = []
+    kept_rows: list[float] = []
     buffers = np.empty((5, min(QUERY_BLOCK, len(queries)), n))
     for start in range(0, len(queries), QUERY_BLOCK):
         block = queries[start : start + QUERY_BLOCK]
@@ -140,11 +142,11 @@ def fidelity(X, Y, k: int = 15, *, max_queries: int = 2000, seed: int = 0) -> Fi
             near_x, near_y = _nearest(x, x_sorted, k), _nearest(y, y_sorted, k)
             intruders = np.setdiff1d(near_y, near_x, assume_unique=True)  # map neighbours, not data ones
             missing = np.setdiff1d(near_x, near_y, assume_unique=True)  # data neighbours, not map ones
-            trust.append(1 - scale * (_stable_ranks(x, x_sorted, intruders) - k).sum())
-            cont.append(1 - scale * (_stable_ranks(y, y_sorted, missing) - k).sum())
-            kept.append((k - len(intruders)) / k)
+            trust_rows.append(1 - scale * (_stable_ranks(x, x_sorted, intruders) - k).sum())
+            cont_rows.append(1 - scale * (_stable_ranks(y, y_sorted, missing) - k).sum())
+            kept_rows.append((k - len(intruders)) / k)
     # T = 1 − 2/(n k (2n − 3k − 1)) Σ_i Σ_j (r_ij − k) is the mean over i of the per-query terms.
-    trust, cont, kept = np.array(trust), np.array(cont), np.array(kept)
+    trust, cont, kept = np.array(trust_rows), np.array(cont_rows), np.array(kept_rows)
     error = (
         0.0
         if len(queries) == n

@@ -97,7 +97,7 @@ def _named_by_layer(value, argument: str, form: str) -> dict:
     return named
 
 
-def _checked_labels(labels, n: int, name: str) -> np.ndarray | None:
+def _checked_labels(labels, n: int | None, name: str) -> np.ndarray | None:
     """``labels`` as a 1-D array of n classes of one of ``LABEL_KINDS`` (an object array, e.g.
     of class names, becomes the array numpy infers from its items), or None. O(n).
     """
@@ -139,6 +139,7 @@ def _recording(
     ``form`` forces how ``snapshots`` is read (default: by its type). Arrays are converted only
     when they are not float32/float64 C-contiguous already. O(T n d) for the checks.
     """
+    named_sensitivity: dict | None
     if form is None and _is_tracker(snapshots):
         for given, value in (("labels", labels), ("snapshot_labels", snapshot_labels), ("sensitivity", sensitivity)):
             if value is not None:
@@ -180,7 +181,8 @@ def _recording(
     if len(set(counts.values())) > 1:
         raise ValueError(f"{argument}: every layer needs the same number of snapshots, got {counts}")
     T = next(iter(counts.values()))
-    activations, n, first = {}, None, None
+    activations: dict[str, list[np.ndarray]] = {}
+    n, first = None, None
     for layer, items in named_activations.items():
         activations[layer] = []
         for name, item in items:
@@ -232,7 +234,7 @@ def _recording(
     )
 
 
-def _checked_sensitivity(values, n: int, name: str) -> np.ndarray:
+def _checked_sensitivity(values, n: int | None, name: str) -> np.ndarray:
     """One snapshot's sensitivities as float64 (n,), finite and non-negative (they are norms). O(n)."""
     try:
         values = np.asarray(values, dtype=np.float64)
@@ -276,6 +278,17 @@ class StructureMap(BaseEstimator):
     separation (``inter``, ``intra``, ``ratio``, ``silhouette``; None without two classes),
     ``knn_preservation``, ``fidelity`` and ``stability``.
     """
+
+    # What fit sets (annotations only: an unfitted map has none of these attributes).
+    layers_: list[str]
+    labels_: np.ndarray | None
+    snapshot_labels_: list
+    positions_: dict[str, list[np.ndarray]]
+    graphs_: dict[str, list]
+    metrics_: dict[str, list]
+    sensitivity_: dict[str, list[np.ndarray]]
+    predictions_: np.ndarray | None
+    neuron_maps_: dict[str, list]
 
     def __init__(
         self,
@@ -469,6 +482,7 @@ class StructureMap(BaseEstimator):
 
     def _label_of(self, i: int):
         """Point ``i``'s label as a plain Python value (int, float, str, bool)."""
+        assert self.labels_ is not None  # asked only of a map with labels
         return self.labels_[i].item()
 
     def to_networkx(self, layer: str, snapshot: int = -1):

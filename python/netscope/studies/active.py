@@ -9,7 +9,7 @@ import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -93,6 +93,7 @@ def preset_problem(
         raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
     torch.manual_seed(seed)
     trained = {}
+    loss: torch.nn.Module
     if preset == "seed":
         sizes = [1] + [width] * depth + [1]
         model, loss, data = mlp(1, width, depth, 1, activation), torch.nn.MSELoss(), regression_1d(256, seed=seed)
@@ -131,7 +132,8 @@ def _train_on_digits(model, loss, train, test, *, seed: int, progress: bool) -> 
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(seed)
     for _ in tqdm(range(XL_TRAIN_EPOCHS), desc="training", unit="epoch", disable=not progress):
-        train_epoch(model, optimiser, loss, *train, generator)
+        x, y = train
+        train_epoch(model, optimiser, loss, x, y, generator)
     model.eval()
     with torch.no_grad():
         accuracy = {
@@ -211,9 +213,10 @@ def run_active_subspace_study(
         problem = preset_problem(
             preset, depth=depth, width=width, activation=activation, seed=seed, sampling=sampling, progress=progress
         )
-        defaults = PRESETS[preset]
+        defaults: dict[str, Any] = PRESETS[preset]
+        preset_name: str | None = preset
     else:
-        preset = None
+        preset_name = None
         defaults = {"n_samples": None, "method": None, "n_vectors": None, "chunk_size": None, "sketch_size": None}
     model, loss, data = problem.model, problem.loss, as_batches(problem.data)
     n_parameters = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -222,8 +225,8 @@ def run_active_subspace_study(
     if n_samples is None:
         n_samples = n_parameters if sampling == "prior" else data.n_examples
     fits_in_memory = n_samples * n_parameters * 4 <= KEPT_GRADIENT_BYTES
-    method = method or defaults["method"] or ("snapshot" if fits_in_memory else "sketch")
-    n_vectors = n_vectors or defaults["n_vectors"] or (100 if method in ("snapshot", "gram") else 50)
+    method = str(method or defaults["method"] or ("snapshot" if fits_in_memory else "sketch"))
+    n_vectors = int(n_vectors or defaults["n_vectors"] or (100 if method in ("snapshot", "gram") else 50))
     chunk_size = chunk_size or defaults["chunk_size"]
     sketch_size = sketch_size or defaults["sketch_size"]
     out_dir = Path(out_dir)
@@ -328,7 +331,7 @@ def run_active_subspace_study(
 
     eigenvalues = study.eigenvalues_
     summary = {
-        "preset": preset,
+        "preset": preset_name,
         "sampling": sampling,
         "prior": {"scale": float(scale), "centered": bool(centered)} if sampling == "prior" else None,
         "n_parameters": n_parameters,

@@ -34,7 +34,7 @@ def mlp_from_sizes(sizes, activation: str = "tanh") -> torch.nn.Sequential:
         raise ValueError(f"sizes must list inputs, at least one hidden layer and outputs, got {sizes}")
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-    modules = OrderedDict()
+    modules: OrderedDict[str, torch.nn.Module] = OrderedDict()
     for i in range(len(sizes) - 1):
         modules[f"layer{i + 1}"] = torch.nn.Linear(sizes[i], sizes[i + 1])
         if i < len(sizes) - 2:

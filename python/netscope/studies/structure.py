@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -216,13 +217,13 @@ def run_checkpoint_maps(
         if subspace is not None:
             subspace.snapshot(label=Path(path).stem)
     timings = {"tracking": time.perf_counter() - start}
-    described = {
-        "dataset": {"probe": len(tracker.labels)},
+    described: dict[str, Any] = {
+        "dataset": {"probe": tracker.batches.n_examples},
         "model": description or {"class": type(model).__name__},
         "checkpoints": [str(path) for path in checkpoints],
     }
     model_name = described["model"].get("class", "model")
-    summary = f"{model_name}: {len(checkpoints)} checkpoints, {len(tracker.labels)} probe examples."
+    summary = f"{model_name}: {len(checkpoints)} checkpoints, {tracker.batches.n_examples} probe examples."
     return write_maps(
         out_dir,
         tracker,
@@ -366,7 +367,7 @@ def write_maps(
             "eigenvalues": subspace.eigenvalues.tolist(),
             "mean_energy": subspace.energy.mean(axis=1).tolist(),
         }
-        if maps.predictions_ is not None:
+        if maps.predictions_ is not None and maps.labels_ is not None:
             correct = maps.predictions_ == maps.labels_[None, :]
             metrics["subspace"]["mean_energy_correct"] = subspace.mean_energy(correct)
             metrics["subspace"]["mean_energy_wrong"] = subspace.mean_energy(~correct)
@@ -407,10 +408,10 @@ def run_recorded_maps(run_dir, out_dir=None, *, k: int = 15, seed: int = 0, comp
         and len(saved.snapshot_labels_) <= len(run)
         and saved.snapshot_labels_ == [s["label"] for s in run.snapshots[: len(saved.snapshot_labels_)]]
     )
-    before = len(saved.snapshot_labels_) if reusable else 0
-    if before == len(run):
+    before = len(saved.snapshot_labels_) if saved is not None and reusable else 0
+    if saved is not None and before == len(run):
         maps = saved
-    elif before:
+    elif saved is not None and before:
         maps = saved.extend(run)
     else:
         maps = fresh.fit(run)
