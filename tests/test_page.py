@@ -347,6 +347,16 @@ def test_zoom_search_charts_and_the_shared_view_in_chromium(browser, study):
     np.testing.assert_allclose(browser.execute_script(position, 7), first, atol=1e-4)
     assert browser.execute_script("return window.netscope.pixelSum()") == start
 
+    # Two fingers pinching apart zoom by the ratio of their spans.
+    left, top, width = browser.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.width]",
+                                              overlay)
+    for kind, spread in (("touchStart", 50), ("touchMove", 70), ("touchMove", 100), ("touchEnd", None)):
+        fingers = [] if spread is None else [{"x": left + width / 2 + side * spread, "y": top + width / 2, "id": j}
+                                             for j, side in enumerate((-1, 1))]
+        browser.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": kind, "touchPoints": fingers})
+    assert browser.execute_script(view)["k"] == pytest.approx(2)
+    browser.find_element(By.ID, "reset-view").click()
+
     # A search fades the points that do not match and counts those that do.
     labels = decoded(data["labels"])
     three = data["classes"].index("3")
@@ -520,6 +530,11 @@ def test_keyboard_alone_reaches_and_pins_a_point_in_chromium(browser, study):
     assert not browser.find_element(By.ID, "tooltip").get_attribute("hidden")
     status = browser.execute_script("return document.getElementById('map-status').textContent")
     assert status.startswith(f"sample {expected}, label ") and status.endswith(", pinned")
+    press("s")  # into the selection, and out
+    assert browser.execute_script("return window.netscope.state.selection") == [expected]
+    assert browser.execute_script("return document.getElementById('map-status').textContent").endswith(", pinned, selected")
+    press("s")
+    assert browser.execute_script("return window.netscope.state.selection") == []
     press(Keys.ESCAPE)
     assert browser.execute_script(hovered) == -1
     assert browser.find_element(By.ID, "overlay").get_attribute("role") == "application"

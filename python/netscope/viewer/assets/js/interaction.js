@@ -362,7 +362,8 @@
     if (i < 0) { tooltip.hidden = true; return; }
     showTooltip(i);
     placeTooltip(xs[i], ys[i]);
-    $("map-status").textContent = tooltipText.textContent.split("\n").join(", ") + (S.pinned.has(i) ? ", pinned" : "");
+    $("map-status").textContent = tooltipText.textContent.split("\n").join(", ") + (S.pinned.has(i) ? ", pinned" : "") +
+      (selected[i] ? ", selected" : "");
   }
   function hoverAt(x, y) {
     const i = nearest(x, y);
@@ -442,7 +443,8 @@
   $("export-json").addEventListener("click", () => download("json"));
   const PAN_KEYS = { ArrowLeft: [1, 0], ArrowRight: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
   // With the map focused: Enter reaches the point nearest the centre, then pins or unpins it; arrows
-  // move from it to its nearest neighbour that way (with no point reached, they pan); Esc lets it go.
+  // move from it to its nearest neighbour that way (with no point reached, they pan); S adds it to the
+  // selection or takes it out; Esc lets it go.
   overlay.addEventListener("keydown", (event) => {
     const skipFaded = S.highlight !== null || S.matches !== null ? (i) => dimmed[i] === 1 : null;
     const step = PAN_KEYS[event.key];
@@ -450,6 +452,11 @@
       event.preventDefault();
       if (S.hover < 0) reach(geometry.closestVisible(xs, ys, size / 2, size / 2, size, skipFaded));
       else { if (S.pinned.has(S.hover)) S.pinned.delete(S.hover); else S.pinned.add(S.hover); reach(S.hover); }
+    } else if (event.key.toLowerCase() === "s" && S.hover >= 0) {
+      const i = S.hover;
+      select(selected[i] ? S.selection.filter((j) => j !== i) : [...S.selection, i].sort((a, b) => a - b));
+      frame();
+      reach(i);
     } else if (event.key === "Escape" && S.hover >= 0) {
       event.stopPropagation(); // the next Esc clears the selection
       reach(-1);
@@ -471,7 +478,7 @@
     slider.setAttribute("aria-valuetext", "snapshot " + D.snapshots[t]);
     overlay.setAttribute("aria-label", "map of " + n + " samples, layer " + D.layers[S.layer] + ", snapshot " + D.snapshots[t] +
       ": Enter reaches the point nearest the centre and again pins it, arrows move among its neighbours (or pan), " +
-      "+ and - zoom, 0 resets");
+      "S selects it, + and - zoom, 0 resets");
   }
   function tick(now) {
     const dt = Math.min(0.1, (now - last) / 1000);

@@ -73,7 +73,6 @@
     }
     return {
       resize, paint,
-      get ratio() { return ratio; },
       // The colour drawn at CSS pixel (x, y), as [r, g, b].
       colourAt: (x, y) => unpack(pixels[Math.round(y * ratio) * width + Math.round(x * ratio)]),
       checksum: () => { let s = 0; for (let i = 0; i < pixels.length; i += 7) s = (s + pixels[i] * (i % 13 + 1)) % 1000000007; return s; },
@@ -101,6 +100,6 @@
     for (let j = s; j < s + view.neurons.length; j++) { const [x, y] = at(j); g.fillRect(x - 3, y - 3, 6, 6); }
   }
 
-  modules.render = { PALETTE, RAMP, CORRECT, WRONG, DIM, rgb, pack, mix, css, classColour, ramp, rampCss,
+  modules.render = { PALETTE, CORRECT, WRONG, DIM, rgb, pack, mix, css, classColour, ramp, rampCss,
     createMapPainter, drawNeurons };
 })(globalThis.netscopeModules = globalThis.netscopeModules || {});
