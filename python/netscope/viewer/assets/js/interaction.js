@@ -522,6 +522,12 @@
   $("scrambled-only").addEventListener("change", (event) => { S.scrambledOnly = event.target.checked; frame(); });
   searchBox.addEventListener("input", () => { S.search = searchBox.value; S.hover = -1; frame(); });
   window.addEventListener("resize", () => { layout(); frame(); });
+  // A window moved to a screen of another pixel ratio need not be resized: watch the ratio itself.
+  function watchPixelRatio() {
+    matchMedia("(resolution: " + window.devicePixelRatio + "dppx)")
+      .addEventListener("change", () => { layout(); frame(); watchPixelRatio(); }, { once: true });
+  }
+  watchPixelRatio();
   window.addEventListener("hashchange", () => { restoreView(location.hash); charts(); legend(); showSnapshotLabel(); layout(); frame(); });
 
   restoreView(location.hash);
