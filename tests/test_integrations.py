@@ -10,13 +10,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import DataLoader, TensorDataset
 
 import netscope
 from netscope import ActivationTracker
 from netscope.cli import main
 from netscope.recording import RunFolder
 from netscope.studies.models import digits
+from token_models import N_EXAMPLES, classification_set, tiny_bert
 
 
 def tracked_activations(model, probe, **options):
@@ -172,48 +173,13 @@ def test_lightning_records_on_rank_zero_only_and_names_a_wrong_module_or_a_missi
 
 # ------------------------------------------------------------------------------------ Hugging Face Trainer
 
-N_EXAMPLES, SEQ, VOCAB = 24, 10, 60
-
-
-class TokenDataset(Dataset):
-    """Padded token sequences as a tokenizer gives them: dicts of input_ids, attention_mask, labels."""
-
-    def __init__(self):
-        generator = torch.Generator().manual_seed(0)
-        self.ids = torch.randint(1, VOCAB, (N_EXAMPLES, SEQ), generator=generator)
-        lengths = torch.randint(4, SEQ + 1, (N_EXAMPLES,), generator=generator)
-        self.mask = (torch.arange(SEQ)[None, :] < lengths[:, None]).long()
-        self.ids[self.mask == 0] = 0  # the pad token
-        self.labels = self.ids[:, 0] % 3
-
-    def __len__(self):
-        return N_EXAMPLES
-
-    def __getitem__(self, i):
-        return {"input_ids": self.ids[i], "attention_mask": self.mask[i], "labels": self.labels[i]}
-
-
-def tiny_bert():
-    transformers = pytest.importorskip("transformers")
-    torch.manual_seed(0)
-    config = transformers.BertConfig(
-        vocab_size=VOCAB,
-        hidden_size=16,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=32,
-        num_labels=3,
-    )
-    return transformers.BertForSequenceClassification(config)
-
 
 def test_hf_trainer_records_the_start_and_every_epoch_of_the_encoder_blocks(tmp_path):
     transformers = pytest.importorskip("transformers")
     from netscope.integrations import TrainerRecorder
 
     transformers.logging.set_verbosity_error()
-    model, dataset = tiny_bert(), TokenDataset()
+    model, dataset = tiny_bert(), classification_set()
     probe = DataLoader(dataset, batch_size=8)  # dict batches, labels inside, in a fixed order
     callback = TrainerRecorder(probe, tmp_path / "run")
     assert isinstance(callback, transformers.TrainerCallback)
@@ -254,7 +220,7 @@ def test_hf_trainer_records_on_world_process_zero_only(tmp_path):
 
     state = transformers.TrainerState()
     state.is_world_process_zero = False
-    callback = TrainerRecorder(DataLoader(TokenDataset(), batch_size=8), tmp_path / "run")
+    callback = TrainerRecorder(DataLoader(classification_set(), batch_size=8), tmp_path / "run")
     callback.on_train_begin(None, state, None, model=tiny_bert())
     state.epoch = 1.0
     callback.on_epoch_end(None, state, None)
