@@ -307,7 +307,8 @@ class ActiveSubspace(BaseEstimator):
         Cost: N forward/backward passes in torch, then as ``method`` says.
         """
 
-        def opened():
+        def fit_stream(**pass_options):
+            """The fit's gradient stream; ``data`` is read when called (below it becomes one reader)."""
             return open_stream(
                 self,
                 model,
@@ -321,36 +322,18 @@ class ActiveSubspace(BaseEstimator):
                 prior_batches=prior_batches,
                 device=device,
                 mode=mode,
-                checkpoint=checkpoint,
                 checkpoint_every=checkpoint_every,
-                resume=resume,
-                stream_sizes=stream_sizes,
                 target_key=target_key,
-                layer_blocks=self._blocks_in_fit,
+                **pass_options,
+            )
+
+        def opened():
+            return fit_stream(
+                checkpoint=checkpoint, resume=resume, stream_sizes=stream_sizes, layer_blocks=self._blocks_in_fit
             )
 
         def replay(layer_blocks=False):
-            return open_stream(
-                self,
-                model,
-                loss_fn,
-                data,
-                n_samples=n_samples,
-                sampling=sampling,
-                seed=seed,
-                scale=scale,
-                centered=centered,
-                prior_batches=prior_batches,
-                device=device,
-                mode=mode,
-                checkpoint=None,
-                checkpoint_every=checkpoint_every,
-                resume=False,
-                stream_sizes=None,
-                target_key=target_key,
-                replay=True,
-                layer_blocks=layer_blocks,
-            )
+            return fit_stream(checkpoint=None, resume=False, stream_sizes=None, replay=True, layer_blocks=layer_blocks)
 
         if self.method == "multipass" or self.keep_projections:
             check_replayable(
