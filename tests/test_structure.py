@@ -231,6 +231,8 @@ def test_bad_input(small_model, probe):
         ActivationTracker(small_model, x, labels=np.zeros((40, 2)))
     with pytest.raises(ValueError, match=r"labels must be 1-D with one entry per probe example \(40\)"):
         ActivationTracker(small_model, x, labels=labels[:-1])
+    with pytest.raises(ValueError, match="labels holds NaN or inf"):  # the same check as StructureMap's
+        ActivationTracker(small_model, x, labels=np.full(40, np.nan))
     assert ActivationTracker(small_model, (x, np.zeros((40, 2)))).labels is None  # token-like targets colour nothing
     with pytest.raises(ValueError, match="pool must be one of"):
         ActivationTracker(small_model, x, pool="max")

@@ -9,6 +9,23 @@ import numpy as np
 from .. import _core
 
 FLOAT_DTYPES = (np.float32, np.float64)
+# Label dtypes a map takes: booleans, integers, floats, unicode and byte strings (numpy kinds).
+LABEL_KINDS = "biufUS"
+
+
+def as_labels(labels, name: str) -> np.ndarray:
+    """Return ``labels`` as a numpy array of classes: booleans, integers, finite floats or
+    strings (an object array, e.g. of class names, becomes the array numpy infers from its
+    items). The caller checks the shape. O(n).
+    """
+    labels = np.asarray(labels)
+    if labels.dtype == object:
+        labels = np.array(labels.tolist())
+    if labels.dtype.kind not in LABEL_KINDS:
+        raise TypeError(f"{name} must hold integers, floats, booleans or strings, got dtype {labels.dtype}")
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise ValueError(f"{name} holds NaN or inf")
+    return labels
 
 
 def as_float_matrix(value, name: str) -> np.ndarray:

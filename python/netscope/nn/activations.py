@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from ..core._validation import check_int
+from ..core._validation import as_labels, check_int
 from .data import Batches, batch_to, call_model, examples_in, model_device
 from .modes import modes
 from .outputs import main_tensor
@@ -94,15 +94,13 @@ def pool_sequence(output: torch.Tensor, pool: str, mask: torch.Tensor | None) ->
     return (output * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1)
 
 
-def _as_labels(labels, n: int) -> np.ndarray:
-    """``labels`` as a 1-D numpy array of n entries (numbers or strings), checked."""
+def _probe_labels(labels, n: int) -> np.ndarray:
+    """``labels`` as a 1-D numpy array of n classes (numbers or strings), checked."""
     if isinstance(labels, torch.Tensor):
         labels = labels.detach().cpu().numpy()
-    labels = np.asarray(labels)
+    labels = as_labels(labels, "labels")
     if labels.ndim != 1 or len(labels) != n:
         raise ValueError(f"labels must be 1-D with one entry per probe example ({n}), got shape {labels.shape}")
-    if labels.dtype == object:
-        labels = labels.astype(str)
     return labels
 
 
@@ -180,7 +178,7 @@ class ActivationTracker:
         if labels is None and self.batches.has_targets:
             targets = np.concatenate([t.cpu().numpy() for _, _, t in self.batches])
             labels = targets if targets.ndim == 1 else None
-        self.labels = None if labels is None else _as_labels(labels, n)
+        self.labels = None if labels is None else _probe_labels(labels, n)
         modules = dict(model.named_modules())
         layers = default_hidden_layers(model) if layers is None else list(layers)
         unknown = [name for name in layers if name not in modules or not name]

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ..core._validation import as_float_matrix, check_all_finite, check_int
+from ..core._validation import as_float_matrix, as_labels, check_all_finite, check_int
 from ..core.knn import knn_graph
 from ..core.layout import DEFAULT_ITERATIONS, METHODS, force_layout
 from ..exceptions import check_fitted
@@ -39,8 +39,6 @@ DEFAULT_LAYER = "layer"
 # The largest page (bytes of HTML) a notebook cell shows inline: a cell's output lives in the
 # notebook file and the browser's memory, and past a few tens of MB both slow to a crawl.
 INLINE_PAGE_LIMIT = 20 * 2**20
-# Label dtypes a map takes: booleans, integers, floats, unicode and byte strings (numpy kinds).
-LABEL_KINDS = "biufUS"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,20 +96,14 @@ def _named_by_layer(value, argument: str, form: str) -> dict:
 
 
 def _checked_labels(labels, n: int | None, name: str) -> np.ndarray | None:
-    """``labels`` as a 1-D array of n classes of one of ``LABEL_KINDS`` (an object array, e.g.
-    of class names, becomes the array numpy infers from its items), or None. O(n).
+    """``labels`` as a 1-D array of n classes (:func:`netscope.core._validation.as_labels`), or
+    None. O(n).
     """
     if labels is None:
         return None
-    labels = np.asarray(labels)
-    if labels.dtype == object:
-        labels = np.array(labels.tolist())
+    labels = as_labels(labels, name)
     if labels.ndim != 1 or len(labels) != n:
         raise ValueError(f"{name} must be 1-D with one class per point ({n},), got shape {labels.shape}")
-    if labels.dtype.kind not in LABEL_KINDS:
-        raise TypeError(f"{name} must hold integers, floats, booleans or strings, got dtype {labels.dtype}")
-    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
-        raise ValueError(f"{name} holds NaN or inf")
     return labels
 
 
