@@ -33,3 +33,23 @@ def assert_drawn(path, min_width=400):
 
     image = np.asarray(Image.open(path).convert("L"), dtype=float)
     assert image.shape[1] >= min_width and image.std() > 10, (path, image.shape, image.std())
+
+
+@pytest.fixture(scope="session")
+def study(tmp_path_factory):
+    """A short run of the built-in study with scrambled labels: its metrics and its page."""
+    from netscope.studies.structure import run_structure_study
+
+    out = tmp_path_factory.mktemp("study")
+    metrics = run_structure_study(out, epochs=4, snapshots=(0, 2, 4), scrambled=0.05, progress=False)
+    return metrics, out / "maps.html"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium with the network off (tests/page_driver.py), one per test module."""
+    from page_driver import start_browser
+
+    driver = start_browser()
+    yield driver
+    driver.quit()

@@ -24,10 +24,10 @@ import torch
 
 from netscope.active.tracking import SubspaceTracker
 from netscope.studies.models import digits, mlp_from_sizes
-from netscope.studies.structure import run_structure_study, scramble
-from netscope.viewer.encoding import ENERGY_LEVELS, POSITION_LEVELS, SENSITIVITY_LEVELS, encode, quantise_log, quantise_positions
+from netscope.studies.structure import scramble
+from page_driver import open_page, settled, wait_for
 
-CHROMIUM, DRIVER = shutil.which("chromium") or "/usr/bin/chromium", shutil.which("chromedriver") or "/usr/bin/chromedriver"
+from netscope.viewer.encoding import ENERGY_LEVELS, POSITION_LEVELS, SENSITIVITY_LEVELS, encode, quantise_log, quantise_positions
 
 
 def page_data(path) -> dict:
@@ -129,14 +129,6 @@ def test_scramble_changes_exactly_the_chosen_examples():
         scramble(x, y, 0.1, "pixels", n_classes=3)
 
 
-@pytest.fixture(scope="module")
-def study(tmp_path_factory):
-    """A short run of the built-in study with scrambled labels: its metrics and its page."""
-    out = tmp_path_factory.mktemp("study")
-    metrics = run_structure_study(out, epochs=4, snapshots=(0, 2, 4), scrambled=0.05, progress=False)
-    return metrics, out / "maps.html"
-
-
 def test_the_page_holds_what_the_study_computed(study):
     metrics, page = study
     data = page_data(page)
@@ -187,46 +179,6 @@ def test_the_pages_javascript_passes_its_node_unit_tests():
 
 
 # ---------------------------------------------------------------- the page in Chromium
-@pytest.fixture(scope="module")
-def browser():
-    if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
-        message = "Chromium and its driver are missing: apt-get install chromium chromium-driver"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1500,1250",
-                     "--proxy-server=127.0.0.1:9", "--disable-background-networking"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd("Network.emulateNetworkConditions",
-                           {"offline": True, "latency": 0, "downloadThroughput": 0, "uploadThroughput": 0})
-    yield driver
-    driver.quit()
-
-
-def wait_for(driver, script, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = driver.execute_script(script)
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {script}")
-
-
-def settled(driver):
-    wait_for(driver, "const s = window.netscope.state; return s.t === s.target && !s.playing")
-    time.sleep(0.1)
-
-
 def test_the_page_works_offline_in_chromium(browser, study, tmp_path):
     from PIL import Image
     from selenium.webdriver.common.action_chains import ActionChains
@@ -295,12 +247,6 @@ def test_the_page_works_offline_in_chromium(browser, study, tmp_path):
     requests = [json.loads(entry["message"])["message"] for entry in browser.get_log("performance")]
     fetched = {m["params"]["request"]["url"] for m in requests if m["method"] == "Network.requestWillBeSent"}
     assert fetched <= {page.as_uri()}, f"the page asked for {fetched - {page.as_uri()}}"
-
-
-def open_page(driver, uri):
-    driver.get("about:blank")  # so that a page with another fragment is opened anew, not scrolled to
-    driver.get(uri)
-    wait_for(driver, "return document.body.dataset.ready === 'true'")
 
 
 def test_zoom_search_charts_and_the_shared_view_in_chromium(browser, study):
@@ -471,10 +417,10 @@ def test_lasso_selection_follows_the_snapshots_and_exports_in_chromium(browser, 
     browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
     browser.find_element(By.ID, "export-csv").click()
     browser.find_element(By.ID, "export-json").click()
-    deadline = time.monotonic() + 10
-    while len(list(tmp_path.glob("netscope-selection-*"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
     stem = f"netscope-selection-act1-{data['snapshots'][1]}"
+    deadline = time.monotonic() + 10  # both whole: Chromium writes a .crdownload first, then renames it
+    while not all((tmp_path / f"{stem}.{kind}").exists() for kind in ("csv", "json")) and time.monotonic() < deadline:
+        time.sleep(0.1)
     lines = (tmp_path / f"{stem}.csv").read_text().splitlines()
     assert lines[0].startswith("sample,label,") and [int(line.split(",")[0]) for line in lines[1:]] == selection
     rows = json.loads((tmp_path / f"{stem}.json").read_text())

@@ -17,7 +17,7 @@ from .encoding import (ENERGY_LEVELS, POSITION_LEVELS, SENSITIVITY_LEVELS, as_im
 SCRAMBLE_KINDS = ("labels", "inputs")
 # The page's JavaScript (assets/js/), inlined in this order: each file adds its part to one namespace,
 # and each uses only the parts before it; interaction.js, last, starts the page.
-SCRIPT_FILES = ("decode.js", "geometry.js", "search.js", "state.js", "table.js", "render.js", "charts.js",
+SCRIPT_FILES = ("decode.js", "geometry.js", "search.js", "state.js", "table.js", "palette.js", "render.js", "charts.js",
                 "interaction.js")
 
 

@@ -3,7 +3,7 @@
 (function (modules) {
   "use strict";
   const SVG = "http://www.w3.org/2000/svg";
-  const { PALETTE } = modules.render;
+  const { PALETTE } = modules.palette;
 
   function element(name, attributes, parent) {
     const e = document.createElementNS(SVG, name);

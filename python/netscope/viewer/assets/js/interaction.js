@@ -6,7 +6,7 @@
   const { decode } = modules.decode;
   const geometry = modules.geometry, { search } = modules.search, { toFragment, fromFragment } = modules.state;
   const { tableRows, toCsv, toJson } = modules.table;
-  const render = modules.render, { drawCharts, drawSpectrum } = modules.charts;
+  const render = modules.render, palette = modules.palette, { drawCharts, drawSpectrum } = modules.charts;
   const MARGIN = 12, ZOOM_STEP = 1.25, PAN_STEP = 40; // pan step in CSS pixels
   const TABLE_ROWS = 200; // rows of the selection shown in the page; the exports hold them all
 
@@ -24,8 +24,8 @@
     const entry = D.maps[name];
     layers.push({ name, positions: await decode(entry.positions), sensitivity: await decode(entry.sensitivity), entry });
   }
-  const classColours = D.classes.map((_, i) => render.classColour(i));
-  const correctColour = render.rgb(render.CORRECT), wrongColour = render.rgb(render.WRONG);
+  const classColours = D.classes.map((_, i) => palette.classColour(i));
+  const correctColour = palette.rgb(palette.CORRECT), wrongColour = palette.rgb(palette.WRONG);
 
   // ---------------------------------------------------------------- state and controls
   const S = { layer: 0, t: 0, target: 0, playing: false, colour: "class", highlight: null, pinned: new Set(),
@@ -77,7 +77,7 @@
   // ---------------------------------------------------------------- colours, fading, search
   const xs = new Float32Array(n), ys = new Float32Array(n);
   const colours = new Uint32Array(n), dimmed = new Uint8Array(n);
-  const white = render.pack([255, 255, 255]), black = render.pack([20, 20, 20]);
+  const white = palette.pack([255, 255, 255]), black = palette.pack([20, 20, 20]);
   let colourKey = "";
   function searchColumns(t) {
     const name = (c) => D.classes[c], columns = {};
@@ -111,11 +111,11 @@
       const [lo, hi] = layer.entry.shown;
       colourOf = (i) => {
         const value = sensitivityValue(layer, t, i);
-        return render.ramp(value === 0 ? 0 : (Math.log10(value) - lo) / Math.max(hi - lo, 1e-12));
+        return palette.ramp(value === 0 ? 0 : (Math.log10(value) - lo) / Math.max(hi - lo, 1e-12));
       };
     } else {
       const [lo, hi] = D.energy_shown;
-      colourOf = (i) => render.ramp((energy[t * n + i] / QE - lo) / Math.max(hi - lo, 1e-12));
+      colourOf = (i) => palette.ramp((energy[t * n + i] / QE - lo) / Math.max(hi - lo, 1e-12));
     }
     const matches = S.matches && S.matches.mask;
     for (let i = 0; i < n; i++) {
@@ -129,7 +129,7 @@
       if (S.selection.length > 0 && !selected[i]) dim = true;
       dimmed[i] = dim ? 1 : 0;
       const c = colourOf(i);
-      colours[i] = render.pack(dim ? render.mix(c, render.DIM) : c);
+      colours[i] = palette.pack(dim ? palette.mix(c, palette.DIM) : c);
     }
     drawNeurons();
     selectionTable(t);
@@ -279,13 +279,13 @@
       b.addEventListener("click", () => { S.highlight = S.highlight === value ? null : value; legend(); frame(); });
       box.append(b);
     };
-    if (S.colour === "class") D.classes.forEach((name, c) => button(String(name), render.css(classColours[c]), c));
-    else if (S.colour === "correct") { button("correct", render.CORRECT, 0); button("wrong", render.WRONG, 1); }
+    if (S.colour === "class") D.classes.forEach((name, c) => button(String(name), palette.css(classColours[c]), c));
+    else if (S.colour === "correct") { button("correct", palette.CORRECT, 0); button("wrong", palette.WRONG, 1); }
     else {
       const range = S.colour === "energy" ? D.energy_shown : layers[S.layer].entry.shown;
       const format = (v) => S.colour === "energy" ? v.toFixed(2) : Math.pow(10, v).toPrecision(2);
       const bar = document.createElement("span");
-      bar.className = "ramp"; bar.style.background = render.rampCss;
+      bar.className = "ramp"; bar.style.background = palette.rampCss;
       box.append(S.colour === "energy" ? "‖Uₖᵀg‖²/‖g‖²  " : "‖∂ℓ/∂h‖  ", format(range[0]), " ", bar, " ", format(range[1]));
     }
     if (scrambled) {
