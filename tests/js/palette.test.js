@@ -135,3 +135,111 @@ test("the names kept from before are the light theme's", () => {
   assert.ok(Object.isFrozen(THEMES.dark.categorical));
 });
 
+// ---------------------------------------------------------------- page.css
+// The custom properties of the rules whose selector is `selector`, at the top level or inside `media`.
+function cssVariables(css, selector, media = null) {
+  css = css.replace(/\/\*[\s\S]*?\*\//g, "");
+  let scope = css;
+  if (media) {
+    const start = css.indexOf(media);
+    assert.ok(start >= 0, "page.css has no " + media);
+    let depth = 0, k = css.indexOf("{", start);
+    const open = k;
+    for (; k < css.length; k++) {
+      if (css[k] === "{") depth++;
+      else if (css[k] === "}" && --depth === 0) break;
+    }
+    scope = css.slice(open + 1, k);
+  } else {
+    scope = css.replace(/@media[^{]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}/g, "");
+  }
+  const variables = {};
+  for (const [, sel, body] of scope.matchAll(/([^{}]+)\{([^{}]*)\}/g)) {
+    if (sel.trim() !== selector) continue;
+    for (const [, name, value] of body.matchAll(/(--[\w-]+)\s*:\s*([^;]+);/g)) variables[name] = value.trim().toLowerCase();
+  }
+  return variables;
+}
+const themesInCss = () => {
+  const css = fs.readFileSync(CSS_FILE, "utf8");
+  const light = cssVariables(css, ":root");
+  const system = cssVariables(css, ':root:not([data-theme="light"])', "@media (prefers-color-scheme: dark)");
+  const forced = cssVariables(css, ':root[data-theme="dark"]');
+  return { css, light, dark: { ...light, ...forced }, system, forced };
+};
+// An #rrggbb or rgba(r, g, b, a) value of page.css, laid over `under` where it is translucent.
+function opaque(value, under) {
+  if (value.startsWith("#")) return rgb(value);
+  const m = value.match(/^rgba?\(([^)]+)\)$/);
+  assert.ok(m, "not a colour: " + value);
+  const [r, g, b, a = 1] = m[1].split(",").map(Number);
+  return [r, g, b].map((v, j) => Math.round(v * a + under[j] * (1 - a)));
+}
+
+test("page.css's dark colours are the same under the system's setting and the toggle", () => {
+  const { system, forced } = themesInCss();
+  assert.ok(Object.keys(forced).length >= 20);
+  assert.deepEqual(system, forced);
+});
+
+test("page.css sets color-scheme per theme", () => {
+  const { css } = themesInCss();
+  const flat = css.replace(/\s+/g, " ");
+  assert.match(flat, /:root \{[^}]*color-scheme: light;/);
+  assert.match(flat, /:root\[data-theme="dark"\] \{[^}]*color-scheme: dark;/);
+  assert.match(flat, /:root:not\(\[data-theme="light"\]\) \{[^}]*color-scheme: dark;/);
+});
+
+test("page.css's map, ink, correct, wrong and series colours equal palette.js's THEMES", () => {
+  const css = themesInCss();
+  for (const name of ["light", "dark"]) {
+    const v = css[name], theme = THEMES[name];
+    assert.equal(v["--map-background"], theme.background, name);
+    assert.equal(v["--ink"], theme.ink, name);
+    assert.equal(v["--correct"], theme.correct, name);
+    assert.equal(v["--wrong"], theme.wrong, name);
+    const series = Object.keys(v).filter((k) => k.startsWith("--series-"));
+    assert.ok(series.length >= 6, name);
+    series.forEach((k, j) => assert.equal(v["--series-" + j], theme.categorical[j], name + " " + k));
+  }
+});
+
+test("page.css's text has 4.5:1 and its focus outlines and chart axes 3:1 in both themes", () => {
+  const css = themesInCss();
+  for (const name of ["light", "dark"]) {
+    const v = css[name], surface = rgb(v["--surface"]), page = rgb(v["--page-bg"]);
+    const grounds = { page, surface, "table head": rgb(v["--table-head"]), map: rgb(v["--map-background"]),
+      tooltip: opaque(v["--tooltip-bg"], rgb(v["--map-background"])) };
+    const check = (fg, ground, least) => {
+      const ratio = contrast(rgb(v[fg]), grounds[ground]);
+      assert.ok(ratio >= least, `${name}: ${fg} ${v[fg]} on ${ground}: ${ratio.toFixed(2)}:1`);
+    };
+    for (const ground of Object.keys(grounds)) { check("--text", ground, 4.5); check("--muted", ground, 4.5); }
+    for (const ground of ["page", "surface"]) { check("--error", ground, 4.5); check("--focus", ground, 3); check("--axis", ground, 3); }
+  }
+});
+
+// ---------------------------------------------------------------- the charts
+test("a chart series takes Python's colour only where it follows the theme (a CSS variable, currentColor)", () => {
+  require("../../python/netscope/viewer/assets/js/charts.js"); // adds its part to the page's namespace; draws nothing
+  const { seriesColour } = globalThis.netscopeModules.charts;
+  assert.equal(seriesColour("var(--correct)", 0), "var(--correct)");
+  assert.equal(seriesColour("--wrong", 1), "var(--wrong)");
+  assert.equal(seriesColour("currentColor", 2), "currentColor");
+  assert.equal(seriesColour(undefined, 2), "var(--series-2)");
+  assert.equal(seriesColour("#2a9d4b", 1), "var(--series-1)"); // one colour for both themes: not taken
+  assert.equal(seriesColour("red", 7), "var(--series-1)");
+  assert.equal(seriesColour("var(--x); fill: red", 0), "var(--series-0)");
+});
+
+test("the colours page.py gives chart series are page.css variables it defines in both themes", () => {
+  const source = fs.readFileSync(path.join(__dirname, "../../python/netscope/viewer/page.py"), "utf8");
+  const given = [...source.matchAll(/colour="([^"]*)"/g)].map((m) => m[1]);
+  assert.ok(given.length >= 2);
+  const { light, dark } = themesInCss();
+  for (const colour of given) {
+    const name = colour.match(/^var\((--[\w-]+)\)$/);
+    assert.ok(name, `page.py gives a chart the fixed colour ${colour}`);
+    assert.ok(light[name[1]] && dark[name[1]], `page.css does not define ${name[1]} in both themes`);
+  }
+});

@@ -47,8 +47,8 @@ def _charts(metrics, placement, scramble_kind, energy_by_outcome) -> list:
     ]
     if energy_by_outcome is not None:
         charts.append({"title": "mean active-subspace energy by prediction", "series": [
-            _series("correct", energy_by_outcome[0], colour="#2a9d4b"),
-            _series("wrong", energy_by_outcome[1], colour="#d62728")]})
+            _series("correct", energy_by_outcome[0], colour="var(--correct)"),  # page.css's, per theme
+            _series("wrong", energy_by_outcome[1], colour="var(--wrong)")]})
     if placement is not None and scramble_kind == "labels":
         charts.append({"title": "scrambled points: neighbours (activations) of their …", "series": [
             _series("given class", [p.given_share for p in placement]),
