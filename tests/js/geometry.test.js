@@ -45,3 +45,16 @@ test("zoom stays within its range, and panning moves the map by the drag", () =>
   const [x0, y0] = onScreen(view, 0.3, 0.7), [x1, y1] = onScreen(moved, 0.3, 0.7);
   close(x1 - x0, 30, 1e-9); close(y1 - y0, -20, 1e-9);
 });
+
+test("one point alone lands where interpolate puts it", () => {
+  const positions = Uint16Array.from([0, 0, 100, 50, 20, 40, 60, 100, 100, 100, 0, 0]); // 2 points, 3 snapshots
+  const transform = geometry.screenTransform({ k: 1.7, cx: 0.4, cy: 0.6 }, SIZE, MARGIN);
+  for (const t of [0, 0.3, 1, 1.75, 2]) {
+    const xs = new Float64Array(2), ys = new Float64Array(2);
+    geometry.interpolate(positions, 2, 3, t, LEVELS, transform, xs, ys);
+    for (let i = 0; i < 2; i++) {
+      const [x, y] = geometry.pointAt(positions, 2, 3, t, LEVELS, transform, i);
+      close(x, xs[i], 1e-9); close(y, ys[i], 1e-9);
+    }
+  }
+});

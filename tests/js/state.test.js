@@ -32,3 +32,14 @@ test("selections are written as runs of indices, and read back within the sample
   assert.match(toFragment({ layer: "act1", snapshot: "0", colour: "class", zoom: { k: 1, cx: 0.5, cy: 0.5 }, search: "",
     selection: [4, 5, 6] }), /&selection=4-6$/);
 });
+
+test("the layers beside the first: one by name, or all of them", () => {
+  const base = { layer: "act1", snapshot: "0", colour: "class", zoom: { k: 1, cx: 0.5, cy: 0.5 }, search: "", selection: [] };
+  for (const beside of ["act2", "*"]) {
+    const fragment = toFragment({ ...base, beside });
+    assert.equal(fragment, "#layer=act1&snapshot=0&colour=class&beside=" + beside);
+    assert.equal(fromFragment(fragment, CHOICES).beside, beside);
+  }
+  assert.equal(toFragment({ ...base, beside: "" }), "#layer=act1&snapshot=0&colour=class");
+  assert.equal(fromFragment("#beside=act9", CHOICES).beside, undefined);
+});

@@ -17,8 +17,8 @@ from .encoding import (ENERGY_LEVELS, POSITION_LEVELS, SENSITIVITY_LEVELS, as_im
 SCRAMBLE_KINDS = ("labels", "inputs")
 # The page's JavaScript (assets/js/), inlined in this order: each file adds its part to one namespace,
 # and each uses only the parts before it; interaction.js, last, starts the page.
-SCRIPT_FILES = ("decode.js", "geometry.js", "search.js", "state.js", "table.js", "palette.js", "render.js", "charts.js",
-                "interaction.js")
+SCRIPT_FILES = ("decode.js", "geometry.js", "search.js", "state.js", "table.js", "palette.js", "render.js", "webgl.js",
+                "charts.js", "interaction.js")
 
 
 def _series(name, values, *, dash=False, colour=None):

@@ -23,6 +23,13 @@
       ys[i] = transform.by - y * scale;
     }
   }
+  // The screen position of point i alone at fractional snapshot t, as interpolate places it. O(1).
+  function pointAt(positions, n, T, t, levels, transform, i) {
+    const t0 = Math.min(Math.floor(t), T - 1), t1 = Math.min(t0 + 1, T - 1), f = t - t0;
+    const a = 2 * (t0 * n + i), b = 2 * (t1 * n + i), scale = transform.a / levels;
+    const x = positions[a] + (positions[b] - positions[a]) * f, y = positions[a + 1] + (positions[b + 1] - positions[a + 1]) * f;
+    return [transform.bx + x * scale, transform.by - y * scale];
+  }
   function clampZoom(k) { return Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, k)); }
   // Zoom by `factor`, keeping the map point under the screen point (sx, sy) where it is.
   function zoomAbout(view, factor, sx, sy, size, margin) {
@@ -90,7 +97,7 @@
     return best;
   }
 
-  const api = { closestVisible, neighbourToward, insidePolygon, pointsInside, boxPolygon, MIN_ZOOM, MAX_ZOOM, fitView, screenTransform, interpolate, zoomAbout, clampView, pan };
+  const api = { closestVisible, neighbourToward, insidePolygon, pointsInside, boxPolygon, MIN_ZOOM, MAX_ZOOM, fitView, screenTransform, interpolate, pointAt, zoomAbout, clampView, pan };
   modules.geometry = api;
   if (typeof module !== "undefined") module.exports = api;
 })(globalThis.netscopeModules = globalThis.netscopeModules || {});

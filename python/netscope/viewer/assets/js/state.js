@@ -1,7 +1,8 @@
 // The view in the URL's fragment, so that a link reopens it:
-//   #layer=act2&snapshot=4&colour=energy&zoom=2,0.4,0.55&search=label%3D3&selection=3-7,12
+//   #layer=act2&snapshot=4&colour=energy&zoom=2,0.4,0.55&search=label%3D3&selection=3-7,12&beside=act3
 // layer, snapshot and colour by name (the snapshot by its label, e.g. the epoch), zoom as the
-// geometry's view (k, cx, cy), the selected samples as runs of indices. Reading ignores what the page does not have. Pure (tests/js).
+// geometry's view (k, cx, cy), the selected samples as runs of indices, and the layer shown beside
+// the first (a name, or * for all of them). Reading ignores what the page does not have. Pure (tests/js).
 (function (modules) {
   "use strict";
 
@@ -36,6 +37,7 @@
     if (k !== 1 || cx !== 0.5 || cy !== 0.5) parameters.set("zoom", [k, cx, cy].join(","));
     if (view.search) parameters.set("search", view.search);
     if (view.selection.length > 0) parameters.set("selection", indicesToText(view.selection));
+    if (view.beside) parameters.set("beside", view.beside);
     return "#" + parameters.toString();
   }
   // choices: { layers, snapshots, colours, n (samples) } the page offers. Returns only the valid fields.
@@ -49,6 +51,8 @@
     if (zoom.length === 3 && zoom.every(Number.isFinite) && zoom[0] > 0) view.zoom = { k: zoom[0], cx: zoom[1], cy: zoom[2] };
     if (parameters.has("search")) view.search = parameters.get("search");
     if (parameters.has("selection")) view.selection = indicesFromText(parameters.get("selection"), choices.n);
+    const beside = parameters.get("beside");
+    if (beside === "*" || choices.layers.includes(beside)) view.beside = beside;
     return view;
   }
 
