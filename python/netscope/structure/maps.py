@@ -544,6 +544,8 @@ class StructureMap(BaseEstimator):
         scramble_kind: str = "labels",
         placement=None,
         classes=None,
+        metadata=None,
+        hover_text=None,
         title: str = "netscope: maps of a training run",
         summary: str = "",
     ) -> Path:
@@ -553,8 +555,12 @@ class StructureMap(BaseEstimator):
         sensitivity and by active-subspace energy (``subspace``, a
         :class:`netscope.active.tracking.SubspaceTracker`), pinned paths, the metric curves, the
         spectrum and the neuron × sample view; ``true_labels``, ``scrambled`` and ``placement``
-        mark scrambled points and chart where they sit. Arguments as for
-        :func:`netscope.viewer.page_html`. Returns the path. O(T n) to encode.
+        mark scrambled points and chart where they sit. ``classes`` names the classes (one name
+        per distinct label, in sorted order); ``metadata`` — a mapping {name: sequence of n
+        values} or a pandas DataFrame of n rows — adds columns that the page searches, shows in
+        the tooltip and the selection table and exports; ``hover_text`` (n strings) is shown in
+        each point's tooltip. Arguments as for :func:`netscope.viewer.page.page_html`. Returns
+        the path. O(T n) to encode, plus O(n) per metadata column.
         """
         check_fitted(self, "positions_")
         return write_page(
@@ -567,6 +573,8 @@ class StructureMap(BaseEstimator):
             scramble_kind=scramble_kind,
             placement=placement,
             classes=classes,
+            metadata=metadata,
+            hover_text=hover_text,
             title=title,
             summary=summary,
         )

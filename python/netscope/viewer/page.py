@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+# The metadata's checks live below the viewer, for the recorder too; PAGE_COLUMNS is re-exported from here.
+from ..core._metadata import PAGE_COLUMNS, hover_strings, metadata_columns  # noqa: F401
 from .encoding import (ENERGY_LEVELS, POSITION_LEVELS, SENSITIVITY_LEVELS, as_images, encode, quantise_log,
                        quantise_positions, quantise_unit, shown_range)
 
@@ -84,7 +86,7 @@ def write_page(path, maps, **options) -> Path:
 
 
 def page_html(maps, *, images=None, subspace=None, true_labels=None, scrambled=None,
-              scramble_kind: str = "labels", placement=None, classes=None,
+              scramble_kind: str = "labels", placement=None, classes=None, metadata=None, hover_text=None,
               title: str = "netscope: maps of a training run", summary: str = "") -> str:
     """One self-contained HTML page of a fitted :class:`netscope.StructureMap`, as text.
 
@@ -103,17 +105,30 @@ def page_html(maps, *, images=None, subspace=None, true_labels=None, scrambled=N
         (``scramble_kind="labels"``) or inputs (``"inputs"``) were scrambled; the page rings them.
     placement : optional {layer: [ScrambledPlacement per snapshot]} — where the scrambled
         points sit (:func:`netscope.structure.robustness.scrambled_placement`), drawn as a chart.
-    classes : optional names of the classes, one per distinct value of the labels, true labels
-        and predictions, in sorted order.
+    classes : optional sequence of names (str) of the classes, one per distinct value of the
+        labels, true labels and predictions, in sorted order (default: each value's text).
+    metadata : optional columns of facts about the points, for the page's search, tooltip,
+        selection table and export: a mapping {name: sequence of n values} or a pandas
+        DataFrame (row i is point i, its index ignored; netscope never imports pandas). Numbers stay numbers (finite, or
+        NaN/None for missing), booleans stay booleans, anything else becomes text. Names are
+        non-empty, hold no ':', '=', ',' or whitespace, differ without case, and are none of the
+        page's own columns (:data:`PAGE_COLUMNS`). See :func:`netscope.core._metadata.metadata_columns`.
+    hover_text : optional sequence of n strings, one per point, shown in its tooltip (e.g. the
+        text of a text input). See :func:`netscope.core._metadata.hover_strings`.
     title, summary : text at the top and under the map.
+
+    The page's data (its JSON) holds ``metadata`` as None or a list of ``{"name": str,
+    "values": [n JSON scalars]}`` in the given column order, and ``hover_text`` as None or a
+    list of n strings.
 
     The page holds everything, each array quantised as coarsely as it is shown
     (:mod:`netscope.viewer.encoding`: positions to 12 bits, sensitivities to 12 bits of their log
-    range, energies to 3 decimals, images to 16 grey levels). O(T n).
+    range, energies to 3 decimals, images to 16 grey levels). O(T n), plus O(n) per metadata column.
     """
     layers, T = maps.layers_, len(maps.snapshot_labels_)
     labels = None if maps.labels_ is None else np.asarray(maps.labels_)
     n = len(maps.positions_[layers[0]][0]) if labels is None else len(labels)
+    metadata, hover_text = metadata_columns(metadata, n), hover_strings(hover_text, n)
     if scramble_kind not in SCRAMBLE_KINDS:
         raise ValueError(f"scramble_kind must be one of {SCRAMBLE_KINDS}, got {scramble_kind!r}")
     if (scrambled is None) != (true_labels is None):
@@ -155,6 +170,7 @@ def page_html(maps, *, images=None, subspace=None, true_labels=None, scrambled=N
             "energy": None if energy is None else encode(quantise_unit(energy)),
             "energy_shown": None if energy is None else shown_range(energy),
             "eigenvalues": None if eigenvalues is None else eigenvalues.tolist(),
+            "metadata": metadata, "hover_text": hover_text,
             "images": None, "image_shape": None, "maps": {},
             "levels": {"position": POSITION_LEVELS, "sensitivity": SENSITIVITY_LEVELS, "energy": ENERGY_LEVELS}}
     if images is not None:
