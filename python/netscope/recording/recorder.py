@@ -11,8 +11,9 @@ import numpy as np
 import torch
 
 from .. import __version__
-from .._archive import write_archive
+from .._archive import read_archive, write_archive
 from ..active.tracking import SubspaceTracker
+from ..core._metadata import hover_strings, metadata_columns
 from ..core._validation import check_int
 from ..nn.activations import ActivationTracker
 from ..nn.data import image_inputs
@@ -56,6 +57,15 @@ class Recorder:
         gradients per snapshot.
     classes : optional names of the classes (one per distinct label), kept in the manifest for
         the page.
+    metadata : optional columns of facts about the probe examples, kept with the probe for the
+        page (its search, tooltip, selection table and export): a mapping {name: sequence of n
+        values} or a pandas DataFrame of n rows, as for :meth:`netscope.StructureMap.to_html`;
+        numbers, booleans and text, checked as the page checks them and stored as JSON.
+    hover_text : optional sequence of n strings, one per probe example, kept with the probe for
+        the page's tooltip (e.g. the text of a text input).
+
+    A recorder that reopens a folder keeps the metadata and hover text recorded there; given
+    others, it refuses the folder.
 
     Cost per snapshot: one forward and backward pass over the probe set (the activations and
     sensitivities), plus the subspace's n per-example gradients where ``subspace_k`` > 0;
@@ -78,6 +88,8 @@ class Recorder:
         batch_size: int = 256,
         subspace_k: int = 0,
         classes=None,
+        metadata=None,
+        hover_text=None,
     ):
         self.every = check_int(every, "every", minimum=1)
         subspace_k = check_int(subspace_k, "subspace_k", minimum=0)
@@ -97,6 +109,8 @@ class Recorder:
             self.subspace = SubspaceTracker(
                 model, loss_fn, self.tracker.batches, n_components=subspace_k, target_key=target_key
             )
+        n = self.tracker.batches.n_examples
+        probe_header = {"metadata": metadata_columns(metadata, n), "hover_text": hover_strings(hover_text, n)}
         labels = self.tracker.labels
         if classes is not None:
             classes = [str(name) for name in classes]
@@ -119,14 +133,15 @@ class Recorder:
             "classes": classes,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
-        self._next_index = self._open_folder(manifest, labels)
+        self._next_index = self._open_folder(manifest, labels, probe_header)
         self.manifest = manifest
         self._calls = 0
         self._started = time.perf_counter()
 
-    def _open_folder(self, manifest: dict, labels) -> int:
-        """Create the run folder, or check that the one there holds the same kind of run; clear
-        temporary files a killed writer left; return the next snapshot's index.
+    def _open_folder(self, manifest: dict, labels, probe_header: dict) -> int:
+        """Create the run folder, or check that the one there holds the same kind of run (and,
+        where given, the same ``probe_header`` metadata and hover text); clear temporary files a
+        killed writer left; return the next snapshot's index.
         """
         path = self.run_dir
         if path.exists() and not path.is_dir():
@@ -142,6 +157,16 @@ class Recorder:
                     "here); record into a new folder"
                 )
             manifest["created"] = before["created"]
+            recorded, archive = read_archive(
+                path / "probe.npz", PROBE_FORMAT, FORMAT_VERSION, what="a run's probe file"
+            )
+            archive.close()
+            differ = [key for key, value in probe_header.items() if value is not None and recorded.get(key) != value]
+            if differ:
+                raise ValueError(
+                    f"run_dir: {path} holds a run recorded with other {' and '.join(differ)}; record into a new "
+                    "folder, or leave them out to keep the recorded ones"
+                )
         (path / "snapshots").mkdir(parents=True, exist_ok=True)
         for stale in list(path.glob("*.partial")) + list((path / "snapshots").glob("*.partial")):
             stale.unlink()
@@ -150,7 +175,8 @@ class Recorder:
             images = image_inputs(self.tracker.batches)
             if images is not None:
                 arrays["images"] = images
-            write_archive(path / "probe.npz", {"format": PROBE_FORMAT, "version": FORMAT_VERSION}, arrays)
+            extras = {key: value for key, value in probe_header.items() if value is not None}
+            write_archive(path / "probe.npz", {"format": PROBE_FORMAT, "version": FORMAT_VERSION, **extras}, arrays)
             write_json_atomically(existing, manifest)
         indices = snapshot_indices(path)
         return indices[-1] + 1 if indices else 0

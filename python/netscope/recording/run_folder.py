@@ -7,7 +7,10 @@ Layout (format version 1)::
       manifest.json         what the run holds: format, version, netscope version, model class,
                             layers, probe size, pooling, output field, target key, subspace k,
                             class names; written once, atomically, when recording starts
-      probe.npz             the probe's labels (n,) and, for image inputs, the images
+      probe.npz             the probe's labels (n,) and, for image inputs, the images; where
+                            recorded, its JSON header also holds "metadata" (a list of columns
+                            {"name": str, "values": n numbers, booleans, strings or nulls}) and
+                            "hover_text" (n strings); folders written before they existed lack them
       snapshots/000000.npz  one file per snapshot (netscope archive "netscope.run.snapshot"):
       snapshots/000001.npz  header {index, label, epoch, step, seconds}; per layer i
       ...                   activations_{i} (n, w) float32 and sensitivity_{i} (n,) float64;
@@ -108,6 +111,29 @@ def read_manifest(run_dir) -> dict:
     return manifest
 
 
+def _probe_extras(header: dict, n: int, path: Path) -> tuple:
+    """The metadata ({name: values} or None) and hover text (list or None) of a probe file's
+    header, checked for their shape; None for folders written before they existed.
+    """
+    columns, hover_text = header.get("metadata"), header.get("hover_text")
+    damaged = f"run: {path} holds damaged %s; record the run again"
+    if columns is not None:
+        if not isinstance(columns, list) or not all(
+            isinstance(c, dict)
+            and isinstance(c.get("name"), str)
+            and isinstance(c.get("values"), list)
+            and len(c["values"]) == n
+            for c in columns
+        ):
+            raise ValueError(damaged % "metadata")
+        columns = {column["name"]: column["values"] for column in columns}
+    if hover_text is not None and (
+        not isinstance(hover_text, list) or len(hover_text) != n or not all(isinstance(t, str) for t in hover_text)
+    ):
+        raise ValueError(damaged % "hover text")
+    return columns, hover_text
+
+
 class RunFolder:
     """A recorded run, read: what its manifest says and every complete snapshot so far.
 
@@ -116,7 +142,9 @@ class RunFolder:
     ``snapshots`` (dicts with ``label``, ``activations``, ``sensitivity``, ``predictions``) — so
     :meth:`netscope.StructureMap.fit` takes it as it is, and ``subspace`` is the recorded
     active subspace (a :class:`netscope.active.tracking.SubspaceRecords`, or None). Also
-    ``manifest`` (dict), ``classes`` (names or None), ``images`` (the probe's images or None).
+    ``manifest`` (dict), ``classes`` (names or None), ``images`` (the probe's images or None),
+    ``metadata`` (the recorded columns as a dict {name: list of n values}, in their order, or
+    None) and ``hover_text`` (a list of n strings, or None).
     Snapshots written after it was opened are read by :meth:`refresh`. Cost: O(the snapshots'
     size) to read them.
     """
@@ -126,7 +154,9 @@ class RunFolder:
         self.manifest = manifest = read_manifest(self.path)
         self.layers = list(manifest["layers"])
         self.classes = manifest.get("classes")
-        header, archive = read_archive(self.path / "probe.npz", PROBE_FORMAT, FORMAT_VERSION, what="a run's probe file")
+        probe_path = self.path / "probe.npz"
+        header, archive = read_archive(probe_path, PROBE_FORMAT, FORMAT_VERSION, what="a run's probe file")
+        self.metadata, self.hover_text = _probe_extras(header, manifest["probe_size"], probe_path)
         with archive:
             self.labels = archive["labels"] if "labels" in archive.files else None
             self.images = archive["images"] if "images" in archive.files else None
