@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import re
 import sys
 from pathlib import Path
 
 DEFAULT_STRUCTURE_OUT = "netscope-out/structure"
+# A metadata cell that reads as a number becomes one (a column is numeric when all its filled cells are).
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
 def _demo(args) -> int:
@@ -178,12 +183,106 @@ def _active_subspace(args) -> int:
     return 0
 
 
+def _read_classes(value: str) -> list:
+    """``--classes``: comma-separated names, or ``@FILE`` with one name per line (blank lines skipped)."""
+    if value.startswith("@"):
+        try:
+            names = [line.strip() for line in Path(value[1:]).read_text(encoding="utf-8-sig").splitlines()]
+        except OSError as error:
+            raise ValueError(f"--classes: cannot read {value[1:]} ({error.strerror or error})") from None
+        names = [name for name in names if name]
+    else:
+        names = [name.strip() for name in value.split(",")]
+    if not names or not all(names):
+        raise ValueError(f"--classes: {value!r} holds an empty name; give one name per class, e.g. cat,dog,bird")
+    return names
+
+
+def _csv_column(cells: list):
+    """One CSV column: numbers where every filled cell reads as one (ints if all are integers),
+    else text; empty cells are missing (None).
+    """
+    filled = [cell.strip() for cell in cells if cell.strip()]
+    if filled and all(_INTEGER.match(cell) for cell in filled):
+        return [int(cell) if cell.strip() else None for cell in cells]
+    if filled and all(_NUMBER.match(cell) for cell in filled):
+        return [float(cell) if cell.strip() else None for cell in cells]
+    return [cell if cell.strip() else None for cell in cells]
+
+
+def _read_csv(path: str) -> dict:
+    """``--metadata FILE.csv``: a header row of column names, then one row per probe example;
+    returns {name: the column's cells as text}, in the file's column order.
+    """
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as file:
+            rows = list(csv.reader(file))
+    except OSError as error:
+        raise ValueError(f"--metadata: cannot read {path} ({error.strerror or error})") from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise ValueError(f"--metadata: {path} is not a UTF-8 CSV file ({error})") from None
+    if not rows:
+        raise ValueError(f"--metadata: {path} is empty; it needs a header row of column names")
+    header, rows = [name.strip() for name in rows[0]], rows[1:]
+    for line, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            raise ValueError(
+                f"--metadata: {path}, line {line}, has {len(row)} cells; the header row names {len(header)} columns"
+            )
+    if len(set(header)) != len(header):
+        repeated = next(name for name in header if header.count(name) > 1)
+        raise ValueError(f"--metadata: {path} names the column {repeated!r} twice")
+    return {name: [row[i] for row in rows] for i, name in enumerate(header)}
+
+
+def _page_extras(args) -> dict:
+    """The page's ``classes``, ``metadata`` and ``hover_text`` from --classes, --metadata and
+    --hover-column (each None where not given).
+    """
+    from .core._metadata import metadata_columns
+
+    if args.hover_column is not None and args.metadata is None:
+        raise ValueError("--hover-column names a column of --metadata FILE.csv; give --metadata too")
+    cells = None if args.metadata is None else _read_csv(args.metadata)
+    metadata = None if cells is None else {name: _csv_column(column) for name, column in cells.items()}
+    if cells is not None:  # the names and values now; the number of rows once the probe's size is known
+        metadata_columns(metadata, len(next(iter(cells.values()), [])))
+    hover_text = None
+    if args.hover_column is not None:
+        assert cells is not None
+        if args.hover_column not in cells:
+            raise ValueError(
+                f"--hover-column: {args.metadata} has no column {args.hover_column!r} (its columns: {', '.join(cells)})"
+            )
+        hover_text = cells[args.hover_column]  # the text as written, also where it reads as numbers
+    return {
+        "classes": None if args.classes is None else _read_classes(args.classes),
+        "metadata": metadata,
+        "hover_text": hover_text,
+    }
+
+
+def _flag_error(error: ValueError, args) -> ValueError:
+    """A page argument's error (its message starts with classes, metadata or hover_text) as the
+    error of the flag that gave it; other errors as they are.
+    """
+    message = str(error)
+    flags = {
+        "classes": ("--classes", args.classes),
+        "metadata": (f"--metadata {args.metadata}", args.metadata),
+        "hover_text": (f"--hover-column {args.hover_column}", args.hover_column),
+    }
+    for name, (flag, given) in flags.items():
+        if given is not None and re.match(rf"{name}\b", message):
+            return ValueError(flag + message[len(name) :])
+    return error
+
+
 def _structure(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
     from .structure.compare import check_references
-    from .studies.structure import run_checkpoint_maps, run_structure_study
 
     try:
         compare = check_references([] if args.compare is None else [m for m in args.compare.split(",") if m])
@@ -192,9 +291,20 @@ def _structure(args) -> int:
     if args.subspace_k < 0:
         raise ValueError(f"--subspace-k must be 0 (none) or a positive number of directions, got {args.subspace_k}")
     user_flags = {"--checkpoints": args.checkpoints, "--probe": args.probe}
-    if args.run_dir is not None:
-        from .studies.structure import run_recorded_maps
+    try:
+        metrics = _structure_maps(args, compare, user_flags, **_page_extras(args))
+    except ValueError as error:
+        raise _flag_error(error, args) from None
+    _report(args, metrics)
+    return 0
 
+
+def _structure_maps(args, compare, user_flags, *, classes, metadata, hover_text) -> dict:
+    """Run the mode of ``netscope structure`` that the flags choose; returns its metrics."""
+    from .studies.structure import run_checkpoint_maps, run_recorded_maps, run_structure_study
+
+    page = {"classes": classes, "metadata": metadata, "hover_text": hover_text}
+    if args.run_dir is not None:
         given = [
             flag
             for flag, value in {
@@ -210,7 +320,9 @@ def _structure(args) -> int:
                 f"--run maps a recorded run folder as it is; {', '.join(given) or '--scrambled'} "
                 "go with --model or the built-in study"
             )
-        metrics = run_recorded_maps(args.run_dir, args.out, k=args.k, seed=args.seed, compare=compare, html=args.html)
+        metrics = run_recorded_maps(
+            args.run_dir, args.out, k=args.k, seed=args.seed, compare=compare, html=args.html, **page
+        )
         run = metrics["run"]
         print(
             f"run {run['folder']}: {run['model_class']}, {run['snapshots']} snapshots "
@@ -227,8 +339,9 @@ def _structure(args) -> int:
             raise ValueError("--scrambled goes with the built-in study: a saved run was trained as it was")
         model = user_code.build_model(args.model, device=args.device)
         files = user_code.checkpoint_files(args.checkpoints)
+        args.out = args.out or DEFAULT_STRUCTURE_OUT
         metrics = run_checkpoint_maps(
-            args.out or DEFAULT_STRUCTURE_OUT,
+            args.out,
             model,
             files,
             user_code.load_data(args.probe, "--probe"),
@@ -241,6 +354,7 @@ def _structure(args) -> int:
             compare=compare,
             html=args.html,
             subspace_k=args.subspace_k,
+            **page,
         )
         print(
             f"{type(model).__name__} from {args.model}: {len(files)} checkpoints "
@@ -256,8 +370,9 @@ def _structure(args) -> int:
             raise ValueError(f"{', '.join(given)} go with --model (the built-in study trains its own MLP)")
         if not 0 <= args.scrambled < 1:
             raise ValueError(f"--scrambled must be a fraction in [0, 1), got {args.scrambled}")
+        args.out = args.out or DEFAULT_STRUCTURE_OUT
         metrics = run_structure_study(
-            args.out or DEFAULT_STRUCTURE_OUT,
+            args.out,
             epochs=args.epochs,
             activation=args.activation,
             k=args.k,
@@ -267,12 +382,18 @@ def _structure(args) -> int:
             subspace_k=args.subspace_k,
             scrambled=args.scrambled,
             scramble_kind=args.scramble,
+            **page,
         )
         final = metrics["accuracy"][-1]
         print(
             f"MLP {'-'.join(map(str, metrics['model']['sizes']))} on the digits: {args.epochs} epochs, "
             f"train accuracy {final['train']:.3f}, probe accuracy {final['probe']:.3f}"
         )
+    return metrics
+
+
+def _report(args, metrics: dict) -> None:
+    """Print what ``netscope structure`` measured and wrote."""
     print("inter/intra-class distance ratio, first -> last snapshot (activations | layout), trend:")
     for layer, entry in metrics["claim_inter_grows_intra_shrinks"].items():
         print(
@@ -317,7 +438,6 @@ def _structure(args) -> int:
     print("timings (s): " + ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in metrics["timings_s"].items()))
     page = " and maps.html (open it in a browser)" if args.html else ""
     print(f"wrote figures, animations, GraphML maps, metrics.json{page} to {args.out}")
-    return 0
 
 
 def _vae(args) -> int:
@@ -353,6 +473,8 @@ def _vae(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``netscope`` command's argument parser, one subcommand per study."""
+    from .core._metadata import PAGE_COLUMNS
+
     parser = argparse.ArgumentParser(prog="netscope", description="See inside neural networks.")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
@@ -571,6 +693,28 @@ def build_parser() -> argparse.ArgumentParser:
         default="labels",
         help="what --scrambled scrambles: each image's label (a random other class) or its "
         "pixels (a random permutation) (default: %(default)s)",
+    )
+    structure.add_argument(
+        "--classes",
+        metavar="NAMES",
+        help="names of the classes for the page, one per distinct label in sorted order: comma-separated "
+        "(e.g. cat,dog,bird) or @FILE with one name per line (default: the built-in study's digit "
+        "names, a run folder's recorded names, else each label's value)",
+    )
+    structure.add_argument(
+        "--metadata",
+        metavar="FILE.csv",
+        help="columns about the probe examples for the page (search, tooltip, selection table, "
+        "export): a CSV file with a header row of column names, then one row per probe example in "
+        "the probe's order; columns whose filled cells all read as numbers become numbers, empty cells "
+        "are missing; names are non-empty, without ':', '=', ',' or spaces, and not the page's own "
+        f"({', '.join(PAGE_COLUMNS)}). With --run, replaces the metadata recorded in the folder",
+    )
+    structure.add_argument(
+        "--hover-column",
+        metavar="NAME",
+        help="take each point's tooltip text from this column of --metadata (e.g. the input's text); "
+        "with --run, replaces the recorded hover text",
     )
     structure.set_defaults(run=_structure)
 

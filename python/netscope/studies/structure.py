@@ -15,6 +15,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..active.tracking import SubspaceRecords, SubspaceTracker
+from ..core._metadata import hover_strings, metadata_columns
 from ..core._validation import check_int
 from ..nn.activations import ActivationTracker
 from ..nn.data import image_inputs
@@ -38,6 +39,21 @@ def _accuracy(model, x, y) -> float:
         accuracy = float((model(x).argmax(dim=1) == y).float().mean())
     model.train(was_training)
     return accuracy
+
+
+def _check_page_extras(n: int, metadata, hover_text) -> None:
+    """Refuse bad ``metadata`` and ``hover_text`` for ``n`` probe examples before any training
+    or mapping, not when the page is written at the end. O(n) per column.
+    """
+    metadata_columns(metadata, n)
+    hover_strings(hover_text, n)
+
+
+def _digits_class_names() -> list:
+    """The names of scikit-learn's digits classes ("0" .. "9"), as strings."""
+    from sklearn.datasets import load_digits
+
+    return [str(name) for name in load_digits().target_names]
 
 
 def _trend(values) -> float:
@@ -83,6 +99,9 @@ def run_structure_study(
     scrambled: float = 0.0,
     scramble_kind: str = "labels",
     progress: bool = True,
+    classes=None,
+    metadata=None,
+    hover_text=None,
 ) -> dict:
     """Train an MLP on the digits, map every hidden layer at each snapshot epoch, write figures,
     GIFs, ``metrics.json`` and (``html``) the interactive page ``maps.html`` to ``out_dir``;
@@ -90,7 +109,10 @@ def run_structure_study(
     methods (``compare.png``). ``subspace_k``: at each snapshot, the probe set's data-mode
     active subspace (top k; 0: none). ``scrambled``: train with that fraction of the training
     examples scrambled (``scramble_kind`` "labels" or "inputs", :func:`scramble`) and add them to
-    the probe set, marked, to follow where they sit.
+    the probe set, marked, to follow where they sit. ``classes``: the page's names of the ten
+    digits (default: scikit-learn's ``load_digits().target_names`` as strings); ``metadata`` and
+    ``hover_text``: for the page, one row or string per probe example (the held-out digits,
+    then the scrambled ones), as for :meth:`netscope.StructureMap.to_html`.
     """
     compare = check_references(compare)
     subspace_k = check_int(subspace_k, "subspace_k", minimum=0)
@@ -102,6 +124,10 @@ def run_structure_study(
     n_classes = int(y_train.max()) + 1
     x_fit, y_fit, chosen = scramble(x_train, y_train, scrambled, scramble_kind, n_classes=n_classes, seed=seed)
     probe_x, probe_y = torch.cat([x_probe, x_fit[chosen]]), torch.cat([y_probe, y_fit[chosen]])
+    classes = _digits_class_names() if classes is None else [str(name) for name in classes]
+    if len(classes) != n_classes:
+        raise ValueError(f"classes must name each of the {n_classes} digits, got {len(classes)} names")
+    _check_page_extras(len(probe_y), metadata, hover_text)
     model = mlp_from_sizes(sizes, activation)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss = torch.nn.functional.cross_entropy
@@ -166,6 +192,9 @@ def run_structure_study(
         robustness=robustness,
         images=images,
         summary=summary,
+        classes=classes,
+        metadata=metadata,
+        hover_text=hover_text,
     )
 
 
@@ -185,19 +214,24 @@ def run_checkpoint_maps(
     html: bool = True,
     subspace_k: int = 10,
     progress: bool = True,
+    classes=None,
+    metadata=None,
+    hover_text=None,
 ) -> dict:
     """The maps of a training run the user saved: one snapshot per file of ``checkpoints`` (in the
     order given), each loaded into ``model`` and run on ``probe`` (a pair (inputs, labels) or a
     DataLoader); figures, GIFs, GraphML maps, ``metrics.json`` and (``html``) ``maps.html`` go
     to ``out_dir``; ``compare`` as in :func:`run_structure_study`. ``subspace_k``: the probe's
     data-mode active subspace at each checkpoint (top k; 0: none), under ``loss_fn`` (default
-    cross-entropy on the probe's labels).
+    cross-entropy on the probe's labels). ``classes``, ``metadata``, ``hover_text``: for the
+    page, as for :meth:`netscope.StructureMap.to_html` (one row or string per probe example).
     """
     compare = check_references(compare)
     subspace_k = check_int(subspace_k, "subspace_k", minimum=0)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tracker = ActivationTracker(model, probe, layers=layers, loss_fn=loss_fn, batch_size=batch_size)
+    _check_page_extras(tracker.batches.n_examples, metadata, hover_text)
     subspace = None
     if subspace_k:
         try:
@@ -236,6 +270,9 @@ def run_checkpoint_maps(
         subspace=subspace,
         images=image_inputs(tracker.batches),
         summary=summary,
+        classes=classes,
+        metadata=metadata,
+        hover_text=hover_text,
     )
 
 
@@ -255,6 +292,8 @@ def write_maps(
     summary: str = "",
     maps: StructureMap | None = None,
     classes=None,
+    metadata=None,
+    hover_text=None,
 ) -> dict:
     """Map every (layer, snapshot) the tracker (or a :class:`netscope.recording.RunFolder`)
     holds — or take ``maps``, fitted to them already —; write figures, GIFs, GraphML and
@@ -262,7 +301,8 @@ def write_maps(
     layer drawn by netscope and those methods side by side (``compare.png``, ``metrics["compare"]``);
     with ``html``, the interactive page ``maps.html`` (with ``subspace``'s energies and spectra,
     ``robustness``'s scrambled points — ``{"mask", "true_labels", "kind"}`` —, ``images`` in
-    the tooltips and the ``classes``' names); return the metrics.
+    the tooltips, the ``classes``' names, the ``metadata`` columns and the ``hover_text``);
+    return the metrics.
     """
     if maps is None:
         start = time.perf_counter()
@@ -319,6 +359,8 @@ def write_maps(
             scramble_kind="labels" if robustness is None else robustness["kind"],
             placement=placement,
             classes=classes,
+            metadata=metadata,
+            hover_text=hover_text,
             summary=summary,
         )
         timings["page"] = time.perf_counter() - start
@@ -382,9 +424,24 @@ def write_maps(
     return metrics
 
 
-def run_recorded_maps(run_dir, out_dir=None, *, k: int = 15, seed: int = 0, compare=(), html: bool = True) -> dict:
+def run_recorded_maps(
+    run_dir,
+    out_dir=None,
+    *,
+    k: int = 15,
+    seed: int = 0,
+    compare=(),
+    html: bool = True,
+    classes=None,
+    metadata=None,
+    hover_text=None,
+) -> dict:
     """The maps, metrics and page of a run folder that :class:`netscope.Recorder` wrote (while
     training goes on, or after), into ``out_dir`` (default ``RUN/maps``).
+
+    The page takes the class names, metadata and hover text recorded with the run; ``classes``,
+    ``metadata`` and ``hover_text``, where given, replace them (each on its own; forms as for
+    :meth:`netscope.StructureMap.to_html`, one row or string per probe example).
 
     The fitted map is saved there (``structure_map.npz``); a later call with the same ``k`` and
     ``seed`` lays out only the snapshots recorded since, warm-started from that saved map
@@ -395,6 +452,10 @@ def run_recorded_maps(run_dir, out_dir=None, *, k: int = 15, seed: int = 0, comp
     run = RunFolder(run_dir)
     if not len(run):
         raise ValueError(f"run: {run.path} holds no snapshot yet; call recorder.step() during training first")
+    classes = run.classes if classes is None else classes
+    metadata = run.metadata if metadata is None else metadata
+    hover_text = run.hover_text if hover_text is None else hover_text
+    _check_page_extras(run.manifest["probe_size"], metadata, hover_text)
     out_dir = run.path / "maps" if out_dir is None else Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     saved_path = out_dir / "structure_map.npz"
@@ -444,5 +505,7 @@ def run_recorded_maps(run_dir, out_dir=None, *, k: int = 15, seed: int = 0, comp
         images=run.images,
         summary=summary,
         maps=maps,
-        classes=run.classes,
+        classes=classes,
+        metadata=metadata,
+        hover_text=hover_text,
     )
