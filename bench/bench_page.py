@@ -7,21 +7,30 @@ ActivationTracker and a SubspaceTracker follow a probe set of ``--points`` jitte
 
 - netscope's page: file size, load time (navigation start to the page's ready flag, data decoded
   and first frame drawn), and the time of one interpolated frame of all points
-  (``window.netscope.show(t)`` plus two animation frames, so that it is painted);
+  (``window.netscope.show(t)`` plus two animation frames, so that it is painted), drawn with
+  WebGL2 and with Canvas 2D (the same file opened with ``?renderer=webgl2`` and ``?renderer=canvas2d``);
 - plotly (``plotly.express.scatter``, WebGL, one animation frame per snapshot, its JavaScript
   inline) and bokeh (WebGL, a ColumnDataSource with every snapshot, BokehJS inline): file size,
   load time, and one redraw of the same interpolated positions through their own update paths
   (``Plotly.restyle``; new ``source.data`` columns and ``source.change.emit()``).
 
-Writes ``bench/results/page.json``. Needs Chromium and chromedriver (Debian's packages) and
-``pip install plotly bokeh selenium``.
+- at scale (``--scale-points``, default 1 000 000): one layer of the same run, every probe point
+  repeated with a fixed jitter of 0.2 % of the map (so the points move as the run's did, and each
+  copy has its own place), its sensitivities and predictions repeated with it; netscope's page of
+  it with WebGL2 and with Canvas 2D, side by side (each forced by the page's ``?renderer=``; unasked,
+  the page picks WebGL2 on a GPU and Canvas 2D where WebGL2 runs on the CPU, as here).
 
-    python bench/bench_page.py [--points 100000] [--snapshots 10] [--frames 10]
+Chromium draws WebGL with SwiftShader here (no GPU): the CPU runs the shaders, so a GPU only widens
+the gap. Writes ``bench/results/page.json``. Needs Chromium and chromedriver (Debian's packages)
+and ``pip install plotly bokeh selenium``.
+
+    python bench/bench_page.py [--points 100000] [--snapshots 10] [--frames 10] [--scale-points 1000000]
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import tempfile
 import time
 from pathlib import Path
@@ -73,6 +82,26 @@ def training_run(n_points: int, n_snapshots: int, seed: int = 0):
     return maps, subspace, 16 * (1 - probe_x.reshape(-1, 8, 8)), timings
 
 
+def scaled_up(maps, layer: str, n_points: int, seed: int = 0):
+    """A copy of the fitted ``maps`` with ``layer`` alone and ``n_points`` points: each point
+    repeated (whole copies of the probe, then the first points of one more) and moved by a fixed
+    Gaussian jitter of 0.2 % of the map's span, with its label, prediction and sensitivity. O(T n_points)."""
+    n = len(maps.labels_)
+    take = np.resize(np.arange(n), n_points)
+    positions = np.stack(maps.positions_[layer])
+    span = float(np.ptp(positions.reshape(-1, 2), axis=0).max())
+    jitter = np.random.default_rng(seed).normal(scale=0.002 * span, size=(n_points, 2))
+    scaled = copy.copy(maps)
+    scaled.layers_ = [layer]
+    scaled.labels_ = np.asarray(maps.labels_)[take]
+    scaled.predictions_ = np.asarray(maps.predictions_)[:, take]
+    scaled.positions_ = {layer: [p[take] + jitter for p in positions]}
+    scaled.sensitivity_ = {layer: [np.asarray(s)[take] for s in maps.sensitivity_[layer]]}
+    scaled.metrics_ = {layer: maps.metrics_[layer]}
+    scaled.neuron_maps_ = {}
+    return scaled
+
+
 def browser():
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
@@ -94,13 +123,14 @@ def browser():
     return driver
 
 
-def load_seconds(driver, path: Path, ready: str) -> float:
+def load_seconds(driver, uri: str, ready: str) -> float:
     """Seconds from navigation start until the script ``ready`` returns true."""
-    driver.get(path.as_uri())
+    driver.get("about:blank")
+    driver.get(uri)
     deadline = time.monotonic() + 300
     while not driver.execute_script(ready):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{path.name} did not become ready")
+            raise TimeoutError(f"{uri} did not become ready")
         time.sleep(0.02)
     return driver.execute_script("return performance.now()") / 1000
 
@@ -176,6 +206,7 @@ def main():
     parser.add_argument("--points", type=int, default=100_000)
     parser.add_argument("--snapshots", type=int, default=10)
     parser.add_argument("--frames", type=int, default=10, help="frames timed per page (default: %(default)s)")
+    parser.add_argument("--scale-points", type=int, default=1_000_000, help="points of the page at scale (0: none)")
     args = parser.parse_args()
 
     maps, subspace, images, timings = training_run(args.points, args.snapshots)
@@ -197,44 +228,53 @@ def main():
         "const x = new Float32Array(n), y = new Float32Array(n); "
         "for (let i = 0; i < n; i++) { x[i] = a.x[i] + (b.x[i] - a.x[i]) * t; y[i] = a.y[i] + (b.y[i] - a.y[i]) * t; }"
     )
+    ready, show = "return document.body.dataset.ready === 'true'", "window.netscope.show(t);"
     pages = {
-        "netscope to_html (hand-written canvas)": (
-            page,
-            "return document.body.dataset.ready === 'true'",
-            "window.netscope.show(t);",
-        ),
+        "netscope to_html, WebGL2": (page.as_uri() + "?renderer=webgl2", ready, show, n),
+        "netscope to_html, Canvas 2D": (page.as_uri() + "?renderer=canvas2d", ready, show, n),
         "plotly express, WebGL, animation frames": (
-            plotly_path,
+            plotly_path.as_uri(),
             "const g = document.querySelector('.js-plotly-plot'); return !!(g && g._fullLayout && g._transitionData)",
             "const g = document.querySelector('.js-plotly-plot'), frames = g._transitionData._frames, "
             "n = g.data[0].x.length; "
             "const a = frames[0].data[0], b = frames[1].data[0]; "
             + interpolated
             + " await Plotly.restyle(g, {x: [x], y: [y]}, [0]);",
+            n,
         ),
         "bokeh, WebGL, ColumnDataSource": (
-            bokeh_path,
+            bokeh_path.as_uri(),
             "const r = window.Bokeh && Bokeh.index && Bokeh.index.roots; "
             "return !!(r && r.length && r.every(v => v.has_finished()))",
             BOKEH_SOURCE
             + " const n = s.data.x0.length; const a = {x: s.data.x0, y: s.data.y0}, b = {x: s.data.x1, y: s.data.y1}; "
             + interpolated
             + " s.data.x = x; s.data.y = y; s.change.emit();",
+            n,
         ),
     }
+    if args.scale_points:
+        scaled_path = folder / "scaled.html"
+        start = time.perf_counter()
+        scaled_up(maps, layer, args.scale_points).to_html(scaled_path)
+        timings["scaled page"] = time.perf_counter() - start
+        for renderer, query in (("WebGL2", "?renderer=webgl2"), ("Canvas 2D", "?renderer=canvas2d")):
+            pages[f"netscope at scale, {renderer}"] = (scaled_path.as_uri() + query, ready, show, args.scale_points)
     driver = browser()
     rows = []
     try:
-        for name, (path, ready, redraw) in pages.items():
-            seconds = load_seconds(driver, path, ready)
+        for name, (uri, ready, redraw, points) in pages.items():
+            seconds = load_seconds(driver, uri, ready)
             time.sleep(1.0)
             milliseconds = frame_ms(driver, redraw, frames)
+            path = Path(uri.removeprefix("file://").split("?")[0])
             rows.append(
                 {
                     "page": name,
-                    "points": n,
+                    "points": points,
                     "snapshots": len(maps.snapshot_labels_),
                     "layers": len(maps.layers_) if path == page else 1,
+                    "renderer": driver.execute_script("return window.netscope ? window.netscope.renderer : 'webgl'"),
                     "size MB": path.stat().st_size / 1e6,
                     "load s": seconds,
                     "ms per frame": milliseconds,
@@ -244,16 +284,18 @@ def main():
             print(rows[-1], flush=True)
     finally:
         driver.quit()
-    base = rows[0]["ms per frame"]
+    # Each page against netscope's Canvas 2D page of the same points.
     for row in rows:
-        row["frame time / netscope"] = row["ms per frame"] / base
+        base = next(r for r in rows if r["points"] == row["points"] and r["renderer"] == "canvas2d")
+        row["frame time / netscope Canvas 2D"] = row["ms per frame"] / base["ms per frame"]
     write_result(
         "page",
         rows,
         stages_s=timings,
         peak_memory_mb=peak_memory_mb(),
-        note="plotly and bokeh draw one layer without tooltips' images; netscope's page holds every layer, "
-        "sensitivities, energies, predictions, images and the charts",
+        note="plotly and bokeh draw one layer without tooltips' images; netscope's page of the run holds every "
+        "layer, sensitivities, energies, predictions, images and the charts; its page at scale one layer, its "
+        "sensitivities and predictions. WebGL runs on SwiftShader (the CPU) in this headless Chromium.",
     )
 
 

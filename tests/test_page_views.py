@@ -117,7 +117,7 @@ def test_webgl_and_canvas_draw_the_same_pixels_in_chromium(browser, study):
     n = page_data(page)["n"]
     drawn = {}
     browser.get_log("browser")
-    for query in ("", "?renderer=canvas2d"):
+    for query in ("?renderer=webgl2", "?renderer=canvas2d"):
         open_page(browser, page.as_uri() + query + "#snapshot=2&colour=correct")
         browser.execute_script("window.netscope.show(0.5)")  # between two snapshots: interpolated
         xy = screen_positions(browser, n)
@@ -130,6 +130,14 @@ def test_webgl_and_canvas_draw_the_same_pixels_in_chromium(browser, study):
             browser.execute_script("return window.netscope.pixelSum()"),
         )
     assert sorted(drawn) == ["canvas2d", "webgl2"]
+    # Unasked, the page draws with WebGL2 on a GPU and with Canvas 2D where WebGL2 runs on the CPU (here: SwiftShader).
+    open_page(browser, page.as_uri())
+    software = browser.execute_script(
+        """const gl = document.createElement('canvas').getContext('webgl2');
+        const name = gl.getParameter(gl.getExtension('WEBGL_debug_renderer_info').UNMASKED_RENDERER_WEBGL);
+        return /swiftshader|llvmpipe|softpipe|software|basic render/i.test(name);"""
+    )
+    assert browser.execute_script("return window.netscope.renderer") == ("canvas2d" if software else "webgl2")
     (xy_gl, colours_gl, sum_gl), (xy_2d, colours_2d, sum_2d) = drawn["webgl2"], drawn["canvas2d"]
     np.testing.assert_allclose(xy_gl, xy_2d, atol=1e-9)
     differ = [i for i in range(n) if colours_gl[i] != colours_2d[i]]
@@ -189,7 +197,7 @@ def test_wrong_predictions_are_crosses_and_dark_mode_follows_the_system_in_chrom
     assert not severe(browser)
 
 
-@pytest.mark.parametrize("renderer", ["", "?renderer=canvas2d"])
+@pytest.mark.parametrize("renderer", ["?renderer=webgl2", "?renderer=canvas2d"])
 def test_both_renderers_pick_the_point_under_the_pointer_in_chromium(browser, study, renderer):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
@@ -208,3 +216,55 @@ def test_both_renderers_pick_the_point_under_the_pointer_in_chromium(browser, st
     # The map's corner: every point is at least its 12-pixel margin away, beyond the pick's reach of 8.
     ActionChains(browser).move_to_element_with_offset(overlay, int(2 - size / 2), int(2 - size / 2)).perform()
     wait_for(browser, "return window.netscope.state.hover === -1")
+
+
+def test_metadata_and_hover_text_are_searched_shown_and_exported_in_chromium(browser, tmp_path):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from netscope import StructureMap
+
+    n = 60
+    rng = np.random.default_rng(1)
+    maps = StructureMap(k=5, neuron_samples=0).fit(rng.standard_normal((n, 6)), np.arange(n) % 3)
+    source = [f"b{i % 4}" for i in range(n)]
+    score = [None if i % 5 == 0 else i / 4 for i in range(n)]
+    hover = [f"the needle of {i}" if i % 7 == 0 else f"text {i}" for i in range(n)]
+    page = maps.to_html(tmp_path / "page.html", metadata={"source": source, "score": score}, hover_text=hover)
+    browser.get_log("browser")
+    open_page(browser, Path(page).resolve().as_uri())
+    count = "return document.getElementById('search-count').textContent"
+    box = browser.find_element(By.ID, "search")
+
+    # A metadata column and the hover text are searched like the page's own columns.
+    box.send_keys("source=b1")
+    wait_for(browser, f"{count} !== ''")
+    assert browser.execute_script(count) == f"{source.count('b1')} of {n} match"
+    box.send_keys(Keys.CONTROL, "a", Keys.DELETE)
+    box.send_keys("needle")
+    wait_for(browser, f"{count}.startsWith('{sum('needle' in h for h in hover)} of')")
+    assert "source" in browser.find_element(By.ID, "search-columns").text
+    box.send_keys(Keys.CONTROL, "a", Keys.DELETE)  # as a user empties it (clear() sends no input event)
+    wait_for(browser, f"{count} === ''")
+
+    # The tooltip shows the point's hover text and metadata.
+    xy = screen_positions(browser, n)
+    i = lone_points(xy, range(n), apart=8)[0]
+    size = browser.execute_script("return window.netscope.mapSize().css")
+    overlay = browser.find_element(By.ID, "overlay")
+    ActionChains(browser).move_to_element_with_offset(
+        overlay, int(round(xy[i, 0] - size / 2)), int(round(xy[i, 1] - size / 2))
+    ).perform()
+    wait_for(browser, f"return window.netscope.state.hover === {i}")
+    text = browser.find_element(By.ID, "tooltip-text").text
+    assert hover[i] in text and f"source {source[i]}" in text
+
+    # The exports hold the metadata columns beside the page's own.
+    open_page(browser, Path(page).resolve().as_uri() + "#selection=0-5")
+    lines = browser.execute_script("return window.netscope.exportText('csv')").splitlines()
+    assert lines[0].split(",")[-3:] == ["source", "score", "hover_text"]
+    assert [line.split(",")[-3:] for line in lines[1:]] == [
+        [source[j], "" if score[j] is None else f"{score[j]:g}", hover[j]] for j in range(6)
+    ]
+    assert not severe(browser)

@@ -68,7 +68,8 @@
     return columns;
   }
   const metadataColumns = metadata.map((column) => [column.name, (i) => column.values[i]]);
-  if (hoverText) metadataColumns.push(["hover_text", (i) => hoverText[i]]);
+  // The hover text as a column too (searchable, exported), unless a metadata column already holds it.
+  if (hoverText && !metadata.some((column) => column.name.toLowerCase() === "hover_text")) metadataColumns.push(["hover_text", (i) => hoverText[i]]);
   const searchColumns = (t) => [...classColumns(t), ...metadataColumns];
   $("search-columns").textContent = searchColumns(0).map(([name]) => name).join(", ");
 
