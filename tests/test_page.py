@@ -3,8 +3,8 @@ page itself in a real headless Chromium with the network off.
 
 The browser tests need Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them);
 without them they are skipped here and fail under CI (``CI`` set), so CI never skips them.
-``NETSCOPE_PAGE=path/to/maps.html`` tests that page instead of a small one made here, and
-``NETSCOPE_SCREENSHOT=file.png`` keeps the test's screenshot (the README's picture).
+``NETSCOPE_PAGE=path/to/maps.html`` tests that page instead of a small one made here
+(tests/test_page_views.py takes the README's picture).
 """
 
 import base64
@@ -239,8 +239,6 @@ def test_the_page_works_offline_in_chromium(browser, study, tmp_path):
     picture = np.asarray(Image.open(io.BytesIO(shot.read_bytes())).convert("RGB"))
     # Mostly white even when drawn: the map fills the window, and the legend's class fades the other points.
     assert picture.std() > 10 and len(np.unique(picture.reshape(-1, 3), axis=0)) > 50, "the screenshot is blank"
-    if os.environ.get("NETSCOPE_SCREENSHOT"):
-        shutil.copy(shot, os.environ["NETSCOPE_SCREENSHOT"])
 
     errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
     assert not errors, errors

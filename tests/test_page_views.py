@@ -1,8 +1,13 @@
 """The observatory page's views in a real headless Chromium (network off): layers side by side and
 linked, WebGL2 against its Canvas 2D fallback, dark mode, and the shape that tells a wrong
 prediction from a right one. The study page comes from conftest; the browser from
-tests/page_driver.py (skipped without Chromium, except under CI)."""
+tests/page_driver.py (skipped without Chromium, except under CI).
 
+``NETSCOPE_PAGE=path/to/maps.html`` tests that page's linked layers instead of the small one, and
+``NETSCOPE_SCREENSHOT=file.png`` keeps their screenshot, two layers with a selection (the README's picture).
+"""
+
+import os
 from pathlib import Path
 
 import numpy as np
@@ -51,11 +56,11 @@ def test_two_layers_side_by_side_are_linked_in_chromium(browser, study):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    page = Path(study[1]).resolve()
+    page = Path(os.environ.get("NETSCOPE_PAGE") or study[1]).resolve()
     data = page_data(page)
     n = data["n"]
     browser.get_log("browser")
-    open_page(browser, page.as_uri())
+    open_page(browser, page.as_uri() + "#snapshot=" + data["snapshots"][-1])  # the trained network
     alone = browser.execute_script("return window.netscope.mapSize().css")
     Select(browser.find_element(By.ID, "beside")).select_by_value("act3")
     assert browser.execute_script("return window.netscope.panels()") == ["act1", "act3"]
@@ -95,6 +100,8 @@ def test_two_layers_side_by_side_are_linked_in_chromium(browser, study):
     )
     faded = next(j for j in lone_points(first, range(n)) if j not in selection)
     assert min(browser.execute_script("return window.netscope.colourAt(...arguments)", *first[faded], 0)) >= 180
+    if os.environ.get("NETSCOPE_SCREENSHOT"):
+        browser.save_screenshot(os.environ["NETSCOPE_SCREENSHOT"])
 
     # The fragment holds the layer beside the first, and a link reopens both maps with the selection.
     fragment = wait_for(browser, "return location.hash === window.netscope.fragment() && location.hash")
