@@ -25,9 +25,15 @@ import torch
 from netscope.active.tracking import SubspaceTracker
 from netscope.studies.models import digits, mlp_from_sizes
 from netscope.studies.structure import scramble
+from netscope.viewer.encoding import (
+    ENERGY_LEVELS,
+    POSITION_LEVELS,
+    SENSITIVITY_LEVELS,
+    encode,
+    quantise_log,
+    quantise_positions,
+)
 from page_driver import open_page, settled, wait_for
-
-from netscope.viewer.encoding import ENERGY_LEVELS, POSITION_LEVELS, SENSITIVITY_LEVELS, encode, quantise_log, quantise_positions
 
 
 def page_data(path) -> dict:
@@ -71,7 +77,7 @@ def per_example_gradients_by_hand(model, loss, x, y) -> np.ndarray:
     rows = []
     for i in range(len(x)):
         model.zero_grad()
-        loss(model(x[i:i + 1]), y[i:i + 1]).backward()
+        loss(model(x[i : i + 1]), y[i : i + 1]).backward()
         rows.append(torch.cat([p.grad.flatten() for p in model.parameters()]).double().numpy())
     return np.stack(rows)
 
@@ -203,8 +209,10 @@ def test_the_page_works_offline_in_chromium(browser, study, tmp_path):
     assert browser.execute_script("return window.netscope.screenPosition(0)") != first
 
     # Between snapshots, points lie on the straight line between their places.
-    at = [browser.execute_script(f"window.netscope.show({t}); return window.netscope.screenPosition(3)")
-          for t in (0, 1, 0.25)]
+    at = [
+        browser.execute_script(f"window.netscope.show({t}); return window.netscope.screenPosition(3)")
+        for t in (0, 1, 0.25)
+    ]
     np.testing.assert_allclose(at[2], 0.75 * np.array(at[0]) + 0.25 * np.array(at[1]), atol=1e-3)
     browser.execute_script("window.netscope.show(1)")
 
@@ -212,7 +220,9 @@ def test_the_page_works_offline_in_chromium(browser, study, tmp_path):
     overlay = browser.find_element(By.ID, "overlay")
     size = overlay.size
     x, y = browser.execute_script("return window.netscope.screenPosition(5)")
-    ActionChains(browser).move_to_element_with_offset(overlay, int(x - size["width"] / 2), int(y - size["height"] / 2)).perform()
+    ActionChains(browser).move_to_element_with_offset(
+        overlay, int(x - size["width"] / 2), int(y - size["height"] / 2)
+    ).perform()
     tooltip = browser.find_element(By.ID, "tooltip")
     wait_for(browser, "return !document.getElementById('tooltip').hidden")
     assert re.search(r"sample \d+\nlabel \d", tooltip.text) and "sensitivity" in tooltip.text, tooltip.text
@@ -231,8 +241,10 @@ def test_the_page_works_offline_in_chromium(browser, study, tmp_path):
     # Play runs to the last snapshot.
     browser.find_element(By.ID, "play").click()
     settled(browser)
-    assert browser.execute_script("return window.netscope.state.t") == len(browser.execute_script(
-        "return window.netscope.snapshots")) - 1
+    assert (
+        browser.execute_script("return window.netscope.state.t")
+        == len(browser.execute_script("return window.netscope.snapshots")) - 1
+    )
 
     shot = tmp_path / "page.png"
     browser.save_screenshot(str(shot))
@@ -292,11 +304,17 @@ def test_zoom_search_charts_and_the_shared_view_in_chromium(browser, study):
     assert browser.execute_script("return window.netscope.pixelSum()") == start
 
     # Two fingers pinching apart zoom by the ratio of their spans.
-    left, top, width = browser.execute_script("const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.width]",
-                                              overlay)
+    left, top, width = browser.execute_script(
+        "const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.width]", overlay
+    )
     for kind, spread in (("touchStart", 50), ("touchMove", 70), ("touchMove", 100), ("touchEnd", None)):
-        fingers = [] if spread is None else [{"x": left + width / 2 + side * spread, "y": top + width / 2, "id": j}
-                                             for j, side in enumerate((-1, 1))]
+        fingers = (
+            []
+            if spread is None
+            else [
+                {"x": left + width / 2 + side * spread, "y": top + width / 2, "id": j} for j, side in enumerate((-1, 1))
+            ]
+        )
         browser.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": kind, "touchPoints": fingers})
     assert browser.execute_script(view)["k"] == pytest.approx(2)
     browser.find_element(By.ID, "reset-view").click()
@@ -351,8 +369,9 @@ def test_zoom_search_charts_and_the_shared_view_in_chromium(browser, study):
     assert browser.find_element(By.ID, "layer").get_attribute("value") == "1"
 
     # Crisp on a high-density screen: the canvas has two backing pixels per CSS pixel at a ratio of 2.
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                            {"width": 1500, "height": 1100, "deviceScaleFactor": 2, "mobile": False})
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 1500, "height": 1100, "deviceScaleFactor": 2, "mobile": False}
+    )
     try:
         open_page(browser, page.as_uri())
         sizes = browser.execute_script("return window.netscope.mapSize()")
@@ -386,7 +405,11 @@ def test_lasso_selection_follows_the_snapshots_and_exports_in_chromium(browser, 
     open_page(browser, page.as_uri())
     overlay = browser.find_element(By.ID, "overlay")
     size = browser.execute_script("return window.netscope.mapSize().css")
-    xy = np.array(browser.execute_script(f"return Array.from({{length: {data['n']}}}, (_, i) => window.netscope.screenPosition(i))"))
+    xy = np.array(
+        browser.execute_script(
+            f"return Array.from({{length: {data['n']}}}, (_, i) => window.netscope.screenPosition(i))"
+        )
+    )
 
     # A lasso (a pentagon about the map's centre, offsets from it) selects exactly the points inside.
     corners = np.array([[-200, -150], [0, -250], [180, -100], [120, 150], [-160, 120]])
@@ -458,7 +481,11 @@ def test_keyboard_alone_reaches_and_pins_a_point_in_chromium(browser, study):
         press(Keys.TAB)
     assert browser.execute_script("return document.activeElement.id") == "overlay"
     size = browser.execute_script("return window.netscope.mapSize().css")
-    xy = np.array(browser.execute_script(f"return Array.from({{length: {data['n']}}}, (_, i) => window.netscope.screenPosition(i))"))
+    xy = np.array(
+        browser.execute_script(
+            f"return Array.from({{length: {data['n']}}}, (_, i) => window.netscope.screenPosition(i))"
+        )
+    )
     hovered = "return window.netscope.state.hover"
 
     press(Keys.ENTER)  # the point nearest the centre
@@ -476,7 +503,9 @@ def test_keyboard_alone_reaches_and_pins_a_point_in_chromium(browser, study):
     assert status.startswith(f"sample {expected}, label ") and status.endswith(", pinned")
     press("s")  # into the selection, and out
     assert browser.execute_script("return window.netscope.state.selection") == [expected]
-    assert browser.execute_script("return document.getElementById('map-status').textContent").endswith(", pinned, selected")
+    assert browser.execute_script("return document.getElementById('map-status').textContent").endswith(
+        ", pinned, selected"
+    )
     press("s")
     assert browser.execute_script("return window.netscope.state.selection") == []
     press(Keys.ESCAPE)
@@ -518,9 +547,11 @@ def test_sample_energy_against_numpy_and_its_errors(rng):
     expected = np.divide(((G @ U) ** 2).sum(axis=1), norms, out=np.zeros(50), where=norms > 0)
     # The fit keeps its rows in float32, so its eigenvectors and energies agree to ~1e-7.
     np.testing.assert_allclose(fitted.sample_energy(3), expected, atol=1e-6)
-    np.testing.assert_allclose(fitted.sample_energy(2, gradients=[G[:20], G[20:]]),
-                               np.divide(((G @ U[:, :2]) ** 2).sum(axis=1), norms, out=np.zeros(50), where=norms > 0),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        fitted.sample_energy(2, gradients=[G[:20], G[20:]]),
+        np.divide(((G @ U[:, :2]) ** 2).sum(axis=1), norms, out=np.zeros(50), where=norms > 0),
+        atol=1e-6,
+    )
     with pytest.raises(ValueError, match="8 columns"):
         fitted.sample_energy(2, gradients=np.ones((4, 7)))
     broken = G.copy()

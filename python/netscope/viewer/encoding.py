@@ -27,7 +27,8 @@ _CODES = {np.dtype("<u1"): "u1", np.dtype("<u2"): "u2"}
 def encode(values: np.ndarray, *, delta: bool = False) -> dict:
     """``values`` (uint8 or uint16, any shape) as the page's JSON blob: ``dtype``, ``shape``,
     ``delta`` (stored as differences along axis 0, modulo 2^bits) and ``b64`` (gzip of the byte
-    planes, base64). O(size)."""
+    planes, base64). O(size).
+    """
     values = np.ascontiguousarray(values)
     if values.dtype.newbyteorder("<") not in _CODES:
         raise TypeError(f"values must be uint8 or uint16, got {values.dtype}")
@@ -36,14 +37,19 @@ def encode(values: np.ndarray, *, delta: bool = False) -> dict:
         values = np.concatenate([values[:1], values[1:] - values[:-1]])  # unsigned: wraps modulo 2^bits
     planes = values.reshape(-1).view(np.uint8).reshape(-1, values.itemsize).T
     packed = gzip.compress(np.ascontiguousarray(planes).tobytes(), compresslevel=6, mtime=0)
-    return {"dtype": _CODES[values.dtype], "shape": list(values.shape), "delta": bool(delta),
-            "b64": base64.b64encode(packed).decode("ascii")}
+    return {
+        "dtype": _CODES[values.dtype],
+        "shape": list(values.shape),
+        "delta": bool(delta),
+        "b64": base64.b64encode(packed).decode("ascii"),
+    }
 
 
 def quantise_positions(positions: np.ndarray, levels: int = POSITION_LEVELS):
     """Positions (T, n, 2) as uint16 in one square box over every snapshot (so motion between
     snapshots shows), centred: ``(q (T, n, 2) uint16, lower corner (2,), side)``;
-    position = corner + q / levels · side. O(T n)."""
+    position = corner + q / levels · side. O(T n).
+    """
     positions = np.asarray(positions, dtype=np.float64)
     low, high = positions.min(axis=(0, 1)), positions.max(axis=(0, 1))
     side = float((high - low).max()) or 1.0
@@ -56,7 +62,8 @@ def quantise_log(values: np.ndarray, levels: int = SENSITIVITY_LEVELS):
     """Non-negative values as uint16 on a log scale: 0 stays 0, positive values map to
     1..levels between their smallest and largest logarithm. Returns ``(q, log10 low, log10 high,
     :func:`shown_range` of the log10 values)``; value = 10^(low + (q - 1)/(levels - 1) · (high − low)).
-    O(size)."""
+    O(size).
+    """
     values = np.asarray(values, dtype=np.float64)
     if not np.all(np.isfinite(values)) or values.min(initial=0.0) < 0:
         raise ValueError("values must be finite and non-negative")
@@ -71,7 +78,8 @@ def quantise_log(values: np.ndarray, levels: int = SENSITIVITY_LEVELS):
 
 def shown_range(values) -> list:
     """The colour ramp's ends for ``values``: their 1st and 99th percentiles, so that a few
-    outliers do not flatten the ramp (at least 1e-3 apart). O(size)."""
+    outliers do not flatten the ramp (at least 1e-3 apart). O(size).
+    """
     low, high = np.percentile(values, [1, 99])
     return [float(low), float(max(high, low + 1e-3))]
 
@@ -87,7 +95,8 @@ def quantise_unit(values: np.ndarray, levels: int = ENERGY_LEVELS) -> np.ndarray
 def as_images(images, n: int) -> tuple:
     """Inputs to show in the tooltips as ``(uint8 (n, h, w, c), (h, w, c))`` with c 1 or 3,
     scaled to 0..255 over the whole array in ``IMAGE_LEVELS`` steps: ``images`` (n, h, w), (n, h, w, c), (n, c, h, w)
-    or (n, d) with d a square number. O(n h w c)."""
+    or (n, d) with d a square number. O(n h w c).
+    """
     images = np.asarray(images, dtype=np.float64)
     if len(images) != n:
         raise ValueError(f"images must have one entry per mapped point ({n}), got {len(images)}")
@@ -101,8 +110,9 @@ def as_images(images, n: int) -> tuple:
     elif images.ndim == 4 and images.shape[1] in (1, 3) and images.shape[3] not in (1, 3):
         images = images.transpose(0, 2, 3, 1)
     if images.ndim != 4 or images.shape[3] not in (1, 3):
-        raise ValueError(f"images must be (n, h, w), (n, h, w, c), (n, c, h, w) or (n, h*w) with c 1 or 3; "
-                         f"got shape {images.shape}")
+        raise ValueError(
+            f"images must be (n, h, w), (n, h, w, c), (n, c, h, w) or (n, h*w) with c 1 or 3; got shape {images.shape}"
+        )
     if not np.all(np.isfinite(images)):
         raise ValueError("images hold NaN or inf")
     low, high = images.min(), images.max()

@@ -1,5 +1,6 @@
 """Assemble the page: the maps' arrays quantised and packed (:mod:`.encoding`), the charts'
-series, and the page's own HTML, CSS and JavaScript (``assets/``), in one file."""
+series, and the page's own HTML, CSS and JavaScript (``assets/``), in one file.
+"""
 
 from __future__ import annotations
 
@@ -13,59 +14,127 @@ import numpy as np
 
 # The metadata's checks live below the viewer, for the recorder too; PAGE_COLUMNS is re-exported from here.
 from ..core._metadata import PAGE_COLUMNS, hover_strings, metadata_columns  # noqa: F401
-from .encoding import (ENERGY_LEVELS, POSITION_LEVELS, SENSITIVITY_LEVELS, as_images, encode, quantise_log,
-                       quantise_positions, quantise_unit, shown_range)
+from .encoding import (
+    ENERGY_LEVELS,
+    POSITION_LEVELS,
+    SENSITIVITY_LEVELS,
+    as_images,
+    encode,
+    quantise_log,
+    quantise_positions,
+    quantise_unit,
+    shown_range,
+)
 
 SCRAMBLE_KINDS = ("labels", "inputs")
 # The page's JavaScript (assets/js/), inlined in this order: each file adds its part to one namespace,
 # and each uses only the parts before it; interaction.js, last, starts the page.
-SCRIPT_FILES = ("decode.js", "geometry.js", "search.js", "state.js", "table.js", "palette.js", "render.js", "webgl.js",
-                "charts.js", "interaction.js")
+SCRIPT_FILES = (
+    "decode.js",
+    "geometry.js",
+    "search.js",
+    "state.js",
+    "table.js",
+    "palette.js",
+    "render.js",
+    "webgl.js",
+    "charts.js",
+    "interaction.js",
+)
 
 
 def _series(name, values, *, dash=False, colour=None):
-    return {"name": name, "values": [None if v is None else float(v) for v in values], "dash": dash,
-            **({"colour": colour} if colour else {})}
+    return {
+        "name": name,
+        "values": [None if v is None else float(v) for v in values],
+        "dash": dash,
+        **({"colour": colour} if colour else {}),
+    }
 
 
 def _charts(metrics, placement, scramble_kind, energy_by_outcome) -> list:
     """The metric curves of one layer, one dict per chart (title and series over snapshots);
-    the class-separation charts only where classes were measured (labels of two classes)."""
-    charts = [] if all(m.activation is None for m in metrics) else [
-        {"title": "inter/intra-class distance (— activations, -- map)",
-         "series": [_series("activations", [m.activation.ratio for m in metrics]),
-                    _series("map", [m.layout.ratio for m in metrics], dash=True)]},
-        {"title": "silhouette of the classes",
-         "series": [_series("activations", [m.activation.silhouette for m in metrics]),
-                    _series("map", [m.layout.silhouette for m in metrics], dash=True)]}]
+    the class-separation charts only where classes were measured (labels of two classes).
+    """
+    charts = (
+        []
+        if all(m.activation is None for m in metrics)
+        else [
+            {
+                "title": "inter/intra-class distance (— activations, -- map)",
+                "series": [
+                    _series("activations", [m.activation.ratio for m in metrics]),
+                    _series("map", [m.layout.ratio for m in metrics], dash=True),
+                ],
+            },
+            {
+                "title": "silhouette of the classes",
+                "series": [
+                    _series("activations", [m.activation.silhouette for m in metrics]),
+                    _series("map", [m.layout.silhouette for m in metrics], dash=True),
+                ],
+            },
+        ]
+    )
     charts += [
-        {"title": "map fidelity to the activations",
-         "series": [_series("trustworthiness", [m.fidelity.trustworthiness for m in metrics]),
-                    _series("continuity", [m.fidelity.continuity for m in metrics]),
-                    _series("kNN preservation", [m.fidelity.knn_preservation for m in metrics])]},
-        {"title": "stability: map neighbours kept from the previous snapshot",
-         "series": [_series("neighbours kept", [None if m.stability is None else m.stability.neighbours_kept
-                                                for m in metrics])]},
+        {
+            "title": "map fidelity to the activations",
+            "series": [
+                _series("trustworthiness", [m.fidelity.trustworthiness for m in metrics]),
+                _series("continuity", [m.fidelity.continuity for m in metrics]),
+                _series("kNN preservation", [m.fidelity.knn_preservation for m in metrics]),
+            ],
+        },
+        {
+            "title": "stability: map neighbours kept from the previous snapshot",
+            "series": [
+                _series(
+                    "neighbours kept", [None if m.stability is None else m.stability.neighbours_kept for m in metrics]
+                )
+            ],
+        },
     ]
     if energy_by_outcome is not None:
-        charts.append({"title": "mean active-subspace energy by prediction", "series": [
-            _series("correct", energy_by_outcome[0], colour="var(--correct)"),  # page.css's, per theme
-            _series("wrong", energy_by_outcome[1], colour="var(--wrong)")]})
+        charts.append(
+            {
+                "title": "mean active-subspace energy by prediction",
+                "series": [
+                    _series("correct", energy_by_outcome[0], colour="var(--correct)"),  # page.css's, per theme
+                    _series("wrong", energy_by_outcome[1], colour="var(--wrong)"),
+                ],
+            }
+        )
     if placement is not None and scramble_kind == "labels":
-        charts.append({"title": "scrambled points: neighbours (activations) of their …", "series": [
-            _series("given class", [p.given_share for p in placement]),
-            _series("true class", [p.true_share for p in placement], dash=True)]})
+        charts.append(
+            {
+                "title": "scrambled points: neighbours (activations) of their …",
+                "series": [
+                    _series("given class", [p.given_share for p in placement]),
+                    _series("true class", [p.true_share for p in placement], dash=True),
+                ],
+            }
+        )
     elif placement is not None:  # corrupted inputs keep their labels: given and true are one class
-        charts.append({"title": "corrupted points: neighbours (activations) of their class", "series": [
-            _series("own class", [p.true_share for p in placement])]})
+        charts.append(
+            {
+                "title": "corrupted points: neighbours (activations) of their class",
+                "series": [_series("own class", [p.true_share for p in placement])],
+            }
+        )
     return charts
 
 
 def _neuron_view(view) -> dict:
     positions = view.positions - view.positions.min(axis=0)
     side = positions.max() or 1.0
-    return {"samples": view.samples.tolist(), "neurons": view.neurons.tolist(), "top": view.top, "width": view.width,
-            "positions": np.round(positions / side, 4).ravel().tolist(), "edges": view.edges.ravel().tolist()}
+    return {
+        "samples": view.samples.tolist(),
+        "neurons": view.neurons.tolist(),
+        "top": view.top,
+        "width": view.width,
+        "positions": np.round(positions / side, 4).ravel().tolist(),
+        "edges": view.edges.ravel().tolist(),
+    }
 
 
 def _class_indices(values, classes) -> np.ndarray:
@@ -75,7 +144,8 @@ def _class_indices(values, classes) -> np.ndarray:
 def write_page(path, maps, **options) -> Path:
     """Write :func:`page_html` of the fitted ``maps`` (``options`` as there) to ``path``, through a
     temporary file renamed over it, so a half-written page never replaces a whole one. Returns
-    the path. O(T n)."""
+    the path. O(T n).
+    """
     text = page_html(maps, **options)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,9 +155,21 @@ def write_page(path, maps, **options) -> Path:
     return path
 
 
-def page_html(maps, *, images=None, subspace=None, true_labels=None, scrambled=None,
-              scramble_kind: str = "labels", placement=None, classes=None, metadata=None, hover_text=None,
-              title: str = "netscope: maps of a training run", summary: str = "") -> str:
+def page_html(
+    maps,
+    *,
+    images=None,
+    subspace=None,
+    true_labels=None,
+    scrambled=None,
+    scramble_kind: str = "labels",
+    placement=None,
+    classes=None,
+    metadata=None,
+    hover_text=None,
+    title: str = "netscope: maps of a training run",
+    summary: str = "",
+) -> str:
     """One self-contained HTML page of a fitted :class:`netscope.StructureMap`, as text.
 
     Parameters
@@ -137,7 +219,9 @@ def page_html(maps, *, images=None, subspace=None, true_labels=None, scrambled=N
         scrambled = np.asarray(scrambled, dtype=bool)
         true_labels = np.asarray(true_labels)
         if scrambled.shape != (n,) or true_labels.shape != (n,):
-            raise ValueError(f"scrambled and true_labels must have shape ({n},), got {scrambled.shape} and {true_labels.shape}")
+            raise ValueError(
+                f"scrambled and true_labels must have shape ({n},), got {scrambled.shape} and {true_labels.shape}"
+            )
     predictions = getattr(maps, "predictions_", None)
     values = [np.ravel(v) for v in (labels, true_labels, predictions) if v is not None]
     class_values = np.unique(np.concatenate(values)) if values else np.empty(0)
@@ -149,8 +233,10 @@ def page_html(maps, *, images=None, subspace=None, true_labels=None, scrambled=N
     if subspace is not None:
         eigenvalues, energy = np.asarray(subspace.eigenvalues, dtype=np.float64), np.asarray(subspace.energy)
         if eigenvalues.ndim != 2 or len(eigenvalues) != T or energy.shape != (T, n):
-            raise ValueError(f"subspace must hold one snapshot per map snapshot: eigenvalues (T={T}, k) and energy "
-                             f"({T}, {n}); got {eigenvalues.shape} and {energy.shape}")
+            raise ValueError(
+                f"subspace must hold one snapshot per map snapshot: eigenvalues (T={T}, k) and energy "
+                f"({T}, {n}); got {eigenvalues.shape} and {energy.shape}"
+            )
         if not np.all(np.isfinite(eigenvalues)):
             raise ValueError("subspace: eigenvalues hold NaN or inf")
     if placement is not None and set(placement) != set(layers):
@@ -160,19 +246,27 @@ def page_html(maps, *, images=None, subspace=None, true_labels=None, scrambled=N
         correct = predictions == labels[None, :]
         energy_by_outcome = (subspace.mean_energy(correct), subspace.mean_energy(~correct))
 
-    data = {"summary": summary, "n": n, "layers": list(layers),
-            "snapshots": [str(s) for s in maps.snapshot_labels_], "classes": [str(c) for c in classes],
-            "labels": None if labels is None else encode(_class_indices(labels, class_values)),
-            "true_labels": None if true_labels is None else encode(_class_indices(true_labels, class_values)),
-            "scrambled": None if scrambled is None else encode(scrambled.astype(np.uint8)),
-            "scramble_kind": scramble_kind,
-            "predictions": None if predictions is None else encode(_class_indices(predictions, class_values)),
-            "energy": None if energy is None else encode(quantise_unit(energy)),
-            "energy_shown": None if energy is None else shown_range(energy),
-            "eigenvalues": None if eigenvalues is None else eigenvalues.tolist(),
-            "metadata": metadata, "hover_text": hover_text,
-            "images": None, "image_shape": None, "maps": {},
-            "levels": {"position": POSITION_LEVELS, "sensitivity": SENSITIVITY_LEVELS, "energy": ENERGY_LEVELS}}
+    data = {
+        "summary": summary,
+        "n": n,
+        "layers": list(layers),
+        "snapshots": [str(s) for s in maps.snapshot_labels_],
+        "classes": [str(c) for c in classes],
+        "labels": None if labels is None else encode(_class_indices(labels, class_values)),
+        "true_labels": None if true_labels is None else encode(_class_indices(true_labels, class_values)),
+        "scrambled": None if scrambled is None else encode(scrambled.astype(np.uint8)),
+        "scramble_kind": scramble_kind,
+        "predictions": None if predictions is None else encode(_class_indices(predictions, class_values)),
+        "energy": None if energy is None else encode(quantise_unit(energy)),
+        "energy_shown": None if energy is None else shown_range(energy),
+        "eigenvalues": None if eigenvalues is None else eigenvalues.tolist(),
+        "metadata": metadata,
+        "hover_text": hover_text,
+        "images": None,
+        "image_shape": None,
+        "maps": {},
+        "levels": {"position": POSITION_LEVELS, "sensitivity": SENSITIVITY_LEVELS, "energy": ENERGY_LEVELS},
+    }
     if images is not None:
         pixels, shape = as_images(images, n)
         data["images"], data["image_shape"] = encode(pixels), shape
@@ -182,15 +276,23 @@ def page_html(maps, *, images=None, subspace=None, true_labels=None, scrambled=N
         sensitivity, log_low, log_high, shown = quantise_log(np.stack(maps.sensitivity_[layer]))
         data["maps"][layer] = {
             "positions": encode(q, delta=True),
-            "sensitivity": encode(sensitivity), "log_lo": log_low, "log_hi": log_high, "shown": shown,
-            "charts": _charts(maps.metrics_[layer], None if placement is None else placement[layer], scramble_kind,
-                              energy_by_outcome),
-            "neurons": [_neuron_view(view) for view in neuron_maps[layer]] if layer in neuron_maps else None}
+            "sensitivity": encode(sensitivity),
+            "log_lo": log_low,
+            "log_hi": log_high,
+            "shown": shown,
+            "charts": _charts(
+                maps.metrics_[layer], None if placement is None else placement[layer], scramble_kind, energy_by_outcome
+            ),
+            "neurons": [_neuron_view(view) for view in neuron_maps[layer]] if layer in neuron_maps else None,
+        }
 
     assets = resources.files("netscope.viewer") / "assets"
     text = (assets / "page.html").read_text(encoding="utf-8")
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    for key, value in (("{{TITLE}}", html.escape(title)), ("{{STYLE}}", (assets / "page.css").read_text(encoding="utf-8")),
-                       ("{{SCRIPT}}", "\n".join((assets / "js" / name).read_text(encoding="utf-8") for name in SCRIPT_FILES))):
+    for key, value in (
+        ("{{TITLE}}", html.escape(title)),
+        ("{{STYLE}}", (assets / "page.css").read_text(encoding="utf-8")),
+        ("{{SCRIPT}}", "\n".join((assets / "js" / name).read_text(encoding="utf-8") for name in SCRIPT_FILES)),
+    ):
         text = text.replace(key, value)
     return text.replace("{{DATA}}", payload)  # last: the data may hold any of the other markers
