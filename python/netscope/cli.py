@@ -473,6 +473,7 @@ def _vae(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``netscope`` command's argument parser, one subcommand per study."""
+    from .active.solvers import SOLVERS  # numpy and the core only: no torch
     from .core._metadata import PAGE_COLUMNS
 
     parser = argparse.ArgumentParser(prog="netscope", description="See inside neural networks.")
@@ -565,7 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     study.add_argument(
         "--method",
-        choices=["snapshot", "gram", "randomized", "sketch", "multipass"],
+        choices=list(SOLVERS),
         help="eigensolver route (default: snapshot seed, sketch large; with --model, snapshot "
         "when the gradients fit in 1 GiB, else sketch); multipass replays the stream --passes times",
     )

@@ -24,10 +24,10 @@ from .fitting import Fitted, add_projections, solve, solve_passes
 from .layer_blocks import LayerBlocks
 from .notebook import active_subspace_html
 from .results import Bootstrap, Convergence, LayerImportance, LayerSpectra
-from .solvers import SKETCH_DTYPES, SOLVERS
+from .solvers import DEFAULT_PASSES, SKETCH_DTYPES, SOLVERS, method_names
 from .stream import Stream, check_replayable, open_stream
 
-DEFAULT_PASSES = 6
+__all__ = ["DEFAULT_PASSES", "ActiveSubspace"]
 
 
 class ActiveSubspace(BaseEstimator):
@@ -166,37 +166,44 @@ class ActiveSubspace(BaseEstimator):
         keep_gradients, keep_projections, layer_blocks = self.keep_gradients, self.keep_projections, self.layer_blocks
         if method not in SOLVERS:
             raise ValueError(f"method must be one of {tuple(SOLVERS)}, got {method!r}")
-        solver = SOLVERS[method]
+        solver = SOLVERS[method].capabilities
         if self.full_spectrum and not solver.full_spectrum_possible:
-            raise ValueError(f"full_spectrum needs method='snapshot' or 'gram': {method!r} computes only the top k")
+            raise ValueError(
+                f"full_spectrum needs method={method_names(full_spectrum_possible=True)}: "
+                f"{method!r} computes only the top k"
+            )
         if solver.needs_n_components and n_components is None:
             raise ValueError(f"method={method!r} needs n_components (it holds only the leading directions)")
         if n_components is not None:
             check_int(n_components, "n_components", minimum=1)
         if sketch_size is not None:
             check_int(sketch_size, "sketch_size", minimum=1)
-            if method == "sketch" and n_components is not None and n_components > sketch_size:
+            if solver.sketch_limits_components and n_components is not None and n_components > sketch_size:
                 raise ValueError(
                     f"n_components={n_components} exceeds sketch_size={sketch_size}: "
                     "a sketch of s columns yields at most s eigenpairs"
                 )
         if self.sketch_dtype not in SKETCH_DTYPES:
             raise ValueError(f"sketch_dtype must be one of {SKETCH_DTYPES}, got {self.sketch_dtype!r}")
-        if self.n_passes is not None and method != "multipass":
-            raise ValueError(f"n_passes goes with method='multipass' (passes over the stream), not {method!r}")
+        if self.n_passes is not None and not solver.replays_stream:
+            raise ValueError(
+                f"n_passes goes with method={method_names(replays_stream=True)} (passes over the stream), "
+                f"not {method!r}"
+            )
         if self.n_passes is not None:
             check_int(self.n_passes, "n_passes", minimum=2)
-        if keep_projections and method != "multipass" and (keep_gradients or solver.keeps_rows):
+        if keep_projections and not solver.replays_stream and (keep_gradients or solver.keeps_rows):
             raise ValueError(
                 "keep_projections replays the stream for a fit that keeps no gradients: set "
-                "keep_gradients=False with method 'gram', 'sketch' or 'multipass' (with gradients, "
+                f"keep_gradients=False with method {method_names(keeps_rows=False)} (with gradients, "
                 "bootstrap() uses them)"
             )
-        if layer_blocks and (keep_gradients or solver.keeps_rows or (method == "multipass" and not keep_projections)):
+        if layer_blocks and (keep_gradients or solver.keeps_rows or (solver.replays_stream and not keep_projections)):
             raise ValueError(
                 "layer_blocks accumulates the layers' blocks for a fit that keeps no gradients: "
-                "set keep_gradients=False with method 'gram' or 'sketch' (or 'multipass' with "
-                "keep_projections=True); with gradients, layer_spectra() uses them"
+                f"set keep_gradients=False with method {method_names(keeps_rows=False, replays_stream=False)} "
+                f"(or {method_names(replays_stream=True)} with keep_projections=True); with gradients, "
+                "layer_spectra() uses them"
             )
         if self.chunk_size is not None:
             check_int(self.chunk_size, "chunk_size", minimum=1)
@@ -218,10 +225,8 @@ class ActiveSubspace(BaseEstimator):
 
     @property
     def _n_passes(self) -> int | None:
-        """The passes a fit makes: ``n_passes`` with None resolved (multipass only)."""
-        if self.method != "multipass":
-            return None
-        return DEFAULT_PASSES if self.n_passes is None else self.n_passes
+        """The passes a fit makes: ``n_passes`` with None resolved (None for a single pass)."""
+        return self._solver_class.passes_for(self.n_passes)
 
     # ------------------------------------------------------------------ fitting
     def fit(
@@ -335,21 +340,23 @@ class ActiveSubspace(BaseEstimator):
         def replay(layer_blocks=False):
             return fit_stream(checkpoint=None, resume=False, stream_sizes=None, replay=True, layer_blocks=layer_blocks)
 
-        if self.method == "multipass" or self.keep_projections:
-            check_replayable(
-                data, sampling=sampling, what="method='multipass'" if self.method == "multipass" else "keep_projections"
-            )
+        replays = self._solver_class.capabilities.replays_stream
+        if replays or self.keep_projections:
+            check_replayable(data, sampling=sampling, what=f"method={self.method!r}" if replays else "keep_projections")
             data = as_batches(
                 data, "data", target_key
             )  # one reader for every pass: it checks that each pass meets the same examples
-        if self.method == "multipass":
-            if checkpoint is not None:
+        if replays:
+            if checkpoint is not None and not self._solver_class.capabilities.checkpoints:
                 raise ValueError(
-                    "checkpoint: method='multipass' does not checkpoint (each pass is one gradient "
-                    "stream); lower n_passes, or use 'sketch'"
+                    f"checkpoint: method={self.method!r} does not checkpoint (each pass is one gradient "
+                    "stream); lower n_passes, or use "
+                    + method_names(keeps_rows=False, full_spectrum_possible=False, replays_stream=False)
                 )
             if stream_sizes is not None:
-                raise ValueError("stream_sizes needs a single-pass streaming method ('gram' or 'sketch')")
+                raise ValueError(
+                    f"stream_sizes needs a single-pass streaming method ({method_names(estimates_along_stream=True)})"
+                )
             fitted = solve_passes(self, opened, replay, self._n_passes)
         else:
             stream = opened()
@@ -374,7 +381,7 @@ class ActiveSubspace(BaseEstimator):
     @property
     def _keeps_rows(self) -> bool:
         """Whether a fit keeps G: asked to, or needed by the method."""
-        return self.keep_gradients or self._solver_class.keeps_rows
+        return self.keep_gradients or self._solver_class.capabilities.keeps_rows
 
     def _new_solver(self, dim: int, seed: int = 0):
         sketch_size = self.sketch_size or 2 * (self.n_components or 0) + 10
@@ -398,12 +405,13 @@ class ActiveSubspace(BaseEstimator):
             blocks = LayerBlocks(layout, sketch_dtype=self.sketch_dtype) if layer_blocks else None
             return Stream(layout=layout, sampling="given", chunks=((chunk, None) for chunk in chunks), blocks=blocks)
 
-        if (self.method == "multipass" or self.keep_projections) and iter(chunks) is chunks:
+        replays = self._solver_class.capabilities.replays_stream
+        if (replays or self.keep_projections) and iter(chunks) is chunks:
             raise ValueError(
-                "chunks: method='multipass' and keep_projections read the gradients more than once; "
-                "pass an array or a list of chunks, not a one-shot iterator"
+                f"chunks: method={method_names(replays_stream=True)} and keep_projections read the gradients "
+                "more than once; pass an array or a list of chunks, not a one-shot iterator"
             )
-        if self.method == "multipass":
+        if replays:
             fitted = solve_passes(self, given, given, self._n_passes)
         else:
             fitted = solve(self, given(self._blocks_in_fit))

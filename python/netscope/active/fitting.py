@@ -80,7 +80,7 @@ def solve_passes(estimator, open_first, open_again, n_passes: int | None) -> Fit
     Cost: n_passes × (the stream + O(N D b)).
     """
     if n_passes is None:
-        raise ValueError("n_passes: the passes of method='multipass' are needed")
+        raise ValueError(f"n_passes: the passes of method={estimator.method!r} are needed")
     start = time.perf_counter()
     solver = dim = layout = sampling = prior = losses = n = None
     for passes in range(n_passes):
@@ -103,7 +103,7 @@ def solve_passes(estimator, open_first, open_again, n_passes: int | None) -> Fit
         if n is not None and solver.count != n:
             raise ValueError(
                 f"data: pass {passes + 1} of the stream gave {solver.count} gradients, the first {n}; "
-                "method='multipass' needs the same samples in every pass"
+                f"method={estimator.method!r} needs the same samples in every pass"
             )
         n = solver.count
         if losses is None:

@@ -9,13 +9,12 @@ import html
 
 import numpy as np
 
+from .solvers import SOLVERS
+
 # The eigenvalues a view lists, the layers it lists, and the points its curve draws at most.
 TOP_EIGENVALUES = 10
 TOP_LAYERS = 5
 SVG_POINTS = 400
-# Methods whose eigenvalues are exact eigenvalues of C (not a sketch's or a Krylov basis's
-# estimates): when they hold all min(N, D) of them, their sum is the trace.
-EXACT_METHODS = ("snapshot", "gram")
 
 _TABLE = 'style="border-collapse: collapse; margin: 4px 0 8px 0; font-size: 12px"'
 _CELL = 'style="padding: 1px 8px; text-align: right; border-bottom: 1px solid #ddd"'
@@ -88,7 +87,9 @@ def _trace(estimator):
     free; the layers' blocks: their exact traces; the kept gradients: ‖G‖²_F / N, O(N D).
     """
     values, n, dim = estimator.eigenvalues_, estimator.n_samples_, estimator.n_parameters_
-    if estimator.method in EXACT_METHODS and len(values) >= min(n, dim):
+    # Exact eigenvalues of C (not a sketch's or a Krylov basis's estimates), all min(N, D) of
+    # them: their sum is the trace.
+    if SOLVERS[estimator.method].capabilities.exact_eigenvalues and len(values) >= min(n, dim):
         return float(np.sum(values)), "the sum of every eigenvalue"
     blocks = getattr(estimator, "layer_blocks_", None)
     if blocks is not None and blocks.count > 0:

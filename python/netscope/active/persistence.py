@@ -9,6 +9,7 @@ import json
 import numpy as np
 
 from ..nn.parameters import ParameterLayout
+from .solvers import SOLVERS
 
 
 def save(estimator, path) -> None:
@@ -48,13 +49,15 @@ def load(cls, path):
     try:
         with np.load(path, allow_pickle=False) as archive:
             meta = json.loads(str(archive["meta"]))
+            solver = SOLVERS.get(meta["method"])
+            replays = solver is not None and solver.capabilities.replays_stream
             result = cls(
                 method=meta["method"],
                 n_components=meta["n_components"],
                 full_spectrum=meta["full_spectrum"],
                 sketch_size=meta["sketch_size"],
                 sketch_dtype=meta.get("sketch_dtype", "auto"),
-                n_passes=meta.get("n_passes") if meta["method"] == "multipass" else None,
+                n_passes=meta.get("n_passes") if replays else None,
                 progress=False,
             )
             result.eigenvalues_ = archive["eigenvalues"]

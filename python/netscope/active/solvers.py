@@ -3,13 +3,15 @@
 Every solver takes the stream chunk by chunk (``consume``) and then gives the top-k eigenpairs
 (``eigenpairs``); the streaming ones hold their state (``state``: a GramAccumulator or a
 NystromSketch), which checkpoints save and ``torch.distributed`` all-reduces, and can report the
-estimate so far (``current``). Those that need the gradient rows themselves say so
-(``keeps_rows``) and are handed them at the end. Adding a method means adding a class here and a
+estimate so far (``current``). Those that need the gradient rows themselves are handed them at
+the end. Each class declares what it can do (its :class:`Capabilities`), and the rest of the
+package asks the class, never the method's name: adding a method means adding a class here and a
 name in :data:`SOLVERS`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -64,22 +66,59 @@ def dense_eigenpairs(C: np.ndarray, k: int, full_spectrum: bool):
     return values, vectors
 
 
-class _Solver:
-    """What every solver shares: the dimension, the default number of eigenpairs (all min(N, D)
-    of them) and no settings of its own for checkpoints.
+@dataclass(frozen=True)
+class Capabilities:
+    """What a solver class can do: the estimator, the stream, the studies and the views ask this,
+    never the method's name.
+
+    - ``keeps_rows``: it needs the gradient rows G themselves, kept along the stream and handed
+      over at the end (a fit keeps G whatever ``keep_gradients`` says);
+    - ``full_spectrum_possible``: it can return every eigenvalue (``full_spectrum=True``);
+    - ``exact_eigenvalues``: its eigenvalues are C's own, not a sketch's or a Krylov basis's
+      estimates, so that all min(N, D) of them sum to the trace;
+    - ``needs_n_components``: it holds only the leading directions;
+    - ``takes_sketch_size``: ``sketch_size`` sets its columns (a sketch's, or each block's);
+    - ``sketch_limits_components``: it yields at most ``sketch_size`` eigenpairs;
+    - ``replays_stream``: it reads the gradient stream ``n_passes`` times and keeps no rows
+      (``keep_gradients`` does not apply), so the stream must give the same samples each time;
+    - ``checkpoints``: a fit can checkpoint its state and resume;
+    - ``across_ranks``: it runs under ``torch.distributed`` (its state all-reduced, or its kept
+      rows all-gathered);
+    - ``estimates_along_stream``: it gives the estimate so far (``current``), which a fit's
+      ``stream_sizes`` records.
     """
 
-    # What each solver class declares: whether it keeps the gradient rows and is handed them at the
-    # end, whether it can return every eigenvalue, whether it needs n_components; and its state.
-    keeps_rows: ClassVar[bool]
-    full_spectrum_possible: ClassVar[bool]
-    needs_n_components: ClassVar[bool]
+    keeps_rows: bool
+    full_spectrum_possible: bool
+    exact_eigenvalues: bool
+    needs_n_components: bool
+    takes_sketch_size: bool
+    sketch_limits_components: bool
+    replays_stream: bool
+    checkpoints: bool
+    across_ranks: bool
+    estimates_along_stream: bool
+
+
+class _Solver:
+    """What every solver shares: the dimension, the default number of eigenpairs (all min(N, D)
+    of them), one pass over the stream and no settings of its own for checkpoints.
+    """
+
+    capabilities: ClassVar[Capabilities]
     state: Any
 
     def __init__(
         self, dim: int, *, sketch_size=None, seed: int = 0, sketch_dtype: str = "auto", n_passes: int | None = None
     ):
         self.dim = dim
+
+    @classmethod
+    def passes_for(cls, n_passes: int | None) -> int | None:
+        """The passes over the stream a fit makes for the parameter ``n_passes``: None for a
+        solver that reads it once.
+        """
+        return None
 
     def default_components(self, n: int) -> int:
         return min(n, self.dim)
@@ -94,7 +133,19 @@ class SnapshotSolver(_Solver):
     O(min(N, D)³) for every eigenpair or O(min(N, D)² k) for the top k.
     """
 
-    keeps_rows, full_spectrum_possible, needs_n_components, state = True, True, False, None
+    capabilities = Capabilities(
+        keeps_rows=True,
+        full_spectrum_possible=True,
+        exact_eigenvalues=True,
+        needs_n_components=False,
+        takes_sketch_size=False,
+        sketch_limits_components=False,
+        replays_stream=False,
+        checkpoints=True,
+        across_ranks=True,
+        estimates_along_stream=False,
+    )
+    state = None
 
     def consume(self, chunk: np.ndarray) -> None:
         """Nothing to do as rows arrive: the solve needs them all."""
@@ -118,7 +169,18 @@ class RandomizedSolver(SnapshotSolver):
     when n_components is None).
     """
 
-    full_spectrum_possible = False
+    capabilities = Capabilities(
+        keeps_rows=True,
+        full_spectrum_possible=False,
+        exact_eigenvalues=False,
+        needs_n_components=False,
+        takes_sketch_size=False,
+        sketch_limits_components=False,
+        replays_stream=False,
+        checkpoints=True,
+        across_ranks=True,
+        estimates_along_stream=False,
+    )
     DEFAULT_COMPONENTS = 100
 
     def default_components(self, n: int) -> int:
@@ -135,7 +197,18 @@ class GramSolver(_Solver):
     symmetric eigensolver. O(N D²) + O(D³) or O(D² k).
     """
 
-    keeps_rows, full_spectrum_possible, needs_n_components = False, True, False
+    capabilities = Capabilities(
+        keeps_rows=False,
+        full_spectrum_possible=True,
+        exact_eigenvalues=True,
+        needs_n_components=False,
+        takes_sketch_size=False,
+        sketch_limits_components=False,
+        replays_stream=False,
+        checkpoints=True,
+        across_ranks=True,
+        estimates_along_stream=True,
+    )
 
     def __init__(
         self, dim: int, *, sketch_size=None, seed: int = 0, sketch_dtype: str = "auto", n_passes: int | None = None
@@ -163,7 +236,18 @@ class SketchSolver(GramSolver):
     :data:`FLOAT32_SKETCH_BEYOND_BYTES` of float64 sketch.
     """
 
-    full_spectrum_possible, needs_n_components = False, True
+    capabilities = Capabilities(
+        keeps_rows=False,
+        full_spectrum_possible=False,
+        exact_eigenvalues=False,
+        needs_n_components=True,
+        takes_sketch_size=True,
+        sketch_limits_components=True,
+        replays_stream=False,
+        checkpoints=True,
+        across_ranks=True,
+        estimates_along_stream=True,
+    )
 
     def __init__(
         self, dim: int, *, sketch_size: int, seed: int = 0, sketch_dtype: str = "auto", n_passes: int | None = None
@@ -353,6 +437,8 @@ class _SubspacePasses:
         return values, vectors, np.sqrt(squares)
 
 
+# Passes over the gradient stream of method="multipass" when n_passes is None.
+DEFAULT_PASSES = 6
 # method="multipass" keeps the block Krylov basis (the fewer passes for a given accuracy) while it
 # takes at most this many bytes, and otherwise iterates on two blocks (memory independent of q).
 KRYLOV_STATE_BYTES = 2**30
@@ -369,7 +455,24 @@ class MultipassSolver(_Solver):
     of each pair, from the same product. Per pass O(N D b) on top of the gradients. Top k only.
     """
 
-    keeps_rows, full_spectrum_possible, needs_n_components, state = False, False, True, None
+    capabilities = Capabilities(
+        keeps_rows=False,
+        full_spectrum_possible=False,
+        exact_eigenvalues=False,
+        needs_n_components=True,
+        takes_sketch_size=True,
+        sketch_limits_components=False,
+        replays_stream=True,
+        checkpoints=False,  # each pass is one gradient stream
+        across_ranks=False,
+        estimates_along_stream=False,
+    )
+    state = None
+
+    @classmethod
+    def passes_for(cls, n_passes: int | None) -> int | None:
+        """``n_passes``, or :data:`DEFAULT_PASSES` for None."""
+        return DEFAULT_PASSES if n_passes is None else n_passes
 
     def __init__(
         self, dim: int, *, sketch_size: int, seed: int = 0, sketch_dtype: str = "auto", n_passes: int | None = None
@@ -416,3 +519,17 @@ SOLVERS = {
     "sketch": SketchSolver,
     "multipass": MultipassSolver,
 }
+
+
+def method_names(**capabilities: bool) -> str:
+    """The methods of :data:`SOLVERS` whose :class:`Capabilities` have the values given (e.g.
+    ``keeps_rows=False``), quoted and joined for a message: "'gram' or 'sketch'".
+    """
+    unknown = set(capabilities) - {field.name for field in fields(Capabilities)}
+    assert not unknown, f"no such capabilities: {unknown}"
+    names = [
+        repr(name)
+        for name, solver in SOLVERS.items()
+        if all(getattr(solver.capabilities, key) == value for key, value in capabilities.items())
+    ]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]

@@ -17,7 +17,7 @@ from . import diagnostics, distributed
 from .checkpoint import Checkpoint
 from .layer_blocks import LayerBlocks
 from .rows import DiskRows, MemoryRows
-from .solvers import SOLVERS
+from .solvers import SOLVERS, method_names
 
 SAMPLINGS = ("prior", "data")
 
@@ -62,11 +62,14 @@ def _as_arrays(chunks):
 
 
 def check_replayable(data, *, sampling, what: str) -> None:
-    """Refuse what a stream read more than once (by ``what``, e.g. "method='multipass'") cannot
+    """Refuse what a stream read more than once (by ``what``, e.g. "keep_projections") cannot
     do: several processes, and a loader whose order changes between passes in data sampling.
     """
     if distributed.rank_and_size()[1] > 1:
-        raise ValueError(f"{what} runs in one process; under torch.distributed use 'gram' or 'sketch'")
+        raise ValueError(
+            f"{what} runs in one process; under torch.distributed use "
+            + method_names(keeps_rows=False, across_ranks=True)
+        )
     if sampling == "data" and as_batches(data).shuffles:
         raise ValueError(
             f"data: the loader shuffles, but {what} must meet the same examples in every pass; use shuffle=False"
@@ -122,8 +125,10 @@ def open_stream(
                 "use shuffle=False with sampling='data' and a checkpoint"
             )
     first, stop = distributed.sample_range(n, chunk_size, rank, world)
-    if stream_sizes is not None and (SOLVERS[estimator.method].keeps_rows or world > 1):
-        raise ValueError("stream_sizes needs a streaming method (method='gram' or 'sketch') in one process")
+    if stream_sizes is not None and (not SOLVERS[estimator.method].capabilities.estimates_along_stream or world > 1):
+        raise ValueError(
+            f"stream_sizes needs a streaming method (method={method_names(estimates_along_stream=True)}) in one process"
+        )
 
     solver = None if replay else estimator._new_solver(layout.n_parameters, seed)
     blocks = LayerBlocks(layout, seed=seed, sketch_dtype=estimator.sketch_dtype) if layer_blocks else None

@@ -20,6 +20,7 @@ from ..nn.modes import modes
 from ..nn.outputs import Objective
 from ..nn.parameters import ParameterLayout
 from .estimator import ActiveSubspace
+from .solvers import SOLVERS
 
 # The probe's (n, D) float32 gradients are kept for the energies while they fit in this many
 # bytes (the "randomized" method: block Krylov on G, O(n D k)); beyond, a Nyström sketch and a
@@ -140,7 +141,7 @@ class SubspaceTracker(SubspaceRecords):
         ``{"label", "eigenvalues" (k,), "energy" (n,)}``.
         """
         k = min(self.n_components, self.batches.n_examples)
-        keeps = self.method == "randomized"
+        keeps = SOLVERS[self.method].capabilities.keeps_rows
         estimator = ActiveSubspace(
             self.method,
             n_components=k,

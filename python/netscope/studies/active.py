@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from ..active import distributed
 from ..active.estimator import ActiveSubspace
 from ..active.layer_blocks import LayerBlocks
+from ..active.solvers import SOLVERS
 from ..core.spectra import count_for_trace_share
 from ..nn.data import as_batches
 from ..nn.parameters import ParameterLayout
@@ -226,22 +227,26 @@ def run_active_subspace_study(
         n_samples = n_parameters if sampling == "prior" else data.n_examples
     fits_in_memory = n_samples * n_parameters * 4 <= KEPT_GRADIENT_BYTES
     method = str(method or defaults["method"] or ("snapshot" if fits_in_memory else "sketch"))
-    n_vectors = int(n_vectors or defaults["n_vectors"] or (100 if method in ("snapshot", "gram") else 50))
+    if method not in SOLVERS:
+        raise ValueError(f"method must be one of {tuple(SOLVERS)}, got {method!r}")
+    solver = SOLVERS[method].capabilities
+    # The methods that give every eigenvalue draw the leading 100 vectors, the top-k ones 50.
+    n_vectors = int(n_vectors or defaults["n_vectors"] or (100 if solver.full_spectrum_possible else 50))
     chunk_size = chunk_size or defaults["chunk_size"]
     sketch_size = sketch_size or defaults["sketch_size"]
     out_dir = Path(out_dir)
     timings = {}
 
-    # multipass replays the stream instead of keeping it: no gradients, no estimate along one pass.
-    keep_gradients = method != "multipass" and (method in ("snapshot", "randomized") or fits_in_memory)
-    full_spectrum = method in ("snapshot", "gram")
+    # A method that replays the stream keeps no gradients, and has no estimate along one pass.
+    keep_gradients = not solver.replays_stream and (solver.keeps_rows or fits_in_memory)
+    full_spectrum = solver.full_spectrum_possible
     rank, world = distributed.rank_and_size()
     # Without the gradients, the intervals come from a second read of the stream, where it can
     # be read again.
     keep_projections = not keep_gradients and world == 1 and (sampling == "prior" or not data.shuffles)
     layer_blocks = (
         not keep_gradients
-        and (keep_projections or method != "multipass")
+        and (keep_projections or not solver.replays_stream)
         and LayerBlocks.nbytes(ParameterLayout.from_module(model))
         <= (LAYER_BLOCK_REPLAY_BYTES if keep_projections else LAYER_BLOCK_BYTES)
     )
@@ -259,7 +264,7 @@ def run_active_subspace_study(
     )
     # Without the gradients, how the estimate settles is followed along the stream instead.
     stream_sizes = None
-    if not keep_gradients and world == 1 and method != "multipass":
+    if not keep_gradients and world == 1 and solver.estimates_along_stream:
         stream_sizes = np.unique(np.geomspace(max(1, n_samples // 32), n_samples, 6).astype(int))[:-1]
     study.fit(
         model,
@@ -337,9 +342,9 @@ def run_active_subspace_study(
         "n_parameters": n_parameters,
         "n_samples": study.n_samples_,
         "method": method,
-        "sketch_size": sketch_size if method in ("sketch", "multipass") else None,
-        "n_passes": study._n_passes if method == "multipass" else None,
-        # ‖C v − λ v‖ / λ of each multipass pair: how far its passes got
+        "sketch_size": sketch_size if solver.takes_sketch_size else None,
+        "n_passes": SOLVERS[method].passes_for(n_passes),
+        # ‖C v − λ v‖ / λ of each pair of a method that replays the stream: how far its passes got
         "relative_residuals": None
         if study.residuals_ is None
         else (study.residuals_ / np.maximum(eigenvalues[: len(study.residuals_)], np.finfo(float).tiny)).tolist(),
