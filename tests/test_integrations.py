@@ -22,7 +22,7 @@ from token_models import N_EXAMPLES, classification_set, tiny_bert
 
 def tracked_activations(model, probe, **options):
     """The activations an ActivationTracker records of ``model`` on ``probe`` now."""
-    return ActivationTracker(model, probe, **options).snapshot()["activations"]
+    return ActivationTracker(model, probe, **options).snapshot().activations
 
 
 def assert_same_activations(recorded, expected):
@@ -104,15 +104,15 @@ def test_lightning_fit_records_the_start_and_every_epoch_of_the_trained_module(t
 
     run = RunFolder(tmp_path / "run")
     steps_per_epoch = len(train_loader)
-    assert [s["epoch"] for s in run.snapshots] == [0, 1, 2, 3]
-    assert [s["label"] for s in run.snapshots] == ["start", 1, 2, 3]
-    assert [s["step"] for s in run.snapshots] == [0, steps_per_epoch, 2 * steps_per_epoch, 3 * steps_per_epoch]
+    assert [s.epoch for s in run.snapshots] == [0, 1, 2, 3]
+    assert [s.label for s in run.snapshots] == ["start", 1, 2, 3]
+    assert [s.step for s in run.snapshots] == [0, steps_per_epoch, 2 * steps_per_epoch, 3 * steps_per_epoch]
     assert trainer.global_step == 3 * steps_per_epoch
     assert run.layers == ["network.1", "network.3"]  # the LightningModule's own activation modules
     np.testing.assert_array_equal(run.labels, probe[1].numpy())
-    assert_same_activations(run.snapshots[0]["activations"], tracked_activations(untrained, probe))
-    assert_same_activations(run.snapshots[-1]["activations"], tracked_activations(module, probe))
-    assert not np.allclose(run.snapshots[0]["activations"]["network.3"], run.snapshots[-1]["activations"]["network.3"])
+    assert_same_activations(run.snapshots[0].activations, tracked_activations(untrained, probe))
+    assert_same_activations(run.snapshots[-1].activations, tracked_activations(module, probe))
+    assert not np.allclose(run.snapshots[0].activations["network.3"], run.snapshots[-1].activations["network.3"])
     structure = netscope.StructureMap(k=5).fit(run)
     assert len(structure.positions_["network.3"]) == 4 and structure.snapshot_labels_ == ["start", 1, 2, 3]
     assert main(["structure", "--run", str(tmp_path / "run"), "--k", "5"]) == 0
@@ -129,9 +129,9 @@ def test_lightning_records_a_wrapped_network_every_other_epoch_without_the_start
     )
     lightning_fit(module, callback, 3, train_loader)
     run = RunFolder(tmp_path / "run")
-    assert [s["epoch"] for s in run.snapshots] == [1, 3]
+    assert [s.epoch for s in run.snapshots] == [1, 3]
     assert run.layers == ["3"] and run.manifest["model_class"] == "torch.nn.modules.container.Sequential"
-    assert_same_activations(run.snapshots[-1]["activations"], tracked_activations(module.network, probe, layers=["3"]))
+    assert_same_activations(run.snapshots[-1].activations, tracked_activations(module.network, probe, layers=["3"]))
 
 
 def test_lightning_records_on_rank_zero_only_and_names_a_wrong_module_or_a_missing_forward(tmp_path):
@@ -166,7 +166,7 @@ def test_lightning_records_on_rank_zero_only_and_names_a_wrong_module_or_a_missi
         LightningRecorder(probe, tmp_path / "run").on_train_start(rank_zero, WithoutForward())
     without_forward = LightningRecorder(probe, tmp_path / "inner", module_attribute="network")
     without_forward.on_train_start(rank_zero, WithoutForward())
-    assert [s["label"] for s in RunFolder(tmp_path / "inner").snapshots] == ["start"]
+    assert [s.label for s in RunFolder(tmp_path / "inner").snapshots] == ["start"]
     with pytest.raises(RuntimeError, match="an epoch ended before training started"):
         callback.on_train_epoch_end(rank_zero, module)
 
@@ -199,16 +199,16 @@ def test_hf_trainer_records_the_start_and_every_epoch_of_the_encoder_blocks(tmp_
 
     run = RunFolder(tmp_path / "run")
     steps_per_epoch = N_EXAMPLES // 8
-    assert [s["epoch"] for s in run.snapshots] == [0, 1, 2]
-    assert [s["label"] for s in run.snapshots] == ["start", 1, 2]
-    assert [s["step"] for s in run.snapshots] == [0, steps_per_epoch, 2 * steps_per_epoch]
+    assert [s.epoch for s in run.snapshots] == [0, 1, 2]
+    assert [s.label for s in run.snapshots] == ["start", 1, 2]
+    assert [s.step for s in run.snapshots] == [0, steps_per_epoch, 2 * steps_per_epoch]
     assert run.layers == ["bert.encoder.layer.0", "bert.encoder.layer.1"]
     np.testing.assert_array_equal(run.labels, dataset.labels.numpy())
     assert run.manifest["pool"] == "mean"
-    assert_same_activations(run.snapshots[-1]["activations"], tracked_activations(model, probe))
+    assert_same_activations(run.snapshots[-1].activations, tracked_activations(model, probe))
     assert not np.allclose(
-        run.snapshots[0]["activations"]["bert.encoder.layer.1"],
-        run.snapshots[-1]["activations"]["bert.encoder.layer.1"],
+        run.snapshots[0].activations["bert.encoder.layer.1"],
+        run.snapshots[-1].activations["bert.encoder.layer.1"],
     )
     assert main(["structure", "--run", str(tmp_path / "run"), "--k", "5"]) == 0
     assert (tmp_path / "run" / "maps" / "maps.html").stat().st_size > 10_000

@@ -579,7 +579,7 @@ def test_narrow_layers_and_labels_that_are_not_class_indices():
     assert maps.predictions_.shape == (1, 60)
     shifted = ActivationTracker(model, (x[:60], y[:60] + 1))  # labels 1..10: not indices of the 10 outputs
     shifted.snapshot()
-    assert shifted.snapshots[0]["predictions"] is None
+    assert shifted.snapshots[0].predictions is None
 
 
 def test_subspace_tracker_names_a_loss_that_does_not_fit_the_labels():

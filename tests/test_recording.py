@@ -50,7 +50,7 @@ def test_a_plain_loop_writes_snapshots_that_read_back_as_recorded(digits_data, t
     recorder.record(label="start")
     train(model, digits_data, recorder, 4)  # every=2: epochs 1 and 3 recorded
     run = RunFolder(tmp_path / "run")
-    assert [s["label"] for s in run.snapshots] == ["start", 1, 3] and [s["epoch"] for s in run.snapshots] == [
+    assert [s.label for s in run.snapshots] == ["start", 1, 3] and [s.epoch for s in run.snapshots] == [
         None,
         1,
         3,
@@ -60,10 +60,10 @@ def test_a_plain_loop_writes_snapshots_that_read_back_as_recorded(digits_data, t
     recorder.record(epoch=4)  # the model as it is now, to compare with the reference
     run.refresh()
     for layer in run.layers:
-        assert run.snapshots[-1]["activations"][layer].dtype == np.float32
-        np.testing.assert_array_equal(run.snapshots[-1]["activations"][layer], reference["activations"][layer])
-        np.testing.assert_allclose(run.snapshots[-1]["sensitivity"][layer], reference["sensitivity"][layer], rtol=1e-6)
-    np.testing.assert_array_equal(run.snapshots[-1]["predictions"], reference["predictions"])
+        assert run.snapshots[-1].activations[layer].dtype == np.float32
+        np.testing.assert_array_equal(run.snapshots[-1].activations[layer], reference.activations[layer])
+        np.testing.assert_allclose(run.snapshots[-1].sensitivity[layer], reference.sensitivity[layer], rtol=1e-6)
+    np.testing.assert_array_equal(run.snapshots[-1].predictions, reference.predictions)
     np.testing.assert_array_equal(run.labels, probe[1].numpy())
     assert run.subspace.eigenvalues.shape == (4, 3) and run.subspace.energy.shape == (4, 120)
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
@@ -74,7 +74,7 @@ def test_a_plain_loop_writes_snapshots_that_read_back_as_recorded(digits_data, t
     Recorder(model, probe, tmp_path / "run", subspace_k=3, loss_fn=torch.nn.functional.cross_entropy).record(
         label="resumed"
     )
-    assert [s["label"] for s in RunFolder(tmp_path / "run").snapshots][-2:] == [4, "resumed"]
+    assert [s.label for s in RunFolder(tmp_path / "run").snapshots][-2:] == [4, "resumed"]
 
 
 def test_structure_run_twice_equals_once_over_all_snapshots(digits_data, tmp_path):
@@ -132,8 +132,8 @@ def test_kill_9_mid_training_leaves_every_earlier_snapshot_readable(tmp_path):
         process.wait()
     assert process.returncode == -signal.SIGKILL
     run = RunFolder(run_dir)
-    assert len(run) >= 6 and [s["epoch"] for s in run.snapshots] == list(range(len(run)))
-    assert all(s["activations"][run.layers[-1]].shape == (len(run.labels), 256) for s in run.snapshots)
+    assert len(run) >= 6 and [s.epoch for s in run.snapshots] == list(range(len(run)))
+    assert all(s.activations[run.layers[-1]].shape == (len(run.labels), 256) for s in run.snapshots)
     assert main(["structure", "--run", str(run_dir), "--k", "8", "--no-html"]) == 0
     Recorder(
         mlp_from_sizes([64, 256, 256, 10], "relu"),

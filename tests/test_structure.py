@@ -1,4 +1,5 @@
 import json
+from types import SimpleNamespace
 
 import networkx as nx
 import numpy as np
@@ -9,7 +10,7 @@ from sklearn.metrics import silhouette_score
 
 from conftest import assert_drawn
 from netscope import ActivationTracker, StructureMap, force_layout, knn_graph
-from netscope.nn.activations import default_hidden_layers
+from netscope.nn.activations import Snapshot, default_hidden_layers
 from netscope.structure.fidelity import fidelity, stability
 from netscope.structure.maps import procrustes_align
 from netscope.structure.metrics import class_separation, knn_preservation
@@ -43,11 +44,40 @@ def test_tracker_records_hidden_outputs_and_leaves_the_model_alone(small_model, 
     record = tracker.snapshot()
     with torch.no_grad():
         expected = torch.relu(model.layer1(x))
-    np.testing.assert_allclose(record["activations"]["act1"], expected.double().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(record.activations["act1"], expected.double().numpy(), rtol=1e-6)
     assert model.training and not model.layer2.training and model.layer1.training
     for p, old in zip(model.parameters(), before):
         assert torch.equal(p, old)
         assert torch.equal(p.grad, torch.full_like(p, 0.5))
+
+
+def test_a_snapshot_is_a_typed_record_and_its_dict_form_still_reads_with_a_warning(small_model, probe):
+    x, labels = probe
+    tracker = ActivationTracker(small_model, (x, labels))
+    record = tracker.snapshot(label="start")
+    assert isinstance(record, Snapshot) and tracker.snapshots == [record]
+    assert record.label == "start" and record.epoch is None and record.step is None
+    assert set(record.activations) == set(record.sensitivity) == {"act1", "act2"}
+    assert record.activations["act2"].dtype == np.float32 and record.sensitivity["act2"].dtype == np.float64
+    assert record.predictions.shape == (40,) and record.predictions.dtype == np.int64
+    with pytest.warns(DeprecationWarning, match=r"snapshot\['activations'\] is deprecated"):
+        assert record["activations"] is record.activations
+    with pytest.warns(DeprecationWarning):
+        assert record.get("predictions") is record.predictions
+    assert record.get("no such key", 3) == 3
+    with pytest.raises(KeyError):
+        record["no such key"]
+    # A tracker-like object whose snapshots are the dicts of before still maps, with a warning.
+    old_form = SimpleNamespace(
+        layers=tracker.layers,
+        labels=tracker.labels,
+        snapshots=[{key: getattr(record, key) for key in ("label", "activations", "sensitivity", "predictions")}],
+    )
+    with pytest.warns(DeprecationWarning, match="snapshots as dicts are deprecated"):
+        old = StructureMap(k=5, neuron_samples=0).fit(old_form)
+    new = StructureMap(k=5, neuron_samples=0).fit(tracker)
+    assert old.snapshot_labels_ == new.snapshot_labels_ == ["start"]
+    np.testing.assert_array_equal(old.positions_["act2"][0], new.positions_["act2"][0])
 
 
 def test_sensitivity_is_the_per_sample_gradient_norm(small_model, probe):
@@ -59,7 +89,7 @@ def test_sensitivity_is_the_per_sample_gradient_norm(small_model, probe):
     rest = small_model.layer3(torch.relu(small_model.layer2(hidden)))
     loss = torch.nn.functional.cross_entropy(rest, torch.as_tensor(labels[i : i + 1]))
     (gradient,) = torch.autograd.grad(loss, hidden)
-    assert record["sensitivity"]["act1"][i] == pytest.approx(float(gradient.norm()), rel=1e-5)
+    assert record.sensitivity["act1"][i] == pytest.approx(float(gradient.norm()), rel=1e-5)
 
 
 def test_procrustes_recovers_a_similarity_transform(rng):
@@ -179,7 +209,7 @@ def test_each_snapshot_starts_from_the_last_map_aligned_to_it(small_model, probe
     fresh = procrustes_align(force_layout(graph, np.random.default_rng(7).standard_normal((40, 2)), n_iter=50), before)
     assert np.abs(fresh - before).max() > 0.1 * np.abs(before).max()
     metrics = maps.metrics_["act1"][0]
-    activations = tracker.snapshots[0]["activations"]["act1"]
+    activations = tracker.snapshots[0].activations["act1"]
     assert metrics.activation == class_separation(activations, labels)
     assert metrics.layout == class_separation(maps.positions_["act1"][0], labels)
     assert metrics.to_dict()["activation"]["ratio"] == metrics.activation.ratio

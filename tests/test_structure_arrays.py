@@ -63,7 +63,7 @@ def recorded():
 
 
 def arrays_of(tracker, key):
-    return {layer: [s[key][layer] for s in tracker.snapshots] for layer in tracker.layers}
+    return {layer: [getattr(s, key)[layer] for s in tracker.snapshots] for layer in tracker.layers}
 
 
 def assert_same_maps(a, b):
@@ -91,7 +91,7 @@ def assert_same_maps(a, b):
 # ---------------------------------------------------------------- arrays in
 def test_arrays_map_as_the_tracker_that_holds_them(recorded):
     tracker = recorded
-    assert tracker.snapshots[0]["predictions"] is not None  # labels are the output's classes
+    assert tracker.snapshots[0].predictions is not None  # labels are the output's classes
     from_tracker = StructureMap(k=5, neuron_samples=20).fit(tracker)
     from_arrays = StructureMap(k=5, neuron_samples=20).fit(
         arrays_of(tracker, "activations"),
@@ -234,10 +234,8 @@ def test_a_tracker_brings_its_own_labels(recorded):
     for argument in ("labels", "snapshot_labels", "sensitivity"):
         with pytest.raises(ValueError, match=f"{argument}: a tracker brings its own"):
             StructureMap(k=5).fit(recorded, **{argument: [0] * 40})
-    recorded.snapshots[1]["activations"]["act2"][4, 0] = np.inf
-    with pytest.raises(
-        ValueError, match=r"tracker.snapshots\[1\]\['activations'\]\['act2'\] holds NaN or inf in row 4"
-    ):
+    recorded.snapshots[1].activations["act2"][4, 0] = np.inf
+    with pytest.raises(ValueError, match=r"tracker.snapshots\[1\].activations\['act2'\] holds NaN or inf in row 4"):
         StructureMap(k=5).fit(recorded)
 
 

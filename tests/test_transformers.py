@@ -99,14 +99,14 @@ def test_tracker_pools_encoder_blocks_under_the_attention_mask():
     hidden = model.eval()(input_ids=dataset.ids, attention_mask=dataset.mask, output_hidden_states=True).hidden_states
     mask = dataset.mask.unsqueeze(-1).float()
     expected = ((hidden[2] * mask).sum(1) / mask.sum(1)).detach().numpy()  # block 1's output, padding left out
-    np.testing.assert_allclose(record["activations"]["bert.encoder.layer.1"], expected, rtol=1e-5, atol=1e-6)
-    assert record["predictions"].shape == (N_EXAMPLES,)  # from the output's logits
+    np.testing.assert_allclose(record.activations["bert.encoder.layer.1"], expected, rtol=1e-5, atol=1e-6)
+    assert record.predictions.shape == (N_EXAMPLES,)  # from the output's logits
     np.testing.assert_array_equal(tracker.labels, dataset.labels.numpy())
     last = ActivationTracker(model, loader, pool="last", labels=[f"class {c}" for c in dataset.labels.tolist()])
-    rows = last.snapshot()["activations"]["bert.encoder.layer.1"]
+    rows = last.snapshot().activations["bert.encoder.layer.1"]
     ends = dataset.mask.sum(1) - 1
     np.testing.assert_allclose(rows, hidden[2][torch.arange(N_EXAMPLES), ends].detach().numpy(), rtol=1e-5, atol=1e-6)
-    assert last.labels.dtype.kind == "U" and last.snapshots[0]["predictions"] is None  # names do not index logits
+    assert last.labels.dtype.kind == "U" and last.snapshots[0].predictions is None  # names do not index logits
     maps = StructureMap(k=5, n_iter=50, neuron_samples=0).fit(tracker)
     assert maps.positions_["bert.encoder.layer.0"][0].shape == (N_EXAMPLES, 2)
 

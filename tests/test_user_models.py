@@ -320,9 +320,9 @@ def test_activation_tracker_reads_a_loader_in_batches():
     whole = ActivationTracker(model, (images, labels), layers=["norm", "head"], batch_size=1000).snapshot()
     batched = ActivationTracker(model, loader_of(images, labels, 7), layers=["norm", "head"], batch_size=5).snapshot()
     for layer in ("norm", "head"):
-        assert batched["activations"][layer].dtype == np.float32
-        np.testing.assert_allclose(batched["activations"][layer], whole["activations"][layer], rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(batched["sensitivity"][layer], whole["sensitivity"][layer], rtol=1e-5, atol=1e-7)
+        assert batched.activations[layer].dtype == np.float32
+        np.testing.assert_allclose(batched.activations[layer], whole.activations[layer], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(batched.sensitivity[layer], whole.sensitivity[layer], rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match="probe loader shuffles"):
         ActivationTracker(model, loader_of(images, labels, 7, shuffle=True))
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
@@ -345,4 +345,4 @@ def test_on_a_cuda_device_results_match_the_cpu():
         if sampling == "data":
             np.testing.assert_allclose(on_gpu.eigenvalues_, on_cpu.eigenvalues_, rtol=1e-4)
     tracker = ActivationTracker(model, loader_of(images, targets, 16))
-    assert tracker.snapshot()["activations"][tracker.layers[0]].dtype == np.float32
+    assert tracker.snapshot().activations[tracker.layers[0]].dtype == np.float32

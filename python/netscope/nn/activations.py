@@ -8,6 +8,8 @@ maps.
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -19,6 +21,44 @@ from .modes import modes
 from .outputs import main_tensor
 
 POOLS = ("auto", "mean", "first", "last", "flatten")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Snapshot:
+    """What :meth:`ActivationTracker.snapshot` records at one moment of training (and what a
+    :class:`netscope.RunFolder` reads back): ``label`` (a string or a number; it names the
+    snapshot on the page), ``activations`` {layer: (n, width) float32} and ``sensitivity``
+    {layer: (n,) float64} for the watched layers, on the host, ``predictions`` (n,) int64 (the
+    argmax of the model's logits) or None, and where the run folder kept them, ``epoch`` and
+    ``step`` (else None).
+
+    Snapshots were dicts before: ``snapshot["activations"]`` (and ``.get``) still read the
+    attribute of that name, with a DeprecationWarning.
+    """
+
+    label: str | int | float
+    activations: dict[str, np.ndarray]
+    sensitivity: dict[str, np.ndarray]
+    predictions: np.ndarray | None = None
+    epoch: int | None = None
+    step: int | None = None
+
+    def __getitem__(self, key: str):
+        if not isinstance(key, str) or key not in {field.name for field in dataclasses.fields(self)}:
+            raise KeyError(key)
+        warnings.warn(
+            f"snapshot[{key!r}] is deprecated: snapshots are Snapshot objects now; read snapshot.{key}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(self, key)
+
+    def get(self, key: str, default=None):
+        """Deprecated: ``snapshot.get(key)`` as of the dicts snapshots were; read the attribute."""
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
 
 def _is_activation(module: torch.nn.Module) -> bool:
@@ -195,8 +235,8 @@ class ActivationTracker:
         integer = self.labels is not None and np.issubdtype(self.labels.dtype, np.integer) and self.labels.min() >= 0
         self._classes_needed = int(self.labels.max()) + 1 if integer and self.labels is not None else float("inf")
         self.loss_fn = loss_fn
-        # list of {"label", "activations": {layer: (n, w)}, "sensitivity": {layer: (n,)}, "predictions"}
-        self.snapshots: list[dict] = []
+        # What each snapshot() recorded, in order.
+        self.snapshots: list[Snapshot] = []
 
     def _labels_are_classes(self, logits) -> bool:
         """Whether the labels index the columns of the (n, classes) ``logits``, so that an argmax
@@ -204,10 +244,10 @@ class ActivationTracker:
         """
         return logits.ndim == 2 and 1 < logits.shape[1] and self._classes_needed <= logits.shape[1]
 
-    def snapshot(self, label=None) -> dict:
-        """Record the watched layers now; returns and keeps ``{"label", "activations", "sensitivity",
-        "predictions"}`` (activations float32 ``(n, width)``, pooled as ``pool`` says,
-        sensitivities float64 ``(n,)``, on the host; predictions int64 ``(n,)``, the argmax of
+    def snapshot(self, label=None) -> Snapshot:
+        """Record the watched layers now; returns and keeps a :class:`Snapshot` (``label``;
+        ``activations`` {layer: float32 ``(n, width)``}, pooled as ``pool`` says; ``sensitivity``
+        {layer: float64 ``(n,)``}, on the host; ``predictions`` int64 ``(n,)``, the argmax of
         the model's (n, classes) logits, or None unless the labels are class indices of them).
 
         Sensitivity of sample i at a layer: ‖∂ℓ_i/∂h_i‖, the norm of the gradient of its loss (or
@@ -259,11 +299,11 @@ class ActivationTracker:
         finally:
             for handle in handles:
                 handle.remove()
-        record = {
-            "label": label if label is not None else len(self.snapshots),
-            "activations": {name: np.concatenate(parts[name]) for name in self.layers},
-            "sensitivity": {name: np.concatenate(sensitivity[name]) for name in self.layers},
-            "predictions": np.concatenate(predictions) if predictions else None,
-        }
+        record = Snapshot(
+            label=label if label is not None else len(self.snapshots),
+            activations={name: np.concatenate(parts[name]) for name in self.layers},
+            sensitivity={name: np.concatenate(sensitivity[name]) for name in self.layers},
+            predictions=np.concatenate(predictions) if predictions else None,
+        )
         self.snapshots.append(record)
         return record

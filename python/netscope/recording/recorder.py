@@ -212,9 +212,9 @@ class Recorder:
             index,
             header,
             self.tracker.layers,
-            record["activations"],
-            record["sensitivity"],
-            record["predictions"],
+            record.activations,
+            record.sensitivity,
+            record.predictions,
             subspace,
         )
         self._next_index = index + 1

@@ -35,6 +35,7 @@ import numpy as np
 
 from .._archive import read_archive, write_archive
 from ..active.tracking import SubspaceRecords
+from ..nn.activations import Snapshot
 
 RUN_FORMAT, SNAPSHOT_FORMAT, PROBE_FORMAT = "netscope.run", "netscope.run.snapshot", "netscope.run.probe"
 FORMAT_VERSION = 1
@@ -139,7 +140,7 @@ class RunFolder:
 
     ``run_dir`` is a folder a :class:`netscope.Recorder` wrote. It reads like an
     :class:`netscope.ActivationTracker` — ``layers``, ``labels`` (None without labels),
-    ``snapshots`` (dicts with ``label``, ``activations``, ``sensitivity``, ``predictions``) — so
+    ``snapshots`` (:class:`netscope.nn.activations.Snapshot`, with ``epoch`` and ``step``) — so
     :meth:`netscope.StructureMap.fit` takes it as it is, and ``subspace`` is the recorded
     active subspace (a :class:`netscope.active.tracking.SubspaceRecords`, or None). Also
     ``manifest`` (dict), ``classes`` (names or None), ``images`` (the probe's images or None),
@@ -160,7 +161,9 @@ class RunFolder:
         with archive:
             self.labels = archive["labels"] if "labels" in archive.files else None
             self.images = archive["images"] if "images" in archive.files else None
-        self.snapshots, self._subspace, self._read = [], [], set()
+        self.snapshots: list[Snapshot] = []
+        self._subspace: list = []
+        self._read: set = set()
         self.refresh()
 
     def refresh(self) -> RunFolder:
@@ -173,14 +176,14 @@ class RunFolder:
             header, archive = read_archive(path, SNAPSHOT_FORMAT, FORMAT_VERSION, what="a run's snapshot file")
             with archive:
                 try:
-                    record = {
-                        "label": header["label"],
-                        "epoch": header.get("epoch"),
-                        "step": header.get("step"),
-                        "activations": {layer: archive[f"activations_{i}"] for i, layer in enumerate(self.layers)},
-                        "sensitivity": {layer: archive[f"sensitivity_{i}"] for i, layer in enumerate(self.layers)},
-                        "predictions": archive["predictions"] if "predictions" in archive.files else None,
-                    }
+                    record = Snapshot(
+                        label=header["label"],
+                        activations={layer: archive[f"activations_{i}"] for i, layer in enumerate(self.layers)},
+                        sensitivity={layer: archive[f"sensitivity_{i}"] for i, layer in enumerate(self.layers)},
+                        predictions=archive["predictions"] if "predictions" in archive.files else None,
+                        epoch=header.get("epoch"),
+                        step=header.get("step"),
+                    )
                     subspace = (
                         {"label": header["label"], "eigenvalues": archive["eigenvalues"], "energy": archive["energy"]}
                         if k
@@ -188,7 +191,7 @@ class RunFolder:
                     )
                 except KeyError as error:
                     raise ValueError(f"run: {path} lacks {error}; the snapshot file is damaged") from None
-            if any(len(rows) != n for rows in record["activations"].values()):
+            if any(len(rows) != n for rows in record.activations.values()):
                 raise ValueError(f"run: {path} holds another number of probe examples than the manifest's {n}")
             self.snapshots.append(record)
             self._subspace.append(subspace)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import numbers
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from types import SimpleNamespace
@@ -58,6 +59,27 @@ class _Recording:
 
 def _is_tracker(value) -> bool:
     return hasattr(value, "snapshots") and hasattr(value, "layers")
+
+
+def _snapshot_fields(record):
+    """A tracker's snapshot as an object with ``label``, ``activations``, ``sensitivity`` and
+    ``predictions`` attributes (a :class:`netscope.nn.activations.Snapshot`, or the like); a
+    mapping with those keys, the snapshots' form before, is read with a DeprecationWarning.
+    """
+    if not isinstance(record, Mapping):
+        return record
+    warnings.warn(
+        "a tracker's snapshots as dicts are deprecated: give objects with label, activations, sensitivity "
+        "and predictions attributes (netscope.nn.activations.Snapshot)",
+        DeprecationWarning,
+        stacklevel=4,
+    )
+    return SimpleNamespace(
+        label=record["label"],
+        activations=record["activations"],
+        sensitivity=record["sensitivity"],
+        predictions=record.get("predictions"),
+    )
 
 
 def _named_by_layer(value, argument: str, form: str) -> dict:
@@ -139,21 +161,21 @@ def _recording(
         records = snapshots.snapshots
         if not records:
             raise ValueError("tracker has no snapshots yet: call tracker.snapshot() during training")
-        where = "tracker.snapshots[{t}][{key!r}][{layer!r}]"
+        records = [_snapshot_fields(record) for record in records]
+        where = "tracker.snapshots[{t}].{key}[{layer!r}]"
         named_activations, named_sensitivity = (
             {
                 layer: [
-                    (where.format(t=t, key=key, layer=layer), record[key][layer]) for t, record in enumerate(records)
+                    (where.format(t=t, key=key, layer=layer), getattr(record, key)[layer])
+                    for t, record in enumerate(records)
                 ]
                 for layer in snapshots.layers
             }
             for key in ("activations", "sensitivity")
         )
         labels, labels_name = snapshots.labels, "tracker.labels"
-        named_snapshot_labels = [(f"tracker.snapshots[{t}]['label']", r["label"]) for t, r in enumerate(records)]
-        named_predictions = [
-            (f"tracker.snapshots[{t}]['predictions']", r.get("predictions")) for t, r in enumerate(records)
-        ]
+        named_snapshot_labels = [(f"tracker.snapshots[{t}].label", r.label) for t, r in enumerate(records)]
+        named_predictions = [(f"tracker.snapshots[{t}].predictions", r.predictions) for t, r in enumerate(records)]
     else:
         form = form or (
             "mapping" if isinstance(snapshots, Mapping) else "list" if isinstance(snapshots, (list, tuple)) else "array"

@@ -313,7 +313,7 @@ def write_maps(
         placement = {
             layer: [
                 scrambled_placement(
-                    snapshot["activations"][layer],
+                    snapshot.activations[layer],
                     positions,
                     robustness["mask"],
                     maps.labels_,
@@ -346,7 +346,7 @@ def write_maps(
     for layer in maps.layers_:
         structure_plots.animate_layer(maps, layer, out_dir / f"animation_{layer}.gif")
         maps.write_graphml(out_dir / f"map_{layer}.graphml", layer)
-        maps.write_projector(out_dir / f"projector_{layer}", layer, tensors=tracker.snapshots[-1]["activations"][layer])
+        maps.write_projector(out_dir / f"projector_{layer}", layer, tensors=tracker.snapshots[-1].activations[layer])
     timings["figures"] = time.perf_counter() - start
     if html:
         start = time.perf_counter()
@@ -369,7 +369,7 @@ def write_maps(
     if compare:
         start = time.perf_counter()
         compared = {
-            layer: compare_maps(tracker.snapshots[-1]["activations"][layer], compare, k=k, seed=seed)
+            layer: compare_maps(tracker.snapshots[-1].activations[layer], compare, k=k, seed=seed)
             for layer in maps.layers_
         }
         figure = structure_plots.plot_comparison(compared, maps.labels_)
@@ -467,7 +467,7 @@ def run_recorded_maps(
         and saved.get_params() == fresh.get_params()
         and saved.layers_ == run.layers
         and len(saved.snapshot_labels_) <= len(run)
-        and saved.snapshot_labels_ == [s["label"] for s in run.snapshots[: len(saved.snapshot_labels_)]]
+        and saved.snapshot_labels_ == [s.label for s in run.snapshots[: len(saved.snapshot_labels_)]]
     )
     before = len(saved.snapshot_labels_) if saved is not None and reusable else 0
     if saved is not None and before == len(run):
