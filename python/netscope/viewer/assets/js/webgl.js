@@ -3,7 +3,7 @@
 // points' indices into an offscreen buffer and reads back only the pixels around the pointer.
 // createMapPainter picks this painter where the browser has WebGL2 on a GPU, and render.js's Canvas 2D
 // one where WebGL2 is missing or runs on the CPU (SwiftShader, llvmpipe): there the Canvas 2D painter
-// draws 1 000 000 points about 12x faster (bench/bench_page.py). The page's address can force either:
+// draws 1 000 000 points about 16x faster (bench/bench_page.py: 107 against 1 735 ms a frame). The page's address can force either:
 // ?renderer=webgl2 or ?renderer=canvas2d. Both draw the same pixels: a point is snapped to the device
 // pixel its centre rounds to, and stamped with the same disc, cross or ring.
 (function (modules) {
