@@ -30,7 +30,6 @@ and ``pip install plotly bokeh selenium``.
 from __future__ import annotations
 
 import argparse
-import copy
 import tempfile
 import time
 from pathlib import Path
@@ -41,8 +40,10 @@ import torch
 from _harness import jittered_digits, write_result
 from netscope import ActivationTracker, StructureMap
 from netscope.active.tracking import SubspaceTracker
+from netscope.structure.results import LayerMaps, MapResult
 from netscope.studies.active import peak_memory_mb
 from netscope.studies.models import digits, mlp_from_sizes
+from netscope.viewer import write_page
 
 EPOCHS = (0, 1, 2, 3, 5, 8, 13, 20, 25, 30)
 
@@ -82,24 +83,31 @@ def training_run(n_points: int, n_snapshots: int, seed: int = 0):
     return maps, subspace, 16 * (1 - probe_x.reshape(-1, 8, 8)), timings
 
 
-def scaled_up(maps, layer: str, n_points: int, seed: int = 0):
-    """A copy of the fitted ``maps`` with ``layer`` alone and ``n_points`` points: each point
+def scaled_up(maps, layer: str, n_points: int, seed: int = 0) -> MapResult:
+    """The fitted ``maps``' result with ``layer`` alone and ``n_points`` points: each point
     repeated (whole copies of the probe, then the first points of one more) and moved by a fixed
     Gaussian jitter of 0.2 % of the map's span, with its label, prediction and sensitivity. O(T n_points)."""
-    n = len(maps.labels_)
+    result = maps.result_
+    n = result.n_points
     take = np.resize(np.arange(n), n_points)
-    positions = np.stack(maps.positions_[layer])
+    one = result.layer(layer)
+    positions = np.stack(one.positions)
     span = float(np.ptp(positions.reshape(-1, 2), axis=0).max())
     jitter = np.random.default_rng(seed).normal(scale=0.002 * span, size=(n_points, 2))
-    scaled = copy.copy(maps)
-    scaled.layers_ = [layer]
-    scaled.labels_ = np.asarray(maps.labels_)[take]
-    scaled.predictions_ = np.asarray(maps.predictions_)[:, take]
-    scaled.positions_ = {layer: [p[take] + jitter for p in positions]}
-    scaled.sensitivity_ = {layer: [np.asarray(s)[take] for s in maps.sensitivity_[layer]]}
-    scaled.metrics_ = {layer: maps.metrics_[layer]}
-    scaled.neuron_maps_ = {}
-    return scaled
+    return MapResult(
+        layers=(
+            LayerMaps(
+                name=layer,
+                positions=tuple(p[take] + jitter for p in positions),
+                graphs=(None,) * len(one),  # the page draws no edges
+                sensitivity=tuple(np.asarray(s)[take] for s in one.sensitivity),
+                metrics=one.metrics,
+            ),
+        ),
+        labels=np.asarray(result.labels)[take],
+        snapshot_labels=result.snapshot_labels,
+        predictions=np.asarray(result.predictions)[:, take],
+    )
 
 
 def browser():
@@ -256,7 +264,7 @@ def main():
     if args.scale_points:
         scaled_path = folder / "scaled.html"
         start = time.perf_counter()
-        scaled_up(maps, layer, args.scale_points).to_html(scaled_path)
+        write_page(scaled_path, scaled_up(maps, layer, args.scale_points))
         timings["scaled page"] = time.perf_counter() - start
         for renderer, query in (("WebGL2", "?renderer=webgl2"), ("Canvas 2D", "?renderer=canvas2d")):
             pages[f"netscope at scale, {renderer}"] = (scaled_path.as_uri() + query, ready, show, args.scale_points)

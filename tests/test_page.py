@@ -154,23 +154,27 @@ def test_the_page_holds_what_the_study_computed(study):
 
 
 def test_write_page_refuses_inconsistent_arguments(study, tmp_path):
+    from netscope.structure.results import LayerMaps, MapResult
     from netscope.viewer import write_page
 
-    class Maps:  # the attributes write_page reads, for 4 points and 2 snapshots
-        layers_, labels_, snapshot_labels_ = ["a"], np.array([0, 1, 0, 1]), [0, 1]
-
+    # What write_page reads, for 4 points and 2 snapshots (the checks refuse before the maps are read).
+    maps = MapResult(
+        layers=(LayerMaps("a", positions=(np.zeros((4, 2)),) * 2, graphs=(None,) * 2, sensitivity=(), metrics=()),),
+        labels=np.array([0, 1, 0, 1]),
+        snapshot_labels=(0, 1),
+    )
     with pytest.raises(ValueError, match="scramble_kind"):
-        write_page(tmp_path / "p.html", Maps(), scramble_kind="pixels")
+        write_page(tmp_path / "p.html", maps, scramble_kind="pixels")
     with pytest.raises(ValueError, match="scrambled and true_labels go together"):
-        write_page(tmp_path / "p.html", Maps(), scrambled=np.zeros(4, bool))
+        write_page(tmp_path / "p.html", maps, scrambled=np.zeros(4, bool))
     with pytest.raises(ValueError, match="classes must name"):
-        write_page(tmp_path / "p.html", Maps(), classes=["a"])
+        write_page(tmp_path / "p.html", maps, classes=["a"])
 
     class Subspace:
         eigenvalues, energy = np.ones((3, 2)), np.zeros((3, 4))
 
     with pytest.raises(ValueError, match="one snapshot per map snapshot"):
-        write_page(tmp_path / "p.html", Maps(), subspace=Subspace())
+        write_page(tmp_path / "p.html", maps, subspace=Subspace())
 
 
 def test_the_pages_javascript_passes_its_node_unit_tests():

@@ -114,7 +114,7 @@ BAD_METADATA = [
 @pytest.mark.parametrize(("metadata", "error", "message"), BAD_METADATA)
 def test_bad_metadata_is_refused_naming_the_argument(maps, metadata, error, message):
     with pytest.raises(error, match=message):
-        page_html(maps, metadata=metadata)
+        page_html(maps.result_, metadata=metadata)
 
 
 @pytest.mark.parametrize(
@@ -128,23 +128,23 @@ def test_bad_metadata_is_refused_naming_the_argument(maps, metadata, error, mess
 )
 def test_bad_hover_text_is_refused_naming_the_argument(maps, hover_text, error, message):
     with pytest.raises(error, match=message):
-        page_html(maps, hover_text=hover_text)
+        page_html(maps.result_, hover_text=hover_text)
 
 
 def test_every_page_column_is_refused_as_a_metadata_name(maps):
     for name in PAGE_COLUMNS:
         with pytest.raises(ValueError, match=f"metadata: column name '{name}' clashes"):
-            page_html(maps, metadata={name: [0] * N})
+            page_html(maps.result_, metadata={name: [0] * N})
 
 
 def test_a_dataframe_with_repeated_or_clashing_columns_is_refused(maps):
     pandas = pytest.importorskip("pandas")
     with pytest.raises(ValueError, match="metadata: column name 'a' repeats"):
-        page_html(maps, metadata=pandas.DataFrame(np.zeros((N, 2)), columns=["a", "a"]))
+        page_html(maps.result_, metadata=pandas.DataFrame(np.zeros((N, 2)), columns=["a", "a"]))
     with pytest.raises(TypeError, match="metadata: column names must be strings, got 0"):
-        page_html(maps, metadata=pandas.DataFrame(np.zeros((N, 2))))
+        page_html(maps.result_, metadata=pandas.DataFrame(np.zeros((N, 2))))
     with pytest.raises(ValueError, match="clashes with the page's own column 'prediction'"):
-        page_html(maps, metadata=pandas.DataFrame({"Prediction": np.zeros(N)}))
+        page_html(maps.result_, metadata=pandas.DataFrame({"Prediction": np.zeros(N)}))
 
 
 # ---------------------------------------------------------------- recorded run folders and the CLI

@@ -1,6 +1,7 @@
 """StructureMap on plain arrays, without labels or with class names, saved and reopened, cloned,
 and shown in a notebook — against sklearn's measures, hand-made files and the tracker's path."""
 
+import dataclasses
 import html
 import json
 import re
@@ -100,7 +101,7 @@ def test_arrays_map_as_the_tracker_that_holds_them(recorded):
         sensitivity=arrays_of(tracker, "sensitivity"),
     )
     assert from_arrays.predictions_ is None  # arrays bring no model to predict with
-    from_arrays.predictions_ = from_tracker.predictions_
+    from_arrays.result_ = dataclasses.replace(from_arrays.result_, predictions=from_tracker.predictions_)
     assert_same_maps(from_tracker, from_arrays)
     # One layer as a list of arrays, and as CPU tensors: the same maps, under the name "layer".
     layer = tracker.layers[-1]
@@ -166,7 +167,7 @@ def test_a_failed_fit_leaves_the_previous_one(rng):
         maps.fit([X, bad], 1 - labels)
     with pytest.raises(ValueError, match="k must be >= 1"):
         maps.set_params(k=0).fit(X, 1 - labels)
-    assert all(getattr(maps, name) is value for name, value in before.items()) and len(before) == 9
+    assert all(getattr(maps, name) is value for name, value in before.items()) and list(before) == ["result_"]
 
 
 # ---------------------------------------------------------------- bad input
@@ -258,7 +259,7 @@ def test_labels_none_or_names_run_to_figures_exports_and_a_page(rng, tmp_path, k
         assert data["classes"] == ["cat", "dog", "emu"]
         assert any("inter/intra-class" in title for title in titles)
         np.testing.assert_array_equal(decoded(data["labels"]), classes)  # names as class indices, sorted
-        renamed = page_data(page_html(maps, classes=["Cat", "Dog", "Emu"]))
+        renamed = page_data(page_html(maps.result_, classes=["Cat", "Dog", "Emu"]))
         assert renamed["classes"] == ["Cat", "Dog", "Emu"]
     # Figures: one colour without labels, the class names in the legend with them.
     figure = plots.plot_small_multiples(maps)
@@ -365,9 +366,9 @@ def test_repr_html_inlines_the_page_up_to_a_size(rng, monkeypatch):
     maps.fit([X, X], labels)
     shown = maps._repr_html_()
     source = re.fullmatch(r'<iframe srcdoc="([^"]*)" sandbox="allow-scripts" [^>]*></iframe>', shown, re.S)
-    assert source and html.unescape(source.group(1)) == page_html(maps)
+    assert source and html.unescape(source.group(1)) == page_html(maps.result_)
     assert maps._repr_mimebundle_() == {"text/plain": repr(maps), "text/html": shown}  # not sklearn's diagram
-    size = len(page_html(maps).encode("utf-8"))
+    size = len(page_html(maps.result_).encode("utf-8"))
     monkeypatch.setattr(maps_module, "INLINE_PAGE_LIMIT", size - 1)
     note = maps._repr_html_()
     assert "<iframe" not in note and 'maps.to_html("maps.html")' in note and f"{size / 2**20:.1f} MB" in note

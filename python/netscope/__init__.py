@@ -23,9 +23,11 @@ Public API (everything else is private):
 - :class:`NotFittedError` — a result asked for before ``fit`` (a ValueError and AttributeError).
 
 The layers, one folder each (dependencies point down the list): ``studies`` (the reference
-experiments) and ``plotting``; ``active`` and ``structure`` (the estimators); ``nn`` (everything
-that touches torch); ``core`` (numpy in, numpy out, over the C++ ``_core``). ``import netscope``
-loads the core only: torch, matplotlib and networkx load when a part that needs them is used.
+experiments) and ``plotting``; ``active`` and ``structure`` (the estimators); ``viewer`` (the
+page, of typed results); ``nn`` (everything that touches torch); ``core`` (numpy in, numpy out,
+over the C++ ``_core``). This module, above them all, gives ``StructureMap.to_html`` the viewer's
+page (:mod:`netscope.structure.display`). ``import netscope`` loads the core only: torch,
+matplotlib and networkx load when a part that needs them is used.
 """
 
 from ._lazy import lazy_getattr
@@ -36,6 +38,30 @@ from .core.rsvd import eigh_top, randomized_svd
 from .core.sketch import NystromSketch
 from .core.threads import get_num_threads, set_num_threads
 from .exceptions import NotFittedError
+from .structure.display import install_page
+
+
+class _ViewerPage:
+    """The viewer's page functions (:mod:`netscope.viewer.page`), imported when a page is first
+    asked for. Installed here, above both the estimators and the viewer, because
+    ``StructureMap.to_html`` and its notebook view need the page while structure/ imports no viewer
+    (:mod:`netscope.structure.display`).
+    """
+
+    @staticmethod
+    def page_html(result, **options) -> str:
+        from .viewer.page import page_html
+
+        return page_html(result, **options)
+
+    @staticmethod
+    def write_page(path, result, **options):
+        from .viewer.page import write_page
+
+        return write_page(path, result, **options)
+
+
+install_page(_ViewerPage())
 
 # Public names whose modules import torch: loaded on first use.
 _LAZY = {

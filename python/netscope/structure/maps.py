@@ -4,261 +4,37 @@
 :class:`netscope.nn.activations.ActivationTracker`, or arrays the user holds — into a 2-D map (kNN
 graph of the activations, spectral warm start, force layout) where snapshot t + 1 starts from
 snapshot t's positions and is aligned to them by orthogonal Procrustes, so points move smoothly;
-and it measures what the maps show (class separation, silhouette, fidelity, stability). It reads
-arrays only: no torch here.
+and it measures what the maps show (class separation, silhouette, fidelity, stability). The
+estimator is a small facade: :mod:`.inputs` reads what it is given, :mod:`.fitting` maps it,
+:mod:`.results` holds the typed result (``result_``), :mod:`.storage` and :mod:`.exports` write it
+out, and the page (:mod:`netscope.viewer`, which structure/ does not import) is reached through
+:mod:`.display`. It reads arrays only: no torch here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html
-import numbers
-import warnings
-from collections.abc import Mapping
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ..core._validation import as_float_matrix, as_labels, check_all_finite, check_int
-from ..core.knn import knn_graph
-from ..core.layout import DEFAULT_ITERATIONS, METHODS, force_layout
+from ..core._validation import check_int
+from ..core.layout import DEFAULT_ITERATIONS, METHODS
 from ..exceptions import check_fitted
-from ..viewer.page import page_html, write_page
-from .alignment import procrustes_align
-from .metrics import map_metrics
-from .neuron_sample import neuron_sample_map
+from . import exports
+from .alignment import procrustes_align  # noqa: F401  (read from here before it had a module)
+from .display import page_functions
+from .fitting import WARM_LEARNING_RATE, fit_maps  # noqa: F401  (WARM_LEARNING_RATE: read from here before)
+from .inputs import DEFAULT_LAYER, Recording, is_tracker, read_recording
+from .results import MapResult
 from .storage import load_map, save_map
 
-# A warm-started neighbour embedding takes smaller steps than a fresh one: on two identical
-# snapshots of 360 digits it moved points by 5 % of the map's radius instead of 10 % (keeping
-# 90 % of map neighbours instead of 88 %), and trustworthiness rose 0.986 -> 0.988.
-WARM_LEARNING_RATE = 0.1
-# The name of the one layer of maps fitted on a list of arrays or on one array.
-DEFAULT_LAYER = "layer"
 # The largest page (bytes of HTML) a notebook cell shows inline: a cell's output lives in the
 # notebook file and the browser's memory, and past a few tens of MB both slow to a crawl.
 INLINE_PAGE_LIMIT = 20 * 2**20
-
-
-@dataclasses.dataclass(frozen=True)
-class _Recording:
-    """What :meth:`StructureMap.fit` maps, whatever it was given: ``activations[layer]`` T
-    arrays (n, d_layer) float32 or float64, C-contiguous and finite; ``sensitivity[layer]`` T
-    arrays (n,) float64 >= 0; ``snapshot_labels`` T Python scalars; ``predictions`` (T, n) int64
-    or None; ``labels`` (n,) or None.
-    """
-
-    activations: dict
-    sensitivity: dict
-    snapshot_labels: list
-    predictions: np.ndarray | None
-    labels: np.ndarray | None
-
-
-def _is_tracker(value) -> bool:
-    return hasattr(value, "snapshots") and hasattr(value, "layers")
-
-
-def _snapshot_fields(record):
-    """A tracker's snapshot as an object with ``label``, ``activations``, ``sensitivity`` and
-    ``predictions`` attributes (a :class:`netscope.nn.activations.Snapshot`, or the like); a
-    mapping with those keys, the snapshots' form before, is read with a DeprecationWarning.
-    """
-    if not isinstance(record, Mapping):
-        return record
-    warnings.warn(
-        "a tracker's snapshots as dicts are deprecated: give objects with label, activations, sensitivity "
-        "and predictions attributes (netscope.nn.activations.Snapshot)",
-        DeprecationWarning,
-        stacklevel=4,
-    )
-    return SimpleNamespace(
-        label=record["label"],
-        activations=record["activations"],
-        sensitivity=record["sensitivity"],
-        predictions=record.get("predictions"),
-    )
-
-
-def _named_by_layer(value, argument: str, form: str) -> dict:
-    """``value``, given in ``form`` ("array": one snapshot of one layer; "list": one layer over
-    the snapshots; "mapping": layer -> list over the snapshots), as {layer: [(name, item) per
-    snapshot]}, each item named for messages as the user wrote it.
-    """
-    if form == "array":
-        return {DEFAULT_LAYER: [(argument, value)]}
-    if form == "list":
-        if not isinstance(value, (list, tuple)):
-            raise TypeError(
-                f"{argument} must be a list with one entry per snapshot, as snapshots is; got {type(value).__name__}"
-            )
-        if not value:
-            raise ValueError(f"{argument} must hold at least one array (one per snapshot), got an empty list")
-        return {DEFAULT_LAYER: [(f"{argument}[{t}]", item) for t, item in enumerate(value)]}
-    if not isinstance(value, Mapping):
-        raise TypeError(
-            f"{argument} must map each layer to a list over the snapshots, as snapshots does; "
-            f"got {type(value).__name__}"
-        )
-    if not value:
-        raise ValueError(f"{argument} must map at least one layer to its arrays, got an empty mapping")
-    named = {}
-    for layer, items in value.items():
-        if not isinstance(layer, str):
-            raise TypeError(f"{argument}: layer names must be strings, got {layer!r}")
-        if not isinstance(items, (list, tuple)) or not items:
-            raise ValueError(
-                f"{argument}[{layer!r}] must be a non-empty list with one array per snapshot, "
-                f"got {type(items).__name__}{' (empty)' if isinstance(items, (list, tuple)) else ''}"
-            )
-        named[layer] = [(f"{argument}[{layer!r}][{t}]", item) for t, item in enumerate(items)]
-    return named
-
-
-def _checked_labels(labels, n: int | None, name: str) -> np.ndarray | None:
-    """``labels`` as a 1-D array of n classes (:func:`netscope.core._validation.as_labels`), or
-    None. O(n).
-    """
-    if labels is None:
-        return None
-    labels = as_labels(labels, name)
-    if labels.ndim != 1 or len(labels) != n:
-        raise ValueError(f"{name} must be 1-D with one class per point ({n},), got shape {labels.shape}")
-    return labels
-
-
-def _checked_snapshot_label(label, name: str):
-    """A snapshot's label as a plain Python str, int or float (it names the snapshot on the page
-    and in saved maps).
-    """
-    if isinstance(label, np.generic):
-        label = label.item()
-    if not isinstance(label, (str, numbers.Real)):
-        raise TypeError(f"{name} must be a string or a number, got {type(label).__name__}")
-    return label
-
-
-def _recording(
-    snapshots,
-    labels=None,
-    snapshot_labels=None,
-    sensitivity=None,
-    *,
-    argument: str = "snapshots",
-    form: str | None = None,
-) -> _Recording:
-    """The checked :class:`_Recording` of :meth:`StructureMap.fit`'s arguments (see there);
-    ``form`` forces how ``snapshots`` is read (default: by its type). Arrays are converted only
-    when they are not float32/float64 C-contiguous already. O(T n d) for the checks.
-    """
-    named_sensitivity: dict | None
-    if form is None and _is_tracker(snapshots):
-        for given, value in (("labels", labels), ("snapshot_labels", snapshot_labels), ("sensitivity", sensitivity)):
-            if value is not None:
-                raise ValueError(f"{given}: a tracker brings its own; pass {given} only with arrays")
-        records = snapshots.snapshots
-        if not records:
-            raise ValueError("tracker has no snapshots yet: call tracker.snapshot() during training")
-        records = [_snapshot_fields(record) for record in records]
-        where = "tracker.snapshots[{t}].{key}[{layer!r}]"
-        named_activations, named_sensitivity = (
-            {
-                layer: [
-                    (where.format(t=t, key=key, layer=layer), getattr(record, key)[layer])
-                    for t, record in enumerate(records)
-                ]
-                for layer in snapshots.layers
-            }
-            for key in ("activations", "sensitivity")
-        )
-        labels, labels_name = snapshots.labels, "tracker.labels"
-        named_snapshot_labels = [(f"tracker.snapshots[{t}].label", r.label) for t, r in enumerate(records)]
-        named_predictions = [(f"tracker.snapshots[{t}].predictions", r.predictions) for t, r in enumerate(records)]
-    else:
-        form = form or (
-            "mapping" if isinstance(snapshots, Mapping) else "list" if isinstance(snapshots, (list, tuple)) else "array"
-        )
-        named_activations = _named_by_layer(snapshots, argument, form)
-        named_sensitivity = None if sensitivity is None else _named_by_layer(sensitivity, "sensitivity", form)
-        labels_name, named_predictions = "labels", None
-        named_snapshot_labels = None
-        if snapshot_labels is not None:
-            if not isinstance(snapshot_labels, (list, tuple)):
-                raise TypeError(
-                    f"snapshot_labels must be a list with one label per snapshot, got {type(snapshot_labels).__name__}"
-                )
-            named_snapshot_labels = [(f"snapshot_labels[{t}]", label) for t, label in enumerate(snapshot_labels)]
-
-    counts = {layer: len(items) for layer, items in named_activations.items()}
-    if len(set(counts.values())) > 1:
-        raise ValueError(f"{argument}: every layer needs the same number of snapshots, got {counts}")
-    T = next(iter(counts.values()))
-    activations: dict[str, list[np.ndarray]] = {}
-    n, first = None, None
-    for layer, items in named_activations.items():
-        activations[layer] = []
-        for name, item in items:
-            X = as_float_matrix(item, name)
-            if n is None:
-                n, first = len(X), name
-                if n < 3:
-                    raise ValueError(f"{name} holds {n} points (rows); a map needs at least 3")
-            elif len(X) != n:
-                raise ValueError(f"{name} has {len(X)} rows but {first} has {n}: every array needs one row per point")
-            check_all_finite(X, name)
-            activations[layer].append(X)
-
-    if named_sensitivity is None:
-        sensitivity = {layer: [np.zeros(n) for _ in range(T)] for layer in activations}
-    else:
-        if set(named_sensitivity) != set(activations) or any(len(v) != T for v in named_sensitivity.values()):
-            raise ValueError(
-                f"sensitivity must hold one (n,) array per layer and snapshot, as snapshots does "
-                f"({T} per layer for {list(activations)}); got "
-                f"{ {layer: len(v) for layer, v in named_sensitivity.items()} }"
-            )
-        sensitivity = {
-            layer: [_checked_sensitivity(item, n, name) for name, item in named_sensitivity[layer]]
-            for layer in activations
-        }
-
-    if named_snapshot_labels is None:
-        snapshot_labels = list(range(T))
-    elif len(named_snapshot_labels) != T:
-        raise ValueError(f"snapshot_labels must hold one label per snapshot ({T}), got {len(named_snapshot_labels)}")
-    else:
-        snapshot_labels = [_checked_snapshot_label(label, name) for name, label in named_snapshot_labels]
-
-    predictions = None
-    if named_predictions is not None and all(p is not None for _, p in named_predictions):
-        predictions = np.stack([np.asarray(p, dtype=np.int64) for _, p in named_predictions])
-        if predictions.shape != (T, n):
-            raise ValueError(
-                f"{named_predictions[0][0]}: predictions must be (n,) = ({n},) class indices "
-                f"at every snapshot, got {predictions.shape[1:]}"
-            )
-    return _Recording(
-        activations=activations,
-        sensitivity=sensitivity,
-        snapshot_labels=snapshot_labels,
-        predictions=predictions,
-        labels=_checked_labels(labels, n, labels_name),
-    )
-
-
-def _checked_sensitivity(values, n: int | None, name: str) -> np.ndarray:
-    """One snapshot's sensitivities as float64 (n,), finite and non-negative (they are norms). O(n)."""
-    try:
-        values = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be an array of n = {n} numbers: {error}") from None
-    if values.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), one value per point, got {values.shape}")
-    if not np.all(np.isfinite(values)) or values.min() < 0:
-        raise ValueError(f"{name} must be finite and non-negative (gradient norms)")
-    return values
 
 
 class StructureMap(BaseEstimator):
@@ -283,26 +59,22 @@ class StructureMap(BaseEstimator):
     The parameters are stored as given (scikit-learn's convention: ``get_params``,
     ``set_params`` and ``sklearn.base.clone`` work) and resolved in :meth:`fit`.
 
-    Attributes after :meth:`fit` (set together, only when a fit succeeds): ``layers_``,
+    After :meth:`fit` (set only when a fit succeeds): ``result_``, a
+    :class:`~netscope.structure.results.MapResult` (one
+    :class:`~netscope.structure.results.LayerMaps` per layer), which the page
+    (:func:`netscope.viewer.write_page`) takes; and, read from it: ``layers_``,
     ``labels_`` (n,) or None, ``snapshot_labels_``, ``positions_[layer][t]`` (n, 2) float64,
     ``graphs_[layer][t]`` (CSR), ``sensitivity_[layer][t]`` (n,) float64, ``predictions_``
     (T, n) int64 or None (the model's predicted class at each snapshot), ``neuron_maps_[layer][t]``
     (a :class:`~netscope.structure.neuron_sample.NeuronSampleMap`), ``metrics_[layer][t]`` — a
     :class:`netscope.structure.metrics.MapMetrics`: ``layout`` and ``activation`` class
     separation (``inter``, ``intra``, ``ratio``, ``silhouette``; None without two classes),
-    ``knn_preservation``, ``fidelity`` and ``stability``.
+    ``knn_preservation``, ``fidelity`` and ``stability``. Those attributes are read-only views,
+    built anew at each read (dicts of lists, as they were before ``result_``).
     """
 
-    # What fit sets (annotations only: an unfitted map has none of these attributes).
-    layers_: list[str]
-    labels_: np.ndarray | None
-    snapshot_labels_: list
-    positions_: dict[str, list[np.ndarray]]
-    graphs_: dict[str, list]
-    metrics_: dict[str, list]
-    sensitivity_: dict[str, list[np.ndarray]]
-    predictions_: np.ndarray | None
-    neuron_maps_: dict[str, list]
+    # What fit sets (an annotation only: an unfitted map has no result_).
+    result_: MapResult
 
     def __init__(
         self,
@@ -363,15 +135,15 @@ class StructureMap(BaseEstimator):
         Cost per map: one kNN graph (O(n² d) exact, up to 10 000 points), one force layout, and
         O(min(n, 2000) n log n) metrics.
         """
-        return self._fit(_recording(snapshots, labels, snapshot_labels, sensitivity))
+        return self._fit(read_recording(snapshots, labels, snapshot_labels, sensitivity))
 
     def fit_transform(self, X, labels=None) -> np.ndarray:
         """Fit on one (n, d) array ``X`` (one snapshot of one layer, as UMAP's ``fit_transform``)
         and return its map, (n, 2) float64. ``labels`` as in :meth:`fit`. Cost as one map of
         :meth:`fit`.
         """
-        self._fit(_recording(X, labels, argument="X", form="array"))
-        return self.positions_[DEFAULT_LAYER][0]
+        self._fit(read_recording(X, labels, argument="X", form="array"))
+        return self.result_.layer(DEFAULT_LAYER).positions[0]
 
     def extend(self, snapshots, snapshot_labels=None, sensitivity=None) -> StructureMap:
         """Map snapshots that follow the fitted ones, each warm-started from the map before it
@@ -383,9 +155,9 @@ class StructureMap(BaseEstimator):
         snapshots past the T already mapped are the new ones. The layers, the points and the
         labels must be the fitted ones. Cost: as :meth:`fit` for the U new maps.
         """
-        check_fitted(self, "positions_")
-        T = len(self.snapshot_labels_)
-        if _is_tracker(snapshots):
+        fitted = self._fitted()
+        T = len(fitted.snapshot_labels)
+        if is_tracker(snapshots):
             if len(snapshots.snapshots) <= T:
                 raise ValueError(
                     f"snapshots: the tracker holds {len(snapshots.snapshots)} snapshots, none past the "
@@ -393,26 +165,26 @@ class StructureMap(BaseEstimator):
                 )
             labels = snapshots.labels
             snapshots = SimpleNamespace(layers=snapshots.layers, labels=labels, snapshots=snapshots.snapshots[T:])
-            recording = _recording(snapshots)
+            recording = read_recording(snapshots)
         else:
-            recording = _recording(snapshots, None, snapshot_labels, sensitivity)
+            recording = read_recording(snapshots, None, snapshot_labels, sensitivity)
             recording = dataclasses.replace(
                 recording,
-                labels=self.labels_,
+                labels=fitted.labels,
                 snapshot_labels=(
                     [T + t for t in recording.snapshot_labels] if snapshot_labels is None else recording.snapshot_labels
                 ),
             )
-        if list(recording.activations) != self.layers_:
+        if list(recording.activations) != fitted.names:
             raise ValueError(
-                f"snapshots: the layers {list(recording.activations)} differ from the fitted {self.layers_}"
+                f"snapshots: the layers {list(recording.activations)} differ from the fitted {fitted.names}"
             )
-        n, given = len(self.positions_[self.layers_[0]][0]), len(next(iter(recording.activations.values()))[0])
+        n, given = fitted.n_points, len(next(iter(recording.activations.values()))[0])
         if given != n:
             raise ValueError(f"snapshots: the new snapshots hold {given} points, the fitted maps {n}")
-        if not np.array_equal(np.asarray(recording.labels), np.asarray(self.labels_)):
+        if not np.array_equal(np.asarray(recording.labels), np.asarray(fitted.labels)):
             raise ValueError("snapshots: the labels differ from the fitted maps'; extend maps the same points")
-        if (recording.predictions is None) != (self.predictions_ is None):
+        if (recording.predictions is None) != (fitted.predictions is None):
             raise ValueError(
                 "snapshots: the new snapshots "
                 + ("lack" if recording.predictions is None else "hold")
@@ -420,63 +192,80 @@ class StructureMap(BaseEstimator):
                 + ("hold" if recording.predictions is None else "lack")
                 + " them"
             )
-        return self._fit(recording, after=self)
+        return self._fit(recording, after=fitted)
 
-    def _fit(self, recording: _Recording, after: StructureMap | None = None) -> StructureMap:
-        """Map ``recording``; with ``after`` (a fitted map of the same points), as the snapshots
+    def _fit(self, recording: Recording, after: MapResult | None = None) -> StructureMap:
+        """Map ``recording``; with ``after`` (the fitted maps of the same points), as the snapshots
         that follow its own, warm-started from its last maps and appended to them.
         """
-        params = self._resolved_params()
-        seed, labels = params["seed"], recording.labels
-        positions_, graphs_, metrics_, neuron_maps_ = {}, {}, {}, {}
-        sensitivity_ = {layer: list(series) for layer, series in recording.sensitivity.items()}
-        if after is not None:
-            positions_, graphs_, metrics_ = (
-                {layer: list(series) for layer, series in fitted.items()}
-                for fitted in (after.positions_, after.graphs_, after.metrics_)
-            )
-            neuron_maps_ = {layer: list(series) for layer, series in after.neuron_maps_.items()}
-            sensitivity_ = {layer: after.sensitivity_[layer] + series for layer, series in sensitivity_.items()}
-        for layer, series in recording.activations.items():
-            previous = positions_[layer][-1] if layer in positions_ else None
-            neurons = neuron_maps_[layer][-1] if layer in neuron_maps_ else None
-            for activations in series:
-                k = min(params["k"], len(activations) - 1)
-                graph = knn_graph(activations, k, metric=self.metric, symmetrize=self.symmetrize)
-                if previous is None:
-                    positions = force_layout(graph, method=self.method, n_iter=params["n_iter"], seed=seed)
-                else:
-                    warm = {"learning_rate": WARM_LEARNING_RATE} if self.method == "neighbor_embedding" else {}
-                    positions = force_layout(
-                        graph, previous, method=self.method, n_iter=params["n_iter_warm"], seed=seed, **warm
-                    )
-                    positions = procrustes_align(positions, previous)
-                metrics_.setdefault(layer, []).append(
-                    map_metrics(graph, activations, positions, previous, labels, params["k"], seed=seed)
-                )
-                previous = positions
-                positions_.setdefault(layer, []).append(positions)
-                graphs_.setdefault(layer, []).append(graph)
-                if params["neuron_samples"]:
-                    neurons = neuron_sample_map(
-                        activations, max_samples=params["neuron_samples"], seed=seed, align_to=neurons
-                    )
-                    neuron_maps_.setdefault(layer, []).append(neurons)
-        predictions = recording.predictions
-        if after is not None and predictions is not None:
-            predictions = np.concatenate([after.predictions_, predictions])
-        self.layers_, self.labels_ = list(recording.activations), labels
-        self.snapshot_labels_ = ([] if after is None else list(after.snapshot_labels_)) + recording.snapshot_labels
-        self.positions_, self.graphs_, self.metrics_ = positions_, graphs_, metrics_
-        self.sensitivity_, self.predictions_ = sensitivity_, predictions
-        self.neuron_maps_ = neuron_maps_
+        self.result_ = fit_maps(
+            recording,
+            metric=self.metric,
+            symmetrize=self.symmetrize,
+            method=self.method,
+            after=after,
+            **self._resolved_params(),
+        )
         return self
+
+    def _fitted(self) -> MapResult:
+        """``result_``, or :class:`netscope.NotFittedError` before a fit."""
+        check_fitted(self, "result_")
+        return self.result_
+
+    # The fitted attributes of before, as views of result_ (read-only: each read builds them anew).
+    @property
+    def layers_(self) -> list[str]:
+        """The mapped layers' names, in order."""
+        return self._fitted().names
+
+    @property
+    def labels_(self) -> np.ndarray | None:
+        """(n,) classes of the points, or None."""
+        return self._fitted().labels
+
+    @property
+    def snapshot_labels_(self) -> list:
+        """The T snapshots' labels (strings or numbers)."""
+        return list(self._fitted().snapshot_labels)
+
+    @property
+    def predictions_(self) -> np.ndarray | None:
+        """(T, n) int64: the model's predicted class at each snapshot; or None."""
+        return self._fitted().predictions
+
+    @property
+    def positions_(self) -> dict[str, list[np.ndarray]]:
+        """``positions_[layer][t]``: (n, 2) float64."""
+        return self._fitted().by_layer("positions")
+
+    @property
+    def graphs_(self) -> dict[str, list]:
+        """``graphs_[layer][t]``: the kNN graph of the activations, CSR (n, n)."""
+        return self._fitted().by_layer("graphs")
+
+    @property
+    def sensitivity_(self) -> dict[str, list[np.ndarray]]:
+        """``sensitivity_[layer][t]``: (n,) float64."""
+        return self._fitted().by_layer("sensitivity")
+
+    @property
+    def metrics_(self) -> dict[str, list]:
+        """``metrics_[layer][t]``: a :class:`~netscope.structure.metrics.MapMetrics`."""
+        return self._fitted().by_layer("metrics")
+
+    @property
+    def neuron_maps_(self) -> dict[str, list]:
+        """``neuron_maps_[layer][t]``: a :class:`~netscope.structure.neuron_sample.NeuronSampleMap`
+        ({} when fitted with ``neuron_samples=0``).
+        """
+        return self._fitted().by_layer("neuron_maps")
 
     def save(self, path) -> Path:
         """Write the fitted maps to ``path`` (conventionally ``.npz``) in netscope's pickle-free
         format (:mod:`netscope.structure.storage`), atomically. Returns the path. O(T n k).
         """
-        check_fitted(self, "positions_")
+        self._fitted()
         return save_map(self, path)
 
     @classmethod
@@ -486,34 +275,11 @@ class StructureMap(BaseEstimator):
         """
         return load_map(path, cls)
 
-    def _check_map(self, layer: str, snapshot: int) -> int:
-        """``snapshot`` as an index into ``layer``'s maps, after checking both."""
-        check_fitted(self, "positions_")
-        if layer not in self.positions_:
-            raise ValueError(f"layer must be one of the mapped layers {self.layers_}, got {layer!r}")
-        count = len(self.positions_[layer])
-        return check_int(snapshot, "snapshot", minimum=-count, maximum=count - 1) % count
-
-    def _label_of(self, i: int):
-        """Point ``i``'s label as a plain Python value (int, float, str, bool)."""
-        assert self.labels_ is not None  # asked only of a map with labels
-        return self.labels_[i].item()
-
     def to_networkx(self, layer: str, snapshot: int = -1):
         """The map of ``layer`` at ``snapshot`` as a networkx Graph: edge ``weight``, node ``x``,
         ``y``, ``sensitivity`` and (with labels) ``label`` attributes (GraphML-ready, for Gephi).
         """
-        snapshot = self._check_map(layer, snapshot)
-        import networkx as nx
-
-        graph = nx.from_scipy_sparse_array(self.graphs_[layer][snapshot])
-        positions = self.positions_[layer][snapshot]
-        sensitivity = self.sensitivity_[layer][snapshot]
-        for i in graph.nodes:
-            graph.nodes[i].update(x=float(positions[i, 0]), y=float(positions[i, 1]), sensitivity=float(sensitivity[i]))
-            if self.labels_ is not None:
-                graph.nodes[i]["label"] = self._label_of(i)
-        return graph
+        return exports.to_networkx(self._fitted(), layer, snapshot)
 
     def write_graphml(self, path, layer: str, snapshot: int = -1) -> None:
         """Write :meth:`to_networkx` to a GraphML file."""
@@ -523,37 +289,11 @@ class StructureMap(BaseEstimator):
 
     def write_projector(self, folder, layer: str, snapshot: int = -1, tensors=None) -> Path:
         """Write the map of ``layer`` at ``snapshot`` in TensorBoard's projector format to
-        ``folder``: ``tensors.tsv`` (one row per point: ``tensors``, e.g. the activations (n, d),
-        or by default the 2-D map), ``metadata.tsv`` (label when there are labels, sensitivity,
-        map x and y, with a header row) and ``projector_config.pbtxt`` linking them. Returns the
-        folder. O(n d).
+        ``folder`` (:func:`netscope.structure.exports.write_projector`: ``tensors.tsv`` —
+        ``tensors``, e.g. the activations (n, d), or by default the 2-D map —, ``metadata.tsv``
+        and ``projector_config.pbtxt``). Returns the folder. O(n d).
         """
-        snapshot = self._check_map(layer, snapshot)
-        positions = self.positions_[layer][snapshot]
-        tensors = positions if tensors is None else np.asarray(tensors, dtype=np.float64)
-        if tensors.ndim != 2 or len(tensors) != len(positions):
-            raise ValueError(
-                f"tensors must have one row per mapped point, shape ({len(positions)}, d); got {tensors.shape}"
-            )
-        if not np.all(np.isfinite(tensors)):
-            raise ValueError("tensors hold NaN or inf")
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        np.savetxt(folder / "tensors.tsv", tensors, delimiter="\t", fmt="%.7g")
-        sensitivity = self.sensitivity_[layer][snapshot]
-        rows = [f"{s:.7g}\t{x:.7g}\t{y:.7g}" for s, (x, y) in zip(sensitivity, positions)]
-        header = "sensitivity\tx\ty"
-        if self.labels_ is not None:
-            # A tab or line break inside a class name would split the TSV's columns or rows.
-            names = [" ".join(str(self._label_of(i)).split()) for i in range(len(rows))]
-            rows, header = [f"{name}\t{row}" for name, row in zip(names, rows)], "label\t" + header
-        (folder / "metadata.tsv").write_text(header + "\n" + "\n".join(rows) + "\n")
-        name = f"{layer} at {self.snapshot_labels_[snapshot]}"
-        (folder / "projector_config.pbtxt").write_text(
-            f'embeddings {{\n  tensor_name: "{name}"\n  tensor_path: "tensors.tsv"\n'
-            f'  metadata_path: "metadata.tsv"\n}}\n'
-        )
-        return folder
+        return exports.write_projector(self._fitted(), folder, layer, snapshot, tensors)
 
     def to_html(
         self,
@@ -583,11 +323,13 @@ class StructureMap(BaseEstimator):
         the tooltip and the selection table and exports; ``hover_text`` (n strings) is shown in
         each point's tooltip. Arguments as for :func:`netscope.viewer.page.page_html`. Returns
         the path. O(T n) to encode, plus O(n) per metadata column.
+
+        The same as ``netscope.viewer.write_page(path, maps.result_, ...)``: the package installs
+        the viewer's page here (:mod:`netscope.structure.display`), as structure/ imports no viewer.
         """
-        check_fitted(self, "positions_")
-        return write_page(
+        return page_functions().write_page(
             path,
-            self,
+            self._fitted(),
             images=images,
             subspace=subspace,
             true_labels=true_labels,
@@ -606,9 +348,9 @@ class StructureMap(BaseEstimator):
         note on how to write it to a file when it exceeds ``INLINE_PAGE_LIMIT`` bytes; an unfitted
         map shows its parameters. O(T n) to encode.
         """
-        if not hasattr(self, "positions_"):
+        if not hasattr(self, "result_"):
             return f"<pre>{html.escape(repr(self))}</pre>"
-        page = page_html(self)
+        page = page_functions().page_html(self.result_)
         size = len(page.encode("utf-8"))
         if size > INLINE_PAGE_LIMIT:
             return (

@@ -1,4 +1,5 @@
-"""A fitted :class:`netscope.StructureMap` on disk, and back: one ``.npz``, no pickle.
+"""A fitted :class:`netscope.StructureMap` (its parameters and its
+:class:`~netscope.structure.results.MapResult`) on disk, and back: one ``.npz``, no pickle.
 
 Format (version 1). A zip of ``.npy`` arrays (``numpy.savez_compressed``), none of dtype object,
 so that ``numpy.load(path, allow_pickle=False)`` reads it whole:
@@ -31,6 +32,7 @@ import scipy.sparse
 from .._archive import read_archive, write_archive
 from .metrics import MapMetrics
 from .neuron_sample import NeuronSampleMap
+from .results import LayerMaps, MapResult
 
 FORMAT = "netscope.StructureMap"
 FORMAT_VERSION = 1
@@ -38,75 +40,83 @@ _NEURON_ARRAYS = ("samples", "neurons", "positions", "edges")
 
 
 def save_map(maps, path) -> Path:
-    """Write the fitted ``maps`` to ``path`` in the format above, through a temporary file
-    renamed over ``path`` (a half-written file never replaces a whole one). Returns the path.
-    O(T n k) time and disk for T snapshots of n points with k neighbours.
+    """Write the fitted ``maps`` (a StructureMap: its parameters and its ``result_``) to ``path``
+    in the format above, through a temporary file renamed over ``path`` (a half-written file never
+    replaces a whole one). Returns the path. O(T n k) time and disk for T snapshots of n points
+    with k neighbours.
     """
-    layers = maps.layers_
+    result: MapResult = maps.result_
     header = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "params": maps.get_params(deep=False),
-        "layers": layers,
-        "snapshot_labels": maps.snapshot_labels_,
-        "n": len(maps.positions_[layers[0]][0]),
-        "metrics": [[m.to_dict() for m in maps.metrics_[layer]] for layer in layers],
-        "neuron_maps": [[{"top": v.top, "width": v.width} for v in maps.neuron_maps_[layer]] for layer in layers]
-        if maps.neuron_maps_
+        "layers": result.names,
+        "snapshot_labels": list(result.snapshot_labels),
+        "n": result.n_points,
+        "metrics": [[m.to_dict() for m in layer.metrics] for layer in result.layers],
+        "neuron_maps": [[{"top": v.top, "width": v.width} for v in layer.neuron_maps] for layer in result.layers]
+        if any(layer.neuron_maps for layer in result.layers)
         else None,
     }
     arrays = {}
-    if maps.labels_ is not None:
-        arrays["labels"] = maps.labels_
-    if maps.predictions_ is not None:
-        arrays["predictions"] = maps.predictions_
-    for i, layer in enumerate(layers):
-        arrays[f"positions_{i}"] = np.stack(maps.positions_[layer])
-        arrays[f"sensitivity_{i}"] = np.stack(maps.sensitivity_[layer])
-        for t, graph in enumerate(maps.graphs_[layer]):
+    if result.labels is not None:
+        arrays["labels"] = result.labels
+    if result.predictions is not None:
+        arrays["predictions"] = result.predictions
+    for i, layer in enumerate(result.layers):
+        arrays[f"positions_{i}"] = np.stack(layer.positions)
+        arrays[f"sensitivity_{i}"] = np.stack(layer.sensitivity)
+        for t, graph in enumerate(layer.graphs):
             graph = graph.tocsr()
             arrays.update({f"graph_{i}_{t}_{part}": getattr(graph, part) for part in ("data", "indices", "indptr")})
-        for t, view in enumerate(maps.neuron_maps_.get(layer, [])):
+        for t, view in enumerate(layer.neuron_maps):
             arrays.update({f"neurons_{i}_{t}_{part}": getattr(view, part) for part in _NEURON_ARRAYS})
     return write_archive(path, header, arrays)
 
 
 def load_map(path, cls):
-    """A ``cls`` (StructureMap) with the parameters and fitted attributes saved at ``path``.
-    ValueError for a file that is not one, or one of a newer format version. O(T n k).
+    """A ``cls`` (StructureMap) with the parameters and the fitted maps (``result_``) saved at
+    ``path``. ValueError for a file that is not one, or one of a newer format version. O(T n k).
     """
     header, archive = read_archive(path, FORMAT, FORMAT_VERSION, what="a saved netscope StructureMap")
     with archive:
         try:
             maps = cls(**header["params"])
-            layers, n = header["layers"], header["n"]
-            positions, sensitivity, graphs, neuron_maps = {}, {}, {}, {}
-            for i, layer in enumerate(layers):
-                positions[layer] = list(archive[f"positions_{i}"])
-                sensitivity[layer] = list(archive[f"sensitivity_{i}"])
-                graphs[layer] = [
-                    scipy.sparse.csr_matrix(
-                        tuple(archive[f"graph_{i}_{t}_{part}"] for part in ("data", "indices", "indptr")), shape=(n, n)
+            n, layers = header["n"], []
+            for i, (name, metrics) in enumerate(zip(header["layers"], header["metrics"])):
+                positions = tuple(archive[f"positions_{i}"])
+                layers.append(
+                    LayerMaps(
+                        name=name,
+                        positions=positions,
+                        graphs=tuple(
+                            scipy.sparse.csr_matrix(
+                                tuple(archive[f"graph_{i}_{t}_{part}"] for part in ("data", "indices", "indptr")),
+                                shape=(n, n),
+                            )
+                            for t in range(len(positions))
+                        ),
+                        sensitivity=tuple(archive[f"sensitivity_{i}"]),
+                        metrics=tuple(MapMetrics.from_dict(m) for m in metrics),
+                        neuron_maps=()
+                        if header["neuron_maps"] is None
+                        else tuple(
+                            NeuronSampleMap(
+                                **{part: archive[f"neurons_{i}_{t}_{part}"] for part in _NEURON_ARRAYS}, **sizes
+                            )
+                            for t, sizes in enumerate(header["neuron_maps"][i])
+                        ),
                     )
-                    for t in range(len(positions[layer]))
-                ]
-                if header["neuron_maps"] is not None:
-                    neuron_maps[layer] = [
-                        NeuronSampleMap(
-                            **{part: archive[f"neurons_{i}_{t}_{part}"] for part in _NEURON_ARRAYS}, **sizes
-                        )
-                        for t, sizes in enumerate(header["neuron_maps"][i])
-                    ]
-            labels = archive["labels"] if "labels" in archive.files else None
-            predictions = archive["predictions"] if "predictions" in archive.files else None
-            metrics = {
-                layer: [MapMetrics.from_dict(m) for m in series] for layer, series in zip(layers, header["metrics"])
-            }
+                )
+            result = MapResult(
+                layers=tuple(layers),
+                labels=archive["labels"] if "labels" in archive.files else None,
+                snapshot_labels=tuple(header["snapshot_labels"]),
+                predictions=archive["predictions"] if "predictions" in archive.files else None,
+            )
         except (KeyError, TypeError, ValueError, zipfile.BadZipFile) as error:
             raise ValueError(
                 f"path: {path} is a damaged saved StructureMap ({type(error).__name__}: {error})"
             ) from None
-    maps.layers_, maps.labels_, maps.snapshot_labels_ = layers, labels, header["snapshot_labels"]
-    maps.positions_, maps.graphs_, maps.sensitivity_ = positions, graphs, sensitivity
-    maps.metrics_, maps.predictions_, maps.neuron_maps_ = metrics, predictions, neuron_maps
+    maps.result_ = result
     return maps

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import numpy as np
 
 # The metadata's checks live below the viewer, for the recorder too; PAGE_COLUMNS is re-exported from here.
 from ..core._metadata import PAGE_COLUMNS, hover_strings, metadata_columns  # noqa: F401
+from ..structure.results import MapResult
 from .encoding import (
     ENERGY_LEVELS,
     POSITION_LEVELS,
@@ -141,12 +143,30 @@ def _class_indices(values, classes) -> np.ndarray:
     return np.searchsorted(classes, values).astype(np.uint16)
 
 
-def write_page(path, maps, **options) -> Path:
-    """Write :func:`page_html` of the fitted ``maps`` (``options`` as there) to ``path``, through a
-    temporary file renamed over it, so a half-written page never replaces a whole one. Returns
-    the path. O(T n).
+def _as_result(result) -> MapResult:
+    """``result`` (a :class:`~netscope.structure.results.MapResult`) as it is; a fitted
+    estimator that holds one (``result_``, the form taken before) with a DeprecationWarning.
     """
-    text = page_html(maps, **options)
+    if isinstance(result, MapResult):
+        return result
+    if isinstance(getattr(result, "result_", None), MapResult):
+        warnings.warn(
+            "a page of a fitted StructureMap is deprecated: pass its result_ (a MapResult), or call maps.to_html(path)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return result.result_
+    raise TypeError(
+        f"result must be the fitted maps' MapResult (StructureMap(...).fit(...).result_), got {type(result).__name__}"
+    )
+
+
+def write_page(path, result: MapResult, **options) -> Path:
+    """Write :func:`page_html` of the fitted maps ``result`` (``options`` as there) to ``path``,
+    through a temporary file renamed over it, so a half-written page never replaces a whole one.
+    Returns the path. O(T n).
+    """
+    text = page_html(_as_result(result), **options)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
@@ -156,7 +176,7 @@ def write_page(path, maps, **options) -> Path:
 
 
 def page_html(
-    maps,
+    result: MapResult,
     *,
     images=None,
     subspace=None,
@@ -170,11 +190,13 @@ def page_html(
     title: str = "netscope: maps of a training run",
     summary: str = "",
 ) -> str:
-    """One self-contained HTML page of a fitted :class:`netscope.StructureMap`, as text.
+    """One self-contained HTML page of fitted maps, as text.
 
     Parameters
     ----------
-    maps : a fitted StructureMap (T snapshots of n points per layer). Its labels may be None
+    result : the fitted maps, a :class:`netscope.structure.results.MapResult` (a
+        :class:`netscope.StructureMap`'s ``result_``; T snapshots of n points per layer; the
+        fitted estimator itself, as before, is read with a DeprecationWarning). Its labels may be None
         (the page then colours by prediction, sensitivity or energy, not by class) or of any
         dtype: each distinct value is a class, named by its text unless ``classes`` names it.
     images : optional inputs shown in the tooltip: (n, h, w), (n, h, w, c), (n, c, h, w) or
@@ -207,9 +229,10 @@ def page_html(
     (:mod:`netscope.viewer.encoding`: positions to 12 bits, sensitivities to 12 bits of their log
     range, energies to 3 decimals, images to 16 grey levels). O(T n), plus O(n) per metadata column.
     """
-    layers, T = maps.layers_, len(maps.snapshot_labels_)
-    labels = None if maps.labels_ is None else np.asarray(maps.labels_)
-    n = len(maps.positions_[layers[0]][0]) if labels is None else len(labels)
+    result = _as_result(result)
+    layers, T = result.names, len(result.snapshot_labels)
+    labels = None if result.labels is None else np.asarray(result.labels)
+    n = result.n_points if labels is None else len(labels)
     metadata, hover_text = metadata_columns(metadata, n), hover_strings(hover_text, n)
     if scramble_kind not in SCRAMBLE_KINDS:
         raise ValueError(f"scramble_kind must be one of {SCRAMBLE_KINDS}, got {scramble_kind!r}")
@@ -222,7 +245,7 @@ def page_html(
             raise ValueError(
                 f"scrambled and true_labels must have shape ({n},), got {scrambled.shape} and {true_labels.shape}"
             )
-    predictions = getattr(maps, "predictions_", None)
+    predictions = result.predictions
     values = [np.ravel(v) for v in (labels, true_labels, predictions) if v is not None]
     class_values = np.unique(np.concatenate(values)) if values else np.empty(0)
     if classes is None:
@@ -250,7 +273,7 @@ def page_html(
         "summary": summary,
         "n": n,
         "layers": list(layers),
-        "snapshots": [str(s) for s in maps.snapshot_labels_],
+        "snapshots": [str(s) for s in result.snapshot_labels],
         "classes": [str(c) for c in classes],
         "labels": None if labels is None else encode(_class_indices(labels, class_values)),
         "true_labels": None if true_labels is None else encode(_class_indices(true_labels, class_values)),
@@ -270,20 +293,22 @@ def page_html(
     if images is not None:
         pixels, shape = as_images(images, n)
         data["images"], data["image_shape"] = encode(pixels), shape
-    neuron_maps = getattr(maps, "neuron_maps_", {})
-    for layer in layers:
-        q, _, _ = quantise_positions(np.stack(maps.positions_[layer]))  # the page draws shapes, not coordinates
-        sensitivity, log_low, log_high, shown = quantise_log(np.stack(maps.sensitivity_[layer]))
-        data["maps"][layer] = {
+    for layer_maps in result.layers:
+        q, _, _ = quantise_positions(np.stack(layer_maps.positions))  # the page draws shapes, not coordinates
+        sensitivity, log_low, log_high, shown = quantise_log(np.stack(layer_maps.sensitivity))
+        data["maps"][layer_maps.name] = {
             "positions": encode(q, delta=True),
             "sensitivity": encode(sensitivity),
             "log_lo": log_low,
             "log_hi": log_high,
             "shown": shown,
             "charts": _charts(
-                maps.metrics_[layer], None if placement is None else placement[layer], scramble_kind, energy_by_outcome
+                layer_maps.metrics,
+                None if placement is None else placement[layer_maps.name],
+                scramble_kind,
+                energy_by_outcome,
             ),
-            "neurons": [_neuron_view(view) for view in neuron_maps[layer]] if layer in neuron_maps else None,
+            "neurons": [_neuron_view(view) for view in layer_maps.neuron_maps] if layer_maps.neuron_maps else None,
         }
 
     assets = resources.files("netscope.viewer") / "assets"
