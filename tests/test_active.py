@@ -451,9 +451,9 @@ def test_multipass_subspace_iteration_in_float32(rng, monkeypatch):
 def test_multipass_picks_subspace_iteration_beyond_its_krylov_budget(monkeypatch):
     solvers = netscope.active.solvers
     monkeypatch.setattr(solvers, "KRYLOV_STATE_BYTES", 8 * 1000 * 30 * 11)  # q = 6, b = 30 at D = 1000 fits
-    assert isinstance(solvers.MultipassSolver(1000, sketch_size=30, n_passes=6).passes, solvers._BlockKrylovPasses)
+    assert isinstance(solvers.MultipassSolver(1000, sketch_size=30, n_passes=6).passes, solvers.BlockKrylovPasses)
     iterated = solvers.MultipassSolver(1000, sketch_size=30, n_passes=7).passes
-    assert isinstance(iterated, solvers._SubspacePasses) and iterated.dtype == np.float64
+    assert isinstance(iterated, solvers.SubspacePasses) and iterated.dtype == np.float64
     monkeypatch.setattr(solvers, "FLOAT32_SKETCH_BEYOND_BYTES", 1000)
     assert solvers.MultipassSolver(1000, sketch_size=30, n_passes=7).passes.dtype == np.float32
 
