@@ -14,3 +14,10 @@ def check_fitted(estimator, attribute: str) -> None:
     if not hasattr(estimator, attribute):
         name = type(estimator).__name__
         raise NotFittedError(f"this {name} is not fitted yet: call {name}.fit() first")
+
+
+def check_kept(value, what: str, needs: str):
+    """``value``, or ValueError: ``what`` needs ``needs``, which the fit did not keep (None)."""
+    if value is None:
+        raise ValueError(f"{what} needs {needs}")
+    return value

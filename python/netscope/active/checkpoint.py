@@ -1,10 +1,10 @@
 """Checkpoints of a fit, so that a killed run resumes where it stopped.
 
 A checkpoint of ``path`` is up to three files: at ``path + ".json"`` the run's settings, the
-sample count and the losses so far; at ``path`` the streaming accumulator's own state (methods
-"gram" and "sketch"); at ``path + ".gradients.npy"`` the kept gradient rows (methods "snapshot"
-and "randomized", or any method that keeps its gradients), memory-mapped and checksummed chunk by
-chunk (:class:`netscope._rows.DiskRows`). The rows are flushed first, then the sidecar and the
+sample count and the losses so far; at ``path`` the streaming accumulator's own state (the
+solvers that hold one); at ``path + ".gradients.npy"`` the kept gradient rows (the solvers that
+need them, or any fit that keeps its gradients), memory-mapped and checksummed chunk by chunk
+(:class:`netscope.active.rows.DiskRows`). The rows are flushed first, then the sidecar and the
 state are each written atomically (a temporary file, then a rename), the sidecar first, so it
 always covers at least the samples the state holds. On resume the count says where to go on,
 and the chunks after it are the ones an uninterrupted run computes, so the result is the same
@@ -16,10 +16,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core._validation import check_int
 from .rows import DiskRows
+
+if TYPE_CHECKING:
+    from .settings import FitSettings
 
 # Settings that checkpoints of earlier versions do not record, with the value those runs had.
 ADDED_SETTINGS = {"sketch_dtype": "float64", "layer_blocks": False}
@@ -43,6 +48,50 @@ class Checkpoint:
         self.rows = rows
         self.blocks = blocks  # per-layer states (LayerBlocks), saved in generations beside the state
         self._saved_count = 0
+
+    @classmethod
+    def for_fit(
+        cls,
+        settings: FitSettings,
+        solver,
+        *,
+        n_parameters: int,
+        n_samples: int,
+        seed: int,
+        rows: int,
+        chunk_size: int,
+        rank: int,
+        world: int,
+        blocks=None,
+    ) -> Checkpoint:
+        """The checkpoint of a fit with ``settings`` (its ``checkpoint`` path, ``<path>.rank<r>``
+        under ``torch.distributed``), identified by what decides its sample stream: the settings,
+        the ``solver``'s own, the resolved sizes and seed, and this process's place. With kept gradients,
+        a :class:`DiskRows` of this process's ``rows`` samples beside it.
+        """
+        every = check_int(settings.checkpoint_every, "checkpoint_every", minimum=1)
+        path = os.fspath(settings.checkpoint)
+        path = path if world == 1 else f"{path}.rank{rank}"
+        disk = DiskRows(cls.rows_path(path), rows, n_parameters) if settings.keeps_rows else None
+        identity = {
+            "method": settings.method,
+            **solver.settings(),
+            "keep_gradients": settings.keeps_rows,
+            "n_parameters": n_parameters,
+            "n_samples": n_samples,
+            "sampling": settings.sampling,
+            "seed": seed,
+            "scale": float(settings.scale),
+            "centered": settings.centered,
+            "prior_batches": settings.prior_batches,
+            "mode": settings.mode,
+            "backend": settings.backend,
+            "chunk_size": chunk_size,
+            "rank": rank,
+            "world_size": world,
+            "layer_blocks": blocks is not None,
+        }
+        return cls(path, every, identity, rows=disk, blocks=blocks)
 
     @staticmethod
     def rows_path(path) -> Path:

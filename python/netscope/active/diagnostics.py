@@ -130,6 +130,54 @@ def bootstrap(
     )
 
 
+def bootstrap_projections(
+    Z: np.ndarray, *, n_boot: int, k: int, confidence: float, seed: int, progress: bool
+) -> Bootstrap:
+    """:func:`bootstrap` without the gradients, from each sample's coordinates Z = G Ŵ (N × K) in
+    the K fitted directions (Fisher et al. 2016 bootstrap PCA in the span of the sample): each
+    replicate's C* restricted to span(Ŵ), whose eigenpairs are its Rayleigh–Ritz pairs there; the
+    ``eigenvalues`` reported are those of the sample C there. Variation out of span(Ŵ) is not
+    seen, so ask for K well above k (the study's 50 for k = 10). O(n_boot N K k).
+    """
+    values = np.linalg.eigvalsh(Z.T @ Z / len(Z))[::-1]
+    return bootstrap(
+        Z, np.maximum(values, 0.0), n_boot=n_boot, k=k, confidence=confidence, seed=seed, progress=progress
+    )
+
+
+def fitted_layer_spectra(gradients, blocks, layout, eigenvectors: np.ndarray, k: int) -> LayerSpectra:
+    """:func:`layer_spectra` of a fit: from its kept ``gradients`` (O(N D k)), or else from the
+    ``blocks`` it accumulated along the stream (a :class:`netscope.active.layer_blocks.LayerBlocks`:
+    exact for the small layers, the 30-column sketch's estimate for the large ones; O(D_l³) per
+    small layer, O(900 D_l) per large one). ValueError naming what the fit should have kept.
+    """
+    if gradients is None and blocks is not None:
+        return blocks.spectra(eigenvectors, k)
+    if gradients is None:
+        raise ValueError(
+            "layer_spectra needs the gradients (keep_gradients=True) or the layers' blocks "
+            "(keep_gradients=False, layer_blocks=True)"
+        )
+    if layout is None:
+        raise ValueError("layer_spectra needs a parameter layout: fit() a model, or pass layout= to fit_gradients()")
+    return layer_spectra(gradients, layout, eigenvectors, k)
+
+
+def fitted_bootstrap(gradients, projections, eigenvalues: np.ndarray, **options) -> Bootstrap:
+    """:func:`bootstrap` of a fit: from its kept ``gradients``, or else from its replayed
+    ``projections`` (:func:`bootstrap_projections`). ValueError naming what the fit should have
+    kept. ``options``: those of :func:`bootstrap`.
+    """
+    if gradients is None and projections is not None:
+        return bootstrap_projections(projections, **options)
+    if gradients is None:
+        raise ValueError(
+            "bootstrap needs the gradients (keep_gradients=True) or their replayed projections "
+            "(keep_gradients=False, keep_projections=True)"
+        )
+    return bootstrap(gradients, eigenvalues, **options)
+
+
 def convergence(G: np.ndarray, eigenvalues: np.ndarray, eigenvectors: np.ndarray, *, sizes, k: int) -> Convergence:
     """The top-k estimate from the first n rows of G against the fitted one, for each n in
     ``sizes`` (default: a geometric grid from 2k to N). Cost: O(Σ n D k).

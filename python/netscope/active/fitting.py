@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..nn.parameters import ParameterLayout
     from .layer_blocks import LayerBlocks
     from .results import StreamConvergence
+    from .settings import FitSettings
 
 
 @dataclass(frozen=True)
@@ -44,15 +45,22 @@ class Fitted:
     residuals: np.ndarray | None = None
 
 
-def _components(estimator, solver, n: int, dim: int) -> int:
-    if estimator.n_components is None:
+def attribute(field: str) -> str:
+    """The estimator's attribute that holds the :class:`Fitted` ``field``: the field's name with a
+    trailing underscore, but ``parameter_layout_`` for ``layout`` and the private ``_prior``.
+    """
+    return {"layout": "parameter_layout_", "prior": "_prior"}.get(field, field + "_")
+
+
+def _components(settings: FitSettings, solver, n: int, dim: int) -> int:
+    if settings.n_components is None:
         return solver.default_components(n)
-    if estimator.n_components > min(n, dim):
+    if settings.n_components > min(n, dim):
         raise ValueError(
-            f"n_components={estimator.n_components} exceeds min(n_samples, n_parameters) = {min(n, dim)}; "
+            f"n_components={settings.n_components} exceeds min(n_samples, n_parameters) = {min(n, dim)}; "
             "ask for fewer components or draw more samples"
         )
-    return estimator.n_components
+    return settings.n_components
 
 
 def _checked_chunks(stream, dim):
@@ -72,15 +80,16 @@ def _checked_chunks(stream, dim):
         yield chunk, chunk_losses
 
 
-def solve_passes(estimator, open_first, open_again, n_passes: int | None) -> Fitted:
+def solve_passes(settings: FitSettings, open_first, open_again) -> Fitted:
     """Read the stream ``n_passes`` times (``open_first()`` opens it with the fit's solver,
     ``open_again()`` anew without one: the same samples in the same order) into a
     :class:`netscope.active.solvers.MultipassSolver`, one block per pass, then its Rayleigh–Ritz
     eigenpairs. The losses are the first pass's. Stops early when the Krylov space is exhausted.
     Cost: n_passes × (the stream + O(N D b)).
     """
+    n_passes = settings.passes
     if n_passes is None:
-        raise ValueError(f"n_passes: the passes of method={estimator.method!r} are needed")
+        raise ValueError(f"n_passes: the passes of method={settings.method!r} are needed")
     start = time.perf_counter()
     solver = dim = layout = sampling = prior = losses = n = None
     for passes in range(n_passes):
@@ -93,7 +102,7 @@ def solve_passes(estimator, open_first, open_again, n_passes: int | None) -> Fit
             for chunk, chunk_losses in _checked_chunks(stream, dim):
                 dim = chunk.shape[1]
                 if solver is None:
-                    solver = estimator._new_solver(dim)
+                    solver = settings.new_solver(dim)
                 solver.consume(chunk)
                 if chunk_losses is not None:
                     pass_losses.append(chunk_losses)
@@ -103,7 +112,7 @@ def solve_passes(estimator, open_first, open_again, n_passes: int | None) -> Fit
         if n is not None and solver.count != n:
             raise ValueError(
                 f"data: pass {passes + 1} of the stream gave {solver.count} gradients, the first {n}; "
-                f"method={estimator.method!r} needs the same samples in every pass"
+                f"method={settings.method!r} needs the same samples in every pass"
             )
         n = solver.count
         if losses is None:
@@ -114,7 +123,7 @@ def solve_passes(estimator, open_first, open_again, n_passes: int | None) -> Fit
     assert solver is not None and n is not None and dim is not None and sampling is not None
     timings = {"gradients": time.perf_counter() - start}
     start = time.perf_counter()
-    values, vectors = solver.eigenpairs(None, _components(estimator, solver, n, dim), False)
+    values, vectors = solver.eigenpairs(None, _components(settings, solver, n, dim), False)
     timings["eigendecomposition"] = time.perf_counter() - start
     return Fitted(
         eigenvalues=np.maximum(values, 0.0),
@@ -132,8 +141,8 @@ def solve_passes(estimator, open_first, open_again, n_passes: int | None) -> Fit
     )
 
 
-def solve(estimator, stream) -> Fitted:
-    """Consume ``stream`` (a :class:`netscope.active.stream.Stream`) with ``estimator``'s settings.
+def solve(settings: FitSettings, stream) -> Fitted:
+    """Consume ``stream`` (a :class:`netscope.active.stream.Stream`) as a fit's ``settings`` say.
     Chunks not ``screened`` for NaN/inf on their way (the gradient streams screen theirs on the
     device) are checked here, once. Cost: the solver's per chunk, then its eigenpairs.
     """
@@ -147,11 +156,11 @@ def solve(estimator, stream) -> Fitted:
         if dim is None:
             dim = rows.dim = chunk.shape[1]
         if solver is None:
-            solver = estimator._new_solver(dim)
+            solver = settings.new_solver(dim)
         solver.consume(chunk)
         if stream.blocks is not None:
             stream.blocks.update(chunk)
-        if estimator._keeps_rows:
+        if settings.keeps_rows:
             rows.append(chunk)
         count += len(chunk)
         if chunk_losses is not None:
@@ -165,7 +174,7 @@ def solve(estimator, stream) -> Fitted:
         raise ValueError("chunks: no gradients were given")
     if checkpoint is not None:
         checkpoint.save(count, solver.state, loss_chunks)
-    G = rows.stacked() if estimator._keeps_rows else None
+    G = rows.stacked() if settings.keeps_rows else None
     losses = np.concatenate(loss_chunks).astype(np.float64) if loss_chunks else None
     if stream.across_ranks:
         if solver.state is not None:
@@ -184,7 +193,7 @@ def solve(estimator, stream) -> Fitted:
         n = len(G)
 
     start = time.perf_counter()
-    values, vectors = solver.eigenpairs(G, _components(estimator, solver, n, dim), estimator.full_spectrum)
+    values, vectors = solver.eigenpairs(G, _components(settings, solver, n, dim), settings.full_spectrum)
     timings["eigendecomposition"] = time.perf_counter() - start
     values = np.maximum(np.asarray(values, dtype=np.float64), 0.0)
     # A float32 sketch gives float32 vectors: widening them would double the largest array of a
@@ -198,7 +207,7 @@ def solve(estimator, stream) -> Fitted:
         prior=stream.prior,
         n_samples=int(n),
         n_parameters=int(dim),
-        gradients=G if estimator.keep_gradients else None,
+        gradients=G if settings.keep_gradients else None,
         losses=losses,
         stream_convergence=None if monitor is None else monitor.result(values, vectors, n, dim),
         timings=timings,

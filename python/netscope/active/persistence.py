@@ -5,46 +5,54 @@ pickle; the gradients are not saved.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..nn.parameters import ParameterLayout
+from .fitting import Fitted
 from .solvers import SOLVERS
 
+if TYPE_CHECKING:
+    from .settings import FitSettings
 
-def save(estimator, path) -> None:
-    """Write the fitted ``estimator`` to ``path``. O(D k)."""
+
+def save(path, settings: FitSettings, fitted: Fitted) -> None:
+    """Write a fitted result (the estimator's ``settings`` and what its fit found) to ``path``.
+    O(D k).
+    """
+    prior = fitted.prior
     meta = {
-        "method": estimator.method,
-        "n_components": estimator.n_components,
-        "full_spectrum": estimator.full_spectrum,
-        "sketch_size": estimator.sketch_size,
-        "sketch_dtype": estimator.sketch_dtype,
-        "n_passes": estimator.n_passes,
-        "n_samples": estimator.n_samples_,
-        "n_parameters": estimator.n_parameters_,
-        "sampling": estimator.sampling_,
-        "timings": estimator.timings_,
-        "layout": None if estimator.parameter_layout_ is None else estimator.parameter_layout_.to_dict(),
-        "prior": None if estimator._prior is None else {k: v for k, v in estimator._prior.items() if k != "center"},
+        "method": settings.method,
+        "n_components": settings.n_components,
+        "full_spectrum": settings.full_spectrum,
+        "sketch_size": settings.sketch_size,
+        "sketch_dtype": settings.sketch_dtype,
+        "n_passes": settings.n_passes,
+        "n_samples": fitted.n_samples,
+        "n_parameters": fitted.n_parameters,
+        "sampling": fitted.sampling,
+        "timings": fitted.timings,
+        "layout": None if fitted.layout is None else fitted.layout.to_dict(),
+        "prior": None if prior is None else {k: v for k, v in prior.items() if k != "center"},
     }
-    arrays = {
-        "eigenvalues": estimator.eigenvalues_,
-        "eigenvectors": estimator.eigenvectors_,
+    arrays: dict[str, Any] = {
+        "eigenvalues": fitted.eigenvalues,
+        "eigenvectors": fitted.eigenvectors,
         "meta": np.array(json.dumps(meta)),
     }
     for name in ("losses", "residuals"):
-        if getattr(estimator, name + "_") is not None:
-            arrays[name] = getattr(estimator, name + "_")
-    if estimator._prior is not None and estimator._prior["center"] is not None:
-        arrays["prior_center"] = estimator._prior["center"]
+        if getattr(fitted, name) is not None:
+            arrays[name] = getattr(fitted, name)
+    if prior is not None and prior["center"] is not None:
+        arrays["prior_center"] = prior["center"]
     with open(path, "wb") as handle:
         np.savez(handle, **arrays)
 
 
 def load(cls, path):
-    """A ``cls`` whose fitted attributes are read from ``path``; ValueError for a file that is no
-    saved result.
+    """``(estimator, fitted)``: a ``cls`` built with the parameters read from ``path`` and the
+    fitted state it is to take; ValueError for a file that is no saved result.
     """
     try:
         with np.load(path, allow_pickle=False) as archive:
@@ -60,21 +68,26 @@ def load(cls, path):
                 n_passes=meta.get("n_passes") if replays else None,
                 progress=False,
             )
-            result.eigenvalues_ = archive["eigenvalues"]
-            result.eigenvectors_ = archive["eigenvectors"]
-            result.losses_ = archive["losses"] if "losses" in archive else None
-            result.residuals_ = archive["residuals"] if "residuals" in archive else None
+            eigenvalues, eigenvectors = archive["eigenvalues"], archive["eigenvectors"]
+            losses = archive["losses"] if "losses" in archive else None
+            residuals = archive["residuals"] if "residuals" in archive else None
             center = archive["prior_center"] if "prior_center" in archive else None
     except (KeyError, ValueError, OSError) as error:
         if isinstance(error, FileNotFoundError):
             raise
         raise ValueError(f"path: {path} is not a saved ActiveSubspace ({error})") from None
-    result.n_samples_ = meta["n_samples"]
-    result.n_parameters_ = meta["n_parameters"]
-    result.sampling_ = meta["sampling"]
-    result.timings_ = meta["timings"]
-    result.parameter_layout_ = None if meta["layout"] is None else ParameterLayout.from_dict(meta["layout"])
-    result._prior = None if meta["prior"] is None else {**meta["prior"], "center": center}
-    result.gradients_ = result.projections_ = result.layer_blocks_ = None
-    result.stream_convergence_ = None
-    return result
+    fitted = Fitted(
+        eigenvalues=eigenvalues,
+        eigenvectors=eigenvectors,
+        n_samples=meta["n_samples"],
+        n_parameters=meta["n_parameters"],
+        sampling=meta["sampling"],
+        timings=meta["timings"],
+        layout=None if meta["layout"] is None else ParameterLayout.from_dict(meta["layout"]),
+        prior=None if meta["prior"] is None else {**meta["prior"], "center": center},
+        gradients=None,
+        losses=losses,
+        stream_convergence=None,
+        residuals=residuals,
+    )
+    return result, fitted

@@ -12,7 +12,7 @@ name in :data:`SOLVERS`.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from ..core.gram import GramAccumulator
 from ..core.rsvd import eigh_top, randomized_svd
 from ..core.sketch import NystromSketch
 from .passes import BlockKrylovPasses, SubspacePasses
+
+if TYPE_CHECKING:
+    from .settings import FitSettings
 
 # Krylov depth of the top-k solves from kept rows. Active-subspace spectra are flat (λ10/λ11 ≈ 1.02
 # for the seed's network), so the default depth 3 leaves the 10th direction off by sin θ ≈ 0.6;
@@ -113,6 +116,19 @@ class _Solver:
         self, dim: int, *, sketch_size=None, seed: int = 0, sketch_dtype: str = "auto", n_passes: int | None = None
     ):
         self.dim = dim
+
+    @classmethod
+    def from_settings(cls, dim: int, settings: FitSettings, seed: int = 0) -> _Solver:
+        """A solver for ``dim`` parameters as a fit's ``settings`` say (its block size, sketch
+        storage and passes), its test matrix drawn from ``seed``.
+        """
+        return cls(
+            dim,
+            sketch_size=settings.block_size,
+            seed=seed,
+            sketch_dtype=settings.sketch_dtype,
+            n_passes=settings.passes,
+        )
 
     @classmethod
     def passes_for(cls, n_passes: int | None) -> int | None:

@@ -6,8 +6,8 @@ computed.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..core._validation import check_int
 from ..nn.data import as_batches
@@ -17,7 +17,10 @@ from . import diagnostics, distributed
 from .checkpoint import Checkpoint
 from .layer_blocks import LayerBlocks
 from .rows import DiskRows, MemoryRows
-from .solvers import SOLVERS, method_names
+from .solvers import method_names
+
+if TYPE_CHECKING:
+    from .settings import FitSettings
 
 SAMPLINGS = ("prior", "data")
 
@@ -77,47 +80,35 @@ def check_replayable(data, *, sampling, what: str) -> None:
 
 
 def open_stream(
-    estimator,
-    model,
-    loss_fn,
-    data,
-    *,
-    n_samples,
-    sampling,
-    seed,
-    scale,
-    centered,
-    prior_batches,
-    device,
-    mode,
-    checkpoint,
-    checkpoint_every,
-    resume,
-    stream_sizes,
-    target_key=None,
-    replay: bool = False,
-    layer_blocks: bool = False,
+    settings: FitSettings, model, loss_fn, data, *, replay: bool = False, layer_blocks: bool = False
 ) -> Stream:
-    """The stream of :meth:`netscope.ActiveSubspace.fit`'s arguments (see there), for
-    ``estimator``'s method and settings; with ``replay``, the same gradients again without a
-    solver (nothing allocated for one); with ``layer_blocks``, a :class:`LayerBlocks` to fill
-    along it. O(one pass over a loader to count it, a checkpoint's size on resume).
+    """The stream of a fit with ``settings`` (see :class:`netscope.active.settings.FitSettings`):
+    ``model``'s gradients of ``loss_fn`` over ``data``, and the solver of the settings' method to
+    take them; with ``replay``, the same gradients again without a solver (nothing allocated for
+    one); with ``layer_blocks``, a :class:`LayerBlocks` to fill along it. Checks ``fit``'s
+    arguments before any gradient is computed. O(one pass over a loader to count it, a
+    checkpoint's size on resume).
     """
+    sampling, checkpoint = settings.sampling, settings.checkpoint
     if sampling not in SAMPLINGS:
         raise ValueError(f"sampling must be one of {SAMPLINGS}, got {sampling!r}")
     layout = ParameterLayout.from_module(model)
-    seed = check_int(seed, "seed", minimum=0)
-    if resume and checkpoint is None:
+    seed = check_int(settings.seed, "seed", minimum=0)
+    if settings.resume and checkpoint is None:
         raise ValueError("resume=True needs checkpoint= (the file to resume from)")
-    batches = as_batches(data, "data", target_key)
+    batches = as_batches(data, "data", settings.target_key)
     rank, world = distributed.rank_and_size()
     if sampling == "prior":
-        n = layout.n_parameters if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
-        chunk_size = estimator.chunk_size or 4 * SAMPLE_BLOCK
-        prior = {"seed": seed, "scale": float(scale), "center": layout.flatten(model) if centered else None}
+        n = layout.n_parameters if settings.n_samples is None else check_int(settings.n_samples, "n_samples", minimum=1)
+        chunk_size = settings.chunk_size or 4 * SAMPLE_BLOCK
+        prior = {
+            "seed": seed,
+            "scale": float(settings.scale),
+            "center": layout.flatten(model) if settings.centered else None,
+        }
     else:
-        n = batches.n_examples if n_samples is None else check_int(n_samples, "n_samples", minimum=1)
-        chunk_size = estimator.chunk_size or 1000
+        n = batches.n_examples if settings.n_samples is None else check_int(settings.n_samples, "n_samples", minimum=1)
+        chunk_size = settings.chunk_size or 1000
         prior = None
         if checkpoint is not None and batches.shuffles:
             raise ValueError(
@@ -125,60 +116,43 @@ def open_stream(
                 "use shuffle=False with sampling='data' and a checkpoint"
             )
     first, stop = distributed.sample_range(n, chunk_size, rank, world)
-    if stream_sizes is not None and (not SOLVERS[estimator.method].capabilities.estimates_along_stream or world > 1):
+    if settings.stream_sizes is not None and (not settings.capabilities.estimates_along_stream or world > 1):
         raise ValueError(
             f"stream_sizes needs a streaming method (method={method_names(estimates_along_stream=True)}) in one process"
         )
 
-    solver = None if replay else estimator._new_solver(layout.n_parameters, seed)
-    blocks = LayerBlocks(layout, seed=seed, sketch_dtype=estimator.sketch_dtype) if layer_blocks else None
+    solver = None if replay else settings.new_solver(layout.n_parameters, seed)
+    blocks = LayerBlocks(layout, seed=seed, sketch_dtype=settings.sketch_dtype) if layer_blocks else None
     rows: MemoryRows | DiskRows = MemoryRows(layout.n_parameters)
     losses, saver = [], None
     if checkpoint is not None:
         assert solver is not None  # a replay writes no checkpoint
-        every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
-        path = os.fspath(checkpoint) if world == 1 else f"{os.fspath(checkpoint)}.rank{rank}"
-        disk = (
-            DiskRows(Checkpoint.rows_path(path), stop - first, layout.n_parameters) if estimator._keeps_rows else None
-        )
-        saver = Checkpoint(
-            path,
-            every,
-            {
-                "method": estimator.method,
-                **solver.settings(),
-                "keep_gradients": estimator._keeps_rows,
-                "n_parameters": layout.n_parameters,
-                "n_samples": n,
-                "sampling": sampling,
-                "seed": seed,
-                "scale": float(scale),
-                "centered": centered,
-                "prior_batches": prior_batches,
-                "mode": mode,
-                "backend": estimator.backend,
-                "chunk_size": chunk_size,
-                "rank": rank,
-                "world_size": world,
-                "layer_blocks": layer_blocks,
-            },
-            rows=disk,
+        saver = Checkpoint.for_fit(
+            settings,
+            solver,
+            n_parameters=layout.n_parameters,
+            n_samples=n,
+            seed=seed,
+            rows=stop - first,
+            chunk_size=chunk_size,
+            rank=rank,
+            world=world,
             blocks=blocks,
         )
         state = solver.state
-        restored = saver.begin(None if state is None else type(state), resume=resume)
+        restored = saver.begin(None if state is None else type(state), resume=settings.resume)
         if restored is not None:
             solver.state, losses, count = restored
             first += count
-        rows = disk or rows
+        rows = saver.rows or rows
     options = {
         "chunk_size": chunk_size,
         "start": first,
-        "device": device,
-        "mode": mode,
-        "backend": estimator.backend,
-        "target_key": target_key,
-        "progress": estimator.progress and rank == 0,
+        "device": settings.device,
+        "mode": settings.mode,
+        "backend": settings.backend,
+        "target_key": settings.target_key,
+        "progress": settings.progress and rank == 0,
     }
     if first >= stop:
         chunks = iter(())
@@ -189,17 +163,18 @@ def open_stream(
             batches,
             n_samples=stop,
             seed=seed,
-            scale=scale,
-            centered=centered,
-            prior_batches=prior_batches,
+            scale=settings.scale,
+            centered=settings.centered,
+            prior_batches=settings.prior_batches,
             **options,
         )
     else:
         chunks = data_gradients(model, loss_fn, batches, n_samples=stop, seed=seed, **options)
     monitor = None
-    if stream_sizes is not None:
+    if settings.stream_sizes is not None:
         assert solver is not None  # a replay records no estimate along the stream
-        monitor = diagnostics.StreamMonitor(stream_sizes, min(10, estimator.n_components or 10), solver.current)
+        k = min(10, settings.n_components or 10)
+        monitor = diagnostics.StreamMonitor(settings.stream_sizes, k, solver.current)
     return Stream(
         source=chunks,
         layout=layout,
