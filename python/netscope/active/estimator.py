@@ -30,9 +30,10 @@ GRADIENTS = "the gradients: fit with keep_gradients=True"
 class ActiveSubspace(BaseEstimator):
     """Estimate the active subspace of a loss over a network's parameters.
 
-    C = E[∇f ∇fᵀ] ≈ (1/N) Σ_j ∇f_j ∇f_jᵀ = Ŵ Λ̂ Ŵᵀ, from N per-sample gradients ∇f_j.
+    C = E[∇f ∇fᵀ] ≈ (1/N) Σ_j ∇f_j ∇f_jᵀ = Ŵ Λ̂ Ŵᵀ, from N per-sample gradients ∇f_j. Each parameter
+    is described in full at :class:`netscope.active.settings.FitSettings`.
 
-    Parameters (each in full at :class:`netscope.active.settings.FitSettings`)
+    Parameters
     ----------
     method : str — a name in :data:`netscope.active.solvers.SOLVERS`, whose classes say how each
         computes the eigenpairs from the (N, D) gradients G, at what cost (default: snapshots).
@@ -48,8 +49,8 @@ class ActiveSubspace(BaseEstimator):
     backend : {"auto", "vmap", "loop"} — how per-sample gradients are batched.
     progress : bool — show tqdm progress bars.
 
-    Attributes (after fit)
-    ----------------------
+    Attributes
+    ----------
     eigenvalues_ : ndarray (k,) or, with full_spectrum, (min(N, D),); descending
     eigenvectors_ : ndarray (D, k), orthonormal columns Ŵ; float64 (float32 from float32 sketch storage)
     parameter_layout_ : ParameterLayout

@@ -66,6 +66,7 @@ class FitSettings:
         (torch.func, one batched pass per chunk), "loop" (one autograd pass per sample: any
         layer, slower), "auto" (vmap, and the loop with one warning naming the layer where vmap
         cannot batch it).
+
     progress : bool — show tqdm progress bars.
 
     The arguments of ``fit`` (their defaults are ``fit``'s; :meth:`ActiveSubspace.fit_gradients`
