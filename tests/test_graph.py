@@ -55,6 +55,36 @@ def test_knn_graph_approximate_finds_most_true_neighbours_whatever_the_threads(r
     assert np.all(found != np.arange(4000)[:, None])
 
 
+def recall_against_sklearn(graph, X, k) -> float:
+    """The share of each point's k true neighbours (scikit-learn's exact search) that ``graph`` lists."""
+    from sklearn.neighbors import NearestNeighbors
+
+    true = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X, return_distance=False)[:, 1:]
+    found = graph.indices.reshape(len(X), k)
+    return float(np.mean([len(np.intersect1d(a, b)) / k for a, b in zip(found, true)]))
+
+
+def test_refined_knn_repairs_the_inverted_file_on_isotropic_blobs_whatever_the_threads(rng):
+    # Two overlapping isotropic Gaussian blobs in 10 dimensions: no clusters for the cells to file by.
+    X = (rng.standard_normal((6000, 10)) + (np.arange(6000) % 2)[:, None] * 0.5).astype(np.float32)
+    approximate = netscope.knn_graph(X, 10, symmetrize=False, method="approximate", seed=1)
+    before = netscope.get_num_threads()
+    try:
+        netscope.set_num_threads(1)
+        one = netscope.knn_graph(X, 10, symmetrize=False, method="refined", seed=1)
+        netscope.set_num_threads(2)
+        two = netscope.knn_graph(X, 10, symmetrize=False, method="refined", seed=1)
+    finally:
+        netscope.set_num_threads(before)
+    assert (one != two).nnz == 0
+    assert recall_against_sklearn(approximate, X, 10) < 0.85
+    assert recall_against_sklearn(one, X, 10) > 0.9
+    assert np.all(one.indices.reshape(6000, 10) != np.arange(6000)[:, None])
+    indices, distances, updates = netscope._core.refined_knn(X, 10, 3, 5, 12, 0.5, 0.001, 1)
+    np.testing.assert_allclose(distances, np.linalg.norm(X[indices] - X[:, None], axis=2), rtol=1e-5)
+    assert np.all(np.diff(distances, axis=1) >= 0) and updates[0] > updates[-1]
+
+
 def test_knn_graph_auto_is_exact_for_small_sets_and_approximate_beyond(rng, monkeypatch):
     X = rng.standard_normal((300, 5))
     assert (netscope.knn_graph(X, 5) != netscope.knn_graph(X, 5, method="exact")).nnz == 0

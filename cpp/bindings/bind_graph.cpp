@@ -4,6 +4,7 @@
 #include <netscope/knn.hpp>
 #include <netscope/layout.hpp>
 #include <netscope/neighbor_embedding.hpp>
+#include <netscope/nn_descent.hpp>
 
 namespace netscope_bindings {
 
@@ -31,6 +32,26 @@ py::tuple approximate_knn_binding(const CArray<T>& points, Index k, Index cells,
                                   Index max_candidates, std::uint64_t seed) {
   const netscope::ApproximateKnnOptions options{cells, probes, kmeans_iterations, max_candidates, seed};
   return knn_binding(points, [&](const T* x, Index n, Index d) { return netscope::approximate_knn(x, n, d, k, options); });
+}
+
+// The inverted-file graph refined by NN-descent: (indices, distances, updates per round).
+template <class T>
+py::tuple refined_knn_binding(const CArray<T>& points, Index k, Index probes, Index kmeans_iterations, Index max_rounds,
+                              double sample_rate, double delta, std::uint64_t seed) {
+  require_matrix(points, "X");
+  const netscope::ApproximateKnnOptions search{0, probes, kmeans_iterations, 0, seed};
+  const netscope::NnDescentOptions refine{max_rounds, sample_rate, delta, 0.5, seed};
+  netscope::KnnResult result;
+  netscope::NnDescentReport report;
+  {
+    py::gil_scoped_release release;  // reads the points in place, writes only its own arrays
+    const Index n = points.shape(0), d = points.shape(1);
+    result = netscope::approximate_knn(points.data(), n, d, k, search);
+    report = netscope::nn_descent(points.data(), n, d, result, refine);
+  }
+  py::array_t<std::int64_t> updates(static_cast<py::ssize_t>(report.updates.size()));
+  std::copy(report.updates.begin(), report.updates.end(), updates.mutable_data());
+  return py::make_tuple(py::cast(std::move(result.indices)), py::cast(std::move(result.distances)), updates);
 }
 
 // UMAP's membership strengths of the (n, k) kNN distances, as a new (n, k) array.
@@ -94,6 +115,10 @@ void bind_graph(py::module_& m) {
         py::arg("probes"), py::arg("kmeans_iterations"), py::arg("max_candidates"), py::arg("seed"));
   m.def("approximate_knn", &approximate_knn_binding<float>, py::arg("X"), py::arg("k"), py::arg("cells"),
         py::arg("probes"), py::arg("kmeans_iterations"), py::arg("max_candidates"), py::arg("seed"));
+  m.def("refined_knn", &refined_knn_binding<double>, py::arg("X"), py::arg("k"), py::arg("probes"),
+        py::arg("kmeans_iterations"), py::arg("max_rounds"), py::arg("sample_rate"), py::arg("delta"), py::arg("seed"));
+  m.def("refined_knn", &refined_knn_binding<float>, py::arg("X"), py::arg("k"), py::arg("probes"),
+        py::arg("kmeans_iterations"), py::arg("max_rounds"), py::arg("sample_rate"), py::arg("delta"), py::arg("seed"));
   m.def("force_layout", &force_layout_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"),
         py::arg("positions"), py::arg("n_iter"), py::arg("theta"), py::arg("gravity"), py::arg("seed"));
   m.def("neighbor_embedding", &neighbor_embedding_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"),

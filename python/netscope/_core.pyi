@@ -70,6 +70,16 @@ def fuzzy_memberships(distances: npt.NDArray[np.float64]) -> npt.NDArray[np.floa
 def approximate_knn(
     X: _Floats, k: int, cells: int, probes: int, kmeans_iterations: int, max_candidates: int, seed: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+def refined_knn(
+    X: _Floats,
+    k: int,
+    probes: int,
+    kmeans_iterations: int,
+    max_rounds: int,
+    sample_rate: float,
+    delta: float,
+    seed: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
 def force_layout(
     indptr: npt.NDArray[np.int64],
     indices: npt.NDArray[np.int64],
