@@ -1,6 +1,9 @@
-"""Print bench/results/*.json as the Markdown tables the README shows.
+"""Print bench/results/*.json as Markdown tables, each under the command that produced it.
 
 python bench/report.py
+
+The documentation's benchmarks page and the guides' tables are made from these at build time
+(docs/_scripts/generate.py calls ``markdown``): no number there is copied by hand.
 """
 
 from __future__ import annotations
@@ -50,23 +53,41 @@ TITLES = {
         "`netscope active-subspace --preset xl` (8 546 314 parameters, top 50) in both sampling modes, each "
         "command in its own process: `python bench/bench_xl.py`"
     ),
+    "multipass": (
+        "Every method's whole fit on the seed (D = {n_parameters}, N = {n_samples} prior samples, top {k}), "
+        "against the exact top {k} of the same gradients: `python bench/bench_multipass.py`"
+    ),
+    "multipass_xl_data": (
+        "The sketch against multipass at D = 8 546 314 (the xl network, top 50), data sampling, by "
+        "Rayleigh–Ritz values, residuals and angles: `python bench/bench_multipass_xl.py --sampling data`"
+    ),
+    "multipass_xl_prior": (
+        "The sketch against multipass at D = 8 546 314, prior sampling: "
+        "`python bench/bench_multipass_xl.py --sampling prior`"
+    ),
+    "page": (
+        "The observatory page of 100 000 points × 10 snapshots, in headless Chromium on 2 cores, against "
+        "plotly and bokeh on one layer of the same positions: `python bench/bench_page.py`"
+    ),
 }
 
 
+def markdown(name: str, *, title: bool = True) -> str:
+    """``bench/results/<name>.json`` as a Markdown table, under its title (the command that made it)."""
+    result = json.loads((RESULTS / f"{name}.json").read_text())
+    rows = result["rows"]
+    columns = list(rows[0])
+    lines = [f"**{TITLES[name].format(**result)}**", ""] if title else []
+    lines.append("| " + " | ".join(columns) + " |")
+    lines.append("|" + "---|" * len(columns))
+    lines += ["| " + " | ".join(_format(row[c]).replace("|", "\\|") for c in columns) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
 def main():
-    for name, title in TITLES.items():
-        path = RESULTS / f"{name}.json"
-        if not path.exists():
-            continue
-        result = json.loads(path.read_text())
-        rows = result["rows"]
-        columns = list(rows[0])
-        print(f"**{title.format(**result)}**\n")
-        print("| " + " | ".join(columns) + " |")
-        print("|" + "---|" * len(columns))
-        for row in rows:
-            print("| " + " | ".join(_format(row[c]) for c in columns) + " |")
-        print()
+    for name in TITLES:
+        if (RESULTS / f"{name}.json").exists():
+            print(markdown(name))
 
 
 if __name__ == "__main__":
