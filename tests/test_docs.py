@@ -115,6 +115,39 @@ def test_the_api_reference_lists_nothing_that_is_gone():
     assert not gone, f"no longer public: {gone}"
 
 
+def design_tree():
+    """The paths that the design guide's tree names, resolved from its indentation: (path, is_folder)."""
+    text = (DOCS / "guides" / "design.md").read_text()
+    block = re.search(r"```\n(.*?)```", text, flags=re.S).group(1)
+    stack: list[tuple[int, Path]] = []
+    for line in block.splitlines():
+        indent = len(line) - len(line.lstrip())
+        head = re.split(r"\s{2,}", line.strip(), maxsplit=1)[0]
+        entries = [entry.strip() for entry in head.split(",")]
+        if not head or not all(
+            re.fullmatch(r"[\w.\-/]+", entry) and ("." in entry or entry.endswith("/")) for entry in entries
+        ):
+            continue  # a description's continuation line
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        base = stack[-1][1] if stack else ROOT
+        for entry in entries:
+            path = base / entry.rstrip("/")
+            yield path, entry.endswith("/")
+            if entry.endswith("/"):
+                stack.append((indent, path))
+
+
+def test_the_design_guide_describes_every_folder_of_the_package_and_names_only_what_exists():
+    described = list(design_tree())
+    folders = {path for path, is_folder in described if is_folder}
+    actual = {path for path in PACKAGE.rglob("*") if path.is_dir() and "__pycache__" not in path.parts} | {PACKAGE}
+    assert not sorted(actual - folders), f"describe these in docs/guides/design.md: {sorted(actual - folders)}"
+    missing = [str(path.relative_to(ROOT)) for path, is_folder in described if not path.exists()]
+    assert not missing, f"docs/guides/design.md names what does not exist: {missing}"
+    assert PACKAGE / "active" / "estimator.py" in {path for path, _ in described}
+
+
 def test_every_benchmark_result_has_a_title_and_no_page_copies_its_table():
     sys.path.insert(0, str(ROOT / "bench"))
     try:
