@@ -1,8 +1,10 @@
 """StructureMap's typed result (a MapResult of LayerMaps): the fitted attributes of before are
 views of it, the page takes it and not the estimator, and a file saved before it existed loads
-into it with the same numbers as a fit now."""
+into it with the same numbers as a fit now. And the typed summary of ``netscope structure``
+(MapsSummary), whose to_dict() is metrics.json."""
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 import netscope
 from netscope import NotFittedError, StructureMap
 from netscope.structure.results import LayerMaps, MapResult
+from netscope.studies.summaries import ClassClaim, DigitsStudy, MapsSummary, SubspaceSummary
 from netscope.viewer import page_html, write_page
 from test_structure_arrays import assert_same_maps, blobs
 
@@ -101,3 +104,30 @@ def test_extend_appends_to_the_result(rng):
     grown = StructureMap(k=4, n_iter=30, neuron_samples=5).fit(series[:2], classes).extend(series[2:])
     assert_same_maps(whole, grown)
     assert [len(layer) for layer in grown.result_.layers] == [3]
+
+
+def test_the_study_returns_a_typed_summary_whose_dict_is_metrics_json(study):
+    summary, page = study
+    assert isinstance(summary, MapsSummary) and isinstance(summary.source, DigitsStudy)
+    assert json.loads((page.parent / "metrics.json").read_text()) == json.loads(json.dumps(summary.to_dict()))
+    assert list(summary.to_dict()) == [
+        "dataset",
+        "model",
+        "accuracy",
+        "scrambled",
+        "snapshots",
+        "layers",
+        "claim_inter_grows_intra_shrinks",
+        "timings_s",
+        "subspace",
+        "scrambled_placement",
+    ]
+    assert summary.snapshots == [0, 2, 4] and list(summary.metrics) == ["act1", "act2", "act3"]
+    assert all(isinstance(claim, ClassClaim) for claim in summary.claim.values())
+    assert isinstance(summary.subspace, SubspaceSummary) and summary.subspace.mean_energy_wrong is not None
+    accuracy = summary.source.accuracy
+    assert [entry.epoch for entry in accuracy] == [0, 2, 4] and accuracy[-1].scrambled_given is not None
+    assert summary.probe_size == summary.source.probe_size == 360
+    # The dict it was still reads, with a DeprecationWarning.
+    with pytest.warns(DeprecationWarning, match=r"MapsSummary\['claim_inter_grows_intra_shrinks'\] is deprecated"):
+        assert summary["claim_inter_grows_intra_shrinks"]["act3"]["holds"] == summary.claim["act3"].holds

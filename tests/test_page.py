@@ -140,17 +140,17 @@ def test_the_page_holds_what_the_study_computed(study):
     data = page_data(page)
     n = data["n"]
     assert data["layers"] == ["act1", "act2", "act3"] and data["snapshots"] == ["0", "2", "4"]
-    assert n == metrics["dataset"]["probe"] + metrics["scrambled"]["count"]
+    assert n == metrics.probe_size + metrics.source.scrambled.count
     energy = decoded(data["energy"]) / ENERGY_LEVELS
     assert energy.shape == (3, n)
-    np.testing.assert_allclose(energy.mean(axis=1), metrics["subspace"]["mean_energy"], atol=0.5 / ENERGY_LEVELS)
-    np.testing.assert_allclose(data["eigenvalues"], metrics["subspace"]["eigenvalues"])
-    assert decoded(data["scrambled"]).sum() == metrics["scrambled"]["count"]
+    np.testing.assert_allclose(energy.mean(axis=1), metrics.subspace.mean_energy, atol=0.5 / ENERGY_LEVELS)
+    np.testing.assert_allclose(data["eigenvalues"], metrics.subspace.eigenvalues)
+    assert decoded(data["scrambled"]).sum() == metrics.source.scrambled.count
     assert decoded(data["images"]).shape == (n, 8, 8, 1)
     positions = decoded(data["maps"]["act2"]["positions"])
     assert positions.shape == (3, n, 2) and positions.max() == POSITION_LEVELS  # the square box touches the map
-    placement = metrics["scrambled_placement"]["act3"]
-    assert len(placement) == 3 and all(0 <= p["given_share"] <= 1 and 0 <= p["true_share"] <= 1 for p in placement)
+    placement = metrics.scrambled_placement["act3"]
+    assert len(placement) == 3 and all(0 <= p.given_share <= 1 and 0 <= p.true_share <= 1 for p in placement)
 
 
 def test_write_page_refuses_inconsistent_arguments(study, tmp_path):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from .._result import Result
 from ..core.knn import knn_graph
 from ..core.layout import force_layout
 from .models import digits_images
@@ -18,11 +21,70 @@ from .vae import evaluate_vae, train_vae
 DEFAULT_BETAS = (0.1, 0.5, 1, 2, 4, 8, 16, 32)
 
 
+@dataclasses.dataclass(frozen=True)
+class BetaRun(Result):
+    """One β of the sweep: the collapse measures of :func:`netscope.studies.vae.evaluate_vae`
+    (reconstruction, KL in total and per latent dimension, active units and their mask, the
+    mutual information, the decoder's orthogonality and principal angles to PCA beside their
+    random baselines) and the ``collapsed_dims`` (indices of the inactive units).
+    """
+
+    beta: float
+    reconstruction: float
+    kl_total: float
+    kl_per_dim: list
+    active_units: int
+    active: list
+    mutual_information: float
+    orthogonality_random_baseline: float
+    orthogonality: float | None
+    principal_angles_deg: list
+    principal_angles_random_baseline_deg: list
+    collapsed_dims: list
+
+
+@dataclasses.dataclass(frozen=True)
+class VaeSweep(Result):
+    """What ``netscope vae`` measured: one :class:`BetaRun` per β (``runs``) of a β-VAE with
+    ``latent_dim`` units (``likelihood``, ``epochs``) on the ``n`` digits, the smallest β at which
+    every unit collapsed (or None) and the stages' ``timings_s``. :meth:`to_dict` is
+    ``metrics.json``; ``sweep["key"]`` (the dict it was) reads it, deprecated.
+    """
+
+    n: int
+    latent_dim: int
+    likelihood: str
+    epochs: int
+    runs: list[BetaRun]
+    all_collapsed_from_beta: float | None
+    timings_s: dict
+
+    def to_dict(self) -> dict:
+        """``metrics.json``, key for key."""
+        return {
+            "dataset": {"name": "sklearn load_digits", "n": self.n},
+            "model": {"latent_dim": self.latent_dim, "likelihood": self.likelihood, "epochs": self.epochs},
+            "runs": [run.to_dict() for run in self.runs],
+            "all_collapsed_from_beta": self.all_collapsed_from_beta,
+            "timings_s": dict(self.timings_s),
+        }
+
+    def __getitem__(self, key: str):
+        """Deprecated: ``sweep["key"]``, as of the dict it was; read the attribute."""
+        warnings.warn(
+            f"VaeSweep[{key!r}] is deprecated: it is a typed result now; read its attributes, or to_dict() "
+            "for the JSON",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.to_dict()[key]
+
+
 def _figures(runs, maps, samples, labels, out_dir: Path):
-    betas = [run["beta"] for run in runs]
+    betas = [run.beta for run in runs]
     names = [f"β={b:g}" for b in betas]
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    kl = np.array([run["kl_per_dim"] for run in runs]).T
+    kl = np.array([run.kl_per_dim for run in runs]).T
     shown = ax.imshow(kl, aspect="auto", cmap="viridis")
     ax.set_xticks(range(len(betas)), names, rotation=30)
     ax.set_ylabel("latent dimension")
@@ -33,8 +95,8 @@ def _figures(runs, maps, samples, labels, out_dir: Path):
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    ax.semilogx(betas, [run["active_units"] for run in runs], "o-", label="active units (Var μ > 0.01)")
-    ax.semilogx(betas, [run["mutual_information"] for run in runs], "s--", label="I(x; z) estimate (nats)")
+    ax.semilogx(betas, [run.active_units for run in runs], "o-", label="active units (Var μ > 0.01)")
+    ax.semilogx(betas, [run.mutual_information for run in runs], "s--", label="I(x; z) estimate (nats)")
     ax.set_xlabel("β")
     ax.legend()
     ax.set_title("Posterior collapse as β grows")
@@ -63,12 +125,12 @@ def _figures(runs, maps, samples, labels, out_dir: Path):
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    pairs = [(b, run["orthogonality"]) for b, run in zip(betas, runs) if run["orthogonality"] is not None]
+    pairs = [(b, run.orthogonality) for b, run in zip(betas, runs) if run.orthogonality is not None]
     if pairs:
         ax.semilogx(*zip(*pairs), "o-", label="mean |cos| between decoder Jacobian columns")
-        ax.axhline(runs[0]["orthogonality_random_baseline"], color="0.5", ls=":", label="random directions")
+        ax.axhline(runs[0].orthogonality_random_baseline, color="0.5", ls=":", label="random directions")
     angle_pairs = [
-        (b, float(np.mean(run["principal_angles_deg"]))) for b, run in zip(betas, runs) if run["principal_angles_deg"]
+        (b, float(np.mean(run.principal_angles_deg))) for b, run in zip(betas, runs) if run.principal_angles_deg
     ]
     if angle_pairs:
         ax2 = ax.twinx()
@@ -92,9 +154,10 @@ def run_vae_study(
     likelihood: str = "bernoulli",
     seed: int = 0,
     progress: bool = True,
-) -> dict:
+) -> VaeSweep:
     """Sweep β, train one β-VAE per value on the digits, measure collapse, write figures and
-    ``metrics.json`` to ``out_dir``; return the metrics.
+    ``metrics.json`` to ``out_dir``; return the :class:`VaeSweep` (``metrics.json`` is its
+    ``to_dict()``).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -105,9 +168,9 @@ def run_vae_study(
         model = train_vae(
             x, float(beta), latent_dim=latent_dim, epochs=epochs, likelihood=likelihood, seed=seed, progress=progress
         )
-        run = {"beta": float(beta), **evaluate_vae(model, x, seed=seed)}
-        run["collapsed_dims"] = [i for i, active in enumerate(run["active"]) if not active]
-        runs.append(run)
+        measures = evaluate_vae(model, x, seed=seed)
+        collapsed_dims = [i for i, active in enumerate(measures["active"]) if not active]
+        runs.append(BetaRun(beta=float(beta), **measures, collapsed_dims=collapsed_dims))
         with torch.no_grad():
             means = model.encode(x)[0].numpy()
             z = torch.randn(64, latent_dim, generator=torch.Generator().manual_seed(seed))
@@ -118,13 +181,15 @@ def run_vae_study(
     train_seconds = time.perf_counter() - start
     start = time.perf_counter()
     _figures(runs, maps, samples, labels, out_dir)
-    all_collapsed = [run["beta"] for run in runs if run["active_units"] == 0]
-    metrics = {
-        "dataset": {"name": "sklearn load_digits", "n": len(x)},
-        "model": {"latent_dim": latent_dim, "likelihood": likelihood, "epochs": epochs},
-        "runs": runs,
-        "all_collapsed_from_beta": min(all_collapsed) if all_collapsed else None,
-        "timings_s": {"training_and_evaluation": train_seconds, "figures": time.perf_counter() - start},
-    }
-    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    return metrics
+    all_collapsed = [run.beta for run in runs if run.active_units == 0]
+    sweep = VaeSweep(
+        n=len(x),
+        latent_dim=latent_dim,
+        likelihood=likelihood,
+        epochs=epochs,
+        runs=runs,
+        all_collapsed_from_beta=min(all_collapsed) if all_collapsed else None,
+        timings_s={"training_and_evaluation": train_seconds, "figures": time.perf_counter() - start},
+    )
+    (out_dir / "metrics.json").write_text(json.dumps(sweep.to_dict(), indent=2))
+    return sweep

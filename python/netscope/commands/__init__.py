@@ -1,0 +1,4 @@
+"""The commands of ``netscope`` (:mod:`netscope.cli`), one module each: ``demo``,
+``active_subspace``, ``structure`` (its page flags in ``page_flags``) and ``vae``. Each imports
+the studies it runs only when it runs, so the parser loads no torch.
+"""
