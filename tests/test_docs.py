@@ -156,7 +156,9 @@ def test_every_benchmark_result_has_a_title_and_no_page_copies_its_table():
         sys.path.remove(str(ROOT / "bench"))
     results = sorted((ROOT / "bench" / "results").glob("*.json"))
     assert results and not [path.stem for path in results if path.stem not in report.TITLES]
-    pages = {path: path.read_text() for path in DOCS.glob("**/*.md") if "_generated" not in path.parts}
+    pages = {
+        path: path.read_text() for path in [ROOT / "README.md", *DOCS.glob("**/*.md")] if "_generated" not in path.parts
+    }
     for path in results:
         header = "| " + " | ".join(json.loads(path.read_text())["rows"][0]) + " |"
         copied = [str(page.relative_to(ROOT)) for page, text in pages.items() if header in text]
