@@ -10,8 +10,10 @@ input among its 15 nearest in the map), trustworthiness (scikit-learn's, 15 neig
 on small inputs), silhouette of the labels in the map (≤ 5 000 points), the peak resident memory
 the call added, and each time over netscope's.
 
-Nearest neighbours (``knn.json``): the k = 15 graph of 100 000 × 50 blobs (30 centres, std 4) and
-of 100 000 hidden activations of a trained MLP (128 dims): netscope exact and approximate,
+Nearest neighbours (``knn.json``): the k = 15 graph of 100 000 × 50 blobs (30 centres, std 4), of
+100 000 hidden activations of a trained MLP (128 dims) and of 100 000 × 50 isotropic blobs (10
+centres, std 1: nothing for an inverted file to file by): netscope's default ("auto": the inverted
+file, refined by NN-descent when its sampled recall is below 0.9), exact, approximate and refined,
 pynndescent and hnswlib; recall against the exact neighbours of 2 000 query points. netscope's
 time includes its similarity weights.
 
@@ -226,7 +228,13 @@ def knn_rows(name, X):
         return graph.indices.reshape(len(X), K)
 
     candidates = {
-        "netscope knn_graph (default: approximate)": lambda: directed(netscope.knn_graph(X, K, symmetrize=False)),
+        "netscope knn_graph (default: auto)": lambda: directed(netscope.knn_graph(X, K, symmetrize=False)),
+        "netscope knn_graph, approximate": lambda: directed(
+            netscope.knn_graph(X, K, symmetrize=False, method="approximate")
+        ),
+        "netscope knn_graph, refined (NN-descent)": lambda: directed(
+            netscope.knn_graph(X, K, symmetrize=False, method="refined")
+        ),
         "netscope knn_graph, exact": lambda: directed(netscope.knn_graph(X, K, symmetrize=False, method="exact")),
         "pynndescent 0.7 (defaults, parallel)": lambda: pynndescent.NNDescent(X, n_neighbors=K + 1).neighbor_graph[0][
             :, 1:
@@ -312,6 +320,8 @@ def main():
         blobs, _ = make_blobs(n_samples=100_000, n_features=50, centers=30, cluster_std=4.0, random_state=0)
         rows = knn_rows("blobs (100 000 x 50, 30 centres, std 4)", blobs)
         rows += knn_rows("MLP activations (100 000 x 128)", mlp_activations(100_000))
+        isotropic, _ = make_blobs(n_samples=100_000, n_features=50, centers=10, random_state=0)
+        rows += knn_rows("isotropic blobs (100 000 x 50, 10 centres, std 1)", isotropic)
         write_result("knn", rows, k=K, recall_queries=2000)
     if "scale" in sections:
         sizes = [10_000, 100_000] + ([1_000_000] if args.million or args.umap_million else [])

@@ -85,11 +85,34 @@ def test_refined_knn_repairs_the_inverted_file_on_isotropic_blobs_whatever_the_t
     assert np.all(np.diff(distances, axis=1) >= 0) and updates[0] > updates[-1]
 
 
-def test_knn_graph_auto_is_exact_for_small_sets_and_approximate_beyond(rng, monkeypatch):
+def test_knn_graph_auto_is_exact_for_small_sets_and_checks_its_recall_beyond(rng, monkeypatch):
     X = rng.standard_normal((300, 5))
     assert (netscope.knn_graph(X, 5) != netscope.knn_graph(X, 5, method="exact")).nnz == 0
     monkeypatch.setattr(netscope.core.knn, "EXACT_UP_TO", 100)
-    assert (netscope.knn_graph(X, 5) != netscope.knn_graph(X, 5, method="approximate")).nnz == 0
+    # Clusters the inverted file files well: its graph, unrefined.
+    centres = rng.standard_normal((12, 20)) * 6
+    clustered = (centres[rng.integers(12, size=3000)] + rng.standard_normal((3000, 20))).astype(np.float32)
+    auto = netscope.knn_graph(clustered, 10, symmetrize=False)
+    assert (auto != netscope.knn_graph(clustered, 10, symmetrize=False, method="approximate")).nnz == 0
+    # One isotropic cloud: the check finds the inverted file short and NN-descent refines it.
+    isotropic = rng.standard_normal((6000, 10)).astype(np.float32)
+    approximate = netscope.knn_graph(isotropic, 10, symmetrize=False, method="approximate")
+    assert netscope.core.knn.sampled_recall(isotropic, approximate.indices.reshape(6000, 10), 0) < 0.9
+    auto = netscope.knn_graph(isotropic, 10, symmetrize=False)
+    assert (auto != netscope.knn_graph(isotropic, 10, symmetrize=False, method="refined")).nnz == 0
+
+
+def test_sampled_recall_against_scikit_learn(rng):
+    from sklearn.neighbors import NearestNeighbors
+
+    X = rng.standard_normal((2000, 6)).astype(np.float32)
+    true = NearestNeighbors(n_neighbors=9).fit(X).kneighbors(X, return_distance=False)[:, 1:]
+    assert netscope.core.knn.sampled_recall(X, true, 0) == 1.0
+    half = true.copy()
+    half[:, 4:] = (np.arange(2000)[:, None] + 1000 + np.arange(4)) % 2000  # far from most points' true lists
+    chosen = np.random.default_rng(0).choice(2000, size=200, replace=False)
+    expected = np.mean([len(np.intersect1d(half[i], true[i])) / 8 for i in chosen])
+    assert netscope.core.knn.sampled_recall(X, half, 0) == pytest.approx(expected)
 
 
 def test_knn_graph_gaussian_weights(rng):

@@ -20,11 +20,20 @@ EXACT_UP_TO = 10_000
 # 2 gave 0.96, 4 gave 0.99 at 1.1-1.2x the time).
 APPROXIMATE_PROBES = 3
 KMEANS_ITERATIONS = 5
-# NN-descent's settings (netscope._core.refined_knn): at most 12 rounds, each joining up to k/2 new
-# and k/2 old neighbours per point, stopping once a round changes fewer than 0.1 % of the entries.
+# NN-descent's settings (netscope._core.refined_knn): started from an inverted file noting 2 cells a
+# point, it builds 1.6 k neighbours a point and keeps the nearest k (on 100 000 isotropic points in
+# 50 dimensions, k = 15: recall 0.78 building k, 0.92 building 24, 0.95 building 30 at 1.5x the
+# time), in at most 12 rounds, each joining up to half as many new and old neighbours, stopping once
+# a round changes fewer than 0.1 % of the entries.
+REFINE_PROBES = 2
+REFINE_BUILD_FACTOR = 1.6
 REFINE_ROUNDS = 12
 REFINE_SAMPLE_RATE = 0.5
 REFINE_DELTA = 0.001
+# "auto" measures the inverted file's recall on this many points against an exact search of them,
+# and refines its graph with NN-descent when the recall is below RECALL_FLOOR.
+RECALL_CHECK_POINTS = 200
+RECALL_FLOOR = 0.9
 # The self-tuning bandwidth of Zelnik-Manor & Perona (NIPS 2004): σ_i is the distance from point i
 # to its 7th nearest neighbour (or its k-th, when k < 7).
 BANDWIDTH_NEIGHBOUR = 7
@@ -61,16 +70,19 @@ def knn_graph(
         distance to the 7th (or k-th, if k < 7) neighbour (Zelnik-Manor & Perona 2004); a point
         whose bandwidth is 0 (more duplicates than neighbours) takes the smallest positive one.
         Either way duplicate points are at distance 0 and get weight 1.
-    method : "auto" (default), "exact", "approximate" or "refined" — "auto" is exact up to 10 000 points and
-        approximate beyond. "approximate" is an inverted-file search in the C++ core: k-means cuts
-        space into 3 sqrt(n) cells, each point notes its 3 nearest cells, and the points of a cell
-        are compared (one GEMM) with every point filed in a cell that one of them noted; it found
-        98 % of the true neighbours on the benchmark sets (bench/bench_maps.py), but about a third
-        on data without clusters to file by (isotropic Gaussian blobs). "refined" repairs that:
+    method : "auto" (default), "exact", "approximate" or "refined" — "auto" is exact up to 10 000
+        points; beyond, it searches approximately, measures the recall of 200 sampled points
+        against their exact neighbours, and refines (as "refined") when that is below 0.9.
+        "approximate" is an inverted-file search in the C++ core: k-means cuts space into
+        3 sqrt(n) cells, each point notes its 3 nearest cells, and the points of a cell are
+        compared (one GEMM) with every point filed in a cell that one of them noted; it found 98 %
+        of the true neighbours on the benchmark sets (bench/bench_maps.py), but about a third on
+        data without clusters to file by (isotropic Gaussian blobs). "refined" repairs that:
         NN-descent (Dong, Charikar & Li 2011) started from the inverted-file graph, the farther
         half of each row replaced by random points, joins each point's neighbours and the points
-        that list it, pairwise, for at most 12 rounds (on 3 000 isotropic points in 10
-        dimensions: recall 0.31 -> 0.95, cpp/tests/test_nn_descent.cpp).
+        that list it, pairwise, for at most 12 rounds, building 1.6 k neighbours a point and
+        keeping the nearest k (100 000 isotropic points in 50 dimensions: recall 0.61 -> 0.92 in
+        3.4x the inverted file's time, bench/bench_maps.py).
     seed : int — the approximate search's k-means sample and start, and NN-descent's samples; the
         result is deterministic for a seed whatever the number of threads.
 
@@ -79,7 +91,8 @@ def knn_graph(
     scipy.sparse.csr_matrix (n, n), float64, symmetric unless ``symmetrize=False``.
 
     Cost, on both cores: exact O(n² d) in BLAS plus O(n² log k) selection; approximate
-    O(n^1.5 d) (about 30 sqrt(n) distances per point); refined that plus O(rounds n k² d); memory O(n k).
+    O(n^1.5 d) (about 30 sqrt(n) distances per point); refined that plus O(rounds n k² d); "auto"
+    beyond 10 000 points adds O(200 n d) for its recall check; memory O(n k).
     """
     X = as_float_matrix(X, "X")
     n = X.shape[0]
@@ -107,11 +120,11 @@ def knn_graph(
     if method == "exact" or (method == "auto" and n <= EXACT_UP_TO):
         indices, distances = _core.exact_knn(X, k)
     elif method == "refined":
-        indices, distances, _ = _core.refined_knn(
-            X, k, APPROXIMATE_PROBES, KMEANS_ITERATIONS, REFINE_ROUNDS, REFINE_SAMPLE_RATE, REFINE_DELTA, seed
-        )
+        indices, distances = refined_knn(X, k, seed)
     else:
         indices, distances = _core.approximate_knn(X, k, 0, APPROXIMATE_PROBES, KMEANS_ITERATIONS, 0, seed)
+        if method == "auto" and sampled_recall(X, indices, seed) < RECALL_FLOOR:
+            indices, distances = refined_knn(X, k, seed)
     similarity = fuzzy_weights(distances) if weights == "fuzzy" else gaussian_weights(indices, distances)
     rows = np.repeat(np.arange(n), k)
     graph = scipy.sparse.csr_matrix((similarity.ravel(), (rows, indices.ravel())), shape=(n, n))
@@ -140,6 +153,34 @@ def gaussian_weights(indices: np.ndarray, distances: np.ndarray) -> np.ndarray:
     positive = bandwidth[bandwidth > 0]
     bandwidth[bandwidth <= 0] = positive.min() if positive.size else 1.0
     return np.exp(-(distances**2) / (bandwidth[:, None] * bandwidth[indices]))
+
+
+def refined_knn(X: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """NN-descent from the inverted file (knn_graph's "refined"): ``(indices, distances)``, each
+    (n, k), nearest first. O(rounds n k² d) after the inverted file's O(n^1.5 d).
+    """
+    built = min(len(X) - 1, int(np.ceil(REFINE_BUILD_FACTOR * k)))
+    indices, distances, _ = _core.refined_knn(
+        X, built, REFINE_PROBES, KMEANS_ITERATIONS, REFINE_ROUNDS, REFINE_SAMPLE_RATE, REFINE_DELTA, seed
+    )
+    return np.ascontiguousarray(indices[:, :k]), np.ascontiguousarray(distances[:, :k])
+
+
+def sampled_recall(X: np.ndarray, indices: np.ndarray, seed: int) -> float:
+    """The share of the true k nearest neighbours that the (n, k) ``indices`` list, over
+    ``RECALL_CHECK_POINTS`` points drawn with ``seed``, found by an exact search of those points:
+    O(RECALL_CHECK_POINTS n d) in BLAS, in blocks of 16 points (memory O(16 n)).
+    """
+    n, k = indices.shape
+    chosen = np.random.default_rng(seed).choice(n, size=min(n, RECALL_CHECK_POINTS), replace=False)
+    norms = np.einsum("ij,ij->i", X, X)
+    found = 0
+    for block in np.array_split(chosen, max(1, len(chosen) // 16)):
+        squared = norms[None, :] - 2 * (X[block] @ X.T)  # each row's own norm is common to it
+        squared[np.arange(len(block)), block] = np.inf
+        true = np.argpartition(squared, k - 1, axis=1)[:, :k]
+        found += sum(len(np.intersect1d(row, indices[i])) for row, i in zip(true, block))
+    return found / (len(chosen) * k)
 
 
 def fuzzy_weights(distances: np.ndarray) -> np.ndarray:
