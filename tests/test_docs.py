@@ -191,3 +191,26 @@ def test_each_page_links_and_includes_only_what_exists(page):
                 assert (ROOT / "bench" / "results" / f"{stem}.json").exists(), target
             continue
         assert resolved.exists(), f"{page} links to {target}, which does not exist"
+
+
+def test_contributing_states_the_layer_rule_that_test_layers_enforces():
+    from test_layers import ALLOWED, LAYERS
+
+    rows = {}
+    for line in (ROOT / "CONTRIBUTING.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and re.fullmatch(r"`\w+`", cells[0]) and cells[1].startswith("`python/netscope/"):
+            rows[cells[0].strip("`")] = set(re.findall(r"`(\w+)`", cells[3]))
+    assert list(rows) == LAYERS
+    assert rows == {layer: ALLOWED[layer] - {layer} for layer in LAYERS}
+
+
+def test_the_slow_table_names_tests_that_exist():
+    """CONTRIBUTING.md's inner loop leaves out the tests that tests/conftest.py's SLOW names: each must exist."""
+    from conftest import SLOW
+
+    for file, names in SLOW.items():
+        path = ROOT / "tests" / file
+        assert path.exists(), file
+        defined = {node.name for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.FunctionDef)}
+        assert not sorted(set(names or ()) - defined), f"{file} has no tests {sorted(set(names or ()) - defined)}"
