@@ -138,9 +138,12 @@ def _plain_text(app, what, name, obj, options, lines):
     package = module if what == "module" and hasattr(obj, "__path__") else module.rpartition(".")[0]
     for i, line in enumerate(lines):
         line = _RELATIVE.sub(lambda match: f"{match.group(1)}{package}.", line)
-        parts = _LITERALS.split(line)
+        parts = _LITERALS.split(line)  # text, literal, text, literal, ..., text
         parts[::2] = [part.replace("|", "\\|") for part in parts[::2]]
-        lines[i] = re.sub(r"(``[^`]+``)(?=\w)", r"\1\\ ", "".join(parts))
+        for j in range(2, len(parts), 2):
+            if parts[j - 1].startswith("``") and parts[j][:1].isalnum():
+                parts[j] = "\\ " + parts[j]  # ``extend``ed: the suffix joined by an escaped space
+        lines[i] = "".join(parts)
 
 
 def _skip_foreign(app, what, name, obj, skip, options):
