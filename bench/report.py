@@ -20,7 +20,10 @@ TITLES = {
         "Maps of the digits and of 10 000 blobs, k={k}, each method at its defaults: "
         "`python bench/bench_maps.py --million`"
     ),
-    "knn": "k={k} nearest neighbours of 100 000 points, recall on {recall_queries} queries (same run)",
+    "knn": (
+        "k={k} nearest neighbours of 100 000 points, recall on {recall_queries} queries: "
+        "`python bench/bench_maps.py --sections knn`"
+    ),
     "maps_scale": (
         "netscope's whole pipeline (knn_graph + force_layout) at its defaults on make_blobs (50 dims, 10 "
         "centres), UMAP beside it: `python bench/bench_maps.py --umap-million --sections scale`"
@@ -38,8 +41,8 @@ TITLES = {
     ),
     "per_example": "Per-example gradients per second, chunks of {chunk_size}: `python bench/bench_per_example.py`",
     "sketch_scaling": (
-        "NystromSketch from D = 10⁴ to 10⁶, float64 and float32 (same run; N = 256 gradients with "
-        "eigenvalues 1/i², chunks of 32)"
+        "NystromSketch from D = 10⁴ to 10⁶, float64 and float32 (N = 256 gradients with eigenvalues 1/i², "
+        "chunks of 32): `python bench/bench_sketch.py --part scaling`"
     ),
     "layer_blocks": (
         "Each layer's block of C accumulated beside the global state, on the same precomputed gradients: "
@@ -66,8 +69,9 @@ TITLES = {
         "`python bench/bench_multipass_xl.py --sampling prior`"
     ),
     "page": (
-        "The observatory page of 100 000 points × 10 snapshots, in headless Chromium on 2 cores, against "
-        "plotly and bokeh on one layer of the same positions: `python bench/bench_page.py`"
+        "The observatory page in headless Chromium on 2 cores (software rendering), each of its painters, "
+        "against plotly and bokeh on one layer of the same 100 000 points, and at 1 000 000 points: "
+        "`python bench/bench_page.py`"
     ),
 }
 
