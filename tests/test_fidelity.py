@@ -5,7 +5,14 @@ import pytest
 from scipy.spatial import cKDTree
 from sklearn.manifold import trustworthiness
 
-from netscope.structure.fidelity import fidelity, map_neighbours, stability
+from netscope.structure.fidelity import (
+    distance_spearman,
+    fidelity,
+    global_structure,
+    map_neighbours,
+    stability,
+    triplet_accuracy,
+)
 
 
 def noisy_projection(rng, n=250):
@@ -110,3 +117,51 @@ def test_bad_input_names_the_argument(rng):
         stability(rng.standard_normal((10, 2)), rng.standard_normal((11, 2)))
     with pytest.raises(ValueError, match="k must be <= 9"):
         stability(rng.standard_normal((10, 2)), rng.standard_normal((10, 2)), k=10)
+
+
+def test_triplet_accuracy_against_a_loop(rng):
+    X, Y = rng.standard_normal((40, 5)), rng.standard_normal((40, 2))
+    triplets = np.array(
+        [(i, j, m) for i in range(0, 40, 7) for j in range(40) for m in range(0, 40, 3) if len({i, j, m}) == 3]
+    )
+    agree = 0
+    for i, j, m in triplets:
+        in_data = np.linalg.norm(X[i] - X[j]) < np.linalg.norm(X[i] - X[m])
+        in_map = np.linalg.norm(Y[i] - Y[j]) < np.linalg.norm(Y[i] - Y[m])
+        agree += in_data == in_map
+    assert triplet_accuracy(X, Y, triplets) == pytest.approx(agree / len(triplets))
+
+
+def test_distance_spearman_against_ranks_by_hand(rng):
+    X, Y = rng.standard_normal((60, 4)), rng.standard_normal((60, 2))
+    pairs = np.array([(a, b) for a in range(60) for b in range(a + 1, 60)])
+    ranks = [np.argsort(np.argsort(np.linalg.norm(Z[pairs[:, 0]] - Z[pairs[:, 1]], axis=1))) for Z in (X, Y)]
+    assert distance_spearman(X, Y, pairs) == pytest.approx(np.corrcoef(*ranks)[0, 1], abs=1e-12)
+
+
+def test_global_structure_of_a_faithful_a_shuffled_and_a_stretched_map(rng):
+    X = rng.standard_normal((500, 2)) * [3.0, 1.0]
+    rotation = np.array([[0.6, -0.8], [0.8, 0.6]])
+    same = global_structure(X, 2.5 * X @ rotation + 7.0)  # a similarity keeps every order
+    assert same.triplet_accuracy == 1.0 and same.distance_spearman == pytest.approx(1.0)
+    shuffled = global_structure(X, X[rng.permutation(500)])
+    assert abs(shuffled.triplet_accuracy - 0.5) < 0.05 and abs(shuffled.distance_spearman) < 0.05
+    squashed = global_structure(X, X * [1.0, 0.0])  # orders kept only along the long axis
+    assert 0.6 < squashed.triplet_accuracy < 1.0 and 0.5 < squashed.distance_spearman < 1.0
+    assert (same.n_triplets, same.n_pairs) == (10_000, 10_000)
+    with pytest.raises(ValueError, match="at least 3 points"):
+        global_structure(X[:2], X[:2])
+    with pytest.raises(ValueError, match="n_triplets"):
+        global_structure(X, X, n_triplets=0)
+    with pytest.raises(ValueError, match="one row per point"):
+        global_structure(X, X[:10])
+
+
+def test_global_structure_draws_distinct_points(monkeypatch):
+    seen = []
+    monkeypatch.setattr("netscope.structure.fidelity.triplet_accuracy", lambda X, Y, t: seen.append(t) or 1.0)
+    X = np.arange(8.0).reshape(4, 2)
+    global_structure(X, X, n_triplets=5000, seed=3)
+    triplets = seen[0]
+    assert all(len(set(row)) == 3 for row in triplets.tolist())
+    assert len({tuple(row) for row in triplets.tolist()}) == 4 * 3 * 2  # every ordered triplet of 4 points occurs

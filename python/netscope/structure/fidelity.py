@@ -5,6 +5,10 @@
   share of each point's k nearest in the data that are among its k nearest in the map).
 - :func:`stability`: between consecutive (aligned) maps, the mean displacement relative to the
   map's spread, and the share of each point's k map neighbours that it keeps.
+- :func:`global_structure`: what the local measures miss, as PaCMAP's and NOMAD's papers measure
+  it: random-triplet accuracy (for random points i, j, l, is i nearer j than l in the map exactly
+  when it is in the data?) and the Spearman correlation of pairwise distances, on sampled triplets
+  and pairs.
 
 The exact measures need every pairwise rank, O(n²). Beyond ``max_queries`` points they are
 averaged over that many random query points (ranks still against all n), and the result carries
@@ -50,6 +54,72 @@ class Stability(Result):
     displacement: float
     neighbours_kept: float
     k: int
+
+
+@dataclasses.dataclass(frozen=True)
+class GlobalStructure(Result):
+    """Whether the map keeps the data's large-scale arrangement: ``triplet_accuracy``, the share of
+    ``n_triplets`` random triplets (i, j, l) whose order (is i nearer j than l?) the map keeps (1 =
+    all, about 0.5 for a random map); ``distance_spearman``, the Spearman correlation of the
+    distances of ``n_pairs`` random pairs in the data and in the map (1 = same order, about 0 for a
+    random map).
+    """
+
+    triplet_accuracy: float
+    distance_spearman: float
+    n_triplets: int
+    n_pairs: int
+
+
+def triplet_accuracy(X, Y, triplets: np.ndarray) -> float:
+    """The share of the (m, 3) index ``triplets`` (anchor, near, far) for which X and Y agree on
+    whether the anchor is nearer the second point than the third (ties in either count as agreement
+    only when tied in both). O(m d).
+    """
+    anchor, near, far = np.asarray(triplets).T
+    in_data = np.sign(np.linalg.norm(X[anchor] - X[near], axis=1) - np.linalg.norm(X[anchor] - X[far], axis=1))
+    in_map = np.sign(np.linalg.norm(Y[anchor] - Y[near], axis=1) - np.linalg.norm(Y[anchor] - Y[far], axis=1))
+    return float(np.mean(in_data == in_map))
+
+
+def distance_spearman(X, Y, pairs: np.ndarray) -> float:
+    """Spearman's rank correlation of the distances of the (m, 2) index ``pairs`` in X and in Y
+    (average ranks for ties). O(m (d + log m)).
+    """
+    from scipy.stats import spearmanr
+
+    a, b = np.asarray(pairs).T
+    return float(spearmanr(np.linalg.norm(X[a] - X[b], axis=1), np.linalg.norm(Y[a] - Y[b], axis=1)).statistic)
+
+
+def global_structure(X, Y, *, n_triplets: int = 10_000, n_pairs: int = 10_000, seed: int = 0) -> GlobalStructure:
+    """:func:`triplet_accuracy` and :func:`distance_spearman` of the map ``Y`` (n, 2) of the data
+    ``X`` (n, d), n >= 3, on ``n_triplets`` triplets and ``n_pairs`` pairs of distinct points drawn
+    with ``seed``. Cost: O((n_triplets + n_pairs) d + n_pairs log n_pairs) time and memory.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    if X.ndim != 2 or Y.ndim != 2 or len(X) != len(Y):
+        raise ValueError(f"X and Y must be 2-D with one row per point, got shapes {X.shape} and {Y.shape}")
+    n = len(X)
+    if n < 3:
+        raise ValueError(f"global_structure needs at least 3 points, got {n}")
+    n_triplets = check_int(n_triplets, "n_triplets", minimum=1)
+    n_pairs = check_int(n_pairs, "n_pairs", minimum=2)
+    rng = np.random.default_rng(seed)
+    # Distinct points: the second and third are drawn among the others, shifted past the first.
+    first = rng.integers(n, size=n_triplets)
+    second = (first + 1 + rng.integers(n - 1, size=n_triplets)) % n
+    third = (first + 1 + rng.integers(n - 2, size=n_triplets)) % n
+    third = np.where(third == second, (first + n - 1) % n, third)  # the one value the third must skip: the second
+    a = rng.integers(n, size=n_pairs)
+    b = (a + 1 + rng.integers(n - 1, size=n_pairs)) % n
+    return GlobalStructure(
+        triplet_accuracy=triplet_accuracy(X, Y, np.stack([first, second, third], axis=1)),
+        distance_spearman=distance_spearman(X, Y, np.stack([a, b], axis=1)),
+        n_triplets=n_triplets,
+        n_pairs=n_pairs,
+    )
 
 
 def _sorted_distances(

@@ -9,7 +9,16 @@ from scipy.spatial import cKDTree
 
 from .._result import Result
 from ..core._validation import check_int
-from .fidelity import Fidelity, Stability, common_values, fidelity, map_neighbours, stability
+from .fidelity import (
+    Fidelity,
+    GlobalStructure,
+    Stability,
+    common_values,
+    fidelity,
+    global_structure,
+    map_neighbours,
+    stability,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,7 +41,9 @@ class MapMetrics(Result):
     ``activation`` space (None without labels or with a single class: nothing to separate);
     ``knn_preservation`` (share of each point's graph neighbours that stay among its nearest in
     the layout); ``fidelity`` to the activations (trustworthiness, continuity, kNN preservation
-    at the map's k); ``stability`` against the previous snapshot's map (None for the first).
+    at the map's k); ``stability`` against the previous snapshot's map (None for the first);
+    ``global_structure``, random-triplet accuracy and distance correlation (None in maps saved
+    before it was measured).
     """
 
     layout: ClassSeparation | None
@@ -40,6 +51,7 @@ class MapMetrics(Result):
     knn_preservation: float
     fidelity: Fidelity
     stability: Stability | None
+    global_structure: GlobalStructure | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> MapMetrics:
@@ -54,6 +66,7 @@ class MapMetrics(Result):
             knn_preservation=data["knn_preservation"],
             fidelity=Fidelity(**data["fidelity"]),
             stability=optional(Stability, data["stability"]),
+            global_structure=optional(GlobalStructure, data.get("global_structure")),
         )
 
 
@@ -70,8 +83,8 @@ def map_metrics(
     """The :class:`MapMetrics` of the map ``positions`` (n, 2) of ``activations`` (n, d) drawn
     from ``graph`` (its kNN graph, CSR), against the ``previous`` snapshot's map (or None), at
     ``k`` neighbours; class separation only when ``labels`` (None or (n,)) hold two classes.
-    Cost: O(min(n, 2000) n (d + log n)) for separation and fidelity, O((n + edges) log n) for
-    the rest.
+    Cost: O(min(n, 2000) n (d + log n)) for separation and fidelity, O(10^4 (d + log 10^4)) for
+    the global structure, O((n + edges) log n) for the rest.
     """
     n = len(positions)
     separated = has_classes(labels)
@@ -82,6 +95,7 @@ def map_metrics(
         # Trustworthiness's normaliser needs 2n - 3k - 1 > 0.
         fidelity=fidelity(activations, positions, min(k, max(1, (2 * n - 4) // 3)), seed=seed),
         stability=None if previous is None else stability(previous, positions, min(k, n - 1)),
+        global_structure=global_structure(activations, positions, seed=seed) if n >= 3 else None,
     )
 
 

@@ -85,6 +85,16 @@ def _charts(metrics, placement, scramble_kind, energy_by_outcome) -> list:
                 _series("trustworthiness", [m.fidelity.trustworthiness for m in metrics]),
                 _series("continuity", [m.fidelity.continuity for m in metrics]),
                 _series("kNN preservation", [m.fidelity.knn_preservation for m in metrics]),
+                _series(
+                    "triplet accuracy",
+                    [None if m.global_structure is None else m.global_structure.triplet_accuracy for m in metrics],
+                    dash=True,
+                ),
+                _series(
+                    "distance Spearman",
+                    [None if m.global_structure is None else m.global_structure.distance_spearman for m in metrics],
+                    dash=True,
+                ),
             ],
         },
         {
