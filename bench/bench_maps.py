@@ -7,7 +7,9 @@ points), and igraph's Fruchterman–Reingold and ForceAtlas2 on netscope's kNN g
 seconds of the layout alone, kNN preservation (share of each point's 15 nearest neighbours in the
 input among its 15 nearest in the map), trustworthiness (scikit-learn's, 15 neighbours; beyond
 2 000 points netscope.structure.fidelity's estimate from 2 000 query points, equal to scikit-learn's
-on small inputs), silhouette of the labels in the map (≤ 5 000 points), the peak resident memory
+on small inputs), random-triplet accuracy and the Spearman correlation of pairwise distances (10 000
+sampled triplets and pairs, netscope.structure.fidelity.global_structure), silhouette of the labels
+in the map (≤ 5 000 points), the peak resident memory
 the call added, and each time over netscope's.
 
 Nearest neighbours (``knn.json``): the k = 15 graph of 100 000 × 50 blobs (30 centres, std 4), of
@@ -39,7 +41,7 @@ from sklearn.neighbors import NearestNeighbors
 
 import netscope
 from _harness import jittered_digits, write_result
-from netscope.structure.fidelity import fidelity
+from netscope.structure.fidelity import fidelity, global_structure
 
 K = 15
 
@@ -112,9 +114,12 @@ def map_scores(X, labels, positions, true_neighbours) -> dict:
     else:
         trust = fidelity(X, positions, K, max_queries=2000).trustworthiness
     chosen = np.random.default_rng(0).choice(len(X), min(len(X), 5000), replace=False)
+    overall = global_structure(X, positions)
     return {
         "kNN preservation": float(preserved),
         "trustworthiness": float(trust),
+        "triplet accuracy": overall.triplet_accuracy,
+        "distance Spearman": overall.distance_spearman,
         "silhouette": float(silhouette_score(positions[chosen], labels[chosen])),
     }
 
