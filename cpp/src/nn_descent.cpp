@@ -17,14 +17,12 @@ namespace {
 constexpr Index kBlock = 16384;
 constexpr Index kGrain = 256;  // points a thread joins at a time (one proposal buffer each)
 
+// In the points' own precision, which Eigen vectorises (float: 2-3x the double loop's speed); every
+// comparison of the refinement uses this one formula, so its ties and repeats are consistent.
 template <class T>
 double squared_distance(const T* a, const T* b, Index d) {
-  double sum = 0;
-  for (Index j = 0; j < d; ++j) {
-    const double t = static_cast<double>(a[j]) - static_cast<double>(b[j]);
-    sum += t * t;
-  }
-  return sum;
+  using Row = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+  return static_cast<double>((Row(a, d) - Row(b, d)).squaredNorm());
 }
 
 // The draw that ranks `other` in `point`'s samples of a round: the lowest draws are kept.
