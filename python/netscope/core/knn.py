@@ -82,7 +82,7 @@ def knn_graph(
         half of each row replaced by random points, joins each point's neighbours and the points
         that list it, pairwise, for at most 12 rounds, building 1.6 k neighbours a point and
         keeping the nearest k (100 000 isotropic points in 50 dimensions: recall 0.61 -> 0.92 in
-        3.4x the inverted file's time, bench/bench_maps.py).
+        4.5x the inverted file's time, bench/bench_maps.py).
     seed : int — the approximate search's k-means sample and start, and NN-descent's samples; the
         result is deterministic for a seed whatever the number of threads.
 
