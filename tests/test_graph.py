@@ -36,17 +36,23 @@ def test_approximate_knn_probing_every_cell_is_exact(rng):
     np.testing.assert_allclose(distances, expected_distances, rtol=1e-4)
 
 
+def graphs_on_one_and_two_threads(X, method, seed):
+    """``knn_graph(X, 10)``'s directed graph computed on one core, then on two."""
+    before = netscope.get_num_threads()
+    graphs = []
+    try:
+        for threads in (1, 2):
+            netscope.set_num_threads(threads)
+            graphs.append(netscope.knn_graph(X, 10, symmetrize=False, method=method, seed=seed))
+    finally:
+        netscope.set_num_threads(before)
+    return graphs
+
+
 def test_knn_graph_approximate_finds_most_true_neighbours_whatever_the_threads(rng):
     centres = rng.standard_normal((12, 20)) * 6
     X = (centres[rng.integers(12, size=4000)] + rng.standard_normal((4000, 20))).astype(np.float32)
-    before = netscope.get_num_threads()
-    try:
-        netscope.set_num_threads(1)
-        one = netscope.knn_graph(X, 10, symmetrize=False, method="approximate", seed=3)
-        netscope.set_num_threads(2)
-        two = netscope.knn_graph(X, 10, symmetrize=False, method="approximate", seed=3)
-    finally:
-        netscope.set_num_threads(before)
+    one, two = graphs_on_one_and_two_threads(X, "approximate", 3)
     assert (one != two).nnz == 0
     found = one.indices.reshape(4000, 10)
     true = np.argpartition(scipy.spatial.distance.cdist(X, X) + np.diag(np.full(4000, np.inf)), 10, axis=1)[:, :10]
@@ -68,14 +74,7 @@ def test_refined_knn_repairs_the_inverted_file_on_isotropic_blobs_whatever_the_t
     # Two overlapping isotropic Gaussian blobs in 10 dimensions: no clusters for the cells to file by.
     X = (rng.standard_normal((6000, 10)) + (np.arange(6000) % 2)[:, None] * 0.5).astype(np.float32)
     approximate = netscope.knn_graph(X, 10, symmetrize=False, method="approximate", seed=1)
-    before = netscope.get_num_threads()
-    try:
-        netscope.set_num_threads(1)
-        one = netscope.knn_graph(X, 10, symmetrize=False, method="refined", seed=1)
-        netscope.set_num_threads(2)
-        two = netscope.knn_graph(X, 10, symmetrize=False, method="refined", seed=1)
-    finally:
-        netscope.set_num_threads(before)
+    one, two = graphs_on_one_and_two_threads(X, "refined", 1)
     assert (one != two).nnz == 0
     assert recall_against_sklearn(approximate, X, 10) < 0.85
     assert recall_against_sklearn(one, X, 10) > 0.9
