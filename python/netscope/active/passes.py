@@ -3,11 +3,68 @@ stream: one product C V of the implicit C = (1/N) Σ g gᵀ with a block V per p
 block Krylov (:class:`BlockKrylovPasses`, the basis of every pass kept) or by subspace iteration
 (:class:`SubspacePasses`, two D × b blocks whatever the passes), and the Rayleigh–Ritz pairs and
 residuals at the end.
+
+Every passes class follows one protocol (:class:`Passes`), which the solver, the distributed fit
+and the checkpoints use and nothing else: ``consume`` each chunk of a pass; ``end_pass`` to close
+it (with ``reduce``, this pass's partial product is first summed over the ranks of a
+``torch.distributed`` group); ``state()`` after a completed pass, and ``from_state`` to go on
+from it in another process; ``ritz_pairs`` at the end.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol, Self
+
 import numpy as np
+
+# What a passes object's state holds: its arrays and its sizes (ints) under fixed names.
+State = dict[str, np.ndarray | int | float]
+# Sums a pass's partial product (a D × b array) over the ranks in place and returns the sample
+# count summed over them (:func:`netscope.active.distributed.sum_over_ranks`).
+Reduce = Callable[[np.ndarray, int], int]
+
+
+class Passes(Protocol):
+    """What a multipass method does with each replay of the gradient stream; ``count`` is the
+    number of samples consumed in the current pass (0 right after ``end_pass``).
+    """
+
+    count: int
+
+    def consume(self, rows: np.ndarray) -> None:
+        """Add one chunk (n, D) of this pass's rows to its product."""
+
+    def end_pass(self, extend: bool, reduce: Reduce | None = None) -> bool:
+        """Close the pass. With ``reduce``, first sum the partial product over the ranks in place
+        (the sample count becomes the total); with ``extend``, make the next pass's block. False
+        when no further pass is to run.
+        """
+
+    def state(self) -> State:
+        """After a completed pass (``count == 0``), every array and size needed to go on, under
+        names of the class's own choosing. The arrays are the object's own, not copies: write
+        them out before the next ``consume``. Which pass it was, the samples, the losses and the
+        settings are the checkpoint's to record, not the state's.
+        """
+
+    @classmethod
+    def from_state(cls, state: State) -> Self:
+        """The object as it was when ``state()`` was taken; the numbers may come back as 0-d
+        arrays (as ``np.load`` of an ``.npz`` gives them). A run that goes on from it gives the
+        same result, bit for bit, as one that never stopped: any random draw is derived from
+        the seed, never from a generator's running state.
+        """
+
+    def ritz_pairs(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The top-k Rayleigh–Ritz values, vectors (D, k) and residuals ‖C v − λ v‖ at the end."""
+
+
+def reduced(total: np.ndarray, count: int, reduce: Reduce | None) -> int:
+    """``count`` summed over the ranks by ``reduce``, and ``total`` with it (in place); unchanged
+    without ``reduce``.
+    """
+    return count if reduce is None else reduce(total, count)
 
 
 def check_directions(found: int, k: int) -> None:
@@ -34,7 +91,7 @@ class BlockKrylovPasses:
     every later pass C Q for the newest orthonormal block Q, orthogonalised twice against all
     earlier ones; the Rayleigh–Ritz pairs come from the blocks whose products are known. After q
     passes the basis spans C Ω, C² Ω, …, C^(q-1) Ω ((q − 1) b columns). Memory: the basis and its
-    products, D b (2q − 1) float64.
+    products, D b (2q − 1) float64; its :meth:`state` is that basis and those products.
     """
 
     def __init__(self, dim: int, block: int, seed: int):
@@ -55,12 +112,13 @@ class BlockKrylovPasses:
         self._sum += rows.T @ (rows @ self._multiplier)
         self.count += len(rows)
 
-    def end_pass(self, extend: bool) -> bool:
-        """Keep this pass's product and, with ``extend``, orthogonalise it into the next block;
-        False when no further pass is to run (not extended, or the Krylov space is exhausted).
+    def end_pass(self, extend: bool, reduce: Reduce | None = None) -> bool:
+        """Keep this pass's product (summed over the ranks by ``reduce``) and, with ``extend``,
+        orthogonalise it into the next block; False when no further pass is to run (not
+        extended, or the Krylov space is exhausted).
         """
         assert self._sum is not None  # consume ran in this pass
-        product = self._sum / self.count
+        product = self._sum / reduced(self._sum, self.count, reduce)
         if self.basis:
             self.products.append(product)
         self._sum, self.count = None, 0
@@ -78,6 +136,33 @@ class BlockKrylovPasses:
         self._multiplier = u[:, kept]
         self.basis.append(self._multiplier)
         return True
+
+    def state(self) -> State:
+        """The sizes, the seed, and each block ``basis.<i>`` (D × b_i) and product
+        ``product.<i>`` (D × b_i, C times ``basis.<i>``) so far, float64; the next pass multiplies
+        the last block. O(1): the arrays themselves.
+        """
+        assert self.count == 0, "state() is taken between passes"
+        return {
+            "dim": self.dim,
+            "block": self.block,
+            "seed": self.seed,
+            "blocks": len(self.basis),
+            **{f"basis.{index}": Q for index, Q in enumerate(self.basis)},
+            **{f"product.{index}": CQ for index, CQ in enumerate(self.products)},
+        }
+
+    @classmethod
+    def from_state(cls, state: State) -> Self:
+        """The passes as :meth:`state` left them. O(1)."""
+        passes = cls(int(state["dim"]), int(state["block"]), int(state["seed"]))
+        blocks = int(state["blocks"])
+        passes.basis = [np.asarray(state[f"basis.{index}"], dtype=np.float64) for index in range(blocks)]
+        products = (f"product.{index}" for index in range(blocks))
+        passes.products = [np.asarray(state[name], dtype=np.float64) for name in products if name in state]
+        # Before the first pass the multiplier is Ω, drawn from the seed when the pass begins.
+        passes._multiplier = passes.basis[-1] if passes.basis else None
+        return passes
 
     def ritz_pairs(self, k: int):
         """The top-k Rayleigh–Ritz pairs of the blocks whose products are known, and the residual
@@ -136,19 +221,21 @@ class SubspacePasses:
     forms C Ω for a seeded Gaussian Ω (D × b), every later pass C Q for Q = orth(the previous
     product); the Rayleigh–Ritz pairs come from the last Q and its product. After q passes Q
     spans C^(q-1) Ω. Memory: two D × b blocks (Q and the product being summed) in ``dtype``,
-    whatever q; each chunk's product is added row block by row block, in place.
+    whatever q; each chunk's product is added row block by row block, in place. Its
+    :meth:`state` is Q (and after the last pass its product): one or two D × b blocks.
     """
 
     def __init__(self, dim: int, block: int, seed: int, dtype):
-        self.dim, self.dtype = dim, np.dtype(dtype)
-        self.basis: np.ndarray | None = np.random.default_rng([seed, 1]).standard_normal((dim, block), dtype=self.dtype)
+        self.dim, self.block, self.seed, self.dtype = dim, block, seed, np.dtype(dtype)
+        self.basis: np.ndarray | None = None  # Ω, drawn from the seed when the first pass begins
         self._sum: np.ndarray | None = None
         self.product: np.ndarray | None = None
         self.count = 0
 
     def consume(self, rows: np.ndarray) -> None:
         """Add rowsᵀ (rows Q) for the current basis Q, row block by row block, in place. O(n D b)."""
-        assert self.basis is not None  # until ritz_pairs
+        if self.basis is None:
+            self.basis = np.random.default_rng([self.seed, 1]).standard_normal((self.dim, self.block), dtype=self.dtype)
         if self._sum is None:
             self._sum = np.zeros_like(self.basis)
         rows = rows.astype(self.dtype, copy=False)
@@ -157,12 +244,13 @@ class SubspacePasses:
             self._sum[block] += rows[:, block].T @ coefficients
         self.count += len(rows)
 
-    def end_pass(self, extend: bool) -> bool:
-        """Keep this pass's product, or with ``extend`` make it the next orthonormal basis; False
-        when no further pass is to run (not extended, or the product vanished).
+    def end_pass(self, extend: bool, reduce: Reduce | None = None) -> bool:
+        """Keep this pass's product (summed over the ranks by ``reduce``, in place), or with
+        ``extend`` make it the next orthonormal basis; False when no further pass is to run (not
+        extended, or the product vanished).
         """
         assert self._sum is not None  # consume ran in this pass
-        self._sum /= self.count
+        self._sum /= reduced(self._sum, self.count, reduce)
         self.count = 0
         if not extend:
             self.product, self._sum = self._sum, None
@@ -171,6 +259,24 @@ class SubspacePasses:
         basis, self._sum = orthonormalize_in_place(self._sum), None
         self.basis = basis
         return basis.shape[1] > 0
+
+    def state(self) -> State:
+        """The sizes, the seed, the basis Q (D × b, or fewer columns; ``dtype``) the next pass
+        multiplies, and after the last pass its ``product`` C Q. O(1): the arrays themselves.
+        """
+        assert self.count == 0 and self.basis is not None, "state() is taken between passes"
+        kept = {"product": self.product} if self.product is not None else {}
+        return {"dim": self.dim, "block": self.block, "seed": self.seed, "basis": self.basis, **kept}
+
+    @classmethod
+    def from_state(cls, state: State) -> Self:
+        """The passes as :meth:`state` left them, stored in the basis's dtype. O(1)."""
+        basis = np.asarray(state["basis"])
+        passes = cls(int(state["dim"]), int(state["block"]), int(state["seed"]), basis.dtype)
+        passes.basis = basis
+        if "product" in state:  # ritz_pairs writes the vectors over it
+            passes.product = np.require(state["product"], requirements="W")
+        return passes
 
     def ritz_pairs(self, k: int):
         """The top-k Rayleigh–Ritz pairs of the last basis and its product, and the residual

@@ -20,7 +20,7 @@ from .. import _core
 from ..core.gram import GramAccumulator
 from ..core.rsvd import eigh_top, randomized_svd
 from ..core.sketch import NystromSketch
-from .passes import BlockKrylovPasses, SubspacePasses
+from .passes import BlockKrylovPasses, Reduce, State, SubspacePasses
 
 if TYPE_CHECKING:
     from .settings import FitSettings
@@ -303,6 +303,11 @@ class MultipassSolver(_Solver):
     stored as ``sketch_dtype`` says (float32 for "auto" beyond 1 GiB of float64 block). Both end
     with the Rayleigh–Ritz pairs of the last basis and its product, and the residual ‖C v − λ v‖
     of each pair, from the same product. Per pass O(N D b) on top of the gradients. Top k only.
+
+    Between passes its :meth:`state` is the passes' own (what a checkpoint writes after every
+    pass, and :meth:`restore` reads back); under ``torch.distributed`` every rank consumes its
+    share of the stream and ``end_pass`` sums the pass's product over the ranks (one all-reduce
+    of D × b numbers a pass), so that every rank holds the same blocks.
     """
 
     capabilities = Capabilities(
@@ -317,7 +322,7 @@ class MultipassSolver(_Solver):
         across_ranks=False,
         estimates_along_stream=False,
     )
-    state = None
+    state = None  # no accumulator: the passes' state is :meth:`passes_state`
 
     @classmethod
     def passes_for(cls, n_passes: int | None) -> int | None:
@@ -328,7 +333,7 @@ class MultipassSolver(_Solver):
         self, dim: int, *, sketch_size: int, seed: int = 0, sketch_dtype: str = "auto", n_passes: int | None = None
     ):
         super().__init__(dim)
-        block = min(sketch_size, dim)
+        self.block = block = min(sketch_size, dim)
         if n_passes is None:
             raise ValueError("multipass needs n_passes")
         self.passes: BlockKrylovPasses | SubspacePasses
@@ -347,14 +352,28 @@ class MultipassSolver(_Solver):
         """Add chunkᵀ (chunk V) for the current pass's block V. O(n D b)."""
         self.passes.consume(chunk)
 
-    def end_pass(self, extend: bool = True) -> bool:
-        """Close a pass: keep C V and, with ``extend`` (not after the last pass), make the next
-        block from it. Returns False when no further pass is to run: not ``extend``ed, or the
-        Krylov space stopped growing (it is invariant: the Rayleigh–Ritz pairs are exact).
+    def end_pass(self, extend: bool = True, reduce: Reduce | None = None) -> bool:
+        """Close a pass: keep C V (summed over the ranks by ``reduce``, e.g.
+        :func:`netscope.active.distributed.sum_over_ranks`) and, with ``extend`` (not after the
+        last pass), make the next block from it. Returns False when no further pass is to run:
+        not ``extend``ed, or the Krylov space stopped growing (it is invariant: the
+        Rayleigh–Ritz pairs are exact).
         """
         if self.passes.count == 0:
             raise ValueError("a pass over the gradient stream gave no gradients")
-        return self.passes.end_pass(extend)
+        return self.passes.end_pass(extend, reduce)
+
+    def passes_state(self) -> State:
+        """The passes' state after a completed pass (:meth:`netscope.active.passes.Passes.state`)."""
+        return self.passes.state()
+
+    def restore(self, state: State) -> None:
+        """Go on from a ``passes_state()`` of a solver with the same settings. O(1)."""
+        self.passes = type(self.passes).from_state(state)
+
+    def settings(self) -> dict:
+        """The solver's settings, as saved with a checkpoint: the block and which passes run."""
+        return {"sketch_size": self.block, "iteration": type(self.passes).__name__}
 
     def eigenpairs(self, G, k: int, full_spectrum: bool):
         """The top-k Rayleigh–Ritz pairs; ``residuals`` then holds ‖C v − λ v‖ of each."""
