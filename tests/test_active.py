@@ -394,13 +394,13 @@ def test_layer_spectra_are_the_diagonal_blocks_of_c(rng):
 
 
 def use_subspace_iteration(monkeypatch, iterate: bool) -> None:
-    """Make method="multipass" take its two-block subspace iteration (as it does beyond
-    KRYLOV_STATE_BYTES of Krylov basis) instead of block Krylov, on a small problem."""
+    """Make method="multipass" restart its Krylov basis within two blocks (as it does beyond
+    KRYLOV_STATE_BYTES of Krylov basis) instead of keeping it whole, on a small problem."""
     if iterate:
         monkeypatch.setattr(netscope.active.solvers, "KRYLOV_STATE_BYTES", 0)
 
 
-@pytest.mark.parametrize("iterate", [False, True], ids=["krylov", "subspace"])
+@pytest.mark.parametrize("iterate", [False, True], ids=["krylov", "restarted"])
 def test_multipass_reaches_the_exact_top_k_of_a_decaying_spectrum(rng, tmp_path, monkeypatch, iterate):
     use_subspace_iteration(monkeypatch, iterate)
     D, N, k = 300, 2000, 8
@@ -421,18 +421,20 @@ def test_multipass_reaches_the_exact_top_k_of_a_decaying_spectrum(rng, tmp_path,
         np.testing.assert_allclose(fitted.residuals_, explicit, rtol=1e-6, atol=1e-12 * exact[0])
         residuals.append(fitted.residuals_.max() / exact[-1])
     assert errors[0] > 1e-4 and errors[0] > errors[1] > errors[2]  # the passes are the accuracy knob
-    assert errors[2] < 1e-8 and residuals[0] > residuals[1] > residuals[2]
+    assert residuals[0] > residuals[1] > residuals[2]
+    # the whole basis goes to the float32 floor; the restarted one stops at ‖C v − λ v‖ ≤ 10⁻³ λ
+    assert errors[2] < 1e-8 if not iterate else residuals[2] <= 1e-3 and errors[2] < 1e-6
     fitted.save(tmp_path / "multipass.npz")
     loaded = netscope.ActiveSubspace.load(tmp_path / "multipass.npz")
     assert loaded.method == "multipass" and loaded.n_passes == 8
     np.testing.assert_array_equal(loaded.eigenvalues_, fitted.eigenvalues_)
     np.testing.assert_array_equal(loaded.residuals_, fitted.residuals_)
     sines = np.linalg.svd(top.T @ fitted.eigenvectors_, compute_uv=False)
-    assert np.sqrt(1 - sines.min() ** 2) < 1e-6
+    assert np.sqrt(1 - sines.min() ** 2) < (1e-3 if iterate else 1e-6)
 
 
 def test_multipass_subspace_iteration_in_float32(rng, monkeypatch):
-    # The two-block iteration stored in float32 (as "auto" picks beyond 1 GiB of block): the
+    # The restarted basis stored in float32 (as "auto" picks beyond 1 GiB of float64): the
     # products are float32 sums, so the pairs reach float32's accuracy, not float64's.
     use_subspace_iteration(monkeypatch, True)
     D, N, k = 400, 1500, 6
@@ -448,17 +450,18 @@ def test_multipass_subspace_iteration_in_float32(rng, monkeypatch):
     assert np.sqrt(1 - sines.min() ** 2) < 1e-3
 
 
-def test_multipass_picks_subspace_iteration_beyond_its_krylov_budget(monkeypatch):
+def test_multipass_restarts_beyond_its_krylov_budget(monkeypatch):
     solvers = netscope.active.solvers
     monkeypatch.setattr(solvers, "KRYLOV_STATE_BYTES", 8 * 1000 * 30 * 11)  # q = 6, b = 30 at D = 1000 fits
     assert isinstance(solvers.MultipassSolver(1000, sketch_size=30, n_passes=6).passes, solvers.BlockKrylovPasses)
-    iterated = solvers.MultipassSolver(1000, sketch_size=30, n_passes=7).passes
-    assert isinstance(iterated, solvers.SubspacePasses) and iterated.dtype == np.float64
+    restarted = solvers.MultipassSolver(1000, sketch_size=30, n_passes=7, n_components=10).passes
+    assert isinstance(restarted, solvers.RestartedPasses) and restarted.dtype == np.float64
+    assert restarted.columns == 60 and restarted.block == 10 and restarted.wanted == 10
     monkeypatch.setattr(solvers, "FLOAT32_SKETCH_BEYOND_BYTES", 1000)
     assert solvers.MultipassSolver(1000, sketch_size=30, n_passes=7).passes.dtype == np.float32
 
 
-@pytest.mark.parametrize("iterate", [False, True], ids=["krylov", "subspace"])
+@pytest.mark.parametrize("iterate", [False, True], ids=["krylov", "restarted"])
 @pytest.mark.parametrize("sampling", ["prior", "data"])
 def test_multipass_equals_the_snapshot_on_a_small_network(sampling, iterate, monkeypatch):
     from torch.utils.data import DataLoader, TensorDataset
@@ -474,12 +477,14 @@ def test_multipass_equals_the_snapshot_on_a_small_network(sampling, iterate, mon
     replayed = netscope.ActiveSubspace("multipass", n_components=5, n_passes=8 if iterate else 4, progress=False).fit(
         model, loss, data, n_samples=samples, sampling=sampling, seed=3
     )
-    np.testing.assert_allclose(replayed.eigenvalues_, exact.eigenvalues_, rtol=1e-8)
-    np.testing.assert_allclose(np.abs(replayed.eigenvectors_.T @ exact.eigenvectors_), np.eye(5), atol=1e-6)
+    # the restarted basis stops at ‖C v − λ v‖ ≤ 10⁻³ λ: λ to about its square
+    np.testing.assert_allclose(replayed.eigenvalues_, exact.eigenvalues_, rtol=1e-6 if iterate else 1e-8)
+    overlaps = np.abs(replayed.eigenvectors_.T @ exact.eigenvectors_)
+    np.testing.assert_allclose(overlaps, np.eye(5), atol=1e-3 if iterate else 1e-6)
     np.testing.assert_array_equal(replayed.losses_, exact.losses_)
 
 
-@pytest.mark.parametrize("iterate", [False, True], ids=["krylov", "subspace"])
+@pytest.mark.parametrize("iterate", [False, True], ids=["krylov", "restarted"])
 def test_multipass_says_when_the_passes_found_too_few_directions(rng, monkeypatch, iterate):
     use_subspace_iteration(monkeypatch, iterate)
     study = netscope.ActiveSubspace("multipass", n_components=5, sketch_size=6, n_passes=3, progress=False)

@@ -21,6 +21,7 @@ from ..core.gram import GramAccumulator
 from ..core.rsvd import eigh_top, randomized_svd
 from ..core.sketch import NystromSketch
 from .passes import BlockKrylovPasses, Reduce, State, SubspacePasses
+from .restarted import RestartedPasses
 
 if TYPE_CHECKING:
     from .settings import FitSettings
@@ -290,7 +291,7 @@ class SketchSolver(GramSolver):
 # Passes over the gradient stream of method="multipass" when n_passes is None.
 DEFAULT_PASSES = 6
 # method="multipass" keeps the block Krylov basis (the fewer passes for a given accuracy) while it
-# takes at most this many bytes, and otherwise iterates on two blocks (memory independent of q).
+# takes at most this many bytes, and otherwise restarts it within two blocks' memory.
 KRYLOV_STATE_BYTES = 2**30
 
 
@@ -299,10 +300,12 @@ class MultipassSolver(_Solver):
     stream, one product C V per pass for a block V of b = ``sketch_size`` columns; G is never
     stored. While the basis takes at most :data:`KRYLOV_STATE_BYTES` (D b (2q − 1) float64) it is
     randomized block Krylov (the basis spans C Ω … C^(q-1) Ω, and the error falls like that of
-    eigh_top at depth q − 2); beyond, subspace iteration on two D × b blocks (span C^(q-1) Ω),
-    stored as ``sketch_dtype`` says (float32 for "auto" beyond 1 GiB of float64 block). Both end
-    with the Rayleigh–Ritz pairs of the last basis and its product, and the residual ‖C v − λ v‖
-    of each pair, from the same product. Per pass O(N D b) on top of the gradients. Top k only.
+    eigh_top at depth q − 2); beyond, thick-restart block Lanczos with locking in the memory of
+    two D × b blocks (:class:`netscope.active.restarted.RestartedPasses`: a basis of 2b columns,
+    stored as ``sketch_dtype`` says, float32 for "auto" beyond 1 GiB of float64), which stops
+    once the top ``n_components`` pairs have ‖C v − λ v‖ ≤ 10⁻³ λ, ``n_passes`` at most. Both
+    end with the Rayleigh–Ritz pairs and the residual ‖C v − λ v‖ of each pair, from the same
+    products. Per pass O(N D b) on top of the gradients. Top k only.
 
     Between passes its :meth:`state` is the passes' own (what a checkpoint writes after every
     pass, and :meth:`restore` reads back); under ``torch.distributed`` every rank consumes its
@@ -329,18 +332,39 @@ class MultipassSolver(_Solver):
         """``n_passes``, or :data:`DEFAULT_PASSES` for None."""
         return DEFAULT_PASSES if n_passes is None else n_passes
 
+    @classmethod
+    def from_settings(cls, dim: int, settings: FitSettings, seed: int = 0) -> _Solver:
+        """As :meth:`_Solver.from_settings`, with the pairs sought (``n_components``)."""
+        block, dtype = settings.block_size, settings.sketch_dtype
+        return cls(
+            dim,
+            sketch_size=block,
+            seed=seed,
+            sketch_dtype=dtype,
+            n_passes=settings.passes,
+            n_components=settings.n_components,
+        )
+
     def __init__(
-        self, dim: int, *, sketch_size: int, seed: int = 0, sketch_dtype: str = "auto", n_passes: int | None = None
+        self,
+        dim: int,
+        *,
+        sketch_size: int,
+        seed: int = 0,
+        sketch_dtype: str = "auto",
+        n_passes: int | None = None,
+        n_components: int | None = None,
     ):
         super().__init__(dim)
         self.block = block = min(sketch_size, dim)
         if n_passes is None:
             raise ValueError("multipass needs n_passes")
-        self.passes: BlockKrylovPasses | SubspacePasses
+        self.passes: BlockKrylovPasses | SubspacePasses | RestartedPasses
         if 8 * dim * block * (2 * n_passes - 1) <= KRYLOV_STATE_BYTES:
             self.passes = BlockKrylovPasses(dim, block, seed)
         else:
-            self.passes = SubspacePasses(dim, block, seed, storage_dtype(dim, block, sketch_dtype))
+            dtype = storage_dtype(dim, 2 * block, sketch_dtype)
+            self.passes = RestartedPasses.in_columns(dim, 2 * block, seed, dtype, wanted=n_components or 1)
         self.residuals = None
 
     @property
