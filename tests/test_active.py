@@ -498,7 +498,7 @@ def test_multipass_says_when_the_passes_found_too_few_directions(rng, monkeypatc
     assert not hasattr(study, "eigenvalues_")
 
 
-def test_multipass_refuses_what_it_cannot_replay(tmp_path):
+def test_multipass_refuses_what_it_cannot_replay():
     from torch.utils.data import DataLoader, TensorDataset
 
     with pytest.raises(ValueError, match="n_passes goes with method='multipass'"):
@@ -512,8 +512,6 @@ def test_multipass_refuses_what_it_cannot_replay(tmp_path):
     with pytest.raises(ValueError, match="one-shot iterator"):
         study.fit_gradients(iter([G]))
     model, (x, y) = mlp(1, 3, 1, 1), regression_1d(32)
-    with pytest.raises(ValueError, match="checkpoint"):
-        study.fit(model, torch.nn.MSELoss(), (x, y), n_samples=10, checkpoint=tmp_path / "c")
     shuffled = DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True)
     with pytest.raises(ValueError, match="shuffles"):
         study.fit(model, torch.nn.MSELoss(), shuffled, sampling="data")

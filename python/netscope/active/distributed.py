@@ -3,7 +3,8 @@
 A fit runs distributed when a process group is initialised with more than one rank (e.g. under
 ``torchrun``). The samples are split into contiguous ranges on the grid of whole chunks, so each
 gradient is computed in the very chunk it would be in a single-process run, and only the sums
-over samples change their order.
+over samples change their order. A method that replays the stream sums each pass's product over
+the ranks (:func:`sum_over_ranks`), so that every rank makes the same next block.
 """
 
 from __future__ import annotations
@@ -44,3 +45,25 @@ def gather_rows(rows: np.ndarray) -> np.ndarray:
     parts = [torch.empty_like(padded) for _ in range(size)]
     dist.all_gather(parts, padded)
     return np.concatenate([part[: int(count)].numpy() for part, count in zip(parts, counts)])
+
+
+def reduce_count(count: int, op: str = "sum") -> int:
+    """``count`` summed (``op="sum"``) or its minimum (``"min"``) over the ranks, on every rank."""
+    import torch.distributed as dist
+
+    total = torch.tensor([count], dtype=torch.int64)
+    dist.all_reduce(total, op={"sum": dist.ReduceOp.SUM, "min": dist.ReduceOp.MIN}[op])
+    return int(total)
+
+
+def sum_over_ranks(total: np.ndarray, count: int) -> int:
+    """Sum ``total`` (a C-contiguous float array, e.g. a pass's D × b product) over the ranks in
+    place, and return ``count`` summed likewise: the reduction of
+    :meth:`netscope.active.passes.Passes.end_pass`. Every rank gets the same numbers (gloo's
+    ring all-reduce sums each element on one rank and copies that sum to the others). Cost: one all-reduce of
+    ``total``, no copy (the tensor shares its memory).
+    """
+    import torch.distributed as dist
+
+    dist.all_reduce(torch.from_numpy(total))
+    return reduce_count(count)

@@ -81,27 +81,35 @@ def _checked_chunks(stream, dim):
 
 
 def solve_passes(settings: FitSettings, open_first, open_again) -> Fitted:
-    """Read the stream ``n_passes`` times (``open_first()`` opens it with the fit's solver,
-    ``open_again()`` anew without one: the same samples in the same order) into a
+    """Read the stream ``n_passes`` times (``open_first()`` opens it with the fit's solver and
+    checkpoint, ``open_again()`` anew without them: the same samples in the same order) into a
     :class:`netscope.active.solvers.MultipassSolver`, one block per pass, then its Rayleigh–Ritz
     eigenpairs. The losses are the first pass's. Stops early when the Krylov space is exhausted.
-    Cost: n_passes × (the stream + O(N D b)).
+    With a checkpoint, the passes' state is saved after every pass, and a resumed fit goes on
+    after the last pass saved (its first stream is then never read). Under ``torch.distributed``
+    each rank reads its share of every pass, and each pass's product is summed over the ranks.
+    Cost: n_passes × (the stream + O(N D b)) (+ a checkpoint's write a pass).
     """
     n_passes = settings.passes
     if n_passes is None:
         raise ValueError(f"n_passes: the passes of method={settings.method!r} are needed")
     start = time.perf_counter()
-    solver = dim = layout = sampling = prior = losses = n = None
-    for passes in range(n_passes):
-        stream = open_again() if passes else open_first()
+    first = open_first()
+    solver, saver, across = first.solver, first.checkpoint, first.across_ranks
+    layout, sampling, prior = first.layout, first.sampling, first.prior
+    dim = layout.n_parameters if layout is not None else None
+    done, more, n, losses = 0, True, None, None
+    restored = None if saver is None else saver.begin(resume=settings.resume)
+    if restored is not None:
+        state, done, more, n, losses = restored
+        solver.restore(state)
+    for passes in range(done, n_passes if more else done):
+        stream = first if passes == 0 else open_again()
         with contextlib.closing(stream):
-            layout, sampling, prior = stream.layout, stream.sampling, stream.prior
-            dim = layout.n_parameters if layout is not None else dim
-            solver = solver or stream.solver  # built with the fit's seed; later passes bring none
             pass_losses = []
             for chunk, chunk_losses in _checked_chunks(stream, dim):
                 dim = chunk.shape[1]
-                if solver is None:
+                if solver is None:  # gradients a user computed: D is known at the first chunk
                     solver = settings.new_solver(dim)
                 solver.consume(chunk)
                 if chunk_losses is not None:
@@ -115,12 +123,19 @@ def solve_passes(settings: FitSettings, open_first, open_again) -> Fitted:
                 f"method={settings.method!r} needs the same samples in every pass"
             )
         n = solver.count
-        if losses is None:
-            losses = np.concatenate(pass_losses).astype(np.float64) if pass_losses else None
-        if not solver.end_pass(extend=passes < n_passes - 1):
+        if losses is None and pass_losses:
+            losses = np.concatenate(pass_losses).astype(np.float64)
+        more = solver.end_pass(passes < n_passes - 1, distributed.sum_over_ranks if across else None)
+        if saver is not None:
+            saver.save(passes + 1, solver.passes_state(), more=more, count=n, losses=losses)
+        if not more:
             break
+    first.close()  # unread when the fit resumed after its first pass
     # The loop ran at least once, and each pass gave gradients or raised.
     assert solver is not None and n is not None and dim is not None and sampling is not None
+    if across:
+        n = distributed.reduce_count(n)
+        losses = None if losses is None else distributed.gather_rows(losses)
     timings = {"gradients": time.perf_counter() - start}
     start = time.perf_counter()
     values, vectors = solver.eigenpairs(None, _components(settings, solver, n, dim), False)
@@ -219,8 +234,9 @@ def add_projections(fitted: Fitted, open_replay) -> Fitted:
     """``fitted`` with each sample's coordinates in its directions, Z = G Ŵ ((N, k) float64), from
     the stream read again (``open_replay()`` opens it: the same samples in the same order), and
     the layer blocks the replay's stream fills, if it has them. Products in the chunks' own
-    precision, one chunk alive at a time. Cost: the stream once more + O(N D k) (+ the blocks');
-    memory O(N k).
+    precision, one chunk alive at a time. Under ``torch.distributed`` each rank reads its share,
+    and the projections are gathered and the blocks summed over the ranks. Cost: the stream once
+    more + O(N D k) (+ the blocks'); memory O(N k).
     """
     start = time.perf_counter()
     vectors, parts, cast = fitted.eigenvectors, [], {}
@@ -234,6 +250,10 @@ def add_projections(fitted: Fitted, open_replay) -> Fitted:
                 stream.blocks.update(chunk)
             del chunk
     projections = np.concatenate(parts) if parts else np.zeros((0, vectors.shape[1]))
+    if stream.across_ranks:  # each rank read its share; the blocks were filled from it
+        projections = distributed.gather_rows(projections)
+        if stream.blocks is not None:
+            stream.blocks.all_reduce()
     if len(projections) != fitted.n_samples:
         raise ValueError(
             f"data: the replay gave {len(projections)} gradients, the fit {fitted.n_samples}; "

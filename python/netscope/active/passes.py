@@ -27,10 +27,12 @@ Reduce = Callable[[np.ndarray, int], int]
 
 class Passes(Protocol):
     """What a multipass method does with each replay of the gradient stream; ``count`` is the
-    number of samples consumed in the current pass (0 right after ``end_pass``).
+    number of samples consumed in the current pass (0 right after ``end_pass``), ``dtype`` that
+    of its blocks.
     """
 
     count: int
+    dtype: np.dtype
 
     def consume(self, rows: np.ndarray) -> None:
         """Add one chunk (n, D) of this pass's rows to its product."""
@@ -93,6 +95,8 @@ class BlockKrylovPasses:
     passes the basis spans C Ω, C² Ω, …, C^(q-1) Ω ((q − 1) b columns). Memory: the basis and its
     products, D b (2q − 1) float64; its :meth:`state` is that basis and those products.
     """
+
+    dtype = np.dtype(np.float64)
 
     def __init__(self, dim: int, block: int, seed: int):
         self.dim, self.block, self.seed = dim, block, seed

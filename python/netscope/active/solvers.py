@@ -321,8 +321,8 @@ class MultipassSolver(_Solver):
         takes_sketch_size=True,
         sketch_limits_components=False,
         replays_stream=True,
-        checkpoints=False,  # each pass is one gradient stream
-        across_ranks=False,
+        checkpoints=True,
+        across_ranks=True,
         estimates_along_stream=False,
     )
     state = None  # no accumulator: the passes' state is :meth:`passes_state`
@@ -359,6 +359,7 @@ class MultipassSolver(_Solver):
         self.block = block = min(sketch_size, dim)
         if n_passes is None:
             raise ValueError("multipass needs n_passes")
+        self.n_passes = n_passes
         self.passes: BlockKrylovPasses | SubspacePasses | RestartedPasses
         if 8 * dim * block * (2 * n_passes - 1) <= KRYLOV_STATE_BYTES:
             self.passes = BlockKrylovPasses(dim, block, seed)
@@ -397,7 +398,8 @@ class MultipassSolver(_Solver):
 
     def settings(self) -> dict:
         """The solver's settings, as saved with a checkpoint: the block and which passes run."""
-        return {"sketch_size": self.block, "iteration": type(self.passes).__name__}
+        kind, dtype = type(self.passes).__name__, self.passes.dtype.name
+        return {"sketch_size": self.block, "n_passes": self.n_passes, "passes": kind, "sketch_dtype": dtype}
 
     def eigenpairs(self, G, k: int, full_spectrum: bool):
         """The top-k Rayleigh–Ritz pairs; ``residuals`` then holds ‖C v − λ v‖ of each."""

@@ -14,7 +14,7 @@ from ..nn.data import as_batches
 from ..nn.gradients import SAMPLE_BLOCK, data_gradients, prior_gradients
 from ..nn.parameters import ParameterLayout
 from . import diagnostics, distributed
-from .checkpoint import Checkpoint
+from .checkpoint import Checkpoint, PassCheckpoint
 from .layer_blocks import LayerBlocks
 from .rows import DiskRows, MemoryRows
 from .solvers import method_names
@@ -39,7 +39,7 @@ class Stream:
     solver: object = None
     rows: object = None
     losses: list = field(default_factory=list)
-    checkpoint: Checkpoint | None = None
+    checkpoint: Checkpoint | PassCheckpoint | None = None
     blocks: LayerBlocks | None = None
     monitor: diagnostics.StreamMonitor | None = None
     across_ranks: bool = False
@@ -66,13 +66,8 @@ def _as_arrays(chunks):
 
 def check_replayable(data, *, sampling, what: str) -> None:
     """Refuse what a stream read more than once (by ``what``, e.g. "keep_projections") cannot
-    do: several processes, and a loader whose order changes between passes in data sampling.
+    do: a loader whose order changes between passes in data sampling.
     """
-    if distributed.rank_and_size()[1] > 1:
-        raise ValueError(
-            f"{what} runs in one process; under torch.distributed use "
-            + method_names(keeps_rows=False, across_ranks=True)
-        )
     if sampling == "data" and as_batches(data).shuffles:
         raise ValueError(
             f"data: the loader shuffles, but {what} must meet the same examples in every pass; use shuffle=False"
@@ -116,6 +111,11 @@ def open_stream(
                 "use shuffle=False with sampling='data' and a checkpoint"
             )
     first, stop = distributed.sample_range(n, chunk_size, rank, world)
+    if world > 1 and settings.reads_again and -(-n // chunk_size) < world:
+        raise ValueError(
+            f"chunk_size: the {n} samples make {-(-n // chunk_size)} chunks of {chunk_size}, fewer than the "
+            f"{world} ranks, and every rank reads its share in each pass; lower chunk_size"
+        )
     if settings.stream_sizes is not None and (not settings.capabilities.estimates_along_stream or world > 1):
         raise ValueError(
             f"stream_sizes needs a streaming method (method={method_names(estimates_along_stream=True)}) in one process"
@@ -124,8 +124,22 @@ def open_stream(
     solver = None if replay else settings.new_solver(layout.n_parameters, seed)
     blocks = LayerBlocks(layout, seed=seed, sketch_dtype=settings.sketch_dtype) if layer_blocks else None
     rows: MemoryRows | DiskRows = MemoryRows(layout.n_parameters)
-    losses, saver = [], None
-    if checkpoint is not None:
+    losses: list = []
+    saver: Checkpoint | PassCheckpoint | None = None
+    if checkpoint is not None and settings.capabilities.replays_stream:
+        assert solver is not None  # a replay writes no checkpoint
+        # The passes' checkpoint is begun by the fit, which knows what a resumed pass skips.
+        saver = PassCheckpoint.for_fit(
+            settings,
+            solver,
+            n_parameters=layout.n_parameters,
+            n_samples=n,
+            seed=seed,
+            chunk_size=chunk_size,
+            rank=rank,
+            world=world,
+        )
+    elif checkpoint is not None:
         assert solver is not None  # a replay writes no checkpoint
         saver = Checkpoint.for_fit(
             settings,
