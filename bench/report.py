@@ -60,6 +60,11 @@ TITLES = {
         "Every method's whole fit on the seed (D = {n_parameters}, N = {n_samples} prior samples, top {k}), "
         "against the exact top {k} of the same gradients: `python bench/bench_multipass.py`"
     ),
+    "multipass_ranks": (
+        "Multipass ({passes} passes, top {k}) on the seed (D = {n_parameters}, N = {n_samples}) in one "
+        "process, with a checkpoint after every pass, and on two under torchrun: "
+        "`python bench/bench_multipass.py --part ranks`"
+    ),
     "multipass_xl_data": (
         "The sketch against multipass at D = 8 546 314 (the xl network, top 50), data sampling, by "
         "Rayleigh–Ritz values, residuals and angles: `python bench/bench_multipass_xl.py --sampling data`"
@@ -67,6 +72,11 @@ TITLES = {
     "multipass_xl_prior": (
         "The sketch against multipass at D = 8 546 314, prior sampling: "
         "`python bench/bench_multipass_xl.py --sampling prior`"
+    ),
+    "multipass_mid_prior": (
+        "The xl preset's prior problem on an MLP 64-512-512-10 (D = 301 066), where the snapshot gives the "
+        "exact top 10: `python bench/bench_multipass_xl.py --sampling prior --network mid --methods snapshot "
+        "sketch multipass`"
     ),
     "page": (
         "The observatory page in headless Chromium on 2 cores (software rendering), each of its painters, "

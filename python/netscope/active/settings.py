@@ -98,7 +98,9 @@ class FitSettings:
     checkpoint : path or None — save the fit's state to this file (and ``<file>.json``; kept
         gradients to ``<file>.gradients.npy``, chunk by chunk) every ``checkpoint_every`` samples
         and at the end, atomically and checksummed; under ``torch.distributed`` rank r writes
-        ``<file>.rank<r>``.
+        ``<file>.rank<r>``. A method that replays the stream saves after every pass instead
+        (``<file>.pass<p>``, :class:`netscope.active.checkpoint.PassCheckpoint`), whatever
+        ``checkpoint_every``.
     resume : bool — go on from ``checkpoint`` if it exists (written by a run with the same
         settings); the result equals an uninterrupted run's bit for bit.
     stream_sizes : sequence of int or None — for the methods that give an estimate along the
