@@ -63,7 +63,7 @@ def browser():
 SLOW_FIXTURES = {"browser", "study"}
 SLOW: dict = {
     "test_long_runs.py": None,  # real processes: torchrun over two ranks, kill -9 and resume, the large presets
-    "test_multipass_runs.py": {  # real processes, 30-50 s each case while other work loaded the machine
+    "test_multipass_runs.py": {  # real processes: 60-120 s a case while other work loaded the machine
         "test_multipass_killed_mid_run_resumes_bit_for_bit",
         "test_multipass_on_two_processes_equals_one",
     },

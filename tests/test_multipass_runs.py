@@ -88,7 +88,7 @@ model, data = mlp(1, 30, 2, 1), regression_1d(options["examples"])
 blocks = options["layer_blocks"]
 fit = netscope.ActiveSubspace(
     "multipass", n_components=5, n_passes=5, keep_gradients=False, keep_projections=blocks, layer_blocks=blocks,
-    chunk_size=50, progress=False,
+    sketch_size=8, chunk_size=50, progress=False,
 ).fit(model, CountedLoss(), data, sampling=options["sampling"], n_samples=options["n_samples"], seed=2,
       checkpoint=options.get("checkpoint"), resume=options.get("resume", False))
 if distributed.rank_and_size()[0] == 0:
@@ -169,3 +169,30 @@ def test_multipass_on_two_processes_equals_one(tmp_path, case):
     if "projections" in one:  # coordinates on directions equal up to sign
         signs = np.sign(np.sum(two["eigenvectors"] * one["eigenvectors"], axis=0))
         np.testing.assert_allclose(two["projections"] * signs, one["projections"], rtol=1e-8, atol=1e-10)
+
+
+def test_pass_checkpoints_keep_what_a_resume_needs_and_refuse_another_run(tmp_path):
+    state = {"dim": 3, "basis.0": np.arange(6.0).reshape(3, 2)}
+    one = PassCheckpoint(tmp_path / "fit.ckpt", {"seed": 1})
+    assert one.begin(resume=True) is None  # nothing saved yet
+    for passes in (1, 2, 3):
+        one.save(passes, state, more=passes < 3, count=10, losses=np.arange(10.0))
+    assert one.saved_passes() == [3]  # one process needs only the last
+    saved, passes, more, count, losses = one.begin(resume=True)
+    assert (passes, more, count) == (3, False, 10) and int(saved["dim"]) == 3
+    np.testing.assert_array_equal(saved["basis.0"], state["basis.0"])
+    np.testing.assert_array_equal(losses, np.arange(10.0))
+    with pytest.raises(ValueError, match=r"other settings \(seed: 1 then, 2 now\)"):
+        PassCheckpoint(tmp_path / "fit.ckpt", {"seed": 2}).begin(resume=True)
+    assert one.begin(resume=False) is None and one.saved_passes() == []  # a fresh run starts afresh
+
+    # Under torch.distributed the pass before is kept too, and files of an earlier run that went
+    # further are dropped at the first save.
+    ranked = PassCheckpoint(tmp_path / "ranked.ckpt", {"seed": 1}, world=2)
+    ranked.save(5, state, more=True, count=10, losses=None)
+    for passes in (1, 2):
+        ranked.save(passes, state, more=True, count=10, losses=None)
+    assert ranked.saved_passes() == [1, 2]
+    ranked.file(2).write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="is not a pass's checkpoint"):
+        PassCheckpoint(tmp_path / "ranked.ckpt", {"seed": 1}).begin(resume=True)

@@ -235,11 +235,11 @@ class PassCheckpoint:
     (:meth:`netscope.active.passes.Passes.state`, under ``state.<name>``), the run's
     ``settings`` (JSON), ``passes`` (p), ``more`` (whether another pass is to run), ``count``
     (this process's samples) and ``losses`` (the first pass's, if the stream has them), written
-    atomically (a temporary file, then a rename). Then the older files are deleted, except, under
+    atomically (a temporary file, then a rename). Then the other files are deleted, except, under
     ``torch.distributed``, pass p − 1's: ranks killed between their writes may be one pass apart,
     and a resumed run goes on from the last pass that every rank saved. Cost: one write of the
-    state a pass (block Krylov: D b (2p − 1) float64 after pass p; subspace iteration: one or two
-    D × b blocks); on disk, that state (twice under ``torch.distributed``).
+    state a pass (block Krylov: D b (2p − 1) float64 after pass p; the restarted passes: their 2b
+    columns of D); on disk, that state (twice under ``torch.distributed``).
     """
 
     def __init__(self, path, settings: dict, world: int = 1):
@@ -292,12 +292,11 @@ class PassCheckpoint:
         rank saved; None when not resuming (then the files of an earlier run are deleted) or when
         no pass was saved yet.
         """
-        saved = self.saved_passes()
         if not resume:
-            for passes in saved:
+            for passes in self.saved_passes():
                 self.file(passes).unlink()
             return None
-        passes = max(saved, default=0)
+        passes = max(self.saved_passes(), default=0)
         if self.world > 1:
             passes = distributed.reduce_count(passes, "min")
         if passes == 0:
@@ -309,12 +308,14 @@ class PassCheckpoint:
             )
         try:
             with np.load(path, allow_pickle=False) as archive:
-                check_same_settings(json.loads(str(archive["settings"])), self.settings, path)
-                state = {name[6:]: archive[name] for name in archive.files if name.startswith("state.")}
-                losses = archive["losses"] if "losses" in archive.files else None
-                return state, int(archive["passes"]), bool(archive["more"]), int(archive["count"]), losses
-        except (KeyError, OSError, zipfile.BadZipFile) as error:
+                saved = {name: archive[name] for name in archive.files}  # read before the file closes
+            settings = json.loads(str(saved.pop("settings")))
+            numbers = int(saved.pop("passes")), bool(saved.pop("more")), int(saved.pop("count"))
+        except (KeyError, OSError, ValueError, zipfile.BadZipFile) as error:
             raise ValueError(f"checkpoint: {path} is not a pass's checkpoint ({error})") from None
+        check_same_settings(settings, self.settings, path)
+        state = {name[6:]: value for name, value in saved.items() if name.startswith("state.")}
+        return state, *numbers, saved.get("losses")
 
     def save(self, passes: int, state: State, *, more: bool, count: int, losses: np.ndarray | None) -> None:
         """Write pass ``passes``'s checkpoint, then delete the ones no resume can need. O(size of
@@ -332,5 +333,5 @@ class PassCheckpoint:
         os.replace(temporary, path)
         kept = passes - 1 if self.world > 1 else passes
         for old in self.saved_passes():
-            if old < kept:
+            if not kept <= old <= passes:  # older, or left by an earlier run that went further
                 self.file(old).unlink()
