@@ -79,7 +79,8 @@ def test_refined_knn_repairs_the_inverted_file_on_isotropic_blobs_whatever_the_t
     assert recall_against_sklearn(approximate, X, 10) < 0.85
     assert recall_against_sklearn(one, X, 10) > 0.9
     assert np.all(one.indices.reshape(6000, 10) != np.arange(6000)[:, None])
-    indices, distances, updates = netscope._core.refined_knn(X, 10, 3, 5, 12, 0.5, 0.001, 1)
+    start = approximate.indices.reshape(6000, 10)
+    indices, distances, updates = netscope._core.nn_descent(X, start, 16, 10, 12, 0, 0.001, 1)
     np.testing.assert_allclose(distances, np.linalg.norm(X[indices] - X[:, None], axis=2), rtol=1e-5)
     assert np.all(np.diff(distances, axis=1) >= 0) and updates[0] > updates[-1]
 

@@ -34,20 +34,20 @@ py::tuple approximate_knn_binding(const CArray<T>& points, Index k, Index cells,
   return knn_binding(points, [&](const T* x, Index n, Index d) { return netscope::approximate_knn(x, n, d, k, options); });
 }
 
-// The inverted-file graph refined by NN-descent: (indices, distances, updates per round).
+// NN-descent started from the (n, k0) `start` indices: (indices, distances, updates per round).
 template <class T>
-py::tuple refined_knn_binding(const CArray<T>& points, Index k, Index probes, Index kmeans_iterations, Index max_rounds,
-                              double sample_rate, double delta, std::uint64_t seed) {
+py::tuple nn_descent_binding(const CArray<T>& points, const CArray<std::int64_t>& start, Index width, Index k,
+                             Index max_rounds, Index max_candidates, double delta, std::uint64_t seed) {
   require_matrix(points, "X");
-  const netscope::ApproximateKnnOptions search{0, probes, kmeans_iterations, 0, seed};
-  const netscope::NnDescentOptions refine{max_rounds, sample_rate, delta, 0.5, seed};
+  require_matrix(start, "start");
+  if (start.shape(0) != points.shape(0)) throw std::invalid_argument("start must have one row per point of X");
+  const netscope::NnDescentOptions options{max_rounds, max_candidates, delta, 0.5, seed};
   netscope::KnnResult result;
   netscope::NnDescentReport report;
   {
-    py::gil_scoped_release release;  // reads the points in place, writes only its own arrays
-    const Index n = points.shape(0), d = points.shape(1);
-    result = netscope::approximate_knn(points.data(), n, d, k, search);
-    report = netscope::nn_descent(points.data(), n, d, result, refine);
+    py::gil_scoped_release release;  // reads the points and the start in place, writes only its own arrays
+    result = netscope::nn_descent(points.data(), points.shape(0), points.shape(1), start.data(), start.shape(1), width, k,
+                                  options, &report);
   }
   py::array_t<std::int64_t> updates(static_cast<py::ssize_t>(report.updates.size()));
   std::copy(report.updates.begin(), report.updates.end(), updates.mutable_data());
@@ -115,10 +115,10 @@ void bind_graph(py::module_& m) {
         py::arg("probes"), py::arg("kmeans_iterations"), py::arg("max_candidates"), py::arg("seed"));
   m.def("approximate_knn", &approximate_knn_binding<float>, py::arg("X"), py::arg("k"), py::arg("cells"),
         py::arg("probes"), py::arg("kmeans_iterations"), py::arg("max_candidates"), py::arg("seed"));
-  m.def("refined_knn", &refined_knn_binding<double>, py::arg("X"), py::arg("k"), py::arg("probes"),
-        py::arg("kmeans_iterations"), py::arg("max_rounds"), py::arg("sample_rate"), py::arg("delta"), py::arg("seed"));
-  m.def("refined_knn", &refined_knn_binding<float>, py::arg("X"), py::arg("k"), py::arg("probes"),
-        py::arg("kmeans_iterations"), py::arg("max_rounds"), py::arg("sample_rate"), py::arg("delta"), py::arg("seed"));
+  m.def("nn_descent", &nn_descent_binding<double>, py::arg("X"), py::arg("start"), py::arg("width"), py::arg("k"),
+        py::arg("max_rounds"), py::arg("max_candidates"), py::arg("delta"), py::arg("seed"));
+  m.def("nn_descent", &nn_descent_binding<float>, py::arg("X"), py::arg("start"), py::arg("width"), py::arg("k"),
+        py::arg("max_rounds"), py::arg("max_candidates"), py::arg("delta"), py::arg("seed"));
   m.def("force_layout", &force_layout_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"),
         py::arg("positions"), py::arg("n_iter"), py::arg("theta"), py::arg("gravity"), py::arg("seed"));
   m.def("neighbor_embedding", &neighbor_embedding_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"),

@@ -34,9 +34,10 @@ static void test_refines_a_poor_graph_to_the_exact_one() {
   const Index n = 3000, d = 10, k = 10;
   const RowMajor points = blobs(n, d);
   const KnnResult exact = exact_knn(points.data(), n, d, k);
-  KnnResult graph = approximate_knn(points.data(), n, d, k, ApproximateKnnOptions{0, 1, 5, 0, 0});
-  const double before = recall(graph, exact);
-  const NnDescentReport report = nn_descent(points.data(), n, d, graph, NnDescentOptions{});
+  const KnnResult start = approximate_knn(points.data(), n, d, k, ApproximateKnnOptions{0, 1, 5, 0, 0});
+  const double before = recall(start, exact);
+  NnDescentReport report;
+  const KnnResult graph = nn_descent(points.data(), n, d, start.indices.data(), k, k, k, NnDescentOptions{}, &report);
   const double after = recall(graph, exact);
   std::printf("recall %.3f -> %.3f in %zu rounds:", before, after, report.updates.size());
   for (auto u : report.updates) std::printf(" %lld", static_cast<long long>(u));
@@ -62,44 +63,59 @@ static void test_the_same_graph_whatever_the_threads() {
   const int original = core_threads();
   for (int threads : {1, 2, 3}) {
     set_core_threads(threads);
-    KnnResult graph = start;
-    nn_descent(points.data(), n, d, graph, NnDescentOptions{4, 0.5, 0.0, 0.5, 11});
-    graphs.push_back(graph);
+    graphs.push_back(nn_descent(points.data(), n, d, start.indices.data(), k, 12, k, NnDescentOptions{4, 10, 0.0, 0.5, 11}));
   }
   set_core_threads(original);
   CHECK(graphs[0].indices == graphs[1].indices && graphs[0].indices == graphs[2].indices);
   CHECK(graphs[0].distances == graphs[1].distances && graphs[0].distances == graphs[2].distances);
 }
 
-static void test_bad_graphs_and_options_are_refused() {
+// Building more neighbours than are kept finds more of the true ones, from a narrower start.
+static void test_a_wider_build_finds_more() {
+  const Index n = 3000, d = 10, k = 10;
+  const RowMajor points = blobs(n, d);
+  const KnnResult exact = exact_knn(points.data(), n, d, k);
+  const KnnResult start = approximate_knn(points.data(), n, d, 6, ApproximateKnnOptions{0, 1, 5, 0, 0});
+  const NnDescentOptions options{12, 0, 0.001, 0.5, 2};
+  const double narrow = recall(nn_descent(points.data(), n, d, start.indices.data(), 6, k, k, options), exact);
+  const double wide = recall(nn_descent(points.data(), n, d, start.indices.data(), 6, 16, k, options), exact);
+  std::printf("recall building %d: %.3f, building 16: %.3f\n", static_cast<int>(k), narrow, wide);
+  CHECK(wide > narrow + 0.02);
+  CHECK(wide > 0.97);
+}
+
+static void test_bad_starts_and_options_are_refused() {
   const RowMajor points = blobs(50, 3);
-  KnnResult graph = exact_knn(points.data(), 50, 3, 4);
+  const KnnResult graph = exact_knn(points.data(), 50, 3, 4);
+  auto refine = [&](const KnnResult& start, Index width, Index k, const NnDescentOptions& options) {
+    return nn_descent(points.data(), 50, 3, start.indices.data(), start.indices.cols(), width, k, options);
+  };
   KnnResult self = graph;
   self.indices(3, 1) = 3;
-  CHECK_THROWS(nn_descent(points.data(), 50, 3, self, NnDescentOptions{}));
+  CHECK_THROWS(refine(self, 4, 4, NnDescentOptions{}));
   KnnResult repeated = graph;
   repeated.indices(3, 1) = repeated.indices(3, 0);
-  CHECK_THROWS(nn_descent(points.data(), 50, 3, repeated, NnDescentOptions{}));
+  CHECK_THROWS(refine(repeated, 4, 4, NnDescentOptions{}));
   KnnResult outside = graph;
   outside.indices(0, 0) = 50;
-  CHECK_THROWS(nn_descent(points.data(), 50, 3, outside, NnDescentOptions{}));
-  CHECK_THROWS(nn_descent(points.data(), 49, 3, graph, NnDescentOptions{}));
-  CHECK_THROWS(nn_descent(points.data(), 50, 3, graph, NnDescentOptions{5, 0.0, 0.001, 0.5, 0}));
-  CHECK_THROWS(nn_descent(points.data(), 50, 3, graph, NnDescentOptions{5, 0.5, 0.001, 1.5, 0}));
+  CHECK_THROWS(refine(outside, 4, 4, NnDescentOptions{}));
+  CHECK_THROWS(refine(graph, 3, 4, NnDescentOptions{}));   // width < k
+  CHECK_THROWS(refine(graph, 50, 4, NnDescentOptions{}));  // width >= n
+  CHECK_THROWS(refine(graph, 4, 0, NnDescentOptions{}));
+  CHECK_THROWS(refine(graph, 4, 4, NnDescentOptions{5, -1, 0.001, 0.5, 0}));
+  CHECK_THROWS(refine(graph, 4, 4, NnDescentOptions{5, 0, 0.001, 1.5, 0}));
   // Without random entries, an exact graph stays exact, and a graph never gets farther.
-  const KnnResult exact = graph;
-  nn_descent(points.data(), 50, 3, graph, NnDescentOptions{12, 0.5, 0.001, 0.0, 0});
-  CHECK(graph.indices == exact.indices);
+  CHECK(refine(graph, 4, 4, NnDescentOptions{12, 0, 0.001, 0.0, 0}).indices == graph.indices);
   const RowMajor many = blobs(2000, 6);
-  KnnResult poor = approximate_knn(many.data(), 2000, 6, 8, ApproximateKnnOptions{0, 1, 5, 0, 0});
-  const KnnResult start = poor;
-  nn_descent(many.data(), 2000, 6, poor, NnDescentOptions{12, 0.5, 0.001, 0.0, 0});
-  for (Index i = 0; i < 2000; ++i) CHECK(poor.distances(i, 7) <= start.distances(i, 7) + 1e-9);
+  const KnnResult poor = approximate_knn(many.data(), 2000, 6, 8, ApproximateKnnOptions{0, 1, 5, 0, 0});
+  const KnnResult refined = nn_descent(many.data(), 2000, 6, poor.indices.data(), 8, 8, 8, NnDescentOptions{12, 0, 0.001, 0.0, 0});
+  for (Index i = 0; i < 2000; ++i) CHECK(refined.distances(i, 7) <= poor.distances(i, 7) + 1e-9);
 }
 
 int main() {
   test_refines_a_poor_graph_to_the_exact_one();
   test_the_same_graph_whatever_the_threads();
-  test_bad_graphs_and_options_are_refused();
+  test_a_wider_build_finds_more();
+  test_bad_starts_and_options_are_refused();
   return check::finish();
 }

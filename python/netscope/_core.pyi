@@ -70,13 +70,13 @@ def fuzzy_memberships(distances: npt.NDArray[np.float64]) -> npt.NDArray[np.floa
 def approximate_knn(
     X: _Floats, k: int, cells: int, probes: int, kmeans_iterations: int, max_candidates: int, seed: int
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
-def refined_knn(
+def nn_descent(
     X: _Floats,
+    start: npt.NDArray[np.int64],
+    width: int,
     k: int,
-    probes: int,
-    kmeans_iterations: int,
     max_rounds: int,
-    sample_rate: float,
+    max_candidates: int,
     delta: float,
     seed: int,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...

@@ -20,11 +20,14 @@ namespace netscope {
 
 struct NnDescentOptions {
   Index max_rounds = 12;
-  double sample_rate = 0.5;  // new and old neighbours joined per point, each at most ceil(rate k)
-  double delta = 0.001;      // stop after a round that changed fewer than delta n k entries
-  // The share of each starting row, its farthest entries, replaced by random points before the
-  // first round. A graph whose rows all lie in one cell is closed under local joins (its
-  // neighbours' neighbours are its cell-mates again): random entries let the joins reach beyond.
+  // New neighbours joined per point and round, listed or listing it, drawn at random when there
+  // are more (pynndescent's max_candidates); the old ones joined with them are capped the same.
+  // 0: the built width.
+  Index max_candidates = 0;
+  double delta = 0.001;  // stop after a round that changed fewer than delta n width entries
+  // The share of each built row filled with random points rather than the start's nearest
+  // entries. A graph whose rows all lie in one cell is closed under local joins (its neighbours'
+  // neighbours are its cell-mates again): random entries let the joins reach beyond.
   double random_share = 0.5;
   std::uint64_t seed = 0;
 };
@@ -33,14 +36,18 @@ struct NnDescentReport {
   std::vector<std::int64_t> updates;  // entries changed in each round, one per round run
 };
 
-// Refines `graph` (the (n, k) indices and Euclidean distances of a kNN graph of the row-major
-// (n, d) `points`, nearest first, as exact_knn and approximate_knn return them) in place: the
-// result is sorted the same way and never lists a point itself; with random_share 0 it is at
-// least as near as the start, row by row.
-// Throws std::invalid_argument for a graph of the wrong shape, an index out of range, or options
-// out of range. Time O(rounds n s^2 d) with s = ceil(rate k) (a round joins at most 2s new with
-// 3s + k neighbours per point); memory O(n k) plus O(b s (s + k)) proposals for blocks of b points.
+// Builds `width` neighbours per point of the row-major (n, d) `points` by local joins, starting
+// from the nearest entries of the rows of the row-major (n, start_width) `start` (the indices of a
+// kNN graph, nearest first, as exact_knn and approximate_knn return them) and random points, and
+// returns the nearest `k` of them (k <= width < n), nearest first, with their Euclidean
+// distances; a point never lists itself. With random_share 0 and width equal to start_width,
+// every row is at least as near as the start's. Throws std::invalid_argument for a start index
+// out of range or repeated in a row, or options out of range.
+// Time O(rounds n c^2 d) with c = max_candidates (each round joins at most c new with c new and
+// c old neighbours per point); memory O(n width) in 32-bit indices and the points' precision,
+// plus O(b c^2) proposals for blocks of b points.
 template <class T>
-NnDescentReport nn_descent(const T* points, Index n, Index d, KnnResult& graph, const NnDescentOptions& options);
+KnnResult nn_descent(const T* points, Index n, Index d, const std::int64_t* start, Index start_width, Index width, Index k,
+                     const NnDescentOptions& options, NnDescentReport* report = nullptr);
 
 }  // namespace netscope

@@ -20,15 +20,14 @@ EXACT_UP_TO = 10_000
 # 2 gave 0.96, 4 gave 0.99 at 1.1-1.2x the time).
 APPROXIMATE_PROBES = 3
 KMEANS_ITERATIONS = 5
-# NN-descent's settings (netscope._core.refined_knn): started from an inverted file noting 2 cells a
-# point, it builds 1.6 k neighbours a point and keeps the nearest k (on 100 000 isotropic points in
-# 50 dimensions, k = 15: recall 0.78 building k, 0.92 building 24, 0.95 building 30 at 1.5x the
-# time), in at most 12 rounds, each joining up to half as many new and old neighbours, stopping once
-# a round changes fewer than 0.1 % of the entries.
-REFINE_PROBES = 2
+# NN-descent's settings (netscope._core.nn_descent): started from the inverted file's graph (each
+# point's nearest 0.8 k entries of it, and random points), it builds 1.6 k neighbours a point and
+# keeps the nearest k (on 100 000 isotropic points in 50 dimensions, k = 15: recall 0.87 building
+# 20, 0.92 building 24), in at most 12 rounds, each joining up to 1.6 k new neighbours a point
+# (listed or listing it, drawn at random when more) with each other and with as many old ones,
+# stopping once a round changes fewer than 0.1 % of the entries.
 REFINE_BUILD_FACTOR = 1.6
 REFINE_ROUNDS = 12
-REFINE_SAMPLE_RATE = 0.5
 REFINE_DELTA = 0.001
 # "auto" measures the inverted file's recall on this many points against an exact search of them,
 # and refines its graph with NN-descent when the recall is below RECALL_FLOOR.
@@ -78,11 +77,11 @@ def knn_graph(
         compared (one GEMM) with every point filed in a cell that one of them noted; it found 98 %
         of the true neighbours on the benchmark sets (bench/bench_maps.py), but about a third on
         data without clusters to file by (isotropic Gaussian blobs). "refined" repairs that:
-        NN-descent (Dong, Charikar & Li 2011) started from the inverted-file graph, the farther
-        half of each row replaced by random points, joins each point's neighbours and the points
+        NN-descent (Dong, Charikar & Li 2011) started from the inverted-file graph (each point's
+        nearest 0.8 k entries, and random points) joins each point's neighbours and the points
         that list it, pairwise, for at most 12 rounds, building 1.6 k neighbours a point and
-        keeping the nearest k (100 000 isotropic points in 50 dimensions: recall 0.61 -> 0.92 in
-        4.5x the inverted file's time, bench/bench_maps.py).
+        keeping the nearest k (100 000 isotropic points in 50 dimensions: recall 0.61 -> 0.92,
+        bench/bench_maps.py).
     seed : int — the approximate search's k-means sample and start, and NN-descent's samples; the
         result is deterministic for a seed whatever the number of threads.
 
@@ -119,12 +118,10 @@ def knn_graph(
         X = X / norms
     if method == "exact" or (method == "auto" and n <= EXACT_UP_TO):
         indices, distances = _core.exact_knn(X, k)
-    elif method == "refined":
-        indices, distances = refined_knn(X, k, seed)
     else:
         indices, distances = _core.approximate_knn(X, k, 0, APPROXIMATE_PROBES, KMEANS_ITERATIONS, 0, seed)
-        if method == "auto" and sampled_recall(X, indices, seed) < RECALL_FLOOR:
-            indices, distances = refined_knn(X, k, seed)
+        if method == "refined" or (method == "auto" and sampled_recall(X, indices, seed) < RECALL_FLOOR):
+            indices, distances = refined_knn(X, indices, k, seed)
     similarity = fuzzy_weights(distances) if weights == "fuzzy" else gaussian_weights(indices, distances)
     rows = np.repeat(np.arange(n), k)
     graph = scipy.sparse.csr_matrix((similarity.ravel(), (rows, indices.ravel())), shape=(n, n))
@@ -155,15 +152,14 @@ def gaussian_weights(indices: np.ndarray, distances: np.ndarray) -> np.ndarray:
     return np.exp(-(distances**2) / (bandwidth[:, None] * bandwidth[indices]))
 
 
-def refined_knn(X: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """NN-descent from the inverted file (knn_graph's "refined"): ``(indices, distances)``, each
-    (n, k), nearest first. O(rounds n k² d) after the inverted file's O(n^1.5 d).
+def refined_knn(X: np.ndarray, start: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """NN-descent from the (n, k) ``start`` indices of the inverted file (knn_graph's "refined"):
+    ``(indices, distances)``, each (n, k), nearest first. O(rounds n k² d); memory O(n k) in 32-bit
+    indices and the points' precision.
     """
     built = min(len(X) - 1, int(np.ceil(REFINE_BUILD_FACTOR * k)))
-    indices, distances, _ = _core.refined_knn(
-        X, built, REFINE_PROBES, KMEANS_ITERATIONS, REFINE_ROUNDS, REFINE_SAMPLE_RATE, REFINE_DELTA, seed
-    )
-    return np.ascontiguousarray(indices[:, :k]), np.ascontiguousarray(distances[:, :k])
+    indices, distances, _ = _core.nn_descent(X, start, built, k, REFINE_ROUNDS, built, REFINE_DELTA, seed)
+    return indices, distances
 
 
 def sampled_recall(X: np.ndarray, indices: np.ndarray, seed: int) -> float:
