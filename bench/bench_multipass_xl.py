@@ -1,26 +1,34 @@
 """The method table at ten million parameters: the one-pass sketch against multipass, in time,
-peak memory and accuracy, on the xl preset's network.
+peak memory and accuracy, on the xl preset's network (or, with ``--network mid``, a narrower one
+where the exact answer is known).
 
-The xl preset (an MLP 64 → 2048 → 2048 → 2048 → 10, 8 546 314 parameters), top k = 50, in
-``--sampling data`` (the network trained for 10 epochs; one gradient per each of the 1 437
-training digits) or ``prior`` (1 024 parameter vectors from N(0, I), the loss over 128 digits).
-Each method runs ``ActiveSubspace(...).fit`` in its own process, so that each peak (VmHWM) is
-its own: the preset's float32 sketch (s = 80, chunks of 8) and ``method="multipass"`` with
-blocks of b = 60 for each ``--passes`` (at this D, subspace iteration on two float32 blocks:
-4.1 GB), chunks of 16. A method whose result is already in ``--out`` (same settings) is not
-fitted again, so an interrupted run goes on where it stopped.
+The xl preset (an MLP 64 → 2048 → 2048 → 2048 → 10, 8 546 314 parameters), in ``--sampling
+data`` (the network trained for 10 epochs; one gradient per each of the 1 437 training digits)
+or ``prior`` (1 024 parameter vectors from N(0, I), the loss over 128 digits). Each method runs
+``ActiveSubspace(...).fit`` in its own process, so that each peak (VmHWM) is its own: the
+preset's float32 sketch (s = 80, top k = 50, chunks of 8) and ``method="multipass"`` for the top
+10 with ``sketch_size=50`` (beyond its Krylov budget, thick-restart block Lanczos in a float32
+basis of 100 columns, 3.4 GB at this D, blocks of 18), chunks of 8, until the top 10 have
+‖C v − θ v‖ ≤ 10⁻³ θ or ``--passes`` passes have run; its residual after every pass is
+recorded. A method whose result is already in ``--out`` (same settings) is not fitted again, so
+an interrupted run goes on where it stopped.
 
 No exact answer exists at this size, so accuracy is measured by what needs none:
 - the Rayleigh–Ritz values of each method's directions, θ_i (the eigenvalues of Vᵀ C V, from
   the sketch's replayed projections, or multipass's own): θ_i ≤ λ_i for every i (Cauchy
   interlacing), so a larger sum of the top 10 (or 50) is a better subspace;
 - multipass's residuals ‖C v − θ v‖ / θ (``residuals_``): zero at exact eigenpairs;
-- the largest principal angle between each method's top-10 subspace and that of the run with
-  the most passes.
-Writes ``bench/results/multipass_xl_<sampling>.json``; data: about 20 minutes on 2 cores,
-prior: about 30.
+- the largest principal angle between each method's top-10 subspace and the reference's: the
+  snapshot's exact one where it runs (``--methods snapshot ...``), else multipass's.
+Writes ``bench/results/multipass_xl_<sampling>.json``; each xl multipass pass takes about as
+long as the sketch's one pass (3 minutes on 2 idle cores, 17 shared with other work).
 
-    python bench/bench_multipass_xl.py [--sampling data] [--passes 2 4] [--out netscope-out/bench-multipass-xl]
+``--network mid`` runs the same prior problem on an MLP 64 → 512 → 512 → 10 (301 066
+parameters), where the snapshot's kept gradients (1.2 GB) give the exact top 10; writes
+``bench/results/multipass_mid_prior.json`` in minutes.
+
+    python bench/bench_multipass_xl.py [--sampling data] [--network mid] [--methods snapshot sketch multipass]
+        [--passes 30] [--out netscope-out/bench-multipass-xl]
 """
 
 from __future__ import annotations
@@ -37,20 +45,52 @@ import numpy as np
 from _harness import write_result
 
 K = 50
+# --network mid: the xl preset's prior problem on a narrower MLP, small enough for the exact
+# answer (the snapshot's N × D float32 gradients: 1.2 GB) and for passes of seconds.
+MID_SIZES = [64, 512, 512, 10]
 
 
-def fit_one(sampling: str, settings: dict, out: Path) -> None:
-    """Fit one method on the xl preset's network; write its numbers and eigenvectors."""
+def problem_of(network: str, sampling: str):
+    """``(model, loss, data)`` of the xl preset, or of the mid network in prior sampling (the
+    loss over the preset's 128 digits).
+    """
+    import torch
+
+    from netscope.studies.active import PRESET_DATA_POINTS, preset_problem
+    from netscope.studies.models import digits, mlp_from_sizes
+
+    if network == "xl":
+        problem = preset_problem("xl", sampling=sampling, seed=0)
+        return problem.model, problem.loss, problem.data
+    torch.manual_seed(0)
+    x_train, y_train, _, _ = digits(seed=0)
+    points = PRESET_DATA_POINTS["xl"]
+    return mlp_from_sizes(MID_SIZES), torch.nn.CrossEntropyLoss(), (x_train[:points], y_train[:points])
+
+
+def fit_one(network: str, sampling: str, settings: dict, out: Path) -> None:
+    """Fit one method on the network; write its numbers and eigenvectors."""
     import netscope
-    from netscope.studies.active import PRESETS, peak_memory_mb, preset_problem
+    from netscope.active.restarted import RestartedPasses
+    from netscope.studies.active import PRESETS, peak_memory_mb
 
-    problem = preset_problem("xl", sampling=sampling, seed=0)
-    study = netscope.ActiveSubspace(n_components=K, keep_gradients=False, progress=False, **settings)
+    model, loss, data = problem_of(network, sampling)
+    study = netscope.ActiveSubspace(keep_gradients=False, progress=False, **settings)
+    history, end_pass = [], RestartedPasses.end_pass
+
+    def recorded_end_pass(passes, extend, reduce=None):
+        going = end_pass(passes, extend, reduce)
+        _, values, residuals = passes._wanted()
+        history.append({"seconds": time.perf_counter() - start, "max residual / θ": float(max(residuals / values))})
+        print(history[-1], flush=True)
+        return going
+
+    RestartedPasses.end_pass = recorded_end_pass  # the residual after every pass, for the record
     start = time.perf_counter()
     study.fit(
-        problem.model,
-        problem.loss,
-        problem.data,
+        model,
+        loss,
+        data,
         sampling=sampling,
         seed=0,
         n_samples=PRESETS["xl"]["n_samples"] if sampling == "prior" else None,
@@ -73,6 +113,7 @@ def fit_one(sampling: str, settings: dict, out: Path) -> None:
                 "eigenvalues": study.eigenvalues_.tolist(),
                 "ritz": ritz.tolist(),
                 "relative_residuals": residuals,
+                "passes": history,
             }
         )
     )
@@ -92,72 +133,83 @@ def top_angle_degrees(reference: np.ndarray, vectors: np.ndarray, k: int) -> flo
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sampling", choices=("data", "prior"), default="data")
-    parser.add_argument("--passes", type=int, nargs="+", default=[2, 4])
+    parser.add_argument("--network", choices=("xl", "mid"), default="xl")
+    parser.add_argument("--passes", type=int, default=30, help="multipass's passes at most")
+    parser.add_argument(
+        "--methods", nargs="+", choices=("snapshot", "sketch", "multipass"), default=["sketch", "multipass"]
+    )
     parser.add_argument("--out", default="netscope-out/bench-multipass-xl")
     parser.add_argument("--fit", help=argparse.SUPPRESS)  # internal: one method's settings, as JSON
     args = parser.parse_args()
+    if args.network == "mid" and args.sampling != "prior":
+        parser.error("--network mid is the prior problem: give --sampling prior")
     if args.fit:
-        fit_one(args.sampling, json.loads(args.fit), Path(args.out))
+        fit_one(args.network, args.sampling, json.loads(args.fit), Path(args.out))
         return
     candidates = {
+        "snapshot (exact; N × D float32 kept)": dict(method="snapshot", n_components=K),
         "sketch, s = 80, float32 (one pass; the xl preset)": dict(
-            method="sketch", sketch_size=80, chunk_size=8, keep_projections=True
+            method="sketch", n_components=K, sketch_size=80, chunk_size=8, keep_projections=True
         ),
-        **{
-            f"multipass, {q} passes, b = 60, float32": dict(
-                method="multipass", sketch_size=60, n_passes=q, chunk_size=16
-            )
-            for q in sorted(args.passes)
-        },
+        f"multipass, restarted, 100 columns float32, ≤ {args.passes} passes": dict(
+            method="multipass",
+            n_components=10,
+            sketch_size=50,
+            sketch_dtype="float32",
+            n_passes=args.passes,
+            chunk_size=8,
+        ),
     }
+    candidates = {name: settings for name, settings in candidates.items() if settings["method"] in args.methods}
+    folder = args.sampling if args.network == "xl" else f"{args.network}-{args.sampling}"
     results = {}
     for name, settings in candidates.items():
-        out = Path(args.out) / args.sampling / "-".join(f"{key}={value}" for key, value in settings.items())
+        out = Path(args.out) / folder / "-".join(f"{key}={value}" for key, value in settings.items())
         done = out / "result.json"
         if not (done.exists() and json.loads(done.read_text())["settings"] == settings):
             out.mkdir(parents=True, exist_ok=True)
-            subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--sampling",
-                    args.sampling,
-                    "--fit",
-                    json.dumps(settings),
-                    "--out",
-                    str(out),
-                ],
-                check=True,
-            )
+            command = [sys.executable, __file__, "--sampling", args.sampling, "--network", args.network]
+            subprocess.run([*command, "--fit", json.dumps(settings), "--out", str(out)], check=True)
         results[name] = (out, json.loads(done.read_text()))
         print(
             name, {key: value for key, value in results[name][1].items() if key in ("seconds", "peak_mb")}, flush=True
         )
-    most_passes = list(candidates)[-1]
-    reference = np.load(results[most_passes][0] / "vectors.npy", mmap_mode="r")
-    best = {k: max(sum(result["ritz"][:k]) for _, result in results.values()) for k in (10, K)}
+    # the exact answer where it was computed, else the run with the most passes
+    reference_name = list(candidates)[0 if "snapshot" in args.methods else -1]
+    reference = np.load(results[reference_name][0] / "vectors.npy", mmap_mode="r")
+    best = {
+        k: max(sum(result["ritz"][:k]) for _, result in results.values() if len(result["ritz"]) >= k) for k in (10, K)
+    }
     rows = []
     for name, (out, result) in results.items():
         vectors = np.load(out / "vectors.npy", mmap_mode="r")
         residuals = result["relative_residuals"]
+        exact = results[reference_name][1]["eigenvalues"][:10] if "snapshot" in args.methods else None
         rows.append(
             {
                 "method": name,
                 "fit min": result["seconds"] / 60,
                 "peak MB": result["peak_mb"],
                 "gradient passes s": result["timings"]["gradients"],
+                "passes": len(result["passes"]) or 1,
                 "λ1 reported": result["eigenvalues"][0],
                 "θ1": result["ritz"][0],
                 "Σθ top 10 / best": sum(result["ritz"][:10]) / best[10],
-                f"Σθ top {K} / best": sum(result["ritz"][:K]) / best[K],
+                f"Σθ top {K} / best": sum(result["ritz"][:K]) / best[K] if len(result["ritz"]) >= K else None,
+                "max residual / θ after each pass": ", ".join(
+                    f"{entry['max residual / θ']:.2g}" for entry in result["passes"]
+                ),
                 "max residual / θ, top 10": None if residuals is None else max(residuals[:10]),
-                "top-10 angle to most passes (°)": None
-                if name == most_passes
+                "top-10 λ max relative error": None
+                if exact is None
+                else max(abs(value / truth - 1) for value, truth in zip(result["eigenvalues"][:10], exact)),
+                f"top-10 angle to {'the exact' if exact is not None else 'most passes'} (°)": None
+                if name == reference_name
                 else top_angle_degrees(reference, vectors, 10),
             }
         )
         print(rows[-1], flush=True)
-    write_result(f"multipass_xl_{args.sampling}", rows)
+    write_result(f"multipass_{args.network}_{args.sampling}", rows)
 
 
 if __name__ == "__main__":
