@@ -393,7 +393,7 @@ def test_layer_spectra_are_the_diagonal_blocks_of_c(rng):
         netscope.ActiveSubspace("snapshot", n_components=3, progress=False).fit_gradients(G).layer_spectra(2)
 
 
-def use_subspace_iteration(monkeypatch, iterate: bool) -> None:
+def use_restarted_passes(monkeypatch, iterate: bool) -> None:
     """Make method="multipass" restart its Krylov basis within two blocks (as it does beyond
     KRYLOV_STATE_BYTES of Krylov basis) instead of keeping it whole, on a small problem."""
     if iterate:
@@ -402,7 +402,7 @@ def use_subspace_iteration(monkeypatch, iterate: bool) -> None:
 
 @pytest.mark.parametrize("iterate", [False, True], ids=["krylov", "restarted"])
 def test_multipass_reaches_the_exact_top_k_of_a_decaying_spectrum(rng, tmp_path, monkeypatch, iterate):
-    use_subspace_iteration(monkeypatch, iterate)
+    use_restarted_passes(monkeypatch, iterate)
     D, N, k = 300, 2000, 8
     basis = np.linalg.qr(rng.standard_normal((D, D)))[0]
     G = (rng.standard_normal((N, D)) * (0.93 ** np.arange(D))) @ basis.T  # λ_i ∝ 0.93^(2i): slow decay
@@ -433,10 +433,10 @@ def test_multipass_reaches_the_exact_top_k_of_a_decaying_spectrum(rng, tmp_path,
     assert np.sqrt(1 - sines.min() ** 2) < (1e-3 if iterate else 1e-6)
 
 
-def test_multipass_subspace_iteration_in_float32(rng, monkeypatch):
+def test_multipass_restarted_in_float32(rng, monkeypatch):
     # The restarted basis stored in float32 (as "auto" picks beyond 1 GiB of float64): the
     # products are float32 sums, so the pairs reach float32's accuracy, not float64's.
-    use_subspace_iteration(monkeypatch, True)
+    use_restarted_passes(monkeypatch, True)
     D, N, k = 400, 1500, 6
     G = (rng.standard_normal((N, D)) * (0.9 ** np.arange(D))) @ np.linalg.qr(rng.standard_normal((D, D)))[0].T
     G = G.astype(np.float32)
@@ -466,7 +466,7 @@ def test_multipass_restarts_beyond_its_krylov_budget(monkeypatch):
 def test_multipass_equals_the_snapshot_on_a_small_network(sampling, iterate, monkeypatch):
     from torch.utils.data import DataLoader, TensorDataset
 
-    use_subspace_iteration(monkeypatch, iterate)
+    use_restarted_passes(monkeypatch, iterate)
     torch.manual_seed(0)
     model, (x, y) = mlp(1, 5, 2, 1), regression_1d(64)
     data = DataLoader(TensorDataset(x, y), batch_size=16)  # read again in every pass
@@ -486,7 +486,7 @@ def test_multipass_equals_the_snapshot_on_a_small_network(sampling, iterate, mon
 
 @pytest.mark.parametrize("iterate", [False, True], ids=["krylov", "restarted"])
 def test_multipass_says_when_the_passes_found_too_few_directions(rng, monkeypatch, iterate):
-    use_subspace_iteration(monkeypatch, iterate)
+    use_restarted_passes(monkeypatch, iterate)
     study = netscope.ActiveSubspace("multipass", n_components=5, sketch_size=6, n_passes=3, progress=False)
     with pytest.raises(ValueError, match="found no direction: the gradients are all zero"):
         study.fit_gradients(np.zeros((30, 6)))
