@@ -123,8 +123,9 @@ def test_state_goes_on_bit_for_bit(rng):
 def test_too_few_columns_are_refused_naming_the_fix():
     with pytest.raises(ValueError, match="columns=20 must exceed wanted"):
         RestartedPasses(100, 5, 20, seed=0, dtype=np.float64, wanted=10)
-    with pytest.raises(ValueError, match="sketch_size"):
+    with pytest.raises(ValueError, match="sketch_size of at least 7"):
         RestartedPasses.in_columns(1000, 12, 0, np.float64, wanted=11)
+    assert RestartedPasses.in_columns(1000, 14, 0, np.float64, wanted=11).columns == 14  # and 7 is enough
 
 
 def test_multipass_beyond_the_krylov_budget_stops_once_converged(rng, monkeypatch):

@@ -100,7 +100,7 @@ class RestartedPasses:
         if wanted + 2 * block >= columns:
             raise ValueError(
                 f"sketch_size: multipass's {columns} columns hold too few for n_components={wanted}; "
-                f"give it a sketch_size of at least {(wanted + 3) // 2 + 1} (it needs 2 sketch_size > n_components + 2)"
+                f"give it a sketch_size of at least {(wanted + 2) // 2 + 1} (it needs 2 sketch_size > n_components + 2)"
             )
         return cls(dim, block, columns, seed, dtype, wanted=wanted)
 
