@@ -152,8 +152,8 @@ def ranks(args) -> None:
                 {
                     "run": name,
                     "seconds": float(run["seconds"]),
-                    "max |Δλ|/λ vs 1 process": max_relative_error(run["eigenvalues"], one["eigenvalues"]),
-                    "max |Δλ|/λ_1 vs 1 process": float(
+                    "max rel. diff. λ vs 1 process": max_relative_error(run["eigenvalues"], one["eigenvalues"]),
+                    "max diff. / λ_1 vs 1 process": float(
                         np.max(np.abs(run["eigenvalues"] - one["eigenvalues"])) / one["eigenvalues"][0]
                     ),
                     "sine top-k vs 1 process": float(
