@@ -1,8 +1,8 @@
 """What :class:`netscope.active.solvers.MultipassSolver` does with each replay of the gradient
 stream: one product C V of the implicit C = (1/N) Σ g gᵀ with a block V per pass, by randomized
-block Krylov (:class:`BlockKrylovPasses`, the basis of every pass kept) or by subspace iteration
-(:class:`SubspacePasses`, two D × b blocks whatever the passes), and the Rayleigh–Ritz pairs and
-residuals at the end.
+block Krylov (:class:`BlockKrylovPasses`, the basis of every pass kept; beyond its memory budget
+:class:`netscope.active.restarted.RestartedPasses`), the Rayleigh–Ritz pairs and residuals at the
+end, and the row-blocked products and orthonormalisation of D × b blocks that both use.
 
 Every passes class follows one protocol (:class:`Passes`), which the solver, the distributed fit
 and the checkpoints use and nothing else: ``consume`` each chunk of a pass; ``end_pass`` to close
@@ -181,8 +181,8 @@ class BlockKrylovPasses:
         return values, vectors, residuals
 
 
-# Rows of the D × b blocks that subspace iteration handles at a time: the temporaries of its
-# products and orthogonalisation stay at ROW_BLOCK × b numbers, never another D × b.
+# Rows of the D × b blocks handled at a time: the temporaries of their products and
+# orthogonalisation stay at ROW_BLOCK × b numbers, never another D × b.
 ROW_BLOCK = 1 << 16
 
 
@@ -218,85 +218,3 @@ def orthonormalize_in_place(block: np.ndarray) -> np.ndarray:
             block[rows, :rank] = block[rows].astype(np.float64) @ transform
         block[:, rank:] = 0
     return block if rank == block.shape[1] else np.ascontiguousarray(block[:, :rank])
-
-
-class SubspacePasses:
-    """Subspace iteration over the passes, for networks whose Krylov basis does not fit: pass 1
-    forms C Ω for a seeded Gaussian Ω (D × b), every later pass C Q for Q = orth(the previous
-    product); the Rayleigh–Ritz pairs come from the last Q and its product. After q passes Q
-    spans C^(q-1) Ω. Memory: two D × b blocks (Q and the product being summed) in ``dtype``,
-    whatever q; each chunk's product is added row block by row block, in place. Its
-    :meth:`state` is Q (and after the last pass its product): one or two D × b blocks.
-    """
-
-    def __init__(self, dim: int, block: int, seed: int, dtype):
-        self.dim, self.block, self.seed, self.dtype = dim, block, seed, np.dtype(dtype)
-        self.basis: np.ndarray | None = None  # Ω, drawn from the seed when the first pass begins
-        self._sum: np.ndarray | None = None
-        self.product: np.ndarray | None = None
-        self.count = 0
-
-    def consume(self, rows: np.ndarray) -> None:
-        """Add rowsᵀ (rows Q) for the current basis Q, row block by row block, in place. O(n D b)."""
-        if self.basis is None:
-            self.basis = np.random.default_rng([self.seed, 1]).standard_normal((self.dim, self.block), dtype=self.dtype)
-        if self._sum is None:
-            self._sum = np.zeros_like(self.basis)
-        rows = rows.astype(self.dtype, copy=False)
-        coefficients = rows @ self.basis
-        for block in row_blocks(self.dim):
-            self._sum[block] += rows[:, block].T @ coefficients
-        self.count += len(rows)
-
-    def end_pass(self, extend: bool, reduce: Reduce | None = None) -> bool:
-        """Keep this pass's product (summed over the ranks by ``reduce``, in place), or with
-        ``extend`` make it the next orthonormal basis; False when no further pass is to run (not
-        extended, or the product vanished).
-        """
-        assert self._sum is not None  # consume ran in this pass
-        self._sum /= reduced(self._sum, self.count, reduce)
-        self.count = 0
-        if not extend:
-            self.product, self._sum = self._sum, None
-            return False
-        del self.basis  # the block the product came from; the product becomes the next one
-        basis, self._sum = orthonormalize_in_place(self._sum), None
-        self.basis = basis
-        return basis.shape[1] > 0
-
-    def state(self) -> State:
-        """The sizes, the seed, the basis Q (D × b, or fewer columns; ``dtype``) the next pass
-        multiplies, and after the last pass its ``product`` C Q. O(1): the arrays themselves.
-        """
-        assert self.count == 0 and self.basis is not None, "state() is taken between passes"
-        kept = {"product": self.product} if self.product is not None else {}
-        return {"dim": self.dim, "block": self.block, "seed": self.seed, "basis": self.basis, **kept}
-
-    @classmethod
-    def from_state(cls, state: State) -> Self:
-        """The passes as :meth:`state` left them, stored in the basis's dtype. O(1)."""
-        basis = np.asarray(state["basis"])
-        passes = cls(int(state["dim"]), int(state["block"]), int(state["seed"]), basis.dtype)
-        passes.basis = basis
-        if "product" in state:  # ritz_pairs writes the vectors over it
-            passes.product = np.require(state["product"], requirements="W")
-        return passes
-
-    def ritz_pairs(self, k: int):
-        """The top-k Rayleigh–Ritz pairs of the last basis and its product, and the residual
-        ‖C v − λ v‖ of each: ``(values, vectors (D, k), residuals)``; frees both blocks.
-        """
-        basis, product = self.basis, self.product
-        check_directions(0 if product is None or basis is None else basis.shape[1], k)
-        assert basis is not None and product is not None  # else check_directions raised
-        values, U = top_ritz(gram_of_blocks(basis, product), k)
-        squares = np.zeros(k)
-        for rows in row_blocks(self.dim):
-            vectors = basis[rows].astype(np.float64) @ U
-            squares += ((product[rows].astype(np.float64) @ U - vectors * values) ** 2).sum(axis=0)
-            # the product is not needed past its residual: its first k columns take the vectors
-            product[rows, :k] = vectors
-        self.basis = basis = None
-        vectors, self.product = np.ascontiguousarray(product[:, :k]), None
-        del product
-        return values, vectors, np.sqrt(squares)

@@ -36,9 +36,9 @@ class FitSettings:
         ``eigenvectors_`` holds only the top k; for the methods that can.
     sketch_size : int or None — columns of the Nyström sketch, or of each block of a method that
         replays the stream (default 2 n_components + 10).
-    sketch_dtype : {"auto", "float64", "float32"} — storage of the sketch, and of the two blocks
-        of the replaying method's subspace iteration. "auto": float32 when the float64 sketch (or
-        block) would take more than 1 GiB (D s × 8 bytes), else float64. The float32 sketch
+    sketch_dtype : {"auto", "float64", "float32"} — storage of the sketch, and of the basis of
+        the replaying method's restarted passes. "auto": float32 when the float64 sketch (D s × 8
+        bytes) or basis (D 2s × 8) would take more than 1 GiB, else float64. The float32 sketch
         halves the memory and is as accurate: chunks are still summed in float64 and the
         eigenpairs computed in float64; its eigenvectors are float32.
     n_passes : int or None — passes over the gradient stream for a method that replays it

@@ -20,7 +20,7 @@ from .. import _core
 from ..core.gram import GramAccumulator
 from ..core.rsvd import eigh_top, randomized_svd
 from ..core.sketch import NystromSketch
-from .passes import BlockKrylovPasses, Reduce, State, SubspacePasses
+from .passes import BlockKrylovPasses, Reduce, State
 from .restarted import RestartedPasses
 
 if TYPE_CHECKING:
@@ -360,7 +360,7 @@ class MultipassSolver(_Solver):
         if n_passes is None:
             raise ValueError("multipass needs n_passes")
         self.n_passes = n_passes
-        self.passes: BlockKrylovPasses | SubspacePasses | RestartedPasses
+        self.passes: BlockKrylovPasses | RestartedPasses
         if 8 * dim * block * (2 * n_passes - 1) <= KRYLOV_STATE_BYTES:
             self.passes = BlockKrylovPasses(dim, block, seed)
         else:
