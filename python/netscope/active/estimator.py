@@ -211,13 +211,18 @@ class ActiveSubspace(BaseEstimator):
     def bootstrap(
         self, n_boot: int = 100, k: int | None = None, *, confidence: float = 0.95, seed: int = 0
     ) -> Bootstrap:
-        """Basic bootstrap intervals of the top-k eigenvalues and subspace distances (Constantine &
-        Gleich 2014): from the kept gradients (:func:`~netscope.active.diagnostics.bootstrap`,
-        O(n_boot N D k)), or else ``projections_`` (:func:`~.diagnostics.bootstrap_projections`).
+        """Intervals of the top-k eigenvalues and the bootstrap's subspace distances
+        (:class:`~netscope.active.results.Bootstrap`). From the kept gradients: bias-corrected
+        eigenvalues with held-out intervals (:func:`~netscope.active.diagnostics.heldout_intervals`,
+        O(N D k)) and ``n_boot`` replicates resampled in the fitted span (O(N D K) once, then
+        O(n_boot N K k)); or else from ``projections_``, basic bootstrap intervals in that span
+        (:func:`~.diagnostics.bootstrap_projections`).
         """
         k, n_boot = self._check_k(k), check_int(n_boot, "n_boot", minimum=2)
         options = {"n_boot": n_boot, "k": k, "confidence": confidence, "seed": seed, "progress": self.progress}
-        return diagnostics.fitted_bootstrap(self.gradients_, self.projections_, self.eigenvalues_, **options)
+        return diagnostics.fitted_bootstrap(
+            self.gradients_, self.projections_, self.eigenvalues_, self.eigenvectors_, **options
+        )
 
     def convergence(self, sizes=None, k: int | None = None) -> Convergence:
         """How the top-k estimate from the first n samples approaches the one from all N (the seed

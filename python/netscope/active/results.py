@@ -74,10 +74,17 @@ class LayerSpectra(Result):
 
 @dataclasses.dataclass(frozen=True)
 class Bootstrap(Result):
-    """Bootstrap intervals (arrays of length k): the fitted ``eigenvalues`` with their basic
-    bootstrap interval ``eigenvalues_low`` .. ``eigenvalues_high``, and the subspace distance
-    sin θ_max of every dimension r = 1..k between the replicates and the sample
-    (``distance_mean``, and the percentiles ``distance_low``, ``distance_high``).
+    """Intervals of the top-k eigenvalues and the subspace's stability (arrays of length k).
+
+    ``eigenvalues``: the fit's, those of the sample Ĉ, biased upward when N is not ≫ D.
+    ``eigenvalues_corrected``: estimates of the population eigenvalues λ_i(E[g gᵀ]) with that
+    bias removed (held-out Rayleigh quotients, see
+    :func:`netscope.active.diagnostics.heldout_intervals`), or None where the fit kept no
+    gradients to hold out. ``eigenvalues_low`` .. ``eigenvalues_high``: intervals at
+    ``confidence`` for λ_i(E[g gᵀ]), around the corrected estimate (``method`` "held-out"), or
+    else basic bootstrap intervals around the sample's (``method`` "basic bootstrap ...": right
+    only where N ≫ D). ``distance_mean``, ``distance_low``, ``distance_high``: the bootstrap's sin θ_max
+    between the replicates' and the sample's top-r subspaces, r = 1..k (``n_boot`` replicates).
     """
 
     eigenvalues: np.ndarray
@@ -88,6 +95,8 @@ class Bootstrap(Result):
     distance_high: np.ndarray
     n_boot: int
     confidence: float
+    eigenvalues_corrected: np.ndarray | None = None
+    method: str = "basic bootstrap"
 
 
 @dataclasses.dataclass(frozen=True)

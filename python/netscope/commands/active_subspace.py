@@ -125,10 +125,22 @@ def run(args) -> int:
         )
     convergence, stream, intervals = summary["convergence"], summary["stream_convergence"], summary["intervals"]
     if intervals is not None:
+        corrected = intervals["eigenvalues_corrected"]
         print(
-            f"{intervals['confidence']:.0%} bootstrap intervals ({intervals['source']}, {intervals['seconds']:.0f} s): "
-            f"λ1 {intervals['eigenvalues_low'][0]:.4g}..{intervals['eigenvalues_high'][0]:.4g}; mean sin θ to the "
-            f"top-{len(intervals['distance_mean'])} subspace {intervals['distance_mean'][-1]:.2f}"
+            f"{intervals['confidence']:.0%} intervals ({intervals['method']}, {intervals['source']}, "
+            f"{intervals['seconds']:.1f} s), sample eigenvalue"
+            + ("" if corrected is None else " / bias-corrected estimate")
+            + " / interval of the population's:"
+        )
+        for i in range(min(3, len(intervals["eigenvalues"]))):
+            print(
+                f"  λ{i + 1}: {intervals['eigenvalues'][i]:.4g}"
+                + ("" if corrected is None else f" / {corrected[i]:.4g}")
+                + f" / {intervals['eigenvalues_low'][i]:.4g}..{intervals['eigenvalues_high'][i]:.4g}"
+            )
+        print(
+            f"bootstrap's mean sin θ to the sample's top-{len(intervals['distance_mean'])} subspace "
+            f"{intervals['distance_mean'][-1]:.2f}"
         )
     if stream is not None:
         print(

@@ -17,31 +17,39 @@ def _fitted(result):
 def plot_eigenvalues(result, *, intervals=None, ax=None):
     """Eigenvalue decay on a log scale (seed figure 1), with the count that holds 90 % of the
     trace; with ``intervals`` (a :class:`netscope.active.results.Bootstrap`), its top-k
-    intervals as error bars.
+    intervals: around the bias-corrected estimates (dots) where it has them, so that a sample
+    eigenvalue above its interval reads as the upward bias it is, not as a contradiction.
     """
     eigenvalues = _fitted(result).eigenvalues_
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6.4, 4.2))
     index = np.arange(1, len(eigenvalues) + 1)
-    ax.semilogy(index, np.where(eigenvalues > 0, eigenvalues, np.nan), lw=1.2)
+    ax.semilogy(index, np.where(eigenvalues > 0, eigenvalues, np.nan), lw=1.2, label="sample eigenvalues λ_i(Ĉ)")
     if intervals is not None:
         top = np.arange(1, len(intervals.eigenvalues) + 1)
-        errors = [intervals.eigenvalues - intervals.eigenvalues_low, intervals.eigenvalues_high - intervals.eigenvalues]
+        corrected = intervals.eigenvalues_corrected
+        center = intervals.eigenvalues if corrected is None else corrected
+        errors = [center - intervals.eigenvalues_low, intervals.eigenvalues_high - center]
+        label = f"{intervals.confidence:.0%} intervals, top {len(top)} ({intervals.method})"
+        if corrected is not None:
+            label = f"bias-corrected λ_i(C), {label}"
         ax.errorbar(
             top,
-            intervals.eigenvalues,
+            np.where(center > 0, center, np.nan),
             yerr=np.maximum(errors, 0.0),
-            fmt="none",
+            fmt="none" if corrected is None else "o",
+            markersize=3,
+            color="C3",
             ecolor="C3",
             lw=1,
             capsize=2,
-            label=f"{intervals.confidence:.0%} bootstrap intervals, top {len(top)}",
+            label=label,
         )
     n90 = count_for_trace_share(eigenvalues, 0.9)
     ax.axvline(n90, color="0.5", ls="--", lw=0.8, label=f"{n90} eigenvalues hold 90% of the trace")
     ax.set_xlabel("index i")
     ax.set_ylabel("eigenvalue λ_i")
     ax.set_title(f"Active-subspace eigenvalues (D={result.n_parameters_}, N={result.n_samples_})")
-    ax.legend(loc="upper right")
+    ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -307,9 +307,9 @@ def run_active_subspace_study(
     if keep_gradients:
         start = time.perf_counter()
         bootstrap = study.bootstrap(n_boot=n_boot, k=k, seed=seed)
-        timings["bootstrap"] = time.perf_counter() - start
+        timings["intervals"] = time.perf_counter() - start
         bands = bootstrap
-        intervals = {"source": "kept gradients", **bootstrap.to_dict(), "seconds": timings["bootstrap"]}
+        intervals = {"source": "kept gradients", **bootstrap.to_dict(), "seconds": timings["intervals"]}
         start = time.perf_counter()
         convergence = study.convergence(k=k)
         timings["convergence"] = time.perf_counter() - start
@@ -357,8 +357,9 @@ def run_active_subspace_study(
         "layer_importance_all_vectors": study.layer_importance(study.eigenvectors_.shape[1]).to_dict(),
         "layer_spectra": None if spectra is None else spectra.to_dict(),
         "bootstrap": None if bootstrap is None else bootstrap.to_dict(),
-        # Bootstrap intervals of the top k from whichever a run has: its gradients, or their
-        # projections read back from a second pass (with the cost of that pass).
+        # Intervals of the top k from whichever a run has: its gradients (bias-corrected
+        # eigenvalues, held-out intervals), or their projections read back from a second pass
+        # (basic bootstrap in the fitted span, with the cost of that pass).
         "intervals": intervals,
         "convergence": None if convergence is None else convergence.to_dict(),
         "stream_convergence": None if study.stream_convergence_ is None else study.stream_convergence_.to_dict(),
