@@ -32,18 +32,25 @@ def plot_eigenvalues(result, *, intervals=None, ax=None):
         label = f"{intervals.confidence:.0%} intervals, top {len(top)} ({intervals.method})"
         if corrected is not None:
             label = f"bias-corrected λ_i(C), {label}"
-        ax.errorbar(
-            top,
-            np.where(center > 0, center, np.nan),
-            yerr=np.maximum(errors, 0.0),
-            fmt="none" if corrected is None else "o",
-            markersize=3,
-            color="C3",
-            ecolor="C3",
-            lw=1,
-            capsize=2,
-            label=label,
-        )
+        # The top k again, magnified in an inset below the curve, where the whole spectrum leaves
+        # them a few pixels wide.
+        inset = ax.inset_axes((0.08, 0.07, 0.28, 0.3))
+        for axes in (ax, inset):
+            axes.errorbar(
+                top,
+                np.where(center > 0, center, np.nan),
+                yerr=np.maximum(errors, 0.0),
+                fmt="none" if corrected is None else "o",
+                markersize=3,
+                color="C3",
+                ecolor="C3",
+                lw=1,
+                capsize=2,
+                label=label,
+            )
+        inset.plot(top, eigenvalues[: len(top)], "_", color="C0", markersize=8)
+        inset.set_title(f"top {len(top)}", fontsize=7)
+        inset.tick_params(labelsize=6)
     n90 = count_for_trace_share(eigenvalues, 0.9)
     ax.axvline(n90, color="0.5", ls="--", lw=0.8, label=f"{n90} eigenvalues hold 90% of the trace")
     ax.set_xlabel("index i")
