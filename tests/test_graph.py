@@ -295,7 +295,7 @@ def block_model(sizes, inside, between, seed):
 
 def test_leading_eigenvectors_converge_to_the_dense_solvers():
     # Three loosely joined clusters: the two leading non-trivial eigenvalues of S (0.94, 0.91)
-    # stand clear of the rest (0.50 and below), so subspace iteration converges in a few dozen steps.
+    # stand clear of the rest (0.50 and below), so LOBPCG converges in a few dozen steps.
     W = block_model([300, 250, 200], 0.06, 0.0015, seed=0)
     scale = 1 / np.sqrt(np.asarray(W.sum(axis=1)).ravel())
     dense = np.linalg.eigh((scipy.sparse.diags(scale) @ W @ scipy.sparse.diags(scale)).toarray())[1]
