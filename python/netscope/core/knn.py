@@ -131,7 +131,9 @@ def knn_graph(
     if symmetrize is False:
         # Rows in the search's order, nearest first.
         indptr = np.arange(0, n * k + 1, k, dtype=np.int64)
-        return scipy.sparse.csr_matrix((similarity.ravel(), indices.astype(np.int32).ravel(), indptr), shape=(n, n))
+        return scipy.sparse.csr_matrix(
+            (similarity.ravel(), indices.astype(np.int32, copy=False).ravel(), indptr), shape=(n, n)
+        )
     mode = "mutual" if symmetrize == "mutual" else "fuzzy_union" if weights == "fuzzy" else "max_union"
     # In the C++ core: the undirected CSR straight from the lists, with no transposed or
     # intermediate matrices (a million points: 0.3 GB, where scipy's w + w' - w w' passed 1 GB).
