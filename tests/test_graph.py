@@ -4,7 +4,9 @@ import pytest
 import scipy.optimize
 import scipy.sparse
 import scipy.sparse.csgraph
+import scipy.sparse.linalg
 import scipy.spatial.distance
+import sklearn.metrics
 
 import netscope
 import netscope.core.knn
@@ -172,6 +174,8 @@ def test_knn_graph_mutual_is_the_intersection_and_isolates_no_point(rng):
         expected[i, nearest] = expected[nearest, i] = True
         assert mutual[i, nearest] == pytest.approx(directed_graph[i, nearest])
     assert np.array_equal(mutual.toarray() > 0, expected)
+    W = directed_graph.toarray()
+    np.testing.assert_array_equal(mutual.toarray()[intersection], np.minimum(W, W.T)[intersection])
     assert np.all(np.diff(mutual.indptr) > 0)
     with pytest.raises(ValueError, match="symmetrize"):
         netscope.knn_graph(X, 6, symmetrize="both")
@@ -281,6 +285,58 @@ def test_spectral_layout_arpack_branch_matches_the_dense_solver(monkeypatch):
     sparse = netscope.spectral_layout(graph)
     monkeypatch.setattr(netscope.core.layout, "DENSE_SPECTRAL_LIMIT", 10**6)
     same_up_to_column_signs(sparse, netscope.spectral_layout(graph), tolerance=1e-4)
+
+
+def block_model(sizes, inside, between, seed):
+    """A stochastic block model's symmetric CSR adjacency (weights 1): clusters joined loosely."""
+    probabilities = np.full((len(sizes), len(sizes)), between) + (inside - between) * np.eye(len(sizes))
+    graph = nx.stochastic_block_model(sizes, probabilities.tolist(), seed=seed)
+    return scipy.sparse.csr_matrix(nx.to_scipy_sparse_array(graph, format="csr"), dtype=np.float64)
+
+
+def test_leading_eigenvectors_converge_to_the_dense_solvers():
+    # Three loosely joined clusters: the two leading non-trivial eigenvalues of S (0.94, 0.91)
+    # stand clear of the rest (0.50 and below), so LOBPCG converges in a few dozen steps.
+    W = block_model([300, 250, 200], 0.06, 0.0015, seed=0)
+    scale = 1 / np.sqrt(np.asarray(W.sum(axis=1)).ravel())
+    dense = np.linalg.eigh((scipy.sparse.diags(scale) @ W @ scipy.sparse.diags(scale)).toarray())[1]
+    expected = dense[:, ::-1][:, 1:3]
+    same_up_to_column_signs(expected, netscope.core.layout.leading_eigenvectors(W, scale, 2, 0, 1000), 1e-5)
+    # Stopped after one step it is still far from them: the iteration does the work.
+    one_step = netscope.core.layout.leading_eigenvectors(W, scale, 2, 0, 1)
+    assert np.linalg.svd(expected.T @ one_step, compute_uv=False).min() < 0.9
+
+
+def test_force_layout_starts_without_arpack_and_keeps_clusters_apart(monkeypatch):
+    # The default start of a component above the dense limit comes from leading_eigenvectors:
+    # ARPACK is not called, and the clusters of the start (and of the map) lie apart.
+    def no_arpack(*args, **kwargs):
+        raise AssertionError("ARPACK called")
+
+    monkeypatch.setattr(scipy.sparse.linalg, "eigsh", no_arpack)
+    W = block_model([300, 300, 300], 0.05, 0.001, seed=1)
+    assert netscope.core.layout.connected_components(W)[0] == 1
+    labels = np.repeat(np.arange(3), 300)
+    start = netscope.core.layout._spectral_layout(W, 2, 0, np.zeros(900, dtype=np.int64), 20)
+    positions = netscope.force_layout(W)
+    for layout in (start, positions):
+        assert sklearn.metrics.silhouette_score(layout, labels) > 0.5
+    with pytest.raises(AssertionError, match="ARPACK"):
+        netscope.spectral_layout(W)  # the exact eigenvectors still come from ARPACK
+
+
+def test_as_csr_graph_reads_a_clean_graph_in_place_and_copies_to_fix_one():
+    W = block_model([40, 30], 0.3, 0.02, seed=2)
+    assert np.shares_memory(netscope.core.layout.as_csr_graph(W).data, W.data)
+    looped = W.copy()
+    looped.setdiag(1.0)
+    fixed = netscope.core.layout.as_csr_graph(looped)
+    assert (fixed != W).nnz == 0 and looped.diagonal().sum() == 70  # the caller's graph is untouched
+    # One weight of a symmetric structure changed: asymmetric by weight, refused.
+    tilted = W.copy()
+    tilted.data[5] *= 1.5
+    with pytest.raises(ValueError, match="symmetric"):
+        netscope.core.layout.as_csr_graph(tilted)
 
 
 @pytest.mark.parametrize("method", netscope.core.layout.METHODS)

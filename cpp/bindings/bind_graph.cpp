@@ -6,6 +6,8 @@
 #include <netscope/neighbor_embedding.hpp>
 #include <netscope/nn_descent.hpp>
 
+#include <string>
+
 namespace netscope_bindings {
 
 namespace {
@@ -68,21 +70,58 @@ py::array_t<double> fuzzy_memberships_binding(const CArray<double>& distances) {
   return weights;
 }
 
-// The CSR arrays as a core graph, after the checks that keep the core's reads in bounds.
-netscope::CsrGraph csr_graph(const CArray<std::int64_t>& indptr, const CArray<std::int64_t>& indices,
-                             const CArray<double>& weights, const CArray<double>& positions) {
-  const Index n = indptr.size() - 1;
-  if (n < 1 || positions.ndim() != 2 || positions.shape(0) != n || positions.shape(1) != 2) {
-    throw std::invalid_argument("positions must have shape (n, 2) for a graph of n nodes");
+// The undirected graph of (n, k) kNN lists: (indptr int64, indices int32, weights float64) of a
+// CSR matrix, handed to numpy without a copy.
+py::tuple symmetrize_knn_binding(const CArray<std::int64_t>& neighbours, const CArray<double>& weights,
+                                 const std::string& mode) {
+  require_matrix(neighbours, "neighbours");
+  if (weights.ndim() != 2 || weights.shape(0) != neighbours.shape(0) || weights.shape(1) != neighbours.shape(1)) {
+    throw std::invalid_argument("weights must have the shape of neighbours");
   }
+  const netscope::Symmetrize how = mode == "fuzzy_union" ? netscope::Symmetrize::kFuzzyUnion
+                                   : mode == "max_union" ? netscope::Symmetrize::kMaxUnion
+                                   : mode == "mutual"    ? netscope::Symmetrize::kMutual
+                                                         : throw std::invalid_argument("mode must be 'fuzzy_union', "
+                                                                                       "'max_union' or 'mutual'");
+  netscope::OwnedCsr csr;
+  {
+    py::gil_scoped_release release;  // reads the caller's arrays in place, writes only its own
+    csr = netscope::symmetrize_knn(neighbours.data(), weights.data(), neighbours.shape(0), neighbours.shape(1), how);
+  }
+  return py::make_tuple(py::cast(std::move(csr.indptr)), py::cast(std::move(csr.indices)),
+                        py::cast(std::move(csr.weights)));
+}
+
+// The CSR arrays as a core graph of n nodes, after the checks that keep the core's reads in bounds.
+netscope::CsrGraph csr_graph(const CArray<std::int64_t>& indptr, const CArray<std::int32_t>& indices,
+                             const CArray<double>& weights) {
+  const Index n = indptr.size() - 1;
+  if (n < 1) throw std::invalid_argument("graph: indptr must hold n + 1 >= 2 entries");
   if (indices.size() != weights.size() || indices.size() != indptr.data()[n]) {
     throw std::invalid_argument("graph: indices and weights must both hold indptr[-1] entries");
   }
   return netscope::CsrGraph{n, indptr.data(), indices.data(), weights.data()};
 }
 
+netscope::CsrGraph csr_graph(const CArray<std::int64_t>& indptr, const CArray<std::int32_t>& indices,
+                             const CArray<double>& weights, const CArray<double>& positions) {
+  const netscope::CsrGraph graph = csr_graph(indptr, indices, weights);
+  if (positions.ndim() != 2 || positions.shape(0) != graph.n || positions.shape(1) != 2) {
+    throw std::invalid_argument("positions must have shape (n, 2) for a graph of n nodes");
+  }
+  return graph;
+}
+
+// The largest |w_ij - w_ji| of a CSR graph with sorted rows (0 when it is symmetric).
+double max_asymmetry_binding(const CArray<std::int64_t>& indptr, const CArray<std::int32_t>& indices,
+                             const CArray<double>& weights) {
+  const netscope::CsrGraph graph = csr_graph(indptr, indices, weights);
+  py::gil_scoped_release release;  // reads the caller's arrays only
+  return netscope::max_asymmetry(graph);
+}
+
 // Lays out the CSR graph from `positions` (n, 2), which is overwritten with the result.
-void force_layout_binding(const CArray<std::int64_t>& indptr, const CArray<std::int64_t>& indices,
+void force_layout_binding(const CArray<std::int64_t>& indptr, const CArray<std::int32_t>& indices,
                           const CArray<double>& weights, CArray<double>& positions, Index n_iter, double theta,
                           double gravity, std::uint64_t seed) {
   const netscope::CsrGraph graph = csr_graph(indptr, indices, weights, positions);
@@ -93,7 +132,7 @@ void force_layout_binding(const CArray<std::int64_t>& indptr, const CArray<std::
 
 // Neighbour embedding of the CSR graph from `positions` (n, 2), overwritten with the result;
 // `components` (n,) labels each node's connected component in [0, n_components).
-void neighbor_embedding_binding(const CArray<std::int64_t>& indptr, const CArray<std::int64_t>& indices,
+void neighbor_embedding_binding(const CArray<std::int64_t>& indptr, const CArray<std::int32_t>& indices,
                                 const CArray<double>& weights, const CArray<std::int64_t>& components,
                                 Index n_components, CArray<double>& positions, Index n_epochs, double learning_rate,
                                 Index negative_samples, double a, std::uint64_t seed) {
@@ -119,6 +158,8 @@ void bind_graph(py::module_& m) {
         py::arg("max_rounds"), py::arg("max_candidates"), py::arg("delta"), py::arg("seed"));
   m.def("nn_descent", &nn_descent_binding<float>, py::arg("X"), py::arg("start"), py::arg("width"), py::arg("k"),
         py::arg("max_rounds"), py::arg("max_candidates"), py::arg("delta"), py::arg("seed"));
+  m.def("symmetrize_knn", &symmetrize_knn_binding, py::arg("neighbours"), py::arg("weights"), py::arg("mode"));
+  m.def("max_asymmetry", &max_asymmetry_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"));
   m.def("force_layout", &force_layout_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"),
         py::arg("positions"), py::arg("n_iter"), py::arg("theta"), py::arg("gravity"), py::arg("seed"));
   m.def("neighbor_embedding", &neighbor_embedding_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"),

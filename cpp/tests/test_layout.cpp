@@ -9,7 +9,8 @@
 using namespace netscope;
 
 struct EdgeList {
-  std::vector<std::int64_t> indptr, indices;
+  std::vector<std::int64_t> indptr;
+  std::vector<std::int32_t> indices;
   std::vector<double> weights;
   CsrGraph graph() const {
     return CsrGraph{static_cast<Index>(indptr.size()) - 1, indptr.data(), indices.data(), weights.data()};
@@ -33,7 +34,7 @@ static EdgeList two_cliques(Index size) {
   edges.indptr.push_back(0);
   for (const auto& list : neighbours) {
     for (Index j : list) {
-      edges.indices.push_back(j);
+      edges.indices.push_back(static_cast<std::int32_t>(j));
       edges.weights.push_back(1.0);
     }
     edges.indptr.push_back(static_cast<std::int64_t>(edges.indices.size()));

@@ -80,9 +80,15 @@ def nn_descent(
     delta: float,
     seed: int,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+def symmetrize_knn(
+    neighbours: npt.NDArray[np.int64], weights: npt.NDArray[np.float64], mode: str
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32], npt.NDArray[np.float64]]: ...
+def max_asymmetry(
+    indptr: npt.NDArray[np.int64], indices: npt.NDArray[np.int32], weights: npt.NDArray[np.float64]
+) -> float: ...
 def force_layout(
     indptr: npt.NDArray[np.int64],
-    indices: npt.NDArray[np.int64],
+    indices: npt.NDArray[np.int32],
     weights: npt.NDArray[np.float64],
     positions: npt.NDArray[np.float64],
     n_iter: int,
@@ -92,7 +98,7 @@ def force_layout(
 ) -> None: ...
 def neighbor_embedding(
     indptr: npt.NDArray[np.int64],
-    indices: npt.NDArray[np.int64],
+    indices: npt.NDArray[np.int32],
     weights: npt.NDArray[np.float64],
     components: npt.NDArray[np.int64],
     n_components: int,
