@@ -20,6 +20,11 @@ TITLES = {
         "Maps of the digits and of 10 000 blobs, k={k}, each method at its defaults: "
         "`python bench/bench_maps.py --million`"
     ),
+    "snapshots": (
+        "Maps across {n_epochs} training snapshots of the same activations (first hidden layer of the "
+        "structure study's MLP, epochs {epoch_list}), netscope against AlignedUMAP, means over the snapshots, "
+        "k={k}: `python bench/bench_snapshots.py`"
+    ),
     "knn": (
         "k={k} nearest neighbours of 100 000 points, recall on {recall_queries} queries: "
         "`python bench/bench_maps.py --sections knn`"

@@ -376,21 +376,6 @@ def test_neighbor_embedding_attraction_matches_a_numpy_epoch():
     np.testing.assert_allclose(result, positions, rtol=0, atol=1e-3 * np.abs(positions).max())
 
 
-def test_neighbor_embedding_balances_pull_and_push_at_the_analytic_distance():
-    # Two linked nodes: the pull 2 · 2d / (1 + d²) meets the push of the m/2 samples that hit the
-    # other node (half the draws hit the node itself), m/2 · 2d / ((0.001 + d²)(1 + d²)), at
-    # d² = m/4 - 0.001.
-    m = 400
-    positions = netscope.force_layout(
-        np.array([[0.0, 1.0], [1.0, 0.0]]),
-        np.array([[0.0, 0.0], [1.0, 0.5]]),
-        n_iter=400,
-        negative_samples=m,
-        learning_rate=1.0,
-    )
-    assert np.linalg.norm(positions[0] - positions[1]) == pytest.approx(np.sqrt(m / 4 - 0.001), rel=0.05)
-
-
 def test_force_layout_packs_components_so_none_crushes_the_map():
     # One big component and several tiny ones (pairs and lone points): each keeps its shape, no
     # two overlap, and the big one fills a fair share of the picture's width and height.

@@ -12,6 +12,8 @@ import pytest
 from sklearn.utils.validation import check_is_fitted
 
 import netscope
+import netscope.core.layout
+import netscope.structure.fitting
 from netscope import NotFittedError, StructureMap
 from netscope.structure.results import LayerMaps, MapResult
 from netscope.studies.summaries import ClassClaim, DigitsStudy, MapsSummary, SubspaceSummary
@@ -88,10 +90,16 @@ def test_the_page_takes_the_result_and_to_html_is_the_same_page(fitted, tmp_path
     assert netscope.StructureMap is StructureMap
 
 
-def test_a_map_saved_before_the_typed_result_loads_with_the_numbers_of_a_fit_now():
+def test_a_map_saved_before_the_typed_result_loads_with_the_numbers_of_a_fit_now(monkeypatch):
     saved = StructureMap.load(DATA / "structure_map_v1.npz")
     assert saved.get_params() == StructureMap(k=4, neuron_samples=6, n_iter=40).get_params()
     snapshots, labels, snapshot_labels, sensitivity = fixture_inputs()
+    # The layout the file was fitted with: the spectral start (no points) and repulsion 1.
+    monkeypatch.setitem(netscope.core.layout.METHOD_SETTINGS["neighbor_embedding"], "repulsion", 1.0)
+    layout = netscope.structure.fitting.force_layout
+    monkeypatch.setattr(
+        netscope.structure.fitting, "force_layout", lambda *args, points=None, **kwargs: layout(*args, **kwargs)
+    )
     now = StructureMap(k=4, neuron_samples=6, n_iter=40).fit(snapshots, labels, snapshot_labels, sensitivity)
     # Bit for bit: positions, graphs, sensitivities, metrics, neuron maps; the global structure is
     # measured since that file was saved, which holds None for it.

@@ -17,10 +17,11 @@ constexpr double kClip = 4.0;
 
 double clip(double value) { return std::max(-kClip, std::min(kClip, value)); }
 
-// The Cauchy kernel q(d) = 1 / (1 + a d^2) of t-SNE (a = 1) and of UMAP with b = 1; UMAP's
-// default b = 0.9 was measured to keep neighbourhoods no better on the digits and costs a pow.
+// The kernel q(d) = (1 + a d^2 / dof)^-dof: t-SNE's and UMAP's Cauchy kernel 1 / (1 + a d^2) at
+// dof = 1 (UMAP's default b = 0.9 was measured to keep neighbourhoods no better on the digits and
+// costs a pow), heavier-tailed below 1 (Kobak et al. 2019: finer clusters, more space between).
 struct Kernel {
-  double a;
+  double a, dof, repulsion;
   struct Sum {
     double x, y;
   };
@@ -40,22 +41,38 @@ struct Kernel {
     std::fill(y.begin() + static_cast<std::ptrdiff_t>(count), y.end(), 0.0f);
   }
   // The attractive gradient of log q summed over offsets (ax, ay) = y_i - y_j of m pulling
-  // neighbours: coefficient -2a / (1 + a d2) of each offset, each coordinate clipped and then
-  // doubled (both ends of a sampled edge move in UMAP; here each end's own entry moves it, so
-  // doubling keeps UMAP's balance of attraction and repulsion).
+  // neighbours: coefficient -2a / (1 + a d2 / dof) of each offset, each coordinate clipped and
+  // then doubled (both ends of a sampled edge move in UMAP; here each end's own entry moves it,
+  // so doubling keeps UMAP's balance of attraction and repulsion).
   Sum attraction(const float* ax, const float* ay, std::size_t m) const;
-  // The repulsive gradient of log(1 - q) summed over offsets (rx, ry) = y_i - y_k of m negative
-  // samples: coefficient 2 / ((0.001 + d2)(1 + a d2)) of each offset (the 0.001 keeps it finite
-  // near coincidence, as in UMAP), each coordinate clipped. A zero offset (the node itself, a
-  // coincident point, or padding) has no direction and adds nothing.
-  Sum repulsion(const float* rx, const float* ry, std::size_t m) const {
+  // The repulsive gradient of log(1 - q), times `repulsion`, summed over offsets (rx, ry) =
+  // y_i - y_k of m negative samples: coefficient 2a q / (u (1 - q) + 0.001 a) of each offset,
+  // u = 1 + a d2 / dof, each coordinate clipped (at dof = 1 that is UMAP's 2 / ((0.001 + d2) u):
+  // the 0.001 keeps it finite near coincidence). A zero offset (the node itself, a coincident
+  // point, or padding) has no direction and adds nothing.
+  Sum repulsion_sum(const float* rx, const float* ry, std::size_t m) const {
+    return dof == 1.0 ? repulsion_loop<true>(rx, ry, m) : repulsion_loop<false>(rx, ry, m);
+  }
+
+  // The Cauchy kernel's coefficient needs no pow: a loop of its own keeps it vectorised.
+  template <bool kCauchy>
+  Sum repulsion_loop(const float* rx, const float* ry, std::size_t m) const {
     float sx[kLanes] = {}, sy[kLanes] = {};
-    const auto fa = static_cast<float>(a), bound = static_cast<float>(kClip);
+    const auto fa = static_cast<float>(a), scale = static_cast<float>(a / dof), power = static_cast<float>(dof);
+    const auto weight = static_cast<float>(2.0 * repulsion), bound = static_cast<float>(kClip);
     for (std::size_t base = 0; base < m; base += kLanes) {
       for (std::size_t lane = 0; lane < kLanes; ++lane) {
         const float ox = rx[base + lane], oy = ry[base + lane];
         const float d2 = ox * ox + oy * oy;
-        const float push = d2 > 0.0f ? 2.0f / ((0.001f + d2) * (fa * d2 + 1.0f)) : 0.0f;
+        const float u = scale * d2 + 1.0f;
+        float push;
+        if constexpr (kCauchy) {
+          push = weight / ((0.001f + d2) * u);
+        } else {
+          const float q = std::exp(-power * std::log(u));
+          push = weight * fa * q / (u * (1.0f - q) + 0.001f * fa);
+        }
+        push = d2 > 0.0f ? push : 0.0f;
         sx[lane] += std::max(-bound, std::min(bound, push * ox));
         sy[lane] += std::max(-bound, std::min(bound, push * oy));
       }
@@ -75,11 +92,12 @@ struct Kernel {
 
 Kernel::Sum Kernel::attraction(const float* ax, const float* ay, std::size_t m) const {
   float sx[kLanes] = {}, sy[kLanes] = {};
-  const auto fa = static_cast<float>(a), bound = static_cast<float>(kClip);
+  const auto fa = static_cast<float>(a), scale = static_cast<float>(a / dof);
+  const auto bound = static_cast<float>(kClip);
   for (std::size_t base = 0; base < m; base += kLanes) {
     for (std::size_t lane = 0; lane < kLanes; ++lane) {
       const float ox = ax[base + lane], oy = ay[base + lane];
-      const float pull = -2.0f * fa / (fa * (ox * ox + oy * oy) + 1.0f);
+      const float pull = -2.0f * fa / (scale * (ox * ox + oy * oy) + 1.0f);
       sx[lane] += 2.0f * std::max(-bound, std::min(bound, pull * ox));
       sy[lane] += 2.0f * std::max(-bound, std::min(bound, pull * oy));
     }
@@ -99,6 +117,10 @@ void neighbor_embedding(const CsrGraph& graph, const std::int64_t* components, I
   if (options.negative_samples < 0) throw std::invalid_argument("negative_samples must be >= 0");
   if (graph.n > std::numeric_limits<std::int32_t>::max()) throw std::invalid_argument("graph: at most 2^31 - 1 nodes");
   if (!(options.a > 0) || !std::isfinite(options.a)) throw std::invalid_argument("kernel parameter a must be > 0");
+  if (!(options.dof > 0) || !std::isfinite(options.dof)) throw std::invalid_argument("dof must be > 0");
+  if (!(options.repulsion >= 0) || !std::isfinite(options.repulsion)) {
+    throw std::invalid_argument("repulsion must be >= 0");
+  }
   const Index n = graph.n;
   // Nodes are renumbered internally so that every component is a contiguous range: a negative
   // sample is then a random position in its node's range, with no lookup, and a component's
@@ -132,7 +154,7 @@ void neighbor_embedding(const CsrGraph& graph, const std::int64_t* components, I
   }
   const auto draws_per_pull = static_cast<std::int64_t>(options.negative_samples);
 
-  const Kernel kernel{options.a};
+  const Kernel kernel{options.a, options.dof, options.repulsion};
   // Coordinates as float by position, x and y side by side: a random draw's two coordinates share
   // a cache line, and its offsets are gathered into arrays that one vectorised loop turns into
   // forces. Points that start at one spot (symmetric nodes of a spectral layout) get a seeded
@@ -206,7 +228,7 @@ void neighbor_embedding(const CsrGraph& graph, const std::int64_t* components, I
           ry[p + 1] = yi - xy[2 * k1 + 1];
         }
         Kernel::zero_padding(rx, ry, count);  // the odd count's extra draw too
-        const Kernel::Sum push = kernel.repulsion(rx.data(), ry.data(), count);
+        const Kernel::Sum push = kernel.repulsion_sum(rx.data(), ry.data(), count);
         // The node's whole move is clipped like one pair's: the moves of an epoch all come from
         // its start, so many near-coincident samples would otherwise add up to a leap.
         next[2 * at] = static_cast<float>(xi + step * clip(pull.x + push.x));

@@ -107,6 +107,8 @@ def neighbor_embedding(
     learning_rate: float,
     negative_samples: int,
     a: float,
+    dof: float,
+    repulsion: float,
     seed: int,
 ) -> None: ...
 def set_blas_threads(n: int) -> None: ...

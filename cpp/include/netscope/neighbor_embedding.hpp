@@ -21,7 +21,9 @@ struct NeighborEmbeddingOptions {
   Index n_epochs = 200;
   double learning_rate = 0.25;   // step at the first epoch, decreasing linearly to 0
   Index negative_samples = 10;   // repulsive samples per sampled edge
-  double a = 1.0;                // kernel 1 / (1 + a d^2): a > 1 draws tighter clusters
+  double a = 1.0;                // kernel (1 + a d^2 / dof)^-dof: a > 1 draws tighter clusters
+  double dof = 1.0;              // the kernel's degrees of freedom: 1 Cauchy, < 1 heavier tails
+  double repulsion = 1.0;        // weight of each negative sample's push (UMAP's repulsion_strength)
   std::uint64_t seed = 0;
 };
 

@@ -57,7 +57,7 @@ def compare_maps(X, methods=("umap", "tsne"), *, k: int = 15, seed: int = 0) -> 
     methods = check_references(methods)
     X = np.ascontiguousarray(X, dtype=np.float32)
     k = min(k, len(X) - 1)
-    runs = {"netscope": lambda: force_layout(knn_graph(X, k, seed=seed), seed=seed)}
+    runs = {"netscope": lambda: force_layout(knn_graph(X, k, seed=seed), seed=seed, points=X)}
     if "umap" in methods:
         import umap
 

@@ -1,6 +1,6 @@
 """The maps' pipeline, one (layer, snapshot) at a time: kNN graph of the activations
-(:func:`netscope.knn_graph`), force layout (:func:`netscope.force_layout`) from the spectral
-layout for a layer's first snapshot and from the previous map for the next ones, aligned to it by
+(:func:`netscope.knn_graph`), force layout (:func:`netscope.force_layout`) from the activations'
+principal axes for a layer's first snapshot and from the previous map for the next ones, aligned to it by
 orthogonal Procrustes (:mod:`.alignment`), then the map's metrics (:mod:`.metrics`) and its
 neuron × sample map (:mod:`.neuron_sample`). Arrays in, a :class:`.results.MapResult` out.
 """
@@ -49,7 +49,7 @@ def fit_maps(
         for activations in series:
             graph = knn_graph(activations, min(k, len(activations) - 1), metric=metric, symmetrize=symmetrize)
             if previous is None:
-                layout = force_layout(graph, method=method, n_iter=n_iter, seed=seed)
+                layout = force_layout(graph, method=method, n_iter=n_iter, seed=seed, points=activations)
             else:
                 warm = {"learning_rate": WARM_LEARNING_RATE} if method == "neighbor_embedding" else {}
                 layout = force_layout(graph, previous, method=method, n_iter=n_iter_warm, seed=seed, **warm)

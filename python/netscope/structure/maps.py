@@ -2,7 +2,7 @@
 
 :class:`StructureMap` turns every (layer, snapshot) of a recording — an
 :class:`netscope.nn.activations.ActivationTracker`, or arrays the user holds — into a 2-D map (kNN
-graph of the activations, spectral warm start, force layout) where snapshot t + 1 starts from
+graph of the activations, a start on their principal axes, force layout) where snapshot t + 1 starts from
 snapshot t's positions and is aligned to them by orthogonal Procrustes, so points move smoothly;
 and it measures what the maps show (class separation, silhouette, fidelity, stability). The
 estimator is a small facade: :mod:`.inputs` reads what it is given, :mod:`.fitting` maps it,
