@@ -15,7 +15,7 @@ namespace {
 
 // Points whose joins are proposed against the graph as it stands before the proposals are merged:
 // fixed, so the rounds do not depend on the number of threads.
-constexpr Index kBlock = 16384;
+constexpr Index kBlock = 4096;
 constexpr Index kGrain = 256;  // points a thread joins at a time (one proposal buffer each)
 // Contiguous ranges of rows whose proposals are applied by one thread, in a fixed order.
 constexpr std::size_t kShards = 64;
