@@ -6,10 +6,11 @@
 // about a third of the true neighbours.
 //
 // Deterministic for a seed whatever the number of threads: the samples come from a counter-based
-// hash, and the rounds are synchronous over fixed blocks of points (each block's joins are all
-// proposed against the graph as it stood, then applied row by row in an order fixed by the block,
-// not by the threads). A join's distances come from one small GEMM over the candidates centred on
-// their point; the k returned are the nearest of each row by the exact distance.
+// hash, and each round's candidates are drawn before its joins, so a round ends with each row
+// holding the nearest of what it held and what the round proposed to it, whatever the order
+// (blocks of points join against the graph as it stands and their proposals are applied in an
+// order fixed by the block, not by the threads). A join's distances come from one small GEMM over
+// the candidates centred on their point; the k returned are each row's nearest by the exact distance.
 #pragma once
 
 #include <netscope/knn.hpp>
