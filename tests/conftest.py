@@ -91,7 +91,7 @@ SLOW: dict = {
         "test_sketch_method_matches_the_snapshot_leading_eigenvalues",  # 3 s
         "test_methods_agree_on_the_leading_eigenpairs",  # 3 s
     },
-    "test_intervals.py": None,  # coverage measured on 300 simulated data sets per spectrum: 30-90 s a case
+    "test_intervals.py": None,  # coverage measured on 300 simulated data sets per spectrum: 120-260 s a case
     "test_structure.py": {
         "test_cli_structure_compare_draws_umap_and_tsne_beside_netscope",  # UMAP's first call compiles: 77 s
         "test_cli_structure_writes_figures_animation_and_metrics",  # 20 s

@@ -9,6 +9,7 @@ import dataclasses
 import statistics
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 from tqdm.auto import tqdm
 
 from ..core._validation import check_int
@@ -18,6 +19,9 @@ from .results import Bootstrap, Convergence, LayerImportance, LayerShare, LayerS
 
 # A bootstrap replicate of rows this narrow (a fitted span's projections) is diagonalised exactly.
 EXACT_REPLICATE_COLUMNS = 512
+# Random half-splits behind the held-out intervals; two give the between-split variance its
+# estimate at twice the cost of one (:func:`heldout_intervals`).
+HELDOUT_SPLITS = 2
 
 
 def layer_importance(layout, eigenvectors: np.ndarray, k: int) -> LayerImportance:
@@ -157,28 +161,37 @@ def heldout_intervals(G: np.ndarray, k: int, *, confidence: float, seed: int):
 
     What is unbiased is a held-out Rayleigh quotient. Split the samples at random into halves
     A and B; a direction v computed from A alone is independent of B, so the mean of (vᵀg)² over
-    g in B is an unbiased estimate of vᵀCv, and vᵀCv ≤ λ_1 (for the i-th direction it is λ_i
-    less what v misses of the i-th eigenvector). For a flat spectrum any direction gives λ_i
-    exactly; for a spike the loss is (ℓ − bulk) sin²θ, which falls like 1/m in the number m of
-    samples the direction came from (the same first-order expansion, Lawley 1956, that makes the
-    in-sample bias fall like 1/N). So each half's i-th direction from all of the other half
-    (m = N/2) and from half of it (m = N/4) give ρ(N/2) and ρ(N/4) on the same held-out rows,
-    and the Richardson extrapolation 2 ρ(N/2) − ρ(N/4) removes the 1/m term (the split-sample
-    idea of Lam 2016's NERCOME, extrapolated in m as in the m-out-of-n schemes of Hall et al.
-    2009). Both halves take each role once and the two estimates are averaged: ``corrected``.
+    g in B is an unbiased estimate of vᵀCv. For a flat spectrum any direction gives λ_i
+    exactly; for a spike the i-th direction misses part of its eigenvector (and takes in part
+    of its neighbours'), a bias that falls like 1/m in the number m of samples the direction
+    came from (the same first-order expansion, Lawley 1956, that makes the in-sample bias fall
+    like 1/N). So each half's i-th direction from all of the other half (m = N/2) and from half
+    of it (m = N/4) give ρ(N/2) and ρ(N/4) on the same held-out rows, and the Richardson
+    extrapolation 2 ρ(N/2) − ρ(N/4) removes the 1/m term (the split-sample idea of Lam 2016's
+    NERCOME, extrapolated in m as in the m-out-of-n schemes of Hall et al. 2009). From N/4
+    samples, spikes close to each other often come out in the other order, so the N/4
+    directions are paired with the N/2 ones by the largest total overlap Σ (uᵢᵀvⱼ)² (an
+    assignment problem), not by rank: each extrapolation then follows one eigenvector. Both
+    halves take each role once, and :data:`HELDOUT_SPLITS` random splits are averaged:
+    ``corrected``.
 
-    The interval is normal, ± z · s, with s² the larger of two variance estimates: each half's
-    held-out terms are independent given the other half (their variance / (N/2), divided by 4
-    for the average), and the two halves' estimates differ by their directions' luck too
-    ((difference / 2)², which carries that part). ``tests/test_intervals.py`` measures the
-    coverage on simulated spiked and flat spectra, N ≪ D and N ≫ D: within 5 points of nominal
-    but for spikes with N ≪ D (80–87 % at 90 % for spikes 2x apart, N = 100, D = 1 000: from
-    N/4 samples neighbouring spikes sometimes swap places, and the estimate of one is then the
-    other's), and not for spikes close to the detection threshold σ²(1 + √(4D/N)) when N ≪ D,
-    whose directions N/4 samples do not find.
+    The interval is ``corrected`` · exp(± z s / ``corrected``): normal on the log scale (the
+    delta method), as for any positive, right-skewed estimate of scale (the held-out terms are
+    squares), so that a low estimate does not come with a short interval that stops below the
+    truth. s² is the larger of two variance estimates: the held-out terms, each row's averaged
+    over the splits, taken as independent (variance / N); and the corrected resampled
+    variance of Nadeau & Bengio (2003, Machine Learning 52) over the splits' estimates,
+    (1/J + n_test/n_train) S² with J splits, which carries what the directions' luck adds and
+    the first misses. ``tests/test_intervals.py`` measures the coverage on simulated spiked and
+    flat spectra, N ≪ D and N ≫ D: at least 85 % for each of the top 5 at a nominal 90 %, and at
+    most 95 % but for a flat spectrum with N ≫ D (up to 96 %: there the splits' directions are
+    unrelated and that variance, which assumes the splits' estimates correlate as n_test / n,
+    is conservative). Spikes close to the detection threshold σ²(1 + √(4D/N)) when N ≪ D,
+    whose directions N/4 samples do not find, are beyond it.
 
-    Cost: four top-k solves of N/2 or N/4 rows, O(N D k), and one (N/2, D) copy at a time.
-    ValueError when N < 4k (a quarter of the samples must hold k directions).
+    Cost: 4 × :data:`HELDOUT_SPLITS` top-k solves of N/2 or N/4 rows, O(N D k), one (N/2, D)
+    copy at a time, and O(N k) floats of held-out terms per split. ValueError when N < 4k (a
+    quarter of the samples must hold k directions).
     """
     n = len(G)
     k = check_int(k, "k", minimum=1, maximum=G.shape[1])
@@ -186,22 +199,33 @@ def heldout_intervals(G: np.ndarray, k: int, *, confidence: float, seed: int):
         raise ValueError(f"held-out intervals of the top {k} eigenvalues need N >= 4k = {4 * k} samples, got N = {n}")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    order = np.random.default_rng(seed).permutation(n)
-    halves = (order[: n // 2], order[n // 2 :])  # in random order: a half's first half is a random quarter
-    estimates, variances = [], []
-    for train, test in (halves, halves[::-1]):
-        held = G[np.sort(test)]
-        terms = []
-        for rows in (train, train[: len(train) // 2]):
-            vectors = top_right_singular(G[np.sort(rows)], k, seed=seed)[1]
-            terms.append(np.square(held @ vectors.astype(held.dtype), dtype=np.float64))
-        extrapolated = 2 * terms[0] - terms[1]
-        estimates.append(extrapolated.mean(axis=0))
-        variances.append(extrapolated.var(axis=0, ddof=1) / len(held))
-    corrected = (estimates[0] + estimates[1]) / 2
-    spread = np.sqrt(np.maximum((variances[0] + variances[1]) / 4, (estimates[0] - estimates[1]) ** 2 / 4))
+    rng = np.random.default_rng(seed)
+    terms = np.empty((HELDOUT_SPLITS, n, k))  # each row's extrapolated held-out term, per split
+    for split in range(HELDOUT_SPLITS):
+        order = rng.permutation(n)
+        halves = (order[: n // 2], order[n // 2 :])  # in random order: a half's first half is a random quarter
+        for train, test in (halves, halves[::-1]):
+            test = np.sort(test)
+            held = G[test]
+            half = top_right_singular(G[np.sort(train)], k, seed=seed)[1]
+            quarter = top_right_singular(G[np.sort(train[: len(train) // 2])], k, seed=seed)[1]
+            _, paired = linear_sum_assignment(np.square(half.T @ quarter), maximize=True)
+            rho_half = np.square(held @ half.astype(held.dtype), dtype=np.float64)
+            rho_quarter = np.square(held @ quarter[:, paired].astype(held.dtype), dtype=np.float64)
+            terms[split, test] = 2 * rho_half - rho_quarter
+    estimates = terms.mean(axis=1)
+    corrected = estimates.mean(axis=0)
+    within = terms.mean(axis=0).var(axis=0, ddof=1) / n
+    # Nadeau & Bengio's correction for splits that share their samples: 1/J + n_test/n_train.
+    between = (1 / HELDOUT_SPLITS + 1) * estimates.var(axis=0, ddof=1)
+    spread = np.sqrt(np.maximum(within, between))
     z = statistics.NormalDist().inv_cdf(0.5 + confidence / 2)
-    return corrected, np.maximum(corrected - z * spread, 0.0), corrected + z * spread
+    positive = corrected > 0
+    factor = np.exp(z * spread / np.where(positive, corrected, 1.0))
+    # A corrected estimate at or below 0 (noise about a vanishing eigenvalue) has no log scale.
+    low = np.where(positive, corrected / factor, 0.0)
+    high = np.where(positive, corrected * factor, np.maximum(corrected + z * spread, 0.0))
+    return corrected, low, high
 
 
 def bootstrap(
@@ -289,9 +313,14 @@ def fitted_bootstrap(gradients, projections, eigenvalues: np.ndarray, eigenvecto
     return bootstrap(gradients, eigenvalues, eigenvectors, **options)
 
 
-def convergence(G: np.ndarray, eigenvalues: np.ndarray, eigenvectors: np.ndarray, *, sizes, k: int) -> Convergence:
+def convergence(
+    G: np.ndarray, eigenvalues: np.ndarray, eigenvectors: np.ndarray, *, sizes, k: int, solved_from_rows: bool = False
+) -> Convergence:
     """The top-k estimate from the first n rows of G against the fitted one, for each n in
-    ``sizes`` (default: a geometric grid from 2k to N). Cost: O(Σ n D k).
+    ``sizes`` (default: a geometric grid from 2k to N). With ``solved_from_rows`` (the fitted
+    pairs are a top-k solve of all of G's rows, as the snapshot and randomized methods' are), the
+    estimate at n = N is the fit itself (distance and error 0) and is not solved again; a
+    sketch's fit is measured there against the rows' own solve. Cost: O(Σ n D k).
     """
     n = len(G)
     if sizes is None:
@@ -299,6 +328,10 @@ def convergence(G: np.ndarray, eigenvalues: np.ndarray, eigenvectors: np.ndarray
     sizes = [check_int(int(size), "sizes", minimum=k, maximum=n) for size in sizes]
     distance, error = [], []
     for size in sizes:
+        if solved_from_rows and size == n:
+            distance.append(0.0)
+            error.append(0.0)
+            continue
         values, vectors = top_right_singular(G[:size], k)
         distance.append(float(subspace_sines(eigenvectors[:, :k], vectors)[-1]))
         error.append(max_relative_error(values, eigenvalues[:k]))
