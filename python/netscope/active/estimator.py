@@ -19,7 +19,7 @@ from .notebook import active_subspace_html
 from .plan import fit_chunks, fit_model
 from .results import Bootstrap, Convergence, LayerImportance, LayerSpectra
 from .settings import FitSettings
-from .solvers import DEFAULT_PASSES
+from .solvers import DEFAULT_PASSES, SOLVERS
 
 __all__ = ["DEFAULT_PASSES", "ActiveSubspace"]
 
@@ -230,7 +230,10 @@ class ActiveSubspace(BaseEstimator):
         """
         check_fitted(self, "eigenvalues_")
         G = check_kept(self.gradients_, "convergence", GRADIENTS)
-        return diagnostics.convergence(G, self.eigenvalues_, self.eigenvectors_, sizes=sizes, k=self._check_k(k))
+        solved_from_rows = SOLVERS[self.method].capabilities.keeps_rows
+        return diagnostics.convergence(
+            G, self.eigenvalues_, self.eigenvectors_, sizes=sizes, k=self._check_k(k), solved_from_rows=solved_from_rows
+        )
 
     def save(self, path) -> None:
         """Write the fitted result to an ``.npz`` file (no pickle; gradients are not saved)."""
