@@ -164,15 +164,25 @@ def leading_eigenvectors(
 
 
 METHODS = ("neighbor_embedding", "fruchterman_reingold")
-# The neighbour embedding's default weight of each repulsive sample: on the digits (4 seeds, from
-# their principal axes) 3 kept 0.565 of each point's 15 nearest at trustworthiness 0.988, UMAP's
-# 1 kept 0.553 at 0.987, 2 and 4 0.558 and 0.565 at 0.986; a heavier-tailed kernel (dof 0.5-0.7)
-# kept 0.561-0.566 in 3-4x the time.
-REPULSION = 3.0
+# The neighbour embedding's defaults, chosen on the digits (bench/bench_maps.py; means over seeds
+# 0-3 from their principal axes, share of each point's 15 nearest kept in the map): t-SNE's
+# balance (repulsion 1) after a quarter of the epochs at early exaggeration 4 kept 0.590 in 400
+# epochs with 5 samples per unit of degree, 0.591 with 6, 0.590 in 300 epochs with 10 and 0.587
+# with 6, 0.586 in 500 with 4, 0.582 in 600 with 3; exaggeration 2 or 8 0.590 and 0.588 (8 lost
+# triplet accuracy, 0.690 against 0.699); learning rate 0.15 or 0.35 0.588 and 0.584; dof 0.7
+# and 0.5 0.575 and 0.557. UMAP's forces, the earlier default (repulsion 3, 200 epochs), kept
+# 0.562.
+REPULSION = 1.0
 # Per method: default iterations and the settings that belong to it (and to it only).
-DEFAULT_ITERATIONS = {"neighbor_embedding": 200, "fruchterman_reingold": 500}
+DEFAULT_ITERATIONS = {"neighbor_embedding": 400, "fruchterman_reingold": 500}
 METHOD_SETTINGS = {
-    "neighbor_embedding": {"learning_rate": 0.25, "negative_samples": 10, "repulsion": REPULSION, "dof": 1.0},
+    "neighbor_embedding": {
+        "learning_rate": 0.25,
+        "negative_samples": 5,
+        "repulsion": REPULSION,
+        "dof": 1.0,
+        "early_exaggeration": 4.0,
+    },
     "fruchterman_reingold": {"theta": 1.0, "gravity": 0.02},
 }
 # Settings that must be > 0 (the others >= 0).
@@ -207,17 +217,22 @@ def force_layout(
         component stays near) where ``init`` puts it: what a warm start across training
         snapshots needs.
     method : "neighbor_embedding" (default) or "fruchterman_reingold".
-        "neighbor_embedding" — UMAP-style forces (Cauchy kernel 1/(1 + d²)): every epoch each edge
-        pulls its ends together with probability proportional to its weight, and each pull comes
-        with ``negative_samples`` repulsions from points of the same component drawn at random;
-        the step starts at ``learning_rate`` and decreases linearly. Kept neighbourhoods best on
-        every benchmark (bench/bench_maps.py). Settings: ``learning_rate=0.25``,
-        ``negative_samples=10``.
+        "neighbor_embedding" — t-SNE's forces with the kernel q = (1 + d²/dof)^-dof (Cauchy at
+        ``dof=1``): every epoch each edge pulls its ends together in proportion to its weight,
+        and every point is pushed from the others of its component by q over the kernel's sum
+        Z — exactly from its graph neighbours, from the rest through negative samples drawn at
+        random (``negative_samples`` per node and epoch per unit of the mean weighted degree),
+        which also estimate Z; ``repulsion`` scales the push (1: t-SNE's balance, below 1
+        exaggerated like UMAP's), divided by ``early_exaggeration`` over the first quarter of
+        the epochs; the step starts at ``learning_rate`` and decreases linearly. Kept
+        neighbourhoods best on every benchmark (bench/bench_maps.py). Settings:
+        ``learning_rate=0.25``, ``negative_samples=5``, ``repulsion=1.0``, ``dof=1.0``,
+        ``early_exaggeration=4.0``.
         "fruchterman_reingold" — attraction ``w_ij d²`` along every edge, repulsion ``1/d``
         between all pairs (Barnes–Hut quadtree with opening angle ``theta``; ``theta=0``: exact
         O(n²)), a weak ``gravity`` towards the centre, linear cooling. Settings: ``theta=1.0``,
         ``gravity=0.02``.
-    n_iter : int or None — epochs (iterations); None: 200 for neighbour embedding, 500 for
+    n_iter : int or None — epochs (iterations); None: 400 for neighbour embedding, 500 for
         Fruchterman–Reingold.
     seed : int — the layout is deterministic for a given graph, init and seed, whatever the
         number of threads.
@@ -227,8 +242,9 @@ def force_layout(
         distance Spearman 0.53 against 0.34; bench/bench_maps.py).
 
     Returns float64 ``(n, 2)`` positions.
-    Cost per iteration: neighbour embedding O(nnz · negative_samples), independent of n beyond
-    that; Fruchterman–Reingold O(n log n + nnz) (Barnes–Hut), O(n² + nnz) exact; both cores.
+    Cost per iteration: neighbour embedding O(nnz + n · m · (1 + degree / 8)), m =
+    ``negative_samples`` times the mean weighted degree (the samples per node);
+    Fruchterman–Reingold O(n log n + nnz) (Barnes–Hut), O(n² + nnz) exact; both cores.
     The start from ``points``: O(n d) (``netscope.core.layout.pca_start``).
     """
     W = as_csr_graph(graph)
@@ -277,9 +293,9 @@ def force_layout(
             n_iter,
             float(options["learning_rate"]),
             options["negative_samples"],
-            1.0,
             float(options["dof"]),
             float(options["repulsion"]),
+            float(options["early_exaggeration"]),
             seed,
         )
     else:
