@@ -27,7 +27,7 @@ from ..exceptions import check_fitted
 from . import exports
 from .alignment import procrustes_align  # noqa: F401  (read from here before it had a module)
 from .display import page_functions
-from .fitting import WARM_LEARNING_RATE, fit_maps  # noqa: F401  (WARM_LEARNING_RATE: read from here before)
+from .fitting import WARM_LEARNING_RATE, WARM_SHARE, fit_maps  # noqa: F401  (WARM_LEARNING_RATE: read from here before)
 from .inputs import DEFAULT_LAYER, Recording, is_tracker, read_recording
 from .results import MapResult
 from .storage import load_map, save_map
@@ -50,7 +50,8 @@ class StructureMap(BaseEstimator):
         :func:`netscope.force_layout`; the default kept neighbourhoods best (bench/bench_maps.py).
     n_iter : int or None — layout iterations for the first snapshot (from the spectral layout);
         None: the method's default. Later snapshots start from the previous map and take
-        ``n_iter_warm`` (None: half of the first's).
+        ``n_iter_warm`` (None: a quarter of the first's for the neighbour embedding, half for
+        Fruchterman–Reingold; ``netscope.structure.fitting.WARM_SHARE``).
     seed : int
     neuron_samples : int — samples drawn in each (layer, snapshot)'s neuron × sample map
         (:func:`netscope.structure.neuron_sample.neuron_sample_map`, the page's neuron view);
@@ -107,7 +108,7 @@ class StructureMap(BaseEstimator):
         return {
             "k": check_int(self.k, "k", minimum=1),
             "n_iter": n_iter,
-            "n_iter_warm": n_iter // 2
+            "n_iter_warm": int(n_iter * WARM_SHARE[self.method])
             if self.n_iter_warm is None
             else check_int(self.n_iter_warm, "n_iter_warm", minimum=0),
             "seed": check_int(self.seed, "seed", minimum=0),
