@@ -20,20 +20,20 @@ constexpr double kEarlyShare = 0.25;
 // kLanes, and keep kLanes independent partial sums: the compiler vectorises the loops without
 // reassociating a sum.
 constexpr std::size_t kLanes = 8;
+// Draws compared with a node's row at once: one AVX-512 register of 32-bit positions.
+constexpr std::size_t kHitLanes = 16;
 
-struct Lanes {
-  float x[kLanes] = {}, y[kLanes] = {}, q[kLanes] = {};
-  void add_to(double& total_x, double& total_y) const {
-    for (std::size_t lane = 0; lane < kLanes; ++lane) {
-      total_x += x[lane];
-      total_y += y[lane];
-    }
-  }
-  double q_total() const {
-    double total = 0.0;
-    for (const float value : q) total += value;
-    return total;
-  }
+// Totals of kLanes partial sums, in double.
+double total(const float* lanes) {
+  double sum = 0.0;
+  for (std::size_t lane = 0; lane < kLanes; ++lane) sum += lanes[lane];
+  return sum;
+}
+
+// A node's pull (x, y), push before the normalisation (x, y), and sum of the kernel over its
+// samples.
+struct Forces {
+  double pull_x = 0.0, pull_y = 0.0, push_x = 0.0, push_y = 0.0, kernel = 0.0;
 };
 
 // Arrays of `count` values padded with zeros to whole lanes.
@@ -55,42 +55,45 @@ float kernel(float base, float power) {
   }
 }
 
-// Over a node's m edges (offsets ox, oy, weights v): the pull sum(-4 v base o) into `pull` and
-// the push sum(q base o) into `push`.
+// Over a node's m edges (offsets ox, oy, weights v): the pull sum(-4 v base o) and the push
+// sum(q base o). The partial sums live in local arrays, which the compiler knows alias nothing.
 template <bool kCauchy>
-void edge_forces(const float* ox, const float* oy, const float* v, std::size_t m, float dof, Lanes& pull,
-                 Lanes& push) {
+Forces edge_forces(const float* ox, const float* oy, const float* v, std::size_t m, float dof) {
   const float scale = 1.0f / dof;
+  float pull_x[kLanes] = {}, pull_y[kLanes] = {}, push_x[kLanes] = {}, push_y[kLanes] = {};
   for (std::size_t base_index = 0; base_index < m; base_index += kLanes) {
     for (std::size_t lane = 0; lane < kLanes; ++lane) {
       const std::size_t s = base_index + lane;
       const float base = 1.0f / (scale * (ox[s] * ox[s] + oy[s] * oy[s]) + 1.0f);
       const float attraction = -4.0f * v[s] * base, repulsion = kernel<kCauchy>(base, dof) * base;
-      pull.x[lane] += attraction * ox[s];
-      pull.y[lane] += attraction * oy[s];
-      push.x[lane] += repulsion * ox[s];
-      push.y[lane] += repulsion * oy[s];
+      pull_x[lane] += attraction * ox[s];
+      pull_y[lane] += attraction * oy[s];
+      push_x[lane] += repulsion * ox[s];
+      push_y[lane] += repulsion * oy[s];
     }
   }
+  return {total(pull_x), total(pull_y), total(push_x), total(push_y), 0.0};
 }
 
 // Over a node's m negative samples (offsets ox, oy; `far` 1 for a sample that is no neighbour
-// and not the node itself, `other` 1 for one that is not the node): the push sum(far q base o)
-// into `push`, and sum(other q) into push.q for the estimate of Z.
+// and not the node itself, `other` 1 for one that is not the node): the push sum(far q base o),
+// and sum(other q) for the estimate of Z.
 template <bool kCauchy>
-void sample_forces(const float* ox, const float* oy, const float* far, const float* other, std::size_t m, float dof,
-                   Lanes& push) {
+Forces sample_forces(const float* ox, const float* oy, const float* far, const float* other, std::size_t m,
+                     float dof) {
   const float scale = 1.0f / dof;
+  float push_x[kLanes] = {}, push_y[kLanes] = {}, kernel_sum[kLanes] = {};
   for (std::size_t base_index = 0; base_index < m; base_index += kLanes) {
     for (std::size_t lane = 0; lane < kLanes; ++lane) {
       const std::size_t s = base_index + lane;
       const float base = 1.0f / (scale * (ox[s] * ox[s] + oy[s] * oy[s]) + 1.0f);
       const float q = kernel<kCauchy>(base, dof);
-      push.x[lane] += far[s] * q * base * ox[s];
-      push.y[lane] += far[s] * q * base * oy[s];
-      push.q[lane] += other[s] * q;
+      push_x[lane] += far[s] * q * base * ox[s];
+      push_y[lane] += far[s] * q * base * oy[s];
+      kernel_sum[lane] += other[s] * q;
     }
   }
+  return {0.0, 0.0, total(push_x), total(push_y), total(kernel_sum)};
 }
 
 }  // namespace
@@ -208,12 +211,8 @@ void neighbor_embedding(const CsrGraph& graph, const std::int64_t* components, I
           ay[t] = yi - xy[2 * j + 1];
           v[t] = pull_weight[static_cast<std::size_t>(row_begin) + t];
         }
-        Lanes pulls, near, sampled;
-        if (cauchy) {
-          edge_forces<true>(ax.data(), ay.data(), v.data(), row, dof, pulls, near);
-        } else {
-          edge_forces<false>(ax.data(), ay.data(), v.data(), row, dof, pulls, near);
-        }
+        const Forces near = cauchy ? edge_forces<true>(ax.data(), ay.data(), v.data(), row, dof)
+                                   : edge_forces<false>(ax.data(), ay.data(), v.data(), row, dof);
         // The node's own random stream for this epoch: the same draws whatever thread runs it.
         // Each 64-bit draw gives two samples: Lemire's multiply-shift maps 32 random bits onto
         // the pool without a division. A sample that is a neighbour (already pushed exactly) or
@@ -228,12 +227,23 @@ void neighbor_embedding(const CsrGraph& graph, const std::int64_t* components, I
           drawn[p + 1] =
               static_cast<std::int32_t>(pool_begin + static_cast<std::int64_t>(((bits & 0xFFFFFFFFULL) * pool_size) >> 32));
         }
-        // Which draws are neighbours: the row against all draws at once, a loop over the draws
-        // that vectorises (a search of the row per draw took most of the epoch).
-        hit.assign(draws, 0);
-        for (std::size_t t = 0; t < row; ++t) {
-          const std::int32_t neighbour = targets[t];
-          for (std::size_t p = 0; p < draws; ++p) hit[p] |= static_cast<std::int32_t>(drawn[p] == neighbour);
+        // Which draws are neighbours: each block of kHitLanes draws against the whole row, the
+        // block's flags held in registers (a search of the row per draw took most of the epoch;
+        // the row per flag array in memory, a tenth). The padding draws (-1) match no node.
+        const std::size_t blocks = (draws + kHitLanes - 1) / kHitLanes;
+        drawn.resize(std::max(drawn.size(), blocks * kHitLanes));
+        std::fill(drawn.begin() + static_cast<std::ptrdiff_t>(draws), drawn.end(), -1);
+        hit.resize(blocks * kHitLanes);
+        for (std::size_t block = 0; block < blocks; ++block) {
+          const std::int32_t* __restrict candidates = drawn.data() + block * kHitLanes;
+          std::int32_t flags[kHitLanes] = {};
+          for (std::size_t t = 0; t < row; ++t) {
+            const std::int32_t neighbour = targets[t];
+            for (std::size_t lane = 0; lane < kHitLanes; ++lane) {
+              flags[lane] |= static_cast<std::int32_t>(candidates[lane] == neighbour);
+            }
+          }
+          std::copy(flags, flags + kHitLanes, hit.begin() + static_cast<std::ptrdiff_t>(block * kHitLanes));
         }
         pad(rx, draws);
         pad(ry, draws);
@@ -246,25 +256,18 @@ void neighbor_embedding(const CsrGraph& graph, const std::int64_t* components, I
           other[p] = k == at ? 0.0f : 1.0f;
           far[p] = hit[p] ? 0.0f : other[p];
         }
-        if (cauchy) {
-          sample_forces<true>(rx.data(), ry.data(), far.data(), other.data(), draws, dof, sampled);
-        } else {
-          sample_forces<false>(rx.data(), ry.data(), far.data(), other.data(), draws, dof, sampled);
-        }
-        double pull_x = 0.0, pull_y = 0.0, near_x = 0.0, near_y = 0.0, far_x = 0.0, far_y = 0.0;
-        pulls.add_to(pull_x, pull_y);
-        near.add_to(near_x, near_y);
-        sampled.add_to(far_x, far_y);
+        const Forces sampled = cauchy ? sample_forces<true>(rx.data(), ry.data(), far.data(), other.data(), draws, dof)
+                                      : sample_forces<false>(rx.data(), ry.data(), far.data(), other.data(), draws, dof);
         // Each neighbour stands for itself, each of the draws for pool_size / draws nodes; both
         // over the pool_size - 1 others, as Z's estimate below is the mean kernel over pairs.
         const double others = static_cast<double>(pool_size) - 1.0;
         const double near_share = others > 0 ? 1.0 / others : 0.0;
         const double far_share = others > 0 && draws > 0 ? static_cast<double>(pool_size) / (others * static_cast<double>(draws)) : 0.0;
-        pull[2 * at] = static_cast<float>(pull_x);
-        pull[2 * at + 1] = static_cast<float>(pull_y);
-        push[2 * at] = static_cast<float>(near_share * near_x + far_share * far_x);
-        push[2 * at + 1] = static_cast<float>(near_share * near_y + far_share * far_y);
-        kernel_sum[at] = sampled.q_total();
+        pull[2 * at] = static_cast<float>(near.pull_x);
+        pull[2 * at + 1] = static_cast<float>(near.pull_y);
+        push[2 * at] = static_cast<float>(near_share * near.push_x + far_share * sampled.push_x);
+        push[2 * at + 1] = static_cast<float>(near_share * near.push_y + far_share * sampled.push_y);
+        kernel_sum[at] = sampled.kernel;
         int count = 0;
         for (std::size_t p = 0; p < draws; ++p) count += other[p] > 0.0f;
         kernel_count[at] = count;
