@@ -163,7 +163,7 @@ def test_float32_sketch_fit_matches_float64_and_auto_picks_by_size(fitted, monke
     fits["float32"].save(tmp_path / "narrow.npz")
     assert netscope.ActiveSubspace.load(tmp_path / "narrow.npz").sketch_dtype == "float32"
     # Beyond the threshold "auto" stores float32, and a checkpoint records which.
-    monkeypatch.setattr(netscope.active.solvers, "FLOAT32_SKETCH_BEYOND_BYTES", 1000)
+    monkeypatch.setattr(netscope.active.decompositions, "FLOAT32_SKETCH_BEYOND_BYTES", 1000)
     netscope.ActiveSubspace(method="sketch", n_components=3, sketch_size=40, progress=False).fit(
         model, torch.nn.MSELoss(), data, n_samples=60, seed=0, checkpoint=tmp_path / "ck"
     )
@@ -463,7 +463,7 @@ def test_multipass_restarts_beyond_its_krylov_budget(monkeypatch):
     restarted = solvers.MultipassSolver(1000, sketch_size=30, n_passes=7, n_components=10).passes
     assert isinstance(restarted, solvers.RestartedPasses) and restarted.dtype == np.float64
     assert restarted.columns == 60 and restarted.block == 10 and restarted.wanted == 10
-    monkeypatch.setattr(solvers, "FLOAT32_SKETCH_BEYOND_BYTES", 1000)
+    monkeypatch.setattr(netscope.active.decompositions, "FLOAT32_SKETCH_BEYOND_BYTES", 1000)
     assert solvers.MultipassSolver(1000, sketch_size=30, n_passes=7).passes.dtype == np.float32
 
 

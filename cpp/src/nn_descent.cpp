@@ -15,18 +15,24 @@ namespace {
 
 // Points whose joins are proposed against the graph as it stands before the proposals are merged:
 // fixed, so the rounds do not depend on the number of threads.
-constexpr Index kBlock = 16384;
+constexpr Index kBlock = 4096;
 constexpr Index kGrain = 256;  // points a thread joins at a time (one proposal buffer each)
+// Contiguous ranges of rows whose proposals are applied by one thread, in a fixed order.
+constexpr std::size_t kShards = 64;
 
 // 32-bit indices halve the graph's memory and traffic (a million points, 24 neighbours: 96 MB).
 using Id = std::int32_t;
 
-// In the points' own precision, which Eigen vectorises (float: 2-3x the double loop's speed); every
-// distance of the refinement comes from this one function.
+template <class T>
+using Block = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+template <class T>
+using PointRow = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+
+// In the points' own precision, which Eigen vectorises (float: 2-3x the double loop's speed): the
+// start's distances and the returned ones; the joins' come from a GEMM.
 template <class T>
 T squared_distance(const T* a, const T* b, Index d) {
-  using Row = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
-  return (Row(a, d) - Row(b, d)).squaredNorm();
+  return (PointRow<T>(a, d) - PointRow<T>(b, d)).squaredNorm();
 }
 
 // The draw that ranks `other` among `point`'s candidates of a round: the lowest draws are kept.
@@ -64,6 +70,13 @@ void sample(std::vector<std::pair<std::uint64_t, Id>>& ids, std::size_t count, s
   for (std::size_t i = 0; i < ids.size() && out.size() < count; ++i) {
     if (i == 0 || ids[i].second != ids[i - 1].second) out.push_back(ids[i].second);
   }
+}
+
+// Whether (distance, id) comes before (other_distance, other_id): rows ascend in this order, so
+// that a row keeps the same set of entries whatever order its proposals arrive in.
+template <class T>
+bool before(T distance, Id id, T other_distance, Id other_id) {
+  return distance < other_distance || (distance == other_distance && id < other_id);
 }
 
 template <class T>
@@ -127,10 +140,15 @@ KnnResult nn_descent(const T* points, Index n, Index d, const std::int64_t* star
   NnDescentReport rounds;
   std::vector<Id> new_lists(static_cast<std::size_t>(n) * c), old_lists(static_cast<std::size_t>(n) * c);
   std::vector<std::uint32_t> new_counts(static_cast<std::size_t>(n)), old_counts(static_cast<std::size_t>(n));
-  std::vector<std::vector<Proposal<T>>> buffers(static_cast<std::size_t>((kBlock + kGrain - 1) / kGrain));
-  // Proposals grouped by target: slot[t] is t's place in `targets` (-1: none), bounds its range in `grouped`.
-  std::vector<std::int64_t> slot(static_cast<std::size_t>(n), -1), targets, bounds, fill;
-  std::vector<Proposal<T>> grouped;
+  // A block's proposals by the grain that made them and the shard of rows they target.
+  std::vector<std::vector<std::vector<Proposal<T>>>> buffers(static_cast<std::size_t>((kBlock + kGrain - 1) / kGrain),
+                                                             std::vector<std::vector<Proposal<T>>>(kShards));
+  const std::size_t shard_rows = (static_cast<std::size_t>(n) + kShards - 1) / kShards;
+  const auto shard_of = [shard_rows](Id target) { return static_cast<std::size_t>(target) / shard_rows; };
+  // Each row's farthest distance, apart from the rows: the joins read it for every candidate, and
+  // n values stay in cache where the n rows do not.
+  std::vector<T> farthest_listed(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < farthest_listed.size(); ++i) farthest_listed[i] = distances[i * w + w - 1];
   for (Index round = 0; round < options.max_rounds; ++round) {
     // Each point's candidates: c of its new neighbours, listed or listing it, and c old ones.
     // The new ones it lists that are drawn are joined now, and so become old.
@@ -175,107 +193,84 @@ KnnResult nn_descent(const T* points, Index n, Index d, const std::int64_t* star
     for (Index begin = 0; begin < n; begin += kBlock) {
       const Index end = std::min(n, begin + kBlock);
       // Local joins: every pair of a point's new candidates, and each new one with each old one,
-      // proposed to either end whose farthest listed neighbour is farther.
+      // proposed to either end whose farthest listed neighbour is farther, into the buffer of the
+      // grain and the shard of the target.
       parallel_for(begin, end, kGrain, [&](Index first, Index last) {
-        std::vector<Proposal<T>>& out = buffers[static_cast<std::size_t>((first - begin) / kGrain)];
-        out.clear();
-        // A point's candidates, new then old, copied side by side with their farthest listed
-        // distances: each is read from memory once per join, not once per pair.
-        Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> rows(d, static_cast<Index>(2 * c));
+        auto& out = buffers[static_cast<std::size_t>((first - begin) / kGrain)];
+        for (auto& shard : out) shard.clear();
+        // A point's candidates, new then old, copied side by side less the point itself, and their
+        // farthest listed distances: the distances of a join come from one small GEMM,
+        // |a - b|^2 = |a|^2 + |b|^2 - 2 a.b, whose cancellation stays small because the candidates
+        // lie near the point they are centred on.
+        Block<T> rows(d, static_cast<Index>(2 * c)), gram(static_cast<Index>(c), static_cast<Index>(2 * c));
+        Eigen::Matrix<T, Eigen::Dynamic, 1> norms(static_cast<Index>(2 * c));
         std::vector<Id> members;
         std::vector<T> farthest;
         for (Index v = first; v < last; ++v) {
           const auto at = static_cast<std::size_t>(v);
-          const std::uint32_t fresh_count = new_counts[at];
+          const auto fresh_count = static_cast<Index>(new_counts[at]);
           members.assign(new_lists.begin() + static_cast<std::ptrdiff_t>(at * c),
-                         new_lists.begin() + static_cast<std::ptrdiff_t>(at * c + fresh_count));
+                         new_lists.begin() + static_cast<std::ptrdiff_t>(at * c) + fresh_count);
           members.insert(members.end(), old_lists.begin() + static_cast<std::ptrdiff_t>(at * c),
                          old_lists.begin() + static_cast<std::ptrdiff_t>(at * c + old_counts[at]));
+          const auto size = static_cast<Index>(members.size());
+          if (fresh_count == 0 || size < 2) continue;
           farthest.resize(members.size());
-          for (std::size_t m = 0; m < members.size(); ++m) {
-            const Index u = members[m];
-            std::copy(points + u * d, points + (u + 1) * d, rows.col(static_cast<Index>(m)).data());
-            farthest[m] = distances[static_cast<std::size_t>(u) * w + w - 1];
+          // The candidates' rows lie anywhere in the points: ask for all of them before the first
+          // is read, so that their cache misses overlap.
+          for (const Id u : members) {
+            const char* bytes = reinterpret_cast<const char*>(points + static_cast<Index>(u) * d);
+            for (std::size_t offset = 0; offset < static_cast<std::size_t>(d) * sizeof(T); offset += 64) __builtin_prefetch(bytes + offset);
           }
-          // Every pair of new candidates, and each new one with each old one, proposed to either
-          // end whose farthest listed neighbour is farther.
-          for (std::size_t a = 0; a < fresh_count; ++a) {
-            for (std::size_t b = a + 1; b < members.size(); ++b) {
-              const T gap = squared_distance(rows.col(static_cast<Index>(a)).data(), rows.col(static_cast<Index>(b)).data(), d);
-              if (gap < farthest[a]) out.push_back({members[a], members[b], gap});
-              if (gap < farthest[b]) out.push_back({members[b], members[a], gap});
+          for (Index m = 0; m < size; ++m) {
+            const Index u = members[static_cast<std::size_t>(m)];
+            rows.col(m) = PointRow<T>(points + u * d, d) - PointRow<T>(points + v * d, d);
+            farthest[static_cast<std::size_t>(m)] = farthest_listed[static_cast<std::size_t>(u)];
+          }
+          const auto used = rows.leftCols(size);
+          norms.head(size) = used.colwise().squaredNorm().transpose();
+          gram.topLeftCorner(fresh_count, size).noalias() = used.leftCols(fresh_count).transpose() * used;
+          for (Index a = 0; a < fresh_count; ++a) {
+            for (Index b = a + 1; b < size; ++b) {
+              const T gap = std::max(T(0), norms(a) + norms(b) - 2 * gram(a, b));
+              const Id first_id = members[static_cast<std::size_t>(a)], second_id = members[static_cast<std::size_t>(b)];
+              if (gap < farthest[static_cast<std::size_t>(a)]) out[shard_of(first_id)].push_back({first_id, second_id, gap});
+              if (gap < farthest[static_cast<std::size_t>(b)]) out[shard_of(second_id)].push_back({second_id, first_id, gap});
             }
           }
         }
       });
-      // Group the proposals by target, targets in order of first proposal and each target's in
-      // buffer order (both fixed whatever the threads), to merge each target's into its row.
-      targets.clear();
-      bounds.clear();
-      for (const auto& buffer : buffers) {
-        for (const Proposal<T>& p : buffer) {
-          std::int64_t& at = slot[static_cast<std::size_t>(p.target)];
-          if (at < 0) {
-            at = static_cast<std::int64_t>(targets.size());
-            targets.push_back(p.target);
-            bounds.push_back(0);
-          }
-          ++bounds[static_cast<std::size_t>(at)];
-        }
-      }
-      std::int64_t total = 0;
-      for (std::int64_t& bound : bounds) {
-        const std::int64_t count = bound;
-        bound = total;
-        total += count;
-      }
-      bounds.push_back(total);
-      fill.assign(bounds.begin(), bounds.end() - 1);
-      grouped.resize(static_cast<std::size_t>(total));
-      for (const auto& buffer : buffers) {
-        for (const Proposal<T>& p : buffer) {
-          grouped[static_cast<std::size_t>(fill[static_cast<std::size_t>(slot[static_cast<std::size_t>(p.target)])]++)] = p;
-        }
-      }
+      // Each shard's rows take their proposals in buffer order (fixed whatever the threads): an
+      // entry nearer, by (distance, index), than the row's farthest and not yet listed is
+      // inserted in order and the farthest dropped. O(w) a proposal that enters, O(1) otherwise.
       std::atomic<std::int64_t> changed{0};
-      parallel_for(0, static_cast<Index>(targets.size()), 64, [&](Index first, Index last) {
-        std::vector<std::pair<T, Id>> proposed, before;
-        std::vector<std::uint8_t> was_fresh;
+      parallel_for(0, static_cast<Index>(kShards), 1, [&](Index first, Index last) {
         std::int64_t local = 0;
-        for (Index q = first; q < last; ++q) {
-          const auto row = static_cast<std::size_t>(targets[static_cast<std::size_t>(q)]) * w;
-          // Only proposals nearer than the row's farthest entry as it stands now can enter it.
-          proposed.clear();
-          for (std::int64_t p = bounds[static_cast<std::size_t>(q)]; p < bounds[static_cast<std::size_t>(q) + 1]; ++p) {
-            const Proposal<T>& proposal = grouped[static_cast<std::size_t>(p)];
-            if (proposal.distance < distances[row + w - 1]) proposed.push_back({proposal.distance, proposal.source});
-          }
-          if (proposed.empty()) continue;
-          std::sort(proposed.begin(), proposed.end());
-          before.clear();
-          for (std::size_t j = 0; j < w; ++j) before.push_back({distances[row + j], ids[row + j]});
-          was_fresh.assign(fresh.begin() + static_cast<std::ptrdiff_t>(row), fresh.begin() + static_cast<std::ptrdiff_t>(row + w));
-          // Merge the two ascending lists by (distance, index) into the row, each point once.
-          const auto listed = ids.begin() + static_cast<std::ptrdiff_t>(row);
-          std::size_t filled = 0, r = 0, m = 0;
-          while (filled < w) {
-            const bool from_row = m == proposed.size() || (r < w && before[r] <= proposed[m]);
-            const auto [distance, id] = from_row ? before[r++] : proposed[m++];
-            if (std::find(listed, listed + static_cast<std::ptrdiff_t>(filled), id) != listed + static_cast<std::ptrdiff_t>(filled)) {
-              continue;  // a repeat: the same point proposed twice, or already listed
+        for (Index shard = first; shard < last; ++shard) {
+          for (const auto& buffer : buffers) {
+            for (const Proposal<T>& proposal : buffer[static_cast<std::size_t>(shard)]) {
+              if (proposal.distance > farthest_listed[static_cast<std::size_t>(proposal.target)]) continue;
+              const std::size_t row = static_cast<std::size_t>(proposal.target) * w;
+              T* row_distances = distances.data() + row;
+              Id* row_ids = ids.data() + row;
+              if (!before(proposal.distance, proposal.source, row_distances[w - 1], row_ids[w - 1])) continue;
+              if (std::find(row_ids, row_ids + w, proposal.source) != row_ids + w) continue;
+              std::size_t j = w - 1;
+              for (; j > 0 && before(proposal.distance, proposal.source, row_distances[j - 1], row_ids[j - 1]); --j) {
+                row_distances[j] = row_distances[j - 1];
+                row_ids[j] = row_ids[j - 1];
+                fresh[row + j] = fresh[row + j - 1];
+              }
+              row_distances[j] = proposal.distance;
+              row_ids[j] = proposal.source;
+              fresh[row + j] = 1;
+              farthest_listed[static_cast<std::size_t>(proposal.target)] = row_distances[w - 1];
+              ++local;
             }
-            std::size_t known = 0;
-            while (known < w && before[known].second != id) ++known;
-            ids[row + filled] = id;
-            distances[row + filled] = distance;
-            fresh[row + filled] = known == w ? 1 : was_fresh[known];
-            local += known == w;
-            ++filled;
           }
         }
         changed += local;
       });
-      for (std::int64_t t : targets) slot[static_cast<std::size_t>(t)] = -1;
       updates += changed;
     }
     rounds.updates.push_back(updates);
@@ -284,12 +279,21 @@ KnnResult nn_descent(const T* points, Index n, Index d, const std::int64_t* star
   KnnResult result;
   result.indices.resize(n, k);
   result.distances.resize(n, k);
-  for (Index i = 0; i < n; ++i) {
-    for (Index j = 0; j < k; ++j) {
-      result.indices(i, j) = ids[static_cast<std::size_t>(i) * w + static_cast<std::size_t>(j)];
-      result.distances(i, j) = std::sqrt(static_cast<double>(distances[static_cast<std::size_t>(i) * w + static_cast<std::size_t>(j)]));
+  // The nearest k of each row by the exact distance, which the joins' GEMM only approximated.
+  parallel_for(0, n, 1024, [&](Index first, Index last) {
+    std::vector<std::pair<T, Id>> row(w);
+    for (Index i = first; i < last; ++i) {
+      for (std::size_t j = 0; j < w; ++j) {
+        const Id u = ids[static_cast<std::size_t>(i) * w + j];
+        row[j] = {squared_distance(points + i * d, points + static_cast<Index>(u) * d, d), u};
+      }
+      std::partial_sort(row.begin(), row.begin() + k, row.end());
+      for (Index j = 0; j < k; ++j) {
+        result.indices(i, j) = row[static_cast<std::size_t>(j)].second;
+        result.distances(i, j) = std::sqrt(static_cast<double>(row[static_cast<std::size_t>(j)].first));
+      }
     }
-  }
+  });
   if (report) *report = std::move(rounds);
   return result;
 }

@@ -6,9 +6,11 @@
 // about a third of the true neighbours.
 //
 // Deterministic for a seed whatever the number of threads: the samples come from a counter-based
-// hash, and the rounds are synchronous over fixed blocks of points (each block's joins are all
-// proposed against the graph as it stood, then merged; a merge keeps the k smallest (distance,
-// index) pairs of a set, which no order of arrival changes).
+// hash, and each round's candidates are drawn before its joins, so a round ends with each row
+// holding the nearest of what it held and what the round proposed to it, whatever the order
+// (blocks of points join against the graph as it stands and their proposals are applied in an
+// order fixed by the block, not by the threads). A join's distances come from one small GEMM over
+// the candidates centred on their point; the k returned are each row's nearest by the exact distance.
 #pragma once
 
 #include <netscope/knn.hpp>
@@ -45,7 +47,8 @@ struct NnDescentReport {
 // out of range or repeated in a row, or options out of range.
 // Time O(rounds n c^2 d) with c = max_candidates (each round joins at most c new with c new and
 // c old neighbours per point); memory O(n width) in 32-bit indices and the points' precision,
-// plus O(b c^2) proposals for blocks of b points.
+// plus O(b c^2) proposals for blocks of b points. Applying a proposal costs O(1) when it is not
+// nearer than the row's farthest entry, O(width) when it enters.
 template <class T>
 KnnResult nn_descent(const T* points, Index n, Index d, const std::int64_t* start, Index start_width, Index width, Index k,
                      const NnDescentOptions& options, NnDescentReport* report = nullptr);

@@ -13,8 +13,8 @@ from tqdm.auto import tqdm
 
 from ..core._validation import check_int
 from ..core.spectra import max_relative_error, subspace_sines
+from .decompositions import top_right_singular
 from .results import Bootstrap, Convergence, LayerImportance, LayerShare, LayerSpectra, LayerSpectrum, StreamConvergence
-from .solvers import top_right_singular
 
 # A bootstrap replicate of rows this narrow (a fitted span's projections) is diagonalised exactly.
 EXACT_REPLICATE_COLUMNS = 512

@@ -14,9 +14,9 @@ import numpy as np
 from .. import _core
 from ..core.gram import GramAccumulator
 from ..core.sketch import NystromSketch
+from .decompositions import new_sketch
 from .diagnostics import spectra_of_blocks
 from .results import LayerSpectra
-from .solvers import new_sketch
 
 # A layer of at most this many parameters gets an exact GramAccumulator (2 048² float64 = 32 MB);
 # a larger one a Nyström sketch.

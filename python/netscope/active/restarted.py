@@ -12,7 +12,9 @@ they are to the end, later blocks are kept orthogonal to them, and they leave th
 problem (their coupling to the later blocks is still counted in the later pairs' residuals).
 
 The passes stop once the top ``wanted`` pairs all have ‖C v − θ v‖ ≤ ``tol`` θ. The samples'
-projections G V come with every product, so those of the final vectors need no further pass.
+projections on the final vectors are not kept here: under ``torch.distributed`` each rank sees
+only its share of the samples, and a fit that wants them (``keep_projections``) reads them in a
+replay that gathers them over the ranks (:func:`netscope.active.fitting.add_projections`).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ class RestartedPasses:
     ``columns`` vectors of ``dtype``, among them each pass's block X (at most ``block`` columns)
     and, in the columns after it, X's product, summed chunk by chunk and row block by row block
     in place, then orthogonalised there into the next block. Memory: ``columns`` D numbers of
-    ``dtype`` in all, and O(N columns) float64 for the samples' projections. Per pass
+    ``dtype`` in all. Per pass
     O(N D block) for the product and O(D columns block) to orthogonalise it.
 
     ``wanted`` pairs are sought to ``tol``; at a restart the locked vectors, then the top active
@@ -82,8 +84,6 @@ class RestartedPasses:
         self.T = np.zeros((columns, columns))
         self.locked_values = np.zeros(0)
         self.locked_residuals = np.zeros(0)
-        self.projections: np.ndarray | None = None  # G V (N × columns) once a pass has ended
-        self._coefficients: list[np.ndarray] = []
         self.count = 0
         self.passes = 0
         # the active pairs: values (descending), coefficients in the columns [locked, known), residuals
@@ -110,14 +110,13 @@ class RestartedPasses:
         return self.basis.shape[1]
 
     def consume(self, rows: np.ndarray) -> None:
-        """Add rowsᵀ (rows X) for this pass's block X, and keep rows X. O(n D block)."""
+        """Add rowsᵀ (rows X) for this pass's block X. O(n D block)."""
         rows = rows.astype(self.dtype, copy=False)
         end = self.known + self.width
         coefficients = rows @ self.basis[:, self.known : end]
         total = self.basis[:, end : end + self.width]
         for block in row_blocks(self.dim):
             total[block] += rows[:, block].T @ coefficients
-        self._coefficients.append(coefficients.astype(np.float64))
         self.count += len(rows)
 
     def end_pass(self, extend: bool, reduce: Reduce | None = None) -> bool:
@@ -132,11 +131,7 @@ class RestartedPasses:
         end = start + width
         product = self.basis[:, end : end + width]
         product /= reduced(product, self.count, reduce)
-        coefficients = np.concatenate(self._coefficients)
-        self._coefficients, self.count = [], 0
-        if self.projections is None:
-            self.projections = np.zeros((len(coefficients), self.columns))
-        self.projections[:, start:end] = coefficients
+        self.count = 0
         # The product's projection on the basis (twice: classical Gram–Schmidt loses what a
         # float32 product cancels) is T's column for the block; what is left is outside V.
         basis, column = self.basis[:, :end], np.zeros((end, width))
@@ -167,12 +162,12 @@ class RestartedPasses:
 
     # The state's sizes and arrays, under the names of the attributes they restore.
     SIZES = ("dim", "block", "seed", "wanted", "known", "width", "locked", "passes")
-    ARRAYS = ("T", "locked_values", "locked_residuals", "values", "ritz", "residuals", "projections")
+    ARRAYS = ("T", "locked_values", "locked_residuals", "values", "ritz", "residuals")
 
     def state(self) -> State:
         """After a completed pass: the sizes, ``tol``, ``keep`` (−1 for the default), the basis
         (``basis``, D × columns of its dtype, column-major: the columns past the next block's are
-        free) and the small arrays (T, the locked and active pairs, the projections G V). O(1):
+        free) and the small arrays (T, the locked and active pairs). O(1):
         the arrays themselves.
         """
         assert self.count == 0 and self._buffer is not None, "state() is taken between passes"
@@ -235,8 +230,6 @@ class RestartedPasses:
         mix[: self.locked, : self.locked] = np.eye(self.locked)
         mix[self.locked :, self.locked :] = self.ritz[:, chosen]
         multiply_in_place(self.basis, self.known, mix)
-        assert self.projections is not None  # a pass has ended
-        self.projections[:, : mix.shape[1]] = self.projections[:, : self.known] @ mix
         T = np.zeros_like(self.T)
         T[: self.locked, : self.locked] = self.T[: self.locked, : self.locked]
         coupling = self.T[: self.locked, self.locked : self.known] @ self.ritz[:, chosen]
@@ -253,14 +246,12 @@ class RestartedPasses:
             self.basis[rows, self.known : self.known + width] = self.basis[rows, start : start + width]
 
     def ritz_pairs(self, k: int):
-        """The top-k pairs (locked and active), their residuals ‖C v − θ v‖, and the samples'
-        projections on them (``projections``, N × k float64): ``(values, vectors (D, k) of the
-        basis' dtype, residuals)``. Frees the product and shrinks the basis to the k vectors.
+        """The top-k pairs (locked and active) and their residuals ‖C v − θ v‖: ``(values,
+        vectors (D, k) of the basis' dtype, residuals)``. Frees the product and shrinks the basis to the k vectors.
         """
         values = np.concatenate([self.locked_values, self.values])
         # zero pairs (of a C of lower rank than the basis) are no directions
         check_directions(int(np.sum(values > 1e-12 * values.max(initial=0.0))), k)
-        assert self.projections is not None  # check_directions raised before any pass ended
         residuals = np.concatenate([self.locked_residuals, self.residuals])
         top = np.argsort(-values, kind="stable")[:k]
         mix = np.zeros((self.known, k))
@@ -270,7 +261,6 @@ class RestartedPasses:
             else:
                 mix[self.locked :, column] = self.ritz[:, index - self.locked]
         multiply_in_place(self.basis, self.known, mix)
-        self.projections = self.projections[:, : self.known] @ mix
         # The leading k columns are the buffer's first k D numbers: shrinking it in place hands
         # the rest back without a copy of the vectors. No view of it may outlive the resize.
         assert self._buffer is not None

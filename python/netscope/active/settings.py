@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..core._validation import check_int
 from ..nn.per_sample import BACKENDS
-from .solvers import SKETCH_DTYPES, SOLVERS, Capabilities, method_names
+from .decompositions import SKETCH_DTYPES
+from .solvers import SOLVERS, Capabilities, method_names
 
 if TYPE_CHECKING:
     from .solvers import _Solver

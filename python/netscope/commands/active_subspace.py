@@ -274,14 +274,17 @@ def add_parser(commands) -> None:
         "--checkpoint",
         metavar="FILE",
         help="save the fit's state to FILE.json (+ FILE for gram/sketch, FILE.gradients.npy for "
-        "kept gradients) every --checkpoint-every samples, so --resume survives kill -9",
+        "kept gradients) every --checkpoint-every samples, or for multipass to FILE.pass<p> after "
+        "every pass; under torchrun each rank writes its own (FILE.rank<r>); --resume survives kill -9",
     )
     study.add_argument(
         "--checkpoint-every",
         type=int,
         default=1000,
         metavar="M",
-        help="samples between checkpoints (default: %(default)s)",
+        help="with --checkpoint, the samples between saves of a method that reads the stream once "
+        "(snapshot, randomized, gram, sketch; saved at the first chunk end after each M, and at "
+        "the end); multipass ignores it and saves after every pass (default: %(default)s)",
     )
     study.add_argument(
         "--resume",
