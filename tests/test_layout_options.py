@@ -84,3 +84,16 @@ def test_start_from_points_keeps_the_large_scale_arrangement():
 def test_bad_settings_are_refused(settings, match):
     with pytest.raises(ValueError, match=match):
         netscope.force_layout(np.ones((3, 3)), **settings)
+
+
+def test_default_epochs_follow_the_number_of_points(monkeypatch, rng):
+    layout = netscope.core.layout
+    assert layout.default_iterations("neighbor_embedding", 10_000) == 400
+    assert layout.default_iterations("neighbor_embedding", 10_001) == 200
+    assert layout.default_iterations("fruchterman_reingold", 10_001) == 500
+    X = rng.standard_normal((60, 5))
+    graph = netscope.knn_graph(X, 5)
+    monkeypatch.setattr(layout, "MANY_POINTS", 50)  # 60 points now count as many
+    default = netscope.force_layout(graph, points=X)
+    assert np.array_equal(default, netscope.force_layout(graph, points=X, n_iter=200))
+    assert not np.array_equal(default, netscope.force_layout(graph, points=X, n_iter=400))

@@ -173,8 +173,12 @@ METHODS = ("neighbor_embedding", "fruchterman_reingold")
 # and 0.5 0.575 and 0.557. UMAP's forces, the earlier default (repulsion 3, 200 epochs), kept
 # 0.562.
 REPULSION = 1.0
-# Per method: default iterations and the settings that belong to it (and to it only).
-DEFAULT_ITERATIONS = {"neighbor_embedding": 400, "fruchterman_reingold": 500}
+# Per method: default iterations up to MANY_POINTS points and beyond, and the settings that belong
+# to it (and to it only). The neighbour embedding runs 200 epochs beyond 10 000 points (UMAP's rule,
+# 500 and 200): on 30 000 blobs (50 dimensions, std 4) 200 epochs kept 0.102 of the neighbours
+# and 400 kept 0.119 in about twice the time, and UMAP's forces, the earlier default, 0.103 in 200.
+MANY_POINTS = 10_000
+DEFAULT_ITERATIONS = {"neighbor_embedding": (400, 200), "fruchterman_reingold": (500, 500)}
 METHOD_SETTINGS = {
     "neighbor_embedding": {
         "learning_rate": 0.25,
@@ -193,6 +197,12 @@ SPECTRAL_START_RADIUS = 10.0
 # about as far apart as UMAP does (10 000 blobs in 10 components: silhouette 0.89 against 0.55
 # with 0.1 and 0.85 with 2; igraph's Fruchterman-Reingold: 0.84-0.88 from its random starts).
 PACKING_MARGIN = 3.0
+
+
+def default_iterations(method: str, n: int) -> int:
+    """The iterations :func:`force_layout` runs by default with ``method`` on ``n`` points."""
+    few, many = DEFAULT_ITERATIONS[method]
+    return few if n <= MANY_POINTS else many
 
 
 def force_layout(
@@ -232,8 +242,8 @@ def force_layout(
         between all pairs (Barnes–Hut quadtree with opening angle ``theta``; ``theta=0``: exact
         O(n²)), a weak ``gravity`` towards the centre, linear cooling. Settings: ``theta=1.0``,
         ``gravity=0.02``.
-    n_iter : int or None — epochs (iterations); None: 400 for neighbour embedding, 500 for
-        Fruchterman–Reingold.
+    n_iter : int or None — epochs (iterations); None: for neighbour embedding 400 up to 10 000
+        points and 200 beyond, for Fruchterman–Reingold 500 (:func:`default_iterations`).
     seed : int — the layout is deterministic for a given graph, init and seed, whatever the
         number of threads.
     points : (n, d) array or None — the points the graph joins, for the start when ``init`` is
@@ -258,7 +268,7 @@ def force_layout(
         )
         raise ValueError(f"force_layout got {sorted(unknown)} for method={method!r}: {hint}")
     options = {**METHOD_SETTINGS[method], **settings}
-    n_iter = DEFAULT_ITERATIONS[method] if n_iter is None else check_int(n_iter, "n_iter", minimum=0)
+    n_iter = default_iterations(method, W.shape[0]) if n_iter is None else check_int(n_iter, "n_iter", minimum=0)
     seed = check_int(seed, "seed", minimum=0)
     for name, value in options.items():
         if name == "negative_samples":
