@@ -12,8 +12,8 @@ import pytest
 from sklearn.utils.validation import check_is_fitted
 
 import netscope
-import netscope.core.layout
 import netscope.structure.fitting
+import netscope.structure.neuron_sample
 from netscope import NotFittedError, StructureMap
 from netscope.structure.results import LayerMaps, MapResult
 from netscope.studies.summaries import ClassClaim, DigitsStudy, MapsSummary, SubspaceSummary
@@ -94,13 +94,18 @@ def test_a_map_saved_before_the_typed_result_loads_with_the_numbers_of_a_fit_now
     saved = StructureMap.load(DATA / "structure_map_v1.npz")
     assert saved.get_params() == StructureMap(k=4, neuron_samples=6, n_iter=40).get_params()
     snapshots, labels, snapshot_labels, sensitivity = fixture_inputs()
-    # The layout the file was fitted with: the spectral start (no points) and repulsion 1.
-    monkeypatch.setitem(netscope.core.layout.METHOD_SETTINGS["neighbor_embedding"], "repulsion", 1.0)
-    layout = netscope.structure.fitting.force_layout
-    monkeypatch.setattr(
-        netscope.structure.fitting, "force_layout", lambda *args, points=None, **kwargs: layout(*args, **kwargs)
-    )
+    # The layout has changed since the file was saved (UMAP's forces then, t-SNE's now): the fit
+    # below takes the saved positions for its maps' and neuron maps' layouts, in the order it lays
+    # them out (layer by layer, snapshot by snapshot), and everything else it computes now.
+    with np.load(DATA / "structure_map_v1.npz") as archive:
+        maps = iter([archive[f"positions_{i}"][t].copy() for i in range(2) for t in range(2)])
+        neurons = iter([archive[f"neurons_{i}_{t}_positions"].copy() for i in range(2) for t in range(2)])
+    monkeypatch.setattr(netscope.structure.fitting, "force_layout", lambda *args, **kwargs: next(maps))
+    monkeypatch.setattr(netscope.structure.fitting, "procrustes_align", lambda layout, previous: layout)
+    monkeypatch.setattr(netscope.structure.neuron_sample, "force_layout", lambda *args, **kwargs: next(neurons))
+    monkeypatch.setattr(netscope.structure.neuron_sample, "procrustes_align", lambda layout, *_, **__: layout)
     now = StructureMap(k=4, neuron_samples=6, n_iter=40).fit(snapshots, labels, snapshot_labels, sensitivity)
+    assert next(maps, None) is None and next(neurons, None) is None
     # Bit for bit: positions, graphs, sensitivities, metrics, neuron maps; the global structure is
     # measured since that file was saved, which holds None for it.
     assert_same_maps(saved, now, measured_since=("global_structure",))

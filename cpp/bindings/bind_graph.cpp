@@ -135,14 +135,15 @@ void force_layout_binding(const CArray<std::int64_t>& indptr, const CArray<std::
 void neighbor_embedding_binding(const CArray<std::int64_t>& indptr, const CArray<std::int32_t>& indices,
                                 const CArray<double>& weights, const CArray<std::int64_t>& components,
                                 Index n_components, CArray<double>& positions, Index n_epochs, double learning_rate,
-                                Index negative_samples, double a, double dof, double repulsion, std::uint64_t seed) {
+                                Index negative_samples, double dof, double repulsion, double early_exaggeration,
+                                std::uint64_t seed) {
   const netscope::CsrGraph graph = csr_graph(indptr, indices, weights, positions);
   if (components.size() != graph.n) throw std::invalid_argument("components must hold one label per node");
   double* data = positions.mutable_data();
   py::gil_scoped_release release;
   netscope::neighbor_embedding(graph, components.data(), n_components, data,
-                               netscope::NeighborEmbeddingOptions{n_epochs, learning_rate, negative_samples, a, dof,
-                                                                  repulsion, seed});
+                               netscope::NeighborEmbeddingOptions{n_epochs, learning_rate, negative_samples, dof, repulsion,
+                                                                  early_exaggeration, seed});
 }
 
 }  // namespace
@@ -165,8 +166,8 @@ void bind_graph(py::module_& m) {
         py::arg("positions"), py::arg("n_iter"), py::arg("theta"), py::arg("gravity"), py::arg("seed"));
   m.def("neighbor_embedding", &neighbor_embedding_binding, py::arg("indptr"), py::arg("indices"), py::arg("weights"),
         py::arg("components"), py::arg("n_components"), py::arg("positions"), py::arg("n_epochs"),
-        py::arg("learning_rate"), py::arg("negative_samples"), py::arg("a"), py::arg("dof"), py::arg("repulsion"),
-        py::arg("seed"));
+        py::arg("learning_rate"), py::arg("negative_samples"), py::arg("dof"), py::arg("repulsion"),
+        py::arg("early_exaggeration"), py::arg("seed"));
 }
 
 }  // namespace netscope_bindings

@@ -135,6 +135,9 @@ static void test_neighbor_embedding_separates_cliques() {
   bad = NeighborEmbeddingOptions{};
   bad.repulsion = -1.0;
   CHECK_THROWS(neighbor_embedding(edges.graph(), nullptr, 0, one.data(), bad));
+  bad = NeighborEmbeddingOptions{};
+  bad.early_exaggeration = 0.5;
+  CHECK_THROWS(neighbor_embedding(edges.graph(), nullptr, 0, one.data(), bad));
 }
 
 // RMS distance of each clique's points to their own clique's centroid.
@@ -155,8 +158,9 @@ static double within_spread(const std::vector<double>& p, Index size) {
 }
 
 // Repulsion weighs against attraction: without it each clique collapses to a point, with three
-// times UMAP's it spreads wider (measured: RMS 0.004, 1.26 and 3.7); a heavier-tailed kernel
-// (dof < 1) pushes its points farther apart still (5.1).
+// times t-SNE's balance it spreads wider (measured through Python from this start: RMS 0.005,
+// 0.064 and 44); a heavier-tailed kernel (dof < 1) draws each clique tighter against the gap
+// between them (gap over largest radius 211 against 44; Kobak et al. 2019).
 static void test_neighbor_embedding_kernel_options() {
   const Index size = 12;
   const EdgeList edges = two_cliques(size);
@@ -167,13 +171,13 @@ static void test_neighbor_embedding_kernel_options() {
     maps.push_back(start_positions(2 * size));
     neighbor_embedding(edges.graph(), nullptr, 0, maps.back().data(), options);
   }
-  CHECK(within_spread(maps[0], size) < 0.05 * within_spread(maps[1], size));
+  CHECK(within_spread(maps[0], size) < 0.2 * within_spread(maps[1], size));
   CHECK(within_spread(maps[2], size) > 2.0 * within_spread(maps[1], size));
   NeighborEmbeddingOptions heavy;
   heavy.dof = 0.5;
   std::vector<double> tailed = start_positions(2 * size);
   neighbor_embedding(edges.graph(), nullptr, 0, tailed.data(), heavy);
-  CHECK(within_spread(tailed, size) > 2.0 * within_spread(maps[1], size));
+  CHECK(centroid_gap_over_spread(tailed, size) > 2.0 * centroid_gap_over_spread(maps[1], size));
 }
 
 int main() {

@@ -106,9 +106,9 @@ def neighbor_embedding(
     n_epochs: int,
     learning_rate: float,
     negative_samples: int,
-    a: float,
     dof: float,
     repulsion: float,
+    early_exaggeration: float,
     seed: int,
 ) -> None: ...
 def set_blas_threads(n: int) -> None: ...

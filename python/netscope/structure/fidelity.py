@@ -25,7 +25,8 @@ from scipy.spatial import cKDTree
 from .._result import Result
 from ..core._validation import check_int
 
-# Query points per block of the rank computation: a block holds 5 × QUERY_BLOCK × n distances.
+# Query points per block of the rank computation: a block holds 2 × QUERY_BLOCK × n distances and
+# as many ranks.
 QUERY_BLOCK = 128
 
 
@@ -122,13 +123,12 @@ def global_structure(X, Y, *, n_triplets: int = 10_000, n_pairs: int = 10_000, s
     )
 
 
-def _sorted_distances(
-    points: np.ndarray, queries: np.ndarray, distances: np.ndarray, ordered: np.ndarray, scratch: np.ndarray
+def _ranks(
+    points: np.ndarray, queries: np.ndarray, distances: np.ndarray, scratch: np.ndarray, ranks: np.ndarray
 ) -> None:
-    """Write into ``distances`` (len(queries), n) the squared distances from each query to every
-    point, self at −inf so it comes first, and into ``ordered`` the same rows sorted (``scratch``:
-    a third array of that shape; reusing the three saves allocating them per block).
-    O(len(queries) · n (d + log n)).
+    """Write into ``ranks`` (len(queries), n) int64 the rank of every point by its distance from
+    each query: self 0, ties by index (a stable sort); ``distances`` and ``scratch``, float64 of
+    that shape, hold the squared distances and a product. O(len(queries) · n (d + log n)).
     """
     squared = (points**2).sum(axis=1)
     np.add(squared[queries, None], squared[None, :], out=distances)
@@ -136,32 +136,8 @@ def _sorted_distances(
     scratch *= 2
     distances -= scratch
     distances[np.arange(len(queries)), queries] = -np.inf  # self first, whatever rounding says
-    ordered[...] = distances
-    ordered.sort(axis=1)
-
-
-def _stable_ranks(distances: np.ndarray, ordered: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """The ranks of ``columns`` when the row ``distances`` (n,) is sorted by distance, ties by
-    index (self 0), from that row sorted (``ordered``). O(len(columns) log n), plus O(n) per
-    distinct tied distance.
-    """
-    values = distances[columns]
-    ranks = np.searchsorted(ordered, values, "left")
-    tied = np.searchsorted(ordered, values, "right") - ranks > 1
-    for value in np.unique(values[tied]):
-        at = values == value
-        ranks[at] += np.searchsorted(np.flatnonzero(distances == value), columns[at])
-    return ranks
-
-
-def _nearest(distances: np.ndarray, ordered: np.ndarray, k: int) -> np.ndarray:
-    """The k nearest points of the row ``distances`` (n,), self excluded, ties to the lower
-    index, from that row sorted (``ordered``). O(n).
-    """
-    candidates = np.flatnonzero(distances <= ordered[k])
-    if len(candidates) > k + 1:  # ties at the k-th distance
-        candidates = candidates[_stable_ranks(distances, ordered, candidates) <= k]
-    return candidates[distances[candidates] > -np.inf]
+    order = np.argsort(distances, axis=1, kind="stable")
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(points.shape[0]), order.shape), axis=1)
 
 
 def map_neighbours(tree: cKDTree, rows: np.ndarray, k: int) -> np.ndarray:
@@ -185,8 +161,9 @@ def common_values(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def fidelity(X, Y, k: int = 15, *, max_queries: int = 2000, seed: int = 0) -> Fidelity:
     """Trustworthiness, continuity and kNN preservation of the map ``Y`` (n, 2) of the data ``X``
-    (n, d) at ``k`` neighbours. Cost: O(q n (d + log n)) time for q = min(n, max_queries) query
-    points, O(QUERY_BLOCK · n) memory.
+    (n, d) at ``k`` neighbours, every query's ranks at once per block of QUERY_BLOCK queries.
+    Cost: O(q n (d + log n)) time for q = min(n, max_queries) query points, O(QUERY_BLOCK · n)
+    memory.
     """
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
@@ -199,24 +176,23 @@ def fidelity(X, Y, k: int = 15, *, max_queries: int = 2000, seed: int = 0) -> Fi
         np.arange(n) if n <= max_queries else np.sort(np.random.default_rng(seed).choice(n, max_queries, replace=False))
     )
     scale = 2.0 / (k * (2 * n - 3 * k - 1))
-    trust_rows: list[float] = []
-    cont_rows: list[float] = []
-    kept_rows: list[float] = []
-    buffers = np.empty((5, min(QUERY_BLOCK, len(queries)), n))
+    trust_rows, cont_rows, kept_rows = [], [], []
+    buffers = np.empty((2, min(QUERY_BLOCK, len(queries)), n))
+    ranks = np.empty(buffers.shape, dtype=np.int64)
     for start in range(0, len(queries), QUERY_BLOCK):
         block = queries[start : start + QUERY_BLOCK]
-        distances_x, sorted_x, distances_y, sorted_y, scratch = buffers[:, : len(block)]
-        _sorted_distances(X, block, distances_x, sorted_x, scratch)
-        _sorted_distances(Y, block, distances_y, sorted_y, scratch)
-        for x, x_sorted, y, y_sorted in zip(distances_x, sorted_x, distances_y, sorted_y):  # one query
-            near_x, near_y = _nearest(x, x_sorted, k), _nearest(y, y_sorted, k)
-            intruders = np.setdiff1d(near_y, near_x, assume_unique=True)  # map neighbours, not data ones
-            missing = np.setdiff1d(near_x, near_y, assume_unique=True)  # data neighbours, not map ones
-            trust_rows.append(1 - scale * (_stable_ranks(x, x_sorted, intruders) - k).sum())
-            cont_rows.append(1 - scale * (_stable_ranks(y, y_sorted, missing) - k).sum())
-            kept_rows.append((k - len(intruders)) / k)
+        distances, scratch = buffers[:, : len(block)]
+        rank_x, rank_y = ranks[:, : len(block)]
+        _ranks(X, block, distances, scratch, rank_x)
+        _ranks(Y, block, distances, scratch, rank_y)
+        near_x, near_y = (rank_x >= 1) & (rank_x <= k), (rank_y >= 1) & (rank_y <= k)
+        intruders = near_y & ~near_x  # map neighbours, not data ones
+        missing = near_x & ~near_y  # data neighbours, not map ones
+        trust_rows.append(1 - scale * np.where(intruders, rank_x - k, 0).sum(axis=1))
+        cont_rows.append(1 - scale * np.where(missing, rank_y - k, 0).sum(axis=1))
+        kept_rows.append((k - intruders.sum(axis=1)) / k)
     # T = 1 − 2/(n k (2n − 3k − 1)) Σ_i Σ_j (r_ij − k) is the mean over i of the per-query terms.
-    trust, cont, kept = np.array(trust_rows), np.array(cont_rows), np.array(kept_rows)
+    trust, cont, kept = np.concatenate(trust_rows), np.concatenate(cont_rows), np.concatenate(kept_rows)
     error = (
         0.0
         if len(queries) == n

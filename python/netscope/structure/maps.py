@@ -22,12 +22,12 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ..core._validation import check_int
-from ..core.layout import DEFAULT_ITERATIONS, METHODS
+from ..core.layout import METHODS
 from ..exceptions import check_fitted
 from . import exports
 from .alignment import procrustes_align  # noqa: F401  (read from here before it had a module)
 from .display import page_functions
-from .fitting import WARM_LEARNING_RATE, fit_maps  # noqa: F401  (WARM_LEARNING_RATE: read from here before)
+from .fitting import WARM_LEARNING_RATE, WARM_SHARE, fit_maps  # noqa: F401  (WARM_LEARNING_RATE: read from here before)
 from .inputs import DEFAULT_LAYER, Recording, is_tracker, read_recording
 from .results import MapResult
 from .storage import load_map, save_map
@@ -49,8 +49,10 @@ class StructureMap(BaseEstimator):
     method : "neighbor_embedding" (default) or "fruchterman_reingold" — the forces of
         :func:`netscope.force_layout`; the default kept neighbourhoods best (bench/bench_maps.py).
     n_iter : int or None — layout iterations for the first snapshot (from the spectral layout);
-        None: the method's default. Later snapshots start from the previous map and take
-        ``n_iter_warm`` (None: half of the first's).
+        None: the method's default for the number of points
+        (:func:`netscope.core.layout.default_iterations`). Later snapshots start from the previous map and take
+        ``n_iter_warm`` (None: a quarter of the first's for the neighbour embedding, half for
+        Fruchterman–Reingold; ``netscope.structure.fitting.WARM_SHARE``).
     seed : int
     neuron_samples : int — samples drawn in each (layer, snapshot)'s neuron × sample map
         (:func:`netscope.structure.neuron_sample.neuron_sample_map`, the page's neuron view);
@@ -103,13 +105,10 @@ class StructureMap(BaseEstimator):
         """The parameters checked, with None resolved to the defaults they stand for."""
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
-        n_iter = DEFAULT_ITERATIONS[self.method] if self.n_iter is None else check_int(self.n_iter, "n_iter", minimum=0)
         return {
             "k": check_int(self.k, "k", minimum=1),
-            "n_iter": n_iter,
-            "n_iter_warm": n_iter // 2
-            if self.n_iter_warm is None
-            else check_int(self.n_iter_warm, "n_iter_warm", minimum=0),
+            "n_iter": None if self.n_iter is None else check_int(self.n_iter, "n_iter", minimum=0),
+            "n_iter_warm": None if self.n_iter_warm is None else check_int(self.n_iter_warm, "n_iter_warm", minimum=0),
             "seed": check_int(self.seed, "seed", minimum=0),
             "neuron_samples": check_int(self.neuron_samples, "neuron_samples", minimum=0),
         }
