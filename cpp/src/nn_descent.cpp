@@ -13,10 +13,10 @@
 namespace netscope {
 namespace {
 
-// Points whose joins are proposed against the graph as it stands before the proposals are merged:
-// fixed, so the rounds do not depend on the number of threads.
+// Points whose joins are proposed against the graph as it stands before their proposals are
+// applied: it bounds the proposals held at once (a round's result does not depend on it).
 constexpr Index kBlock = 4096;
-constexpr Index kGrain = 256;  // points a thread joins at a time (one proposal buffer each)
+constexpr Index kGrain = 256;  // points a thread joins at a time (one set of proposal buffers each)
 // Contiguous ranges of rows whose proposals are applied by one thread, in a fixed order.
 constexpr std::size_t kShards = 64;
 
@@ -249,6 +249,7 @@ KnnResult nn_descent(const T* points, Index n, Index d, const std::int64_t* star
         for (Index shard = first; shard < last; ++shard) {
           for (const auto& buffer : buffers) {
             for (const Proposal<T>& proposal : buffer[static_cast<std::size_t>(shard)]) {
+              // The compact copy of the row's farthest turns most proposals away before the row is read.
               if (proposal.distance > farthest_listed[static_cast<std::size_t>(proposal.target)]) continue;
               const std::size_t row = static_cast<std::size_t>(proposal.target) * w;
               T* row_distances = distances.data() + row;

@@ -174,7 +174,8 @@ def sampled_recall(X: np.ndarray, indices: np.ndarray, seed: int) -> float:
         for row, point in zip(squared, block):
             listed = row[np.unique(indices[point])]  # a point listed twice counts once
             near = row[row <= listed.max()]
-            kth_nearest = np.partition(near, min(k, near.size) - 1)[min(k, near.size) - 1]
+            kth = min(k, near.size) - 1  # fewer than k that near: every listed one is a true neighbour
+            kth_nearest = np.partition(near, kth)[kth]
             found += int(np.count_nonzero(listed <= kth_nearest))
     return found / (len(chosen) * k)
 

@@ -27,7 +27,7 @@ from ..exceptions import check_fitted
 from . import exports
 from .alignment import procrustes_align  # noqa: F401  (read from here before it had a module)
 from .display import page_functions
-from .fitting import WARM_LEARNING_RATE, WARM_SHARE, fit_maps  # noqa: F401  (WARM_LEARNING_RATE: read from here before)
+from .fitting import WARM_LEARNING_RATE, fit_maps  # noqa: F401  (WARM_LEARNING_RATE: read from here before)
 from .inputs import DEFAULT_LAYER, Recording, is_tracker, read_recording
 from .results import MapResult
 from .storage import load_map, save_map
@@ -102,7 +102,9 @@ class StructureMap(BaseEstimator):
         self._resolved_params()
 
     def _resolved_params(self) -> dict:
-        """The parameters checked, with None resolved to the defaults they stand for."""
+        """The parameters checked; ``n_iter`` and ``n_iter_warm`` stay None for :func:`.fitting.fit_maps`
+        to resolve, as their defaults depend on the number of points.
+        """
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
         return {
