@@ -91,6 +91,8 @@ def test_default_epochs_follow_the_number_of_points(monkeypatch, rng):
     assert layout.default_iterations("neighbor_embedding", 10_000) == 400
     assert layout.default_iterations("neighbor_embedding", 10_001) == 200
     assert layout.default_iterations("fruchterman_reingold", 10_001) == 500
+    with pytest.raises(ValueError, match="method must be one of"):
+        layout.default_iterations("umap", 100)
     X = rng.standard_normal((60, 5))
     graph = netscope.knn_graph(X, 5)
     monkeypatch.setattr(layout, "MANY_POINTS", 50)  # 60 points now count as many

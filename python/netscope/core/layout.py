@@ -201,6 +201,8 @@ PACKING_MARGIN = 3.0
 
 def default_iterations(method: str, n: int) -> int:
     """The iterations :func:`force_layout` runs by default with ``method`` on ``n`` points."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     few, many = DEFAULT_ITERATIONS[method]
     return few if n <= MANY_POINTS else many
 
